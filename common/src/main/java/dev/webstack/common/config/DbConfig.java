@@ -1,0 +1,68 @@
+package dev.webstack.common.config;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * The database tier. In {@code embedded} mode the stack runs a real MariaDB server itself (data
+ * under {@code dataDir}, grants on, a least-privilege user for the site); in {@code external} mode
+ * it uses an existing MySQL 8 / MariaDB server as is.
+ *
+ * @param mode         embedded or external
+ * @param listen       the embedded server's TCP address, default {@code 127.0.0.1:3307}
+ * @param database     the site's schema, default {@code foobar}
+ * @param user         the site's database user, default {@code foobar}
+ * @param dataDir      embedded: where the server's files live, default {@code var/db}
+ * @param serverBinary embedded: a system {@code mariadbd}/{@code mysqld} to run instead of the bundled one
+ * @param url          external: the JDBC URL
+ * @param passwordFile the site user's password file; embedded: generated there on first start
+ */
+public record DbConfig(
+        Mode mode,
+        HostPort listen,
+        String database,
+        String user,
+        Path dataDir,
+        Optional<Path> serverBinary,
+        Optional<String> url,
+        Path passwordFile) {
+
+    public enum Mode { EMBEDDED, EXTERNAL }
+
+    /** The JDBC URL the app servers use. */
+    public String jdbcUrl() {
+        return url.orElse("jdbc:mariadb://" + listen + "/" + database);
+    }
+
+    static DbConfig from(ConfigNode node, Path base, Path varDir) {
+        node.allowOnly("mode", "listen", "database", "user", "data-dir", "server-binary", "url", "password-file");
+        Mode mode = node.enumValue("mode", Mode.EMBEDDED);
+        String database = node.string("database", "foobar");
+        if (!database.matches("[A-Za-z0-9_]{1,64}")) {
+            throw node.child("database").orElse(node).error("'" + database + "' (expected: letters, digits and _)");
+        }
+        String user = node.string("user", "foobar");
+        if (!user.matches("[A-Za-z0-9_]{1,32}")) {
+            throw node.child("user").orElse(node).error("'" + user + "' (expected: letters, digits and _)");
+        }
+        Optional<String> url = node.optionalString("url");
+        if (mode == Mode.EXTERNAL && url.isEmpty()) {
+            throw node.error("url: missing (mode external needs the JDBC URL of the server to use)");
+        }
+        if (url.isPresent() && !url.get().startsWith("jdbc:mariadb:") && !url.get().startsWith("jdbc:mysql:")) {
+            throw node.child("url").orElseThrow().error("'" + url.get() + "' (expected: jdbc:mariadb://host:port/db)");
+        }
+        if (mode == Mode.EXTERNAL && node.optionalString("password-file").isEmpty()) {
+            throw node.error("password-file: missing (mode external needs the file holding the user's password)");
+        }
+        return new DbConfig(
+                mode,
+                node.hostPort("listen", "127.0.0.1:3307"),
+                database,
+                user,
+                base.resolve(node.string("data-dir", varDir.resolve("db").toString())).normalize(),
+                node.optionalString("server-binary").map(base::resolve),
+                mode == Mode.EXTERNAL ? url : Optional.empty(),
+                base.resolve(node.string("password-file", varDir.resolve("secrets/db-" + user + ".password").toString())).normalize());
+    }
+}

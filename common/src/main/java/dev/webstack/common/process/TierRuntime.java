@@ -1,0 +1,65 @@
+package dev.webstack.common.process;
+
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one tier in the foreground of its own process until it is told to stop.
+ *
+ * <p>SIGTERM and SIGINT stop it gracefully through a shutdown hook that calls the tier's
+ * {@link AutoCloseable#close()} (which lets in-flight work finish). When the supervisor started the
+ * process ({@code supervisorPid} present), the tier also stops by itself if the supervisor dies, so
+ * that a {@code kill -9} of the supervisor never leaves orphaned servers holding the ports; and it
+ * ignores SIGINT, so that Ctrl-C in the supervisor's terminal stops the tiers in the supervisor's
+ * order (web before app before db), not all at once.
+ */
+public final class TierRuntime {
+    private static final Logger log = LoggerFactory.getLogger(TierRuntime.class);
+
+    private TierRuntime() {}
+
+    /** Blocks until the process is asked to stop, then closes {@code tier}. */
+    public static void runUntilStopped(String name, AutoCloseable tier, Optional<Long> supervisorPid) {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            log.info("{}: stopping", name);
+            try {
+                tier.close();
+            } catch (Exception e) {
+                log.warn("{}: error while stopping: {}", name, e.toString());
+            }
+            log.info("{}: stopped", name);
+            stopped.countDown();
+        }, name + "-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+
+        supervisorPid.ifPresent(pid -> {
+            ignoreSigint();
+            ProcessHandle.of(pid).ifPresentOrElse(
+                    parent -> parent.onExit().thenRun(() -> {
+                        log.warn("{}: supervisor (pid {}) is gone, stopping", name, pid);
+                        System.exit(0);
+                    }),
+                    () -> {
+                        log.warn("{}: supervisor (pid {}) is not running, stopping", name, pid);
+                        System.exit(0);
+                    });
+        });
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @SuppressWarnings("restriction")
+    private static void ignoreSigint() {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN);
+        } catch (Throwable t) {
+            log.debug("cannot ignore SIGINT: {}", t.toString());
+        }
+    }
+}
