@@ -49,8 +49,10 @@ public record DbConfig(
         if (mode == Mode.EXTERNAL && url.isEmpty()) {
             throw node.error("url: missing (mode external needs the JDBC URL of the server to use)");
         }
-        if (url.isPresent() && !url.get().startsWith("jdbc:mariadb:") && !url.get().startsWith("jdbc:mysql:")) {
-            throw node.child("url").orElseThrow().error("'" + url.get() + "' (expected: jdbc:mariadb://host:port/db)");
+        // MariaDB Connector/J speaks to MySQL 8 too, but only under the jdbc:mariadb: scheme.
+        if (url.isPresent() && !url.get().startsWith("jdbc:mariadb:")) {
+            throw node.child("url").orElseThrow().error("'" + url.get()
+                    + "' (expected: jdbc:mariadb://host:port/db; use that scheme for MySQL 8 servers too)");
         }
         if (mode == Mode.EXTERNAL && node.optionalString("password-file").isEmpty()) {
             throw node.error("password-file: missing (mode external needs the file holding the user's password)");

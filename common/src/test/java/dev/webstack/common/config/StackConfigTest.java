@@ -1,0 +1,98 @@
+package dev.webstack.common.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class StackConfigTest {
+    private static final Path FILE = Path.of("/srv/stack/webstack.yml");
+
+    @Test
+    void emptyFileGivesTheEmbeddedDefaults() {
+        StackConfig c = StackConfig.parse(FILE, "");
+
+        assertThat(c.home()).isEqualTo(Path.of("/srv/stack"));
+        assertThat(c.varDir()).isEqualTo(Path.of("/srv/stack/var"));
+        assertThat(c.site().www()).isEqualTo("www.foobar.com");
+        assertThat(c.site().domain()).isEqualTo("foobar.com");
+        assertThat(c.dns().listen()).isEqualTo(new HostPort("127.0.0.1", 5353));
+        assertThat(c.dns().zones()).containsExactly(new DnsConfig.Zone("foobar.com.", Path.of("/srv/stack/zones/foobar.com.zone")));
+        assertThat(c.web().listen().port()).isEqualTo(8080);
+        assertThat(c.web().staticPaths()).containsExactly("/static/", "/favicon.ico", "/robots.txt");
+        assertThat(c.web().readTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.app().instances()).extracting(AppConfig.Instance::name).containsExactly("app-1");
+        assertThat(c.app().instances().get(0).address()).isEqualTo(new HostPort("127.0.0.1", 9001));
+        assertThat(c.db().mode()).isEqualTo(DbConfig.Mode.EMBEDDED);
+        assertThat(c.db().jdbcUrl()).isEqualTo("jdbc:mariadb://127.0.0.1:3307/foobar");
+        assertThat(c.db().passwordFile()).isEqualTo(Path.of("/srv/stack/var/secrets/db-foobar.password"));
+    }
+
+    @Test
+    void theShippedFileParsesAndAgreesWithTheDefaults() throws Exception {
+        Path shipped = Path.of("../webstack.yml").toAbsolutePath().normalize();
+        StackConfig fromFile = StackConfig.load(shipped);
+        StackConfig defaults = StackConfig.parse(shipped, "");
+
+        assertThat(fromFile.dns()).isEqualTo(defaults.dns());
+        assertThat(fromFile.web()).isEqualTo(defaults.web());
+        assertThat(fromFile.app()).isEqualTo(defaults.app());
+        assertThat(fromFile.db()).isEqualTo(defaults.db());
+        assertThat(Files.readString(shipped)).contains("# ");
+    }
+
+    @Test
+    void appServersGetConsecutivePorts() {
+        StackConfig c = StackConfig.parse(FILE, "app:\n  servers: 3\n  base-port: 9100\n");
+
+        assertThat(c.app().instances()).extracting(i -> i.name() + "@" + i.address())
+                .containsExactly("app-1@127.0.0.1:9100", "app-2@127.0.0.1:9101", "app-3@127.0.0.1:9102");
+    }
+
+    @Test
+    void unknownKeyIsReportedWithItsLine() {
+        String yaml = "web:\n  listen: 127.0.0.1:8080\n  lisen: 1\n";
+
+        assertThatThrownBy(() -> StackConfig.parse(FILE, yaml))
+                .isInstanceOfSatisfying(ConfigException.class, e -> {
+                    assertThat(e.line()).isEqualTo(3);
+                    assertThat(e.key()).isEqualTo("web.lisen");
+                    assertThat(e.getMessage()).startsWith("/srv/stack/webstack.yml:3: web.lisen: unknown key");
+                });
+    }
+
+    @Test
+    void badValuesNameTheKeyLineAndExpectation() {
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "dns:\n  listen: 127.0.0.1:99999\n"))
+                .hasMessage("/srv/stack/webstack.yml:2: dns.listen: port: 99999 (expected: 0-65535)");
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "app:\n\n  servers: zero\n"))
+                .hasMessage("/srv/stack/webstack.yml:3: app.servers: 'zero' is not a whole number");
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  read-timeout: soon\n"))
+                .hasMessageContaining(":2: web.read-timeout: 'soon' is not a duration");
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "db:\n  mode: cloud\n"))
+                .hasMessage("/srv/stack/webstack.yml:2: db.mode: 'cloud' (expected one of: embedded, external)");
+    }
+
+    @Test
+    void externalDatabaseNeedsUrlAndPasswordFile() {
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "db:\n  mode: external\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("db: url: missing");
+        StackConfig c = StackConfig.parse(FILE,
+                "db:\n  mode: external\n  url: jdbc:mariadb://db.example:3306/site\n  password-file: /etc/site.pw\n");
+        assertThat(c.db().jdbcUrl()).isEqualTo("jdbc:mariadb://db.example:3306/site");
+        assertThat(c.db().passwordFile()).isEqualTo(Path.of("/etc/site.pw"));
+    }
+
+    @Test
+    void invalidYamlIsReportedWithItsLine() {
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  listen: [unclosed\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("not valid YAML");
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  listen: 1\n  listen: 2\n"))
+                .hasMessage("/srv/stack/webstack.yml:3: web.listen: duplicate key");
+    }
+}

@@ -1,0 +1,188 @@
+package dev.webstack.dns;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Header;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.Opcode;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.Type;
+
+/**
+ * Turns one DNS query in wire format into the response to send, or into nothing; knows no sockets.
+ * The same instance serves UDP and TCP from every event-loop thread (it holds no mutable state).
+ *
+ * <table>
+ *   <caption>What is answered how</caption>
+ *   <tr><th>Query</th><th>Response</th></tr>
+ *   <tr><td>shorter than the 12-byte header</td><td>nothing: there is no ID to answer</td></tr>
+ *   <tr><td>QR set (a response)</td><td>nothing, so that two servers never answer each other</td></tr>
+ *   <tr><td>header readable, rest not</td><td>FORMERR with the query's ID, no question</td></tr>
+ *   <tr><td>opcode other than QUERY</td><td>NOTIMP (RFC 1035 section 4.1.1)</td></tr>
+ *   <tr><td>QDCOUNT other than 1, several OPT records</td><td>FORMERR (RFC 6891 section 6.1.1)</td></tr>
+ *   <tr><td>EDNS version above 0</td><td>BADVERS with an OPT of version 0 (RFC 6891 section 6.1.3)</td></tr>
+ *   <tr><td>class other than IN; AXFR or IXFR</td><td>REFUSED: one class, no zone transfers</td></tr>
+ *   <tr><td>anything else</td><td>what {@link Authority} answers</td></tr>
+ * </table>
+ *
+ * <p>The ID, opcode, RD and CD are copied from the query (RFC 1035, RFC 6840 section 5.9); RA is
+ * never set: this server does not recurse. An EDNS query gets an OPT back advertising
+ * {@code udpPayload}. A UDP response is at most 512 bytes without EDNS, and with EDNS the client's
+ * advertised size (never below 512) capped at {@code udpPayload} (RFC 6891 section 6.2.5, default
+ * 1232 per DNS Flag Day 2020); over TCP it is at most 65535 bytes (RFC 7766). A response that does
+ * not fit is replaced by its header with TC set, the question and the OPT, so that the client
+ * retries over TCP (RFC 2181 section 9).
+ *
+ * <p>Nothing is thrown: an unexpected failure while answering is logged at debug level and
+ * answered SERVFAIL.
+ */
+final class QueryHandler {
+    private static final Logger log = LoggerFactory.getLogger(QueryHandler.class);
+
+    /** Largest UDP response to a client without EDNS (RFC 1035 section 4.2.1). */
+    static final int CLASSIC_UDP_SIZE = 512;
+    /** Largest DNS message over TCP: the 2-byte length prefix (RFC 1035 section 4.2.2). */
+    static final int TCP_SIZE = 65535;
+
+    /** How the query arrived, which decides how large the response may be. */
+    enum Transport { UDP, TCP }
+
+    private final Authority authority;
+    private final int udpPayload;
+
+    /**
+     * @param authority  the zones' answer logic
+     * @param udpPayload largest UDP response to an EDNS client, at least 512
+     */
+    QueryHandler(Authority authority, int udpPayload) {
+        if (udpPayload < CLASSIC_UDP_SIZE || udpPayload > TCP_SIZE) {
+            throw new IllegalArgumentException("udpPayload: " + udpPayload + " (expected: 512-65535)");
+        }
+        this.authority = authority;
+        this.udpPayload = udpPayload;
+    }
+
+    /** The response to {@code query} in wire format, or empty when nothing should be sent. */
+    Optional<byte[]> handle(byte[] query, Transport transport) {
+        if (query.length < Header.LENGTH) {
+            log.debug("dropped a {}-byte packet: shorter than a DNS header", query.length);
+            return Optional.empty();
+        }
+        Header header;
+        try {
+            header = new Header(query);
+        } catch (IOException e) {
+            return Optional.empty(); // Not reached: 12 bytes always make a header.
+        }
+        if (header.getFlag(Flags.QR)) {
+            log.debug("dropped a response (id {}) sent as a query", header.getID());
+            return Optional.empty();
+        }
+        Message message;
+        try {
+            message = new Message(query);
+        } catch (IOException | RuntimeException e) {
+            log.debug("FORMERR for id {}: {}", header.getID(), e.toString());
+            return Optional.of(bare(header, Rcode.FORMERR).toWire());
+        }
+        try {
+            Message response = respond(message);
+            return Optional.of(render(response, sizeLimit(message, transport)));
+        } catch (RuntimeException e) {
+            log.debug("SERVFAIL for id {}: {}", header.getID(), e.toString(), e);
+            return Optional.of(bare(header, Rcode.SERVFAIL).toWire());
+        }
+    }
+
+    /** The complete response to a parsed query, before any size limit. */
+    Message respond(Message query) {
+        Message response = bare(query.getHeader(), Rcode.NOERROR);
+        if (query.getHeader().getOpcode() != Opcode.QUERY) {
+            response.getHeader().setRcode(Rcode.NOTIMP);
+            return response;
+        }
+        List<Record> questions = query.getSection(Section.QUESTION);
+        long optCount = query.getSection(Section.ADDITIONAL).stream().filter(r -> r instanceof OPTRecord).count();
+        if (questions.size() != 1 || optCount > 1) {
+            response.getHeader().setRcode(Rcode.FORMERR);
+            return response;
+        }
+        // The query's own Record: the name keeps the case the client wrote (RFC 4343 section 4.1).
+        Record question = questions.get(0);
+        response.addRecord(question, Section.QUESTION);
+        OPTRecord opt = query.getOPT();
+        if (opt != null) {
+            if (opt.getVersion() > 0) {
+                response.addRecord(new OPTRecord(udpPayload, Rcode.BADVERS >>> 4, 0), Section.ADDITIONAL);
+                response.getHeader().setRcode(Rcode.BADVERS & 0xF);
+                return response;
+            }
+            response.addRecord(new OPTRecord(udpPayload, 0, 0), Section.ADDITIONAL);
+        }
+        int qtype = question.getType();
+        if (question.getDClass() != DClass.IN || qtype == Type.AXFR || qtype == Type.IXFR) {
+            response.getHeader().setRcode(Rcode.REFUSED);
+            return response;
+        }
+        authority.answer(question.getName(), qtype, response);
+        return response;
+    }
+
+    /** Largest response allowed for {@code query} on {@code transport}. */
+    int sizeLimit(Message query, Transport transport) {
+        if (transport == Transport.TCP) {
+            return TCP_SIZE;
+        }
+        OPTRecord opt = query.getOPT();
+        if (opt == null) {
+            return CLASSIC_UDP_SIZE;
+        }
+        return Math.min(Math.max(opt.getPayloadSize(), CLASSIC_UDP_SIZE), udpPayload);
+    }
+
+    /** The response itself, or its truncated form with TC set when it is larger than {@code limit}. */
+    static byte[] render(Message response, int limit) {
+        byte[] wire = response.toWire();
+        if (wire.length <= limit) {
+            return wire;
+        }
+        Header full = response.getHeader();
+        Message truncated = bare(full, full.getRcode());
+        if (full.getFlag(Flags.AA)) {
+            truncated.getHeader().setFlag(Flags.AA);
+        }
+        truncated.getHeader().setFlag(Flags.TC);
+        Record question = response.getQuestion();
+        if (question != null) {
+            truncated.addRecord(question, Section.QUESTION);
+        }
+        OPTRecord opt = response.getOPT();
+        if (opt != null) {
+            truncated.addRecord(opt, Section.ADDITIONAL);
+        }
+        return truncated.toWire();
+    }
+
+    /** A response with the query's ID and opcode, QR set, RD and CD copied, and {@code rcode}. */
+    private static Message bare(Header query, int rcode) {
+        Message response = new Message(query.getID());
+        Header h = response.getHeader();
+        h.setFlag(Flags.QR);
+        h.setOpcode(query.getOpcode());
+        for (int flag : new int[] {Flags.RD, Flags.CD}) {
+            if (query.getFlag(flag)) {
+                h.setFlag(flag);
+            }
+        }
+        h.setRcode(rcode);
+        return response;
+    }
+}

@@ -1,0 +1,58 @@
+package dev.webstack.dns;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection's DNS messages, already split by the 2-byte length prefix (RFC 1035 section
+ * 4.2.2). Several queries may arrive on a connection, also back to back before any answer (RFC
+ * 7766 section 6.2.1); they are answered in order. The connection is closed when it has been idle
+ * for the time given to the pipeline's {@code IdleStateHandler}, on a message that cannot even be
+ * answered with an error, and on any I/O error. Reading pauses while the client does not read its
+ * answers, so that a slow reader cannot make the server buffer without bound.
+ */
+final class TcpHandler extends SimpleChannelInboundHandler<ByteBuf> {
+    private static final Logger log = LoggerFactory.getLogger(TcpHandler.class);
+
+    private final QueryHandler queries;
+
+    TcpHandler(QueryHandler queries) {
+        this.queries = queries;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+        byte[] query = ByteBufUtil.getBytes(frame);
+        queries.handle(query, QueryHandler.Transport.TCP).ifPresentOrElse(
+                response -> ctx.writeAndFlush(Unpooled.wrappedBuffer(response)),
+                ctx::close);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof IdleStateEvent) {
+            log.debug("tcp {}: idle, closing", ctx.channel().remoteAddress());
+            ctx.close();
+        } else {
+            ctx.fireUserEventTriggered(event);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("tcp {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+}

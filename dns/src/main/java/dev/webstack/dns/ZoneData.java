@@ -1,0 +1,167 @@
+package dev.webstack.dns;
+
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.NameTooLongException;
+import org.xbill.DNS.RRset;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.SOARecord;
+import org.xbill.DNS.Type;
+import org.xbill.DNS.Zone;
+
+/**
+ * The authoritative data of one zone, indexed by owner name, and the lookup of RFC 1034 section
+ * 4.3.2 over it.
+ *
+ * <p>dnsjava's {@link Zone} loads and validates the master file (exactly one SOA, an NS RRset at
+ * the apex); the lookup is done here because {@code Zone.findRecords} answers NXDOMAIN for empty
+ * non-terminals (RFC 8020 says they exist) and lets a wildcard match below an existing name (RFC
+ * 4592 section 3.3.1 says only the closest encloser's wildcard applies). Every ancestor of an owner
+ * name, up to the apex, is indexed too, with no RRsets: that is what makes empty non-terminals
+ * exist. Names compare case-insensitively (RFC 4343), as dnsjava's {@link Name} does.
+ *
+ * <p>Immutable after construction, so one instance is shared by all event-loop threads.
+ */
+final class ZoneData {
+    private static final Name WILD = Name.fromConstantString("*");
+
+    private final Path file;
+    private final Name origin;
+    private final SOARecord soa;
+    private final List<Record> ignored;
+    private final Map<Name, Map<Integer, RRset>> nodes = new HashMap<>();
+
+    /**
+     * @param file    the master file, for messages
+     * @param zone    the loaded zone
+     * @param ignored records of the file that are outside the zone (dnsjava drops them)
+     */
+    ZoneData(Path file, Zone zone, List<Record> ignored) {
+        this.file = file;
+        this.origin = zone.getOrigin();
+        this.soa = zone.getSOA();
+        this.ignored = List.copyOf(ignored);
+        for (RRset rrset : zone) {
+            Name owner = rrset.getName();
+            // TreeMap: a stable order by type code, so that ANY answers the same RRset every time.
+            nodes.computeIfAbsent(owner, n -> new TreeMap<>()).put(rrset.getType(), rrset);
+            for (Name up = parent(owner); up.labels() >= origin.labels() && !nodes.containsKey(up); up = parent(up)) {
+                nodes.put(up, new TreeMap<>());
+            }
+        }
+    }
+
+    Path file() {
+        return file;
+    }
+
+    Name origin() {
+        return origin;
+    }
+
+    SOARecord soa() {
+        return soa;
+    }
+
+    List<Record> ignored() {
+        return ignored;
+    }
+
+    /** All RRsets of the zone, apex and glue included, in canonical name order (RFC 4034 6.1), then by type. */
+    Collection<RRset> rrsets() {
+        return new TreeMap<>(nodes).values().stream().flatMap(m -> m.values().stream()).toList();
+    }
+
+    /** Whether {@code name} is at or below this zone's apex (it may still be delegated away). */
+    boolean contains(Name name) {
+        return name.subdomain(origin);
+    }
+
+    /**
+     * The SOA for the authority section of a negative answer: its TTL is the smaller of the SOA's
+     * own TTL and its MINIMUM field (RFC 2308 section 3).
+     */
+    SOARecord negativeSoa() {
+        long ttl = Math.min(soa.getTTL(), soa.getMinimum());
+        return new SOARecord(soa.getName(), DClass.IN, ttl, soa.getHost(), soa.getAdmin(), soa.getSerial(),
+                soa.getRefresh(), soa.getRetry(), soa.getExpire(), soa.getMinimum());
+    }
+
+    /** The RRset of exactly this name and type, ignoring zone cuts: how glue is found. */
+    Optional<RRset> exact(Name name, int type) {
+        return Optional.ofNullable(nodes.getOrDefault(name, Map.of()).get(type));
+    }
+
+    /** Looks {@code qname} (at or below the apex) up for {@code qtype}, which may be ANY. */
+    Lookup lookup(Name qname, int qtype) {
+        Name encloser = origin;
+        // Walk down from the apex one label at a time: an NS RRset below the apex is a zone cut,
+        // and everything at or below it belongs to the child (RFC 1034 4.3.2 step 3b). The parent
+        // side answers DS itself (RFC 4035 section 3.1.4.1).
+        for (int strip = qname.labels() - origin.labels() - 1; strip >= 0; strip--) {
+            Name name = strip == 0 ? qname : new Name(qname, strip);
+            Map<Integer, RRset> node = nodes.get(name);
+            if (node == null) {
+                return wildcard(qname, qtype, encloser);
+            }
+            RRset ns = node.get(Type.NS);
+            if (ns != null && !(strip == 0 && qtype == Type.DS)) {
+                return new Lookup.Referral(ns);
+            }
+            encloser = name;
+        }
+        return fromNode(nodes.get(qname), qtype, qname);
+    }
+
+    /** RFC 4592: only the wildcard child of the closest encloser can synthesize an answer. */
+    private Lookup wildcard(Name qname, int qtype, Name closestEncloser) {
+        Map<Integer, RRset> node;
+        try {
+            node = nodes.get(Name.concatenate(WILD, closestEncloser));
+        } catch (NameTooLongException e) {
+            node = null;
+        }
+        return node == null ? new Lookup.NxDomain() : fromNode(node, qtype, qname);
+    }
+
+    private static Lookup fromNode(Map<Integer, RRset> node, int qtype, Name owner) {
+        if (qtype == Type.ANY) {
+            // RFC 8482 section 4.1: answer ANY with one RRset of the name rather than all of them.
+            return node.isEmpty() ? new Lookup.NoData() : new Lookup.Answer(renamed(node.values().iterator().next(), owner));
+        }
+        RRset rrset = node.get(qtype);
+        if (rrset != null) {
+            return new Lookup.Answer(renamed(rrset, owner));
+        }
+        RRset cname = node.get(Type.CNAME);
+        return cname == null ? new Lookup.NoData() : new Lookup.Alias(renamed(cname, owner));
+    }
+
+    /** A wildcard's RRset takes the query name as its owner (RFC 4592 section 2.1.1). */
+    private static RRset renamed(RRset rrset, Name owner) {
+        if (rrset.getName().equals(owner)) {
+            return rrset;
+        }
+        RRset copy = new RRset();
+        for (Record r : rrset.rrs(false)) {
+            copy.addRR(r.withName(owner));
+        }
+        return copy;
+    }
+
+    private static Name parent(Name name) {
+        return new Name(name, 1);
+    }
+
+    @Override
+    public String toString() {
+        return origin + " (" + file + ")";
+    }
+}

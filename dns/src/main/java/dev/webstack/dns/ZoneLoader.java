@@ -1,0 +1,79 @@
+package dev.webstack.dns;
+
+import dev.webstack.common.config.ConfigException;
+import dev.webstack.common.config.DnsConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.xbill.DNS.Master;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.TextParseException;
+import org.xbill.DNS.Zone;
+
+/**
+ * Reads the RFC 1035 master files of a {@link DnsConfig} with dnsjava's {@link Master} and
+ * {@link Zone}. A file that cannot be used throws a {@link ConfigException} saying
+ * {@code path:line: reason}, the same shape as an error in webstack.yml, before anything listens.
+ *
+ * <p>dnsjava's tokenizer names only the file's base name ({@code foobar.com.zone:12: ...}); the
+ * message is rewritten with the path as configured so that the reader can open it.
+ */
+final class ZoneLoader {
+    private static final Pattern LOCATED = Pattern.compile("(?s)(.*):(\\d+): (.*)");
+
+    private ZoneLoader() {}
+
+    /** Loads every zone of {@code config}, in order; the first unusable file throws. */
+    static List<ZoneData> loadAll(DnsConfig config) {
+        List<ZoneData> zones = new ArrayList<>();
+        for (DnsConfig.Zone zone : config.zones()) {
+            zones.add(load(zone));
+        }
+        return List.copyOf(zones);
+    }
+
+    static ZoneData load(DnsConfig.Zone zone) {
+        Path file = zone.file();
+        Name origin;
+        try {
+            origin = Name.fromString(zone.origin(), Name.root);
+        } catch (TextParseException e) {
+            throw new ConfigException(file, 0, null, "origin '" + zone.origin() + "': " + e.getMessage());
+        }
+        List<Record> inZone = new ArrayList<>();
+        List<Record> outside = new ArrayList<>();
+        try (Master master = new Master(file.toString(), origin)) {
+            for (Record r = master.nextRecord(); r != null; r = master.nextRecord()) {
+                (r.getName().subdomain(origin) ? inZone : outside).add(r);
+            }
+        } catch (TextParseException e) {
+            throw located(file, e.getMessage());
+        } catch (IOException e) {
+            throw new ConfigException(file, 0, null, "cannot read: " + e.getMessage());
+        } catch (RuntimeException e) {
+            // dnsjava reports a few problems (a relative name, nested $GENERATE) as runtime exceptions.
+            throw new ConfigException(file, 0, null, String.valueOf(e.getMessage()));
+        }
+        try {
+            return new ZoneData(file, new Zone(origin, inZone.toArray(Record[]::new)), outside);
+        } catch (IOException | RuntimeException e) {
+            // The zone as a whole is unusable: no SOA, several SOAs, no NS at the apex.
+            throw new ConfigException(file, 0, null, String.valueOf(e.getMessage()));
+        }
+    }
+
+    /** Rewrites dnsjava's {@code base-name:line: reason} as {@code path:line: reason}. */
+    private static ConfigException located(Path file, String message) {
+        Matcher m = LOCATED.matcher(message);
+        Path name = file.getFileName();
+        if (m.matches() && name != null && m.group(1).equals(name.toString())) {
+            return new ConfigException(file, Integer.parseInt(m.group(2)), null, m.group(3));
+        }
+        // An error in an $INCLUDEd file: keep dnsjava's location, which names that file.
+        return new ConfigException(file, 0, null, message);
+    }
+}

@@ -1,0 +1,165 @@
+package dev.webstack.web;
+
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+
+/**
+ * The life of a client connection: one request at a time, keep-alive, idle and drain.
+ *
+ * <ul>
+ *   <li>Requests are handed on one at a time and the next only once the previous response has been
+ *       written, so pipelined requests (RFC 9112 section 9.3.2) are answered in order whatever
+ *       mixes of static and proxied requests they are. The channel runs with AUTO_READ off: the
+ *       socket is read only while no request is being answered, so a client cannot queue more than
+ *       one read's worth of requests.</li>
+ *   <li>Keep-alive follows the request (RFC 9112 section 9.3): {@code Connection: close}, an
+ *       HTTP/1.0 request without {@code keep-alive}, a bad request or a response without a length
+ *       close the connection after the response.</li>
+ *   <li>An {@link IdleStateEvent} closes the connection when it is between requests, or when a
+ *       response has started but the client has not taken any of it for the idle time.</li>
+ *   <li>{@link Drain} (graceful stop) closes the connection now if it is between requests, else
+ *       after the current response, which then says {@code Connection: close}.</li>
+ * </ul>
+ */
+final class PipeliningHandler extends ChannelDuplexHandler {
+
+    /** Graceful stop: finish the current response, then close. */
+    enum Drain { INSTANCE }
+
+    // No volatile needed: every field is touched on the channel's event loop only.
+    private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
+    private boolean busy;
+    private boolean keepAlive;
+    private boolean http10;
+    private boolean head;
+    private boolean responseStarted;
+    private boolean closeAfterResponse;
+    private boolean draining;
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        ctx.read();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest req)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (busy || closeAfterResponse) {
+            waiting.add(req);
+        } else {
+            dispatch(ctx, req);
+        }
+    }
+
+    private void dispatch(ChannelHandlerContext ctx, FullHttpRequest req) {
+        busy = true;
+        responseStarted = false;
+        keepAlive = req.decoderResult().isSuccess() && HttpUtil.isKeepAlive(req);
+        http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
+        head = req.method().equals(HttpMethod.HEAD);
+        ctx.fireChannelRead(req);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (!busy && waiting.isEmpty() && !closeAfterResponse) {
+            ctx.read();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof HttpResponse res && busy) {
+            responseStarted = true;
+            boolean close = !keepAlive || draining
+                    || res.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)
+                    || !hasLength(res);
+            if (close) {
+                closeAfterResponse = true;
+                res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            } else if (http10) {
+                res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            } else {
+                res.headers().remove(HttpHeaderNames.CONNECTION);
+            }
+        }
+        if (!(msg instanceof LastHttpContent) || !busy) {
+            ctx.write(msg, promise);
+            return;
+        }
+        ChannelPromise written = promise.unvoid();
+        ctx.write(msg, written);
+        busy = false;
+        responseStarted = false;
+        if (closeAfterResponse || draining) {
+            closeAfterResponse = true;
+            written.addListener(ChannelFutureListener.CLOSE);
+        } else {
+            // Not from inside this write: the next request's handlers write themselves.
+            ctx.executor().execute(() -> next(ctx));
+        }
+    }
+
+    private void next(ChannelHandlerContext ctx) {
+        if (busy || !ctx.channel().isActive()) {
+            return;
+        }
+        FullHttpRequest req = waiting.poll();
+        if (req != null) {
+            dispatch(ctx, req);
+        } else {
+            ctx.read();
+        }
+    }
+
+    private boolean hasLength(HttpResponse res) {
+        int code = res.status().code();
+        return head || code == 204 || code == 304 || (code >= 100 && code < 200)
+                || HttpUtil.isContentLengthSet(res) || HttpUtil.isTransferEncodingChunked(res);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            if (!busy || responseStarted) {
+                ctx.close();
+            }
+            return;
+        }
+        if (evt == Drain.INSTANCE) {
+            draining = true;
+            if (!busy) {
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        FullHttpRequest req;
+        while ((req = waiting.poll()) != null) {
+            req.release();
+        }
+        ctx.fireChannelInactive();
+    }
+}

@@ -1,0 +1,273 @@
+package dev.webstack.web;
+
+import dev.webstack.common.config.HostPort;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One proxied request: its upstream connection, its timer and the streaming of the response back.
+ * Everything runs on the client connection's event loop, which the upstream connection shares.
+ *
+ * <ul>
+ *   <li>Connecting or the connection failing before the response headers → 502. A pooled
+ *       connection that turns out to be closed by the app server is retried once on a new
+ *       connection for idempotent methods (RFC 9110 section 9.2.2).</li>
+ *   <li>No response headers within {@code web.readTimeout()} (default 30 s) → 504. After the
+ *       headers, the same time without any body bytes closes both connections (the client cannot be
+ *       told anything else once the status line is out).</li>
+ *   <li>The response streams: each piece is read from the app server only after the previous one was
+ *       written to the client (the upstream channel runs with AUTO_READ off), so a slow client slows
+ *       the app server connection down instead of filling memory. A response without a length is
+ *       sent chunked to HTTP/1.1 clients, and to HTTP/1.0 clients until the connection closes.</li>
+ * </ul>
+ */
+final class ProxyExchange {
+    private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
+    private static final Set<HttpMethod> IDEMPOTENT = Set.of(
+            HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
+
+    private final ChannelHandlerContext client;
+    private final FullHttpRequest request;
+    private final HostPort target;
+    private final UpstreamPool pool;
+    private final Duration readTimeout;
+    private final boolean clientHttp10;
+    private final boolean head;
+
+    // No volatile needed: client channel, upstream channel and timer share one event loop.
+    private Channel upstream;
+    private boolean reused;
+    private boolean retried;
+    private boolean responseStarted;
+    private boolean skippingInterim;
+    private boolean upstreamKeepAlive;
+    private boolean done;
+    private ScheduledFuture<?> timer;
+
+    /** Takes over {@code request}, already rewritten for the upstream. */
+    ProxyExchange(ChannelHandlerContext client, FullHttpRequest request, boolean clientHttp10, HostPort target,
+                  UpstreamPool pool, Duration readTimeout) {
+        this.client = client;
+        this.request = request;
+        this.clientHttp10 = clientHttp10;
+        this.target = target;
+        this.pool = pool;
+        this.readTimeout = readTimeout;
+        this.head = request.method().equals(HttpMethod.HEAD);
+    }
+
+    void start() {
+        Channel idle = pool.pollIdle(client.channel().eventLoop(), target);
+        if (idle != null) {
+            reused = true;
+            send(idle);
+            return;
+        }
+        connect();
+    }
+
+    private void connect() {
+        reused = false;
+        ChannelFuture f = pool.connect(client.channel().eventLoop(), target);
+        f.addListener(x -> {
+            if (done) {
+                f.channel().close();
+            } else if (f.isSuccess()) {
+                send(f.channel());
+            } else {
+                fail(HttpResponseStatus.BAD_GATEWAY, f.cause());
+            }
+        });
+    }
+
+    private void send(Channel ch) {
+        upstream = ch;
+        ch.pipeline().get(UpstreamHandler.class).bind(this);
+        armTimer();
+        // A duplicate: a retry must send the body again from its start.
+        ch.writeAndFlush(request.retainedDuplicate()).addListener(f -> {
+            if (!f.isSuccess() && ch == upstream) {
+                upstreamFailed(f.cause());
+            }
+        });
+        ch.read();
+    }
+
+    void onResponse(HttpResponse res) {
+        if (done) {
+            return;
+        }
+        int code = res.status().code();
+        if (code >= 100 && code < 200 && code != 101) {
+            // Interim responses (100 Continue, 103 Early Hints) are the upstream hop's business.
+            skippingInterim = true;
+            upstream.read();
+            return;
+        }
+        armTimer();
+        responseStarted = true;
+        upstreamKeepAlive = HttpUtil.isKeepAlive(res) && code != 101;
+        DefaultHttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), res.headers());
+        ProxyHeaders.toClient(out.headers());
+        boolean bodyless = head || code == 204 || code == 304;
+        if (!bodyless && !out.headers().contains(HttpHeaderNames.CONTENT_LENGTH) && !clientHttp10) {
+            out.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        client.writeAndFlush(out).addListener(f -> {
+            if (!f.isSuccess()) {
+                abort();
+            }
+        });
+        upstream.read();
+    }
+
+    void onContent(HttpContent content) {
+        if (done) {
+            content.release();
+            return;
+        }
+        boolean last = content instanceof LastHttpContent;
+        if (skippingInterim) {
+            content.release();
+            skippingInterim = !last;
+            upstream.read();
+            return;
+        }
+        armTimer();
+        HttpContent piece = content instanceof HttpResponse
+                ? (last ? new DefaultLastHttpContent(content.content()) : new DefaultHttpContent(content.content()))
+                : content;
+        ChannelFuture written = client.writeAndFlush(piece);
+        if (last) {
+            finish();
+            return;
+        }
+        written.addListener(f -> {
+            if (!f.isSuccess()) {
+                abort();
+            } else if (!done) {
+                upstream.read();
+            }
+        });
+    }
+
+    /** The upstream connection broke or sent garbage. */
+    void upstreamFailed(Throwable cause) {
+        if (done) {
+            return;
+        }
+        Channel broken = upstream;
+        upstream = null;
+        detach(broken);
+        broken.close();
+        if (!responseStarted && reused && !retried && IDEMPOTENT.contains(request.method())) {
+            log.debug("upstream {}: pooled connection failed ({}), retrying on a new one", target, cause.toString());
+            retried = true;
+            skippingInterim = false;
+            connect();
+            return;
+        }
+        fail(HttpResponseStatus.BAD_GATEWAY, cause);
+    }
+
+    /** The client went away: drop the upstream connection, its response is of no use now. */
+    void clientClosed() {
+        if (done) {
+            return;
+        }
+        done = true;
+        cancelTimer();
+        if (upstream != null) {
+            detach(upstream);
+            upstream.close();
+        }
+        request.release();
+    }
+
+    private void finish() {
+        done = true;
+        cancelTimer();
+        detach(upstream);
+        if (upstreamKeepAlive) {
+            pool.release(upstream);
+        } else {
+            upstream.close();
+        }
+        request.release();
+    }
+
+    private void fail(HttpResponseStatus status, Throwable cause) {
+        done = true;
+        cancelTimer();
+        request.release();
+        if (upstream != null) {
+            detach(upstream);
+            upstream.close();
+        }
+        if (responseStarted) {
+            log.info("upstream {}: {} after the response started; closing the client connection", target, cause.toString());
+            client.close();
+            return;
+        }
+        log.warn("upstream {}: {} {}: {}", target, status.code(), status.reasonPhrase(), cause.toString());
+        String message = status.equals(HttpResponseStatus.GATEWAY_TIMEOUT)
+                ? "The application server did not answer in time. Please try again in a moment."
+                : "The application server is not answering. Please try again in a moment.";
+        client.writeAndFlush(Responses.page(client.alloc(), status, message));
+    }
+
+    private void abort() {
+        if (!done) {
+            clientClosed();
+        }
+        client.close();
+    }
+
+    private void onTimeout() {
+        if (done) {
+            return;
+        }
+        fail(HttpResponseStatus.GATEWAY_TIMEOUT,
+                new TimeoutException("no answer within " + readTimeout.toMillis() + " ms"));
+    }
+
+    private void armTimer() {
+        cancelTimer();
+        timer = client.executor().schedule(this::onTimeout, readTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    private void detach(Channel ch) {
+        UpstreamHandler h = ch.pipeline().get(UpstreamHandler.class);
+        if (h != null) {
+            h.unbind();
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.webstack.web;
+
+import dev.webstack.common.config.HostPort;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last handler of a client connection: sends what the static files did not answer to an app
+ * server, chosen round-robin, and lets a {@link ProxyExchange} carry the response back. With no
+ * app server configured every such request is a 502.
+ */
+final class ProxyHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
+
+    /** Round-robin over the app servers, shared by every connection of one server. */
+    static final class Upstreams {
+        private final List<HostPort> targets;
+        private final AtomicInteger next = new AtomicInteger();
+
+        Upstreams(List<HostPort> targets) {
+            this.targets = List.copyOf(targets);
+        }
+
+        boolean isEmpty() {
+            return targets.isEmpty();
+        }
+
+        HostPort next() {
+            return targets.get(Math.floorMod(next.getAndIncrement(), targets.size()));
+        }
+    }
+
+    private final Upstreams upstreams;
+    private final UpstreamPool pool;
+    private final Duration readTimeout;
+    // One exchange at a time per connection (PipeliningHandler); the last one, possibly finished.
+    private ProxyExchange exchange;
+
+    ProxyHandler(Upstreams upstreams, UpstreamPool pool, Duration readTimeout) {
+        this.upstreams = upstreams;
+        this.pool = pool;
+        this.readTimeout = readTimeout;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        FullHttpRequest req = (FullHttpRequest) msg;
+        if (upstreams.isEmpty()) {
+            req.release();
+            ctx.writeAndFlush(Responses.page(ctx.alloc(), HttpResponseStatus.BAD_GATEWAY,
+                    "The application server is not answering: none is configured."));
+            return;
+        }
+        boolean http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
+        ProxyHeaders.toUpstream(req, AccessLogHandler.clientIp(ctx.channel().remoteAddress()));
+        exchange = new ProxyExchange(ctx, req, http10, upstreams.next(), pool, readTimeout);
+        exchange.start();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (exchange != null) {
+            exchange.clientClosed();
+            exchange = null;
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException) {
+            log.debug("client {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        } else {
+            log.warn("client {}: closing after an unexpected error", ctx.channel().remoteAddress(), cause);
+        }
+        ctx.close();
+    }
+}

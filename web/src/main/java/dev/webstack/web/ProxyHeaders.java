@@ -1,0 +1,95 @@
+package dev.webstack.web;
+
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The header rewriting of a proxy hop (RFC 9110 sections 7.6.1 and 7.6.3): hop-by-hop headers are
+ * the connection's, not the message's, and are dropped both ways; {@code Via} records the hop; the
+ * {@code X-Forwarded-*} headers tell the app server who the client is and what it asked for.
+ * The {@code Host} header passes through unchanged.
+ */
+final class ProxyHeaders {
+    static final String VIA = "1.1 webstack";
+    static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+
+    // Keep-Alive and Proxy-Connection are spelled out: Netty deprecates its constants for them
+    // (they are not HTTP/1.1 headers), which is exactly why a proxy must drop them.
+    private static final List<AsciiString> HOP_BY_HOP = List.of(
+            HttpHeaderNames.CONNECTION,
+            AsciiString.cached("keep-alive"),
+            AsciiString.cached("proxy-connection"),
+            HttpHeaderNames.TE,
+            HttpHeaderNames.TRAILER,
+            HttpHeaderNames.TRANSFER_ENCODING,
+            HttpHeaderNames.UPGRADE);
+
+    private ProxyHeaders() {}
+
+    /** Removes the standard hop-by-hop headers and those the Connection header names (but never Host or X-Request-Id). */
+    static void removeHopByHop(HttpHeaders h) {
+        List<String> named = new ArrayList<>();
+        for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : value.split(",")) {
+                String t = token.trim().toLowerCase(Locale.ROOT);
+                if (!t.isEmpty()) {
+                    named.add(t);
+                }
+            }
+        }
+        for (String name : named) {
+            // A client must not be able to strip what routing and tracing rely on.
+            if (!name.equals("host") && !RequestIdHandler.X_REQUEST_ID.contentEqualsIgnoreCase(name)) {
+                h.remove(name);
+            }
+        }
+        for (AsciiString name : HOP_BY_HOP) {
+            h.remove(name);
+        }
+    }
+
+    /**
+     * Turns the client's request into the request to the app server, in place: HTTP/1.1 with a
+     * Content-Length (the body is aggregated), {@code Expect} dropped (this tier already answered
+     * 100-continue), forwarding headers added.
+     */
+    static void toUpstream(FullHttpRequest req, String clientIp) {
+        HttpHeaders h = req.headers();
+        removeHopByHop(h);
+        h.remove(HttpHeaderNames.EXPECT);
+        req.setProtocolVersion(HttpVersion.HTTP_1_1);
+        int length = req.content().readableBytes();
+        if (length > 0 || h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            h.set(HttpHeaderNames.CONTENT_LENGTH, length);
+        }
+        String forwardedFor = h.get(X_FORWARDED_FOR);
+        h.set(X_FORWARDED_FOR, forwardedFor == null || forwardedFor.isBlank() ? clientIp : forwardedFor + ", " + clientIp);
+        h.set(X_FORWARDED_PROTO, "http");
+        String host = h.get(HttpHeaderNames.HOST);
+        if (host != null) {
+            h.set(X_FORWARDED_HOST, host);
+        } else {
+            h.remove(X_FORWARDED_HOST);
+        }
+        addVia(h);
+    }
+
+    /** Turns the app server's response headers into the client's, in place. */
+    static void toClient(HttpHeaders h) {
+        removeHopByHop(h);
+        addVia(h);
+    }
+
+    private static void addVia(HttpHeaders h) {
+        String via = h.get(HttpHeaderNames.VIA);
+        h.set(HttpHeaderNames.VIA, via == null || via.isBlank() ? VIA : via + ", " + VIA);
+    }
+}

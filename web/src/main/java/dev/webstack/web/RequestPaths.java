@@ -1,0 +1,143 @@
+package dev.webstack.web;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Request targets (RFC 9112 section 3.2) and the one place a URL path becomes file name segments.
+ *
+ * <p>{@link #safeSegments} is the file-serving gate: it percent-decodes exactly once and refuses
+ * anything that could name a file other than the one the plain path names: dot segments, empty
+ * segments, encoded {@code /} or {@code \}, backslashes, NUL and other control characters, and
+ * bytes that are not strict UTF-8 (which rules out overlong forms such as {@code %c0%ae}). Whatever
+ * it lets through is still resolved with {@code toRealPath()} and checked against the root by the
+ * caller, so symbolic links cannot lead out either.
+ */
+final class RequestPaths {
+    private RequestPaths() {}
+
+    /**
+     * The path of a request target: origin-form {@code /p?q} or absolute-form
+     * {@code http://host/p?q}; empty for anything else ({@code *}, authority-form, garbage).
+     */
+    static Optional<String> path(String uri) {
+        String s = uri;
+        int hash = s.indexOf('#');
+        if (hash >= 0) {
+            s = s.substring(0, hash);
+        }
+        if (s.regionMatches(true, 0, "http://", 0, 7) || s.regionMatches(true, 0, "https://", 0, 8)) {
+            int slash = s.indexOf('/', s.indexOf("//") + 2);
+            s = slash < 0 ? "/" : s.substring(slash);
+        }
+        if (!s.startsWith("/")) {
+            return Optional.empty();
+        }
+        int q = s.indexOf('?');
+        return Optional.of(q < 0 ? s : s.substring(0, q));
+    }
+
+    /** The query of a request target including its {@code ?}, or "" when it has none. */
+    static String query(String uri) {
+        int q = uri.indexOf('?');
+        if (q < 0) {
+            return "";
+        }
+        int hash = uri.indexOf('#', q);
+        return hash < 0 ? uri.substring(q) : uri.substring(q, hash);
+    }
+
+    /**
+     * The percent-decoded path for routing decisions only (which tier answers); bad escapes are kept
+     * as they are and bad UTF-8 becomes U+FFFD. Never use it to open a file.
+     */
+    static String decodeLeniently(String rawPath) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(rawPath.length());
+        for (int i = 0; i < rawPath.length(); i++) {
+            char c = rawPath.charAt(i);
+            int hi;
+            int lo;
+            if (c == '%' && i + 2 < rawPath.length()
+                    && (hi = Character.digit(rawPath.charAt(i + 1), 16)) >= 0
+                    && (lo = Character.digit(rawPath.charAt(i + 2), 16)) >= 0) {
+                out.write(hi << 4 | lo);
+                i += 2;
+            } else {
+                out.write(c > 0xff ? '?' : c);
+            }
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The segments of a raw (still percent-encoded) path, decoded once, or empty when the path is not
+     * a plain file path. A trailing '/' yields a last empty segment (a directory, which no file is).
+     */
+    static Optional<List<String>> safeSegments(String rawPath) {
+        if (!rawPath.startsWith("/")) {
+            return Optional.empty();
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(rawPath.length());
+        for (int i = 0; i < rawPath.length(); i++) {
+            char c = rawPath.charAt(i);
+            int b;
+            if (c == '%') {
+                if (i + 2 >= rawPath.length()) {
+                    return Optional.empty();
+                }
+                int hi = Character.digit(rawPath.charAt(i + 1), 16);
+                int lo = Character.digit(rawPath.charAt(i + 2), 16);
+                if (hi < 0 || lo < 0) {
+                    return Optional.empty();
+                }
+                b = hi << 4 | lo;
+                i += 2;
+                // An encoded separator would turn one segment into two after decoding.
+                if (b == '/') {
+                    return Optional.empty();
+                }
+            } else if (c > 0xff) {
+                return Optional.empty();
+            } else {
+                b = c;
+            }
+            if (b == '\\' || b < 0x20 || b == 0x7f) {
+                return Optional.empty();
+            }
+            bytes.write(b);
+        }
+        String decoded;
+        try {
+            decoded = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes.toByteArray()))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            return Optional.empty();
+        }
+        List<String> segments = new ArrayList<>();
+        String[] parts = decoded.substring(1).split("/", -1);
+        for (int i = 0; i < parts.length; i++) {
+            String seg = parts[i];
+            boolean last = i == parts.length - 1;
+            if (seg.equals(".") || seg.equals("..") || (seg.isEmpty() && !last)) {
+                return Optional.empty();
+            }
+            for (int j = 0; j < seg.length(); j++) {
+                char ch = seg.charAt(j);
+                if (Character.isISOControl(ch) || ch == '\\') {
+                    return Optional.empty();
+                }
+            }
+            segments.add(seg);
+        }
+        return Optional.of(List.copyOf(segments));
+    }
+}

@@ -1,0 +1,98 @@
+package dev.webstack.web;
+
+import dev.webstack.common.config.HostPort;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AttributeKey;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keep-alive connections to the app servers, pooled per event loop: a connection is only ever used
+ * by client connections of the event loop it is registered on, so that a proxied exchange runs on
+ * one thread from end to end and the pool needs no locks.
+ *
+ * <ul>
+ *   <li>At most {@value #MAX_IDLE_PER_UPSTREAM} idle connections per upstream and event loop; a
+ *       connection released beyond that is closed.</li>
+ *   <li>An idle connection is closed after {@value #IDLE_SECONDS} s, below the usual keep-alive
+ *       timeout of app servers, so that this side closes first. An idle connection keeps reading,
+ *       so that the app server closing it, or sending anything unasked, removes it from the pool.</li>
+ *   <li>Connect timeout: {@code web.connectTimeout()} (default 2 s).</li>
+ * </ul>
+ */
+final class UpstreamPool {
+    static final int MAX_IDLE_PER_UPSTREAM = 32;
+    static final int IDLE_SECONDS = 20;
+    private static final AttributeKey<HostPort> TARGET = AttributeKey.valueOf("webstack.upstream");
+
+    private final Transport transport;
+    private final Duration connectTimeout;
+    private final Map<EventLoop, Map<HostPort, ArrayDeque<Channel>>> idle = new ConcurrentHashMap<>();
+
+    UpstreamPool(Transport transport, Duration connectTimeout) {
+        this.transport = transport;
+        this.connectTimeout = connectTimeout;
+    }
+
+    /** An idle connection to {@code target} on {@code loop}, if there is one. Call on {@code loop}. */
+    Channel pollIdle(EventLoop loop, HostPort target) {
+        ArrayDeque<Channel> deque = deque(loop, target);
+        Channel ch;
+        while ((ch = deque.pollLast()) != null) {
+            if (ch.isActive()) {
+                return ch;
+            }
+            ch.close();
+        }
+        return null;
+    }
+
+    /** A new connection to {@code target} registered on {@code loop}, reads driven by the caller. */
+    ChannelFuture connect(EventLoop loop, HostPort target) {
+        return new Bootstrap()
+                .group(loop)
+                .channel(transport.socketChannel())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, connectTimeout.toMillis()))
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .attr(TARGET, target)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline()
+                                .addLast("codec", new HttpClientCodec())
+                                .addLast("idle", new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
+                                .addLast("upstream", new UpstreamHandler());
+                        ch.closeFuture().addListener(f -> deque(loop, target).remove(ch));
+                    }
+                })
+                .connect(target.toSocketAddress());
+    }
+
+    /** Returns a connection whose last exchange completed cleanly. Call on its event loop. */
+    void release(Channel ch) {
+        HostPort target = ch.attr(TARGET).get();
+        ArrayDeque<Channel> deque = deque(ch.eventLoop(), target);
+        if (!ch.isActive() || deque.size() >= MAX_IDLE_PER_UPSTREAM) {
+            ch.close();
+            return;
+        }
+        deque.addLast(ch);
+        ch.read();
+    }
+
+    private ArrayDeque<Channel> deque(EventLoop loop, HostPort target) {
+        return idle.computeIfAbsent(loop, l -> new HashMap<>()).computeIfAbsent(target, t -> new ArrayDeque<>());
+    }
+}

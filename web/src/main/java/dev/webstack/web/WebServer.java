@@ -1,0 +1,133 @@
+package dev.webstack.web;
+
+import dev.webstack.common.config.SiteConfig;
+import dev.webstack.common.config.WebConfig;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The web tier of www.foobar.com, in the role nginx plays in a one-server stack: it serves the
+ * static paths from the codebase's public folder itself and reverse-proxies every other request to
+ * the app servers. See {@link ClientPipeline} for the handlers a request passes.
+ *
+ * <p>Limits, with their defaults (the ones from {@link WebConfig} are set in webstack.yml):
+ * <table>
+ *   <caption>Limits</caption>
+ *   <tr><th>limit</th><th>default</th><th>beyond it</th></tr>
+ *   <tr><td>request line</td><td>{@value ClientPipeline#MAX_REQUEST_LINE} bytes</td><td>414, close (RFC 9112 section 3)</td></tr>
+ *   <tr><td>request headers</td><td>{@value ClientPipeline#MAX_HEADER_SIZE} bytes</td><td>431, close (RFC 6585 section 5)</td></tr>
+ *   <tr><td>request body</td><td>{@value ClientPipeline#MAX_BODY} bytes</td><td>413 (RFC 9110 section 15.5.14)</td></tr>
+ *   <tr><td>client keep-alive idle</td><td>{@code web.idleTimeout()}, 60 s</td><td>connection closed</td></tr>
+ *   <tr><td>upstream connect</td><td>{@code web.connectTimeout()}, 2 s</td><td>502</td></tr>
+ *   <tr><td>upstream response</td><td>{@code web.readTimeout()}, 30 s</td><td>504</td></tr>
+ *   <tr><td>idle upstream connections</td><td>{@value UpstreamPool#MAX_IDLE_PER_UPSTREAM} per app server and event loop,
+ *       {@value UpstreamPool#IDLE_SECONDS} s</td><td>closed</td></tr>
+ *   <tr><td>graceful stop</td><td>{@value #DRAIN_SECONDS} s for in-flight requests</td><td>connections closed</td></tr>
+ *   <tr><td>access log queue</td><td>{@value AccessLogWriter#QUEUE_CAPACITY} lines</td><td>lines dropped and counted</td></tr>
+ * </table>
+ */
+public final class WebServer implements AutoCloseable {
+    /** How long {@link #close()} lets in-flight requests finish. */
+    static final int DRAIN_SECONDS = 10;
+    private static final Logger log = LoggerFactory.getLogger(WebServer.class);
+
+    private final EventLoopGroup group;
+    private final Channel serverChannel;
+    private final ChannelGroup clients;
+    private final AccessLogWriter accessLog;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private WebServer(EventLoopGroup group, Channel serverChannel, ChannelGroup clients, AccessLogWriter accessLog) {
+        this.group = group;
+        this.serverChannel = serverChannel;
+        this.clients = clients;
+        this.accessLog = accessLog;
+    }
+
+    /**
+     * Starts listening on {@code web.listen()} and returns once the port is bound.
+     *
+     * @throws IllegalStateException when the address cannot be bound
+     * @throws UncheckedIOException  when the access log cannot be opened
+     */
+    public static WebServer start(WebConfig web, SiteConfig site) {
+        Transport transport = Transport.best();
+        AccessLogWriter accessLog = AccessLogWriter.open(web.accessLog());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("web"), transport.ioHandlerFactory());
+        ChannelGroup clients = new DefaultChannelGroup("web-clients", GlobalEventExecutor.INSTANCE);
+        ClientPipeline pipeline = new ClientPipeline(
+                clients,
+                web.idleTimeout(),
+                accessLog,
+                new VirtualHosts(site),
+                new StaticFileHandler(web.publicRoot(), new StaticPaths(web.staticPaths())),
+                new ProxyHandler.Upstreams(web.upstreams()),
+                new UpstreamPool(transport, web.connectTimeout()),
+                web.readTimeout());
+        ChannelFuture bound = new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(pipeline)
+                .bind(web.listen().toSocketAddress())
+                .awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+            accessLog.close();
+            Throwable cause = bound.cause();
+            String why = cause instanceof BindException ? "the address is in use or not local" : String.valueOf(cause);
+            throw new IllegalStateException("web: cannot listen on " + web.listen() + ": " + why, cause);
+        }
+        WebServer server = new WebServer(group, bound.channel(), clients, accessLog);
+        log.info("web: listening on {} ({}), www={} apex={}, static files from {}, upstreams {}",
+                server.serverChannel.localAddress(), transport.name(), site.www(), site.domain(),
+                web.publicRoot(), web.upstreams().isEmpty() ? "none (502)" : web.upstreams());
+        return server;
+    }
+
+    /** The bound port (useful when {@code web.listen()} asked for port 0). */
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /**
+     * Stops gracefully: stops accepting, lets each connection finish the response it is writing
+     * (at most {@value #DRAIN_SECONDS} s), closes them and writes out the access log.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        serverChannel.close().awaitUninterruptibly();
+        for (Channel ch : clients) {
+            ch.pipeline().fireUserEventTriggered(PipeliningHandler.Drain.INSTANCE);
+        }
+        if (!clients.newCloseFuture().awaitUninterruptibly(Duration.ofSeconds(DRAIN_SECONDS).toMillis())) {
+            log.warn("web: {} connections still busy after {} s, closing them", clients.size(), DRAIN_SECONDS);
+            clients.close().awaitUninterruptibly(1_000);
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        accessLog.close();
+        log.info("web: stopped");
+    }
+}

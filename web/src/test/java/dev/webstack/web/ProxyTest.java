@@ -1,0 +1,218 @@
+package dev.webstack.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.webstack.common.config.HostPort;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The reverse proxy against a real (tiny) app server. */
+class ProxyTest {
+    @TempDir
+    Path dir;
+    private TestUpstream upstream;
+    private WebServer server;
+
+    private int start(List<HostPort> upstreams, Duration readTimeout) throws IOException {
+        server = WebServer.start(
+                TestConfigs.web(Files.createDirectories(dir.resolve("public")), dir.resolve("var/log/web-access.log"),
+                        upstreams, readTimeout),
+                TestConfigs.SITE);
+        return server.port();
+    }
+
+    private int startWithUpstream(long slowMillis, Duration readTimeout) throws IOException {
+        upstream = new TestUpstream("app-1", slowMillis);
+        return start(List.of(upstream.address()), readTimeout);
+    }
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    @Test
+    void forwardsWithForwardingHeadersAndBringsTheResponseBack() throws IOException {
+        int port = startWithUpstream(0, Duration.ofSeconds(5));
+        RawHttp.Response res = RawHttp.exchange(port, "GET /echo/page?x=1&y=2 HTTP/1.1\r\n"
+                + "Host: www.foobar.com\r\n"
+                + "X-Forwarded-For: 203.0.113.7\r\n"
+                + "X-Request-Id: req-42\r\n"
+                + "Connection: keep-alive, X-Secret-Hop\r\n"
+                + "X-Secret-Hop: drop me\r\n"
+                + "Proxy-Connection: keep-alive\r\n"
+                + "User-Agent: proxy-test\r\n\r\n");
+        assertThat(res.status()).isEqualTo(200);
+        String seen = res.text();
+        assertThat(seen).startsWith("GET /echo/page?x=1&y=2\n");
+        assertThat(seen).contains("host: www.foobar.com\n")
+                .contains("x-forwarded-for: 203.0.113.7, 127.0.0.1\n")
+                .contains("x-forwarded-proto: http\n")
+                .contains("x-forwarded-host: www.foobar.com\n")
+                .contains("x-request-id: req-42\n")
+                .contains("via: 1.1 webstack\n")
+                .contains("user-agent: proxy-test\n")
+                .doesNotContain("x-secret-hop")
+                .doesNotContain("proxy-connection");
+        assertThat(res.header("x-upstream")).isEqualTo("app-1");
+        assertThat(res.header("x-request-id")).isEqualTo("req-42");
+        assertThat(res.header("via")).isEqualTo("1.1 webstack");
+        assertThat(res.header("keep-alive")).isNull();
+    }
+
+    @Test
+    void generatesARequestIdWhenTheClientHasNone() throws IOException {
+        int port = startWithUpstream(0, Duration.ofSeconds(5));
+        RawHttp.Response res = RawHttp.exchange(port, RawHttp.get("/echo", TestConfigs.WWW));
+        String id = res.header("x-request-id");
+        assertThat(id).matches("[0-9a-f]{32}");
+        assertThat(res.text()).contains("x-request-id: " + id + "\n");
+    }
+
+    @Test
+    void keepAliveServesSeveralRequestsOnOneConnection() throws IOException {
+        int port = startWithUpstream(0, Duration.ofSeconds(5));
+        try (RawHttp http = new RawHttp(port)) {
+            http.send(RawHttp.get("/echo/1", TestConfigs.WWW));
+            RawHttp.Response first = http.read();
+            http.send(RawHttp.get("/echo/2", TestConfigs.WWW));
+            RawHttp.Response second = http.read();
+            assertThat(first.text()).startsWith("GET /echo/1\n");
+            assertThat(second.text()).startsWith("GET /echo/2\n");
+            assertThat(first.header("connection")).isNull();
+        }
+    }
+
+    @Test
+    void pipelinedMixOfStaticAndProxiedIsAnsweredInOrder() throws IOException {
+        int port = startWithUpstream(200, Duration.ofSeconds(5));
+        Files.createDirectories(dir.resolve("public/static"));
+        Files.writeString(dir.resolve("public/static/a.txt"), "static a");
+        try (RawHttp http = new RawHttp(port)) {
+            http.send(RawHttp.get("/slow", TestConfigs.WWW) + RawHttp.get("/static/a.txt", TestConfigs.WWW)
+                    + RawHttp.get("/echo/3", TestConfigs.WWW));
+            assertThat(http.read().text()).isEqualTo("slow");
+            assertThat(http.read().text()).isEqualTo("static a");
+            assertThat(http.read().text()).startsWith("GET /echo/3\n");
+        }
+    }
+
+    @Test
+    void streamsAResponseWithoutLengthChunked() throws IOException {
+        int port = startWithUpstream(0, Duration.ofSeconds(5));
+        RawHttp.Response res = RawHttp.exchange(port, RawHttp.get("/stream", TestConfigs.WWW));
+        assertThat(res.header("transfer-encoding")).isEqualTo("chunked");
+        assertThat(res.text()).isEqualTo("piece 0\npiece 1\npiece 2\n");
+    }
+
+    @Test
+    void forwardsRequestBodies() throws IOException {
+        int port = startWithUpstream(0, Duration.ofSeconds(5));
+        RawHttp.Response res = RawHttp.exchange(port, "POST /upload HTTP/1.1\r\nHost: www.foobar.com\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+        assertThat(res.status()).isEqualTo(200);
+        assertThat(res.text()).isEqualTo("hello world");
+    }
+
+    @Test
+    void upstreamDownIs502Page() throws IOException {
+        int port = start(List.of(new HostPort("127.0.0.1", TestConfigs.closedPort())), Duration.ofSeconds(5));
+        RawHttp.Response res = RawHttp.exchange(port, RawHttp.get("/anything", TestConfigs.WWW));
+        assertThat(res.status()).isEqualTo(502);
+        assertThat(res.header("content-type")).isEqualTo("text/html; charset=utf-8");
+        assertThat(res.text()).contains("502 Bad Gateway").contains("application server is not answering");
+    }
+
+    @Test
+    void noUpstreamConfiguredIs502() throws IOException {
+        int port = start(List.of(), Duration.ofSeconds(5));
+        assertThat(RawHttp.exchange(port, RawHttp.get("/", TestConfigs.WWW)).status()).isEqualTo(502);
+    }
+
+    @Test
+    void slowUpstreamIs504() throws IOException {
+        int port = startWithUpstream(3_000, Duration.ofMillis(300));
+        try (RawHttp http = new RawHttp(port)) {
+            http.send(RawHttp.get("/slow", TestConfigs.WWW));
+            RawHttp.Response res = http.read();
+            assertThat(res.status()).isEqualTo(504);
+            assertThat(res.text()).contains("504 Gateway Timeout");
+            // The client connection survives the upstream's timeout.
+            http.send(RawHttp.get("/-/health", TestConfigs.WWW));
+            assertThat(http.read().status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void upstreamConnectionsAreReused() throws IOException {
+        int port = startWithUpstream(0, Duration.ofSeconds(5));
+        List<String> upstreamSidePorts = new java.util.ArrayList<>();
+        try (RawHttp http = new RawHttp(port)) {
+            for (int i = 0; i < 3; i++) {
+                http.send(RawHttp.get("/echo/" + i, TestConfigs.WWW));
+                RawHttp.Response res = http.read();
+                assertThat(res.status()).isEqualTo(200);
+                upstreamSidePorts.add(res.header("x-remote-port"));
+            }
+        }
+        // One client connection lives on one event loop, whose pool hands back the same connection.
+        assertThat(upstreamSidePorts).doesNotContainNull().containsOnly(upstreamSidePorts.get(0));
+    }
+
+    @Test
+    void roundRobinOverUpstreams() throws IOException {
+        upstream = new TestUpstream("app-1", 0);
+        try (TestUpstream second = new TestUpstream("app-2", 0)) {
+            int port = start(List.of(upstream.address(), second.address()), Duration.ofSeconds(5));
+            String a = RawHttp.exchange(port, RawHttp.get("/echo", TestConfigs.WWW)).header("x-upstream");
+            String b = RawHttp.exchange(port, RawHttp.get("/echo", TestConfigs.WWW)).header("x-upstream");
+            assertThat(List.of(a, b)).containsExactlyInAnyOrder("app-1", "app-2");
+        }
+    }
+
+    @Test
+    void accessLogLineHasStatusTimeAndRequestId() throws IOException {
+        int port = startWithUpstream(0, Duration.ofSeconds(5));
+        RawHttp.exchange(port, "GET /echo/logged?q=1 HTTP/1.1\r\nHost: www.foobar.com\r\nUser-Agent: log-test\r\n"
+                + "Referer: http://www.foobar.com/\r\nX-Request-Id: log-1\r\n\r\n");
+        RawHttp.exchange(port, RawHttp.get("/missing-host-page", "other.example"));
+        server.close();
+        List<String> lines = Files.readAllLines(dir.resolve("var/log/web-access.log"));
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).matches("127\\.0\\.0\\.1 - - \\[\\d{2}/\\w{3}/\\d{4}:\\d{2}:\\d{2}:\\d{2} [+-]\\d{4}] "
+                + "\"GET /echo/logged\\?q=1 HTTP/1\\.1\" 200 \\d+ \"http://www\\.foobar\\.com/\" \"log-test\" \\d+\\.\\d{3} log-1");
+        assertThat(lines.get(1)).contains("\"GET /missing-host-page HTTP/1.1\" 421 ");
+    }
+
+    @Test
+    void closeLetsAnInFlightRequestFinish() throws Exception {
+        int port = startWithUpstream(500, Duration.ofSeconds(5));
+        try (RawHttp http = new RawHttp(port)) {
+            http.send(RawHttp.get("/slow", TestConfigs.WWW));
+            // Wait until the request reached the app server, then stop the web tier.
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (upstream.requests.get() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
+            RawHttp.Response res = http.read();
+            assertThat(res.status()).isEqualTo(200);
+            assertThat(res.text()).isEqualTo("slow");
+            assertThat(res.header("connection")).isEqualTo("close");
+            closing.get();
+            assertThat(http.closedByServer()).isTrue();
+        }
+    }
+}

@@ -1,0 +1,195 @@
+package dev.webstack.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Static files over real sockets: bytes, validators, ranges and the traversal corpus. */
+class StaticFilesTest {
+    private static final String SECRET = "TOP-SECRET-6f1d";
+    private static final String CSS = "body { color: #333; }\n/* 0123456789 */\n";
+
+    @TempDir
+    Path dir;
+    private WebServer server;
+    private int port;
+
+    @BeforeEach
+    void start() throws IOException {
+        Path root = Files.createDirectories(dir.resolve("public"));
+        Files.createDirectories(root.resolve("static/sub"));
+        Files.writeString(root.resolve("static/app.css"), CSS);
+        Files.writeString(root.resolve("static/sub/data.json"), "{\"a\":1}");
+        Files.writeString(root.resolve("robots.txt"), "User-agent: *\n");
+        Files.writeString(root.resolve("not-static.txt"), "only through the app");
+        // Outside the root, and inside the root but outside the static paths: neither may be served.
+        Files.writeString(dir.resolve("secret"), SECRET);
+        Files.writeString(root.resolve("secret"), SECRET);
+        Files.writeString(root.resolve("static/secret"), "decoy, not the secret\n");
+        Files.createSymbolicLink(root.resolve("static/link"), dir.resolve("secret"));
+        Files.createSymbolicLink(root.resolve("static/dirlink"), dir);
+        server = WebServer.start(TestConfigs.web(root, dir.resolve("log/access.log"), List.of(), Duration.ofSeconds(1)),
+                TestConfigs.SITE);
+        port = server.port();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private RawHttp.Response get(String path, String... headers) throws IOException {
+        return RawHttp.exchange(port, "GET " + path + " HTTP/1.1\r\nHost: www.foobar.com\r\n"
+                + String.join("", headers.length == 0 ? List.of() : List.of(String.join("\r\n", headers) + "\r\n")) + "\r\n");
+    }
+
+    @Test
+    void servesTheFileWithItsHeaders() throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        HttpResponse<byte[]> res = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/static/app.css"))
+                .build(), HttpResponse.BodyHandlers.ofByteArray());
+        // java.net.http sets Host from the URI: 127.0.0.1 is not the site.
+        assertThat(res.statusCode()).isEqualTo(421);
+
+        RawHttp.Response r = get("/static/app.css");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.text()).isEqualTo(CSS);
+        assertThat(r.header("content-type")).isEqualTo("text/css; charset=utf-8");
+        assertThat(r.header("content-length")).isEqualTo(String.valueOf(CSS.getBytes(StandardCharsets.UTF_8).length));
+        assertThat(r.header("etag")).matches("\"[0-9a-f]+-[0-9a-f]+\"");
+        assertThat(r.header("last-modified")).endsWith(" GMT");
+        assertThat(r.header("cache-control")).isEqualTo(StaticFileHandler.CACHE_CONTROL);
+        assertThat(r.header("accept-ranges")).isEqualTo("bytes");
+
+        assertThat(get("/static/sub/data.json").header("content-type")).isEqualTo("application/json; charset=utf-8");
+        assertThat(get("/robots.txt").text()).isEqualTo("User-agent: *\n");
+    }
+
+    @Test
+    void conditionalRequestsAnswer304() throws IOException {
+        RawHttp.Response first = get("/static/app.css");
+        RawHttp.Response byEtag = get("/static/app.css", "If-None-Match: \"x\", " + first.header("etag"));
+        assertThat(byEtag.status()).isEqualTo(304);
+        assertThat(byEtag.body()).isEmpty();
+        assertThat(byEtag.header("etag")).isEqualTo(first.header("etag"));
+
+        assertThat(get("/static/app.css", "If-None-Match: W/" + first.header("etag")).status()).isEqualTo(304);
+        assertThat(get("/static/app.css", "If-None-Match: \"other\"").status()).isEqualTo(200);
+
+        assertThat(get("/static/app.css", "If-Modified-Since: " + first.header("last-modified")).status()).isEqualTo(304);
+        assertThat(get("/static/app.css", "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT").status()).isEqualTo(200);
+    }
+
+    @Test
+    void headSendsHeadersOnly() throws IOException {
+        try (RawHttp http = new RawHttp(port)) {
+            http.send("HEAD /static/app.css HTTP/1.1\r\nHost: www.foobar.com\r\n\r\n");
+            RawHttp.Response head = http.read(true);
+            assertThat(head.status()).isEqualTo(200);
+            assertThat(head.header("content-length")).isEqualTo(String.valueOf(CSS.length()));
+            // The next response on the connection starts right after the headers: no body was sent.
+            http.send(RawHttp.get("/-/health", TestConfigs.WWW));
+            RawHttp.Response next = http.read();
+            assertThat(next.status()).isEqualTo(200);
+            assertThat(next.text()).isEqualTo("ok\n");
+        }
+    }
+
+    @Test
+    void rangesAnswer206And416() throws IOException {
+        RawHttp.Response part = get("/static/app.css", "Range: bytes=5-9");
+        assertThat(part.status()).isEqualTo(206);
+        assertThat(part.text()).isEqualTo(CSS.substring(5, 10));
+        assertThat(part.header("content-range")).isEqualTo("bytes 5-9/" + CSS.length());
+        assertThat(part.header("content-length")).isEqualTo("5");
+
+        RawHttp.Response suffix = get("/static/app.css", "Range: bytes=-4");
+        assertThat(suffix.status()).isEqualTo(206);
+        assertThat(suffix.text()).isEqualTo(CSS.substring(CSS.length() - 4));
+
+        RawHttp.Response open = get("/static/app.css", "Range: bytes=30-");
+        assertThat(open.text()).isEqualTo(CSS.substring(30));
+
+        RawHttp.Response none = get("/static/app.css", "Range: bytes=1000-");
+        assertThat(none.status()).isEqualTo(416);
+        assertThat(none.header("content-range")).isEqualTo("bytes */" + CSS.length());
+
+        RawHttp.Response stale = get("/static/app.css", "Range: bytes=0-1", "If-Range: \"stale\"");
+        assertThat(stale.status()).isEqualTo(200);
+        assertThat(stale.text()).isEqualTo(CSS);
+    }
+
+    @Test
+    void missingFilesAndDirectoriesAre404Pages() throws IOException {
+        RawHttp.Response missing = get("/static/nope.css");
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.header("content-type")).startsWith("text/html");
+        assertThat(get("/static/sub").status()).isEqualTo(404);
+        assertThat(get("/static/sub/").status()).isEqualTo(404);
+        assertThat(get("/static/").status()).isEqualTo(404);
+    }
+
+    @Test
+    void onlyGetAndHead() throws IOException {
+        RawHttp.Response res = RawHttp.exchange(port,
+                "POST /static/app.css HTTP/1.1\r\nHost: www.foobar.com\r\nContent-Length: 0\r\n\r\n");
+        assertThat(res.status()).isEqualTo(405);
+        assertThat(res.header("allow")).isEqualTo("GET, HEAD");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "/static/../secret",
+            "/static/../../secret",
+            "/static/%2e%2e/secret",
+            "/static/%2e%2e/%2e%2e/secret",
+            "/static/%2e%2e%2fsecret",
+            "/static/%2e%2e%2f%2e%2e%2fsecret",
+            "/static/..%2fsecret",
+            "/static/..%5csecret",
+            "/static/..%5c..%5csecret",
+            "/static/%252e%252e/secret",
+            "/static/%252e%252e/%252e%252e/secret",
+            "/static/secret%00.css",
+            "/static/%00/../../secret",
+            "/static/%c0%ae%c0%ae/secret",
+            "/static/%c0%ae%c0%ae/%c0%ae%c0%ae/secret",
+            "/static/%c0%ae%c0%ae%c0%afsecret",
+            "/static/link",
+            "/static/dirlink/secret",
+            "/static/./../secret",
+            "/static//../secret",
+            "/%73tatic/../secret",
+            "/static/%2E%2E/secret",
+            "/static/..;/secret",
+            "/static/..\\secret",
+            "http://www.foobar.com/static/../secret",
+    })
+    void noPathReadsAFileOutsideTheRoot(String path) throws IOException {
+        RawHttp.Response res = get(path);
+        assertThat(res.text()).as(path).doesNotContain(SECRET);
+        assertThat(res.status()).as(path).isIn(400, 403, 404);
+    }
+
+    @Test
+    void nonStaticPathsAreNotServedFromTheRoot() throws IOException {
+        RawHttp.Response res = get("/not-static.txt");
+        assertThat(res.status()).isEqualTo(502);
+        assertThat(res.text()).doesNotContain("only through the app");
+    }
+}
