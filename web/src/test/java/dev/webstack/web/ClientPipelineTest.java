@@ -81,6 +81,13 @@ class ClientPipelineTest {
     }
 
     @Test
+    void appServersInternalEndpointsAreNotPublic() {
+        String out = exchange(new EmbeddedChannel(pipeline),
+                RawHttp.get("/-/ready", TestConfigs.WWW) + RawHttp.get("/-/live", TestConfigs.WWW));
+        assertThat(statuses(out)).containsExactly(404, 404);
+    }
+
+    @Test
     void pipelinedRequestsAreAnsweredInOrder() {
         String out = exchange(new EmbeddedChannel(pipeline),
                 RawHttp.get("/-/health", TestConfigs.WWW)

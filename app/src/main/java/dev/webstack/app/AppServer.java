@@ -1,0 +1,108 @@
+package dev.webstack.app;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.webstack.common.config.AppConfig;
+import dev.webstack.common.config.DbConfig;
+import dev.webstack.common.config.HostPort;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.thread.VirtualThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One application server ({@code app-1}, {@code app-2}, ...): a Jetty 12 server that handles every
+ * request on its own virtual thread and hosts the site's codebase as a webapp with a pooled
+ * DataSource ({@link Deployment}, {@link Pool}).
+ *
+ * <p>Handlers, in the order a request meets them: {@link GracefulHandler} (counts in-flight
+ * requests so that {@link #close()} can wait for them), {@link FrontHandler} ({@code X-App-Server},
+ * {@code /-/live}, {@code /-/ready}), then the webapp.
+ *
+ * <p>{@link #start} returns once the server listens, even when the webapp could not be deployed
+ * (e.g. the database is down): the app server then answers 503 on {@code /-/ready} with the reason
+ * and deploys again in the background until it works. A supervisor waits for {@code /-/ready}.
+ * It throws only when the server cannot run at all (e.g. the port is taken).
+ *
+ * <p>{@link #close()} is graceful: the server stops accepting connections, lets in-flight requests
+ * finish for up to {@code app.shutdown-timeout} (default 10s), stops the webapp, then closes the pool.
+ */
+public final class AppServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AppServer.class);
+
+    private final String name;
+    private final Server server;
+    private final ServerConnector connector;
+    private final Deployment deployment;
+    private final HikariDataSource pool;
+
+    private AppServer(String name, Server server, ServerConnector connector, Deployment deployment, HikariDataSource pool) {
+        this.name = name;
+        this.server = server;
+        this.connector = connector;
+        this.deployment = deployment;
+        this.pool = pool;
+    }
+
+    public static AppServer start(AppConfig app, DbConfig db, AppConfig.Instance instance) {
+        VirtualThreadPool threads = new VirtualThreadPool();
+        threads.setName(instance.name());
+        Server server = new Server(threads);
+        server.setStopTimeout(app.shutdownTimeout().toMillis());
+        server.setStopAtShutdown(false);
+
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost(instance.address().host());
+        connector.setPort(instance.address().port());
+        server.addConnector(connector);
+
+        HikariDataSource pool = Pool.create(app, db, instance.name());
+        Handler.Wrapper slot = new Handler.Wrapper(true);
+        DbProbe probe = new DbProbe(pool);
+        Deployment deployment = new Deployment(server, slot, app, pool, probe, instance.name());
+        server.setHandler(new GracefulHandler(new FrontHandler(instance.name(), deployment::state, probe, slot)));
+        try {
+            server.start();
+        } catch (Exception e) {
+            pool.close();
+            stopQuietly(server);
+            throw new IllegalStateException(instance.name() + ": cannot start on " + instance.address() + ": " + e.getMessage(), e);
+        }
+        deployment.start();
+        AppServer started = new AppServer(instance.name(), server, connector, deployment, pool);
+        log.info("{}: listening on {} ({})", instance.name(), started.address(),
+                deployment.state().started() ? "ready" : "not ready: " + deployment.state().detail());
+        return started;
+    }
+
+    /** The address it listens on, with the actual port when the configured one was 0. */
+    public HostPort address() {
+        return new HostPort(connector.getHost(), connector.getLocalPort());
+    }
+
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public void close() {
+        deployment.close();
+        try {
+            server.stop();
+        } catch (Exception e) {
+            log.warn("{}: stopping: {}", name, e.toString());
+        } finally {
+            pool.close();
+        }
+    }
+
+    private static void stopQuietly(Server server) {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            log.debug("stopping a server that failed to start: {}", e.toString());
+        }
+    }
+}

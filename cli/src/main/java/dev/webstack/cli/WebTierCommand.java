@@ -1,0 +1,52 @@
+package dev.webstack.cli;
+
+import dev.webstack.common.config.AppConfig;
+import dev.webstack.common.config.HostPort;
+import dev.webstack.common.config.StackConfig;
+import dev.webstack.common.config.WebConfig;
+import dev.webstack.common.process.TierRuntime;
+import dev.webstack.web.WebServer;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "web", mixinStandardHelpOptions = true,
+        description = "Run the web tier alone in the foreground: static files and the reverse proxy (web section of the config).")
+final class WebTierCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(WebTierCommand.class);
+
+    @Mixin
+    ConfigOption config;
+
+    @Mixin
+    TierOptions tier;
+
+    @Option(names = "--upstream", paramLabel = "HOST:PORT",
+            description = "Proxy to this address instead of the configured app servers (repeatable).")
+    List<String> upstreams;
+
+    @Override
+    public Integer call() {
+        StackConfig stack = config.load();
+        WebConfig web = resolveUpstreams(stack, upstreams);
+        WebServer server = WebServer.start(web, stack.site());
+        log.info("web: listening on {} (static: {}, upstreams: {})", web.listen(), web.publicRoot(), web.upstreams());
+        TierRuntime.runUntilStopped("web", server, tier.supervisor());
+        return 0;
+    }
+
+    /** The web config with its upstreams filled in: the command line's, else the config's, else the app servers. */
+    static WebConfig resolveUpstreams(StackConfig stack, List<String> override) {
+        if (override != null && !override.isEmpty()) {
+            return stack.web().withUpstreams(override.stream().map(HostPort::parse).toList());
+        }
+        if (!stack.web().upstreams().isEmpty()) {
+            return stack.web();
+        }
+        return stack.web().withUpstreams(stack.app().instances().stream().map(AppConfig.Instance::address).toList());
+    }
+}

@@ -1,0 +1,59 @@
+package dev.webstack.supervisor;
+
+import dev.webstack.common.config.AppConfig;
+import dev.webstack.common.config.DbConfig;
+import dev.webstack.common.config.StackConfig;
+import dev.webstack.common.health.HttpHealthCheck;
+import dev.webstack.db.JdbcHealthCheck;
+import dev.webstack.dns.DnsHealthCheck;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The processes a config asks for, in start order: db, app-1..N, web, dns. In external database mode
+ * there is no db process; the app servers' readiness still proves the database answers.
+ */
+public final class StackPlan {
+
+    private StackPlan() {}
+
+    public static List<Component> components(StackConfig stack) {
+        List<Component> out = new ArrayList<>();
+        DbConfig db = stack.db();
+        if (db.mode() == DbConfig.Mode.EMBEDDED) {
+            out.add(new Component("db", Tier.DB, db.listen(), List.of("db"),
+                    // The Java side only supervises mariadbd: it needs little heap and no optimizing JIT.
+                    List.of("-Xmx96m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"),
+                    new JdbcHealthCheck(db), Duration.ofSeconds(120), Duration.ofSeconds(60),
+                    "data in " + relative(stack, db.dataDir())));
+        }
+        AppConfig app = stack.app();
+        for (AppConfig.Instance instance : app.instances()) {
+            out.add(new Component(instance.name(), Tier.APP, instance.address(), List.of("app", "--name", instance.name()),
+                    List.of("-Xmx512m"),
+                    new HttpHealthCheck(instance.address(), instance.address().host(), "/-/ready"),
+                    Duration.ofSeconds(90), app.shutdownTimeout().plusSeconds(10),
+                    "codebase " + relative(stack, app.codebase())));
+        }
+        List<String> upstreams = stack.web().upstreams().isEmpty()
+                ? app.instances().stream().map(AppConfig.Instance::name).toList()
+                : stack.web().upstreams().stream().map(Object::toString).toList();
+        out.add(new Component("web", Tier.WEB, stack.web().listen(), List.of("web"),
+                List.of("-Xmx512m"),
+                new HttpHealthCheck(stack.web().listen(), stack.site().www(), "/-/health"),
+                Duration.ofSeconds(60), Duration.ofSeconds(20),
+                "static: " + relative(stack, stack.web().publicRoot()) + ", upstream: " + String.join(", ", upstreams)));
+        out.add(new Component("dns", Tier.DNS, stack.dns().listen(), List.of("dns"),
+                List.of("-Xmx256m"),
+                new DnsHealthCheck(stack.dns().listen(), stack.site().domain()),
+                Duration.ofSeconds(60), Duration.ofSeconds(10),
+                "zones: " + String.join(", ", stack.dns().zones().stream().map(z -> z.origin()).toList())));
+        return List.copyOf(out);
+    }
+
+    static String relative(StackConfig stack, Path p) {
+        return p.startsWith(stack.home()) ? stack.home().relativize(p).toString() : p.toString();
+    }
+}

@@ -1,0 +1,301 @@
+package dev.webstack.supervisor;
+
+import dev.webstack.common.config.StackConfig;
+import dev.webstack.common.health.HealthCheck;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The server's supervisor: runs every tier as its own OS process, in order (db, app, web, dns),
+ * gates each on a real health check before starting the next, restarts a process that dies (with
+ * exponential backoff, health-gated again), and stops them in reverse order, each with SIGTERM and
+ * time to finish in-flight work before SIGKILL.
+ *
+ * <p>Each process is {@code java -cp <this class path> dev.webstack.cli.Webstack <tier> ...}: exactly
+ * the command a user runs to start that tier alone. Its output goes to {@code var/log/<name>.log};
+ * the supervisor's own events go to {@code var/log/supervisor.log} and to its console.
+ *
+ * <table>
+ *   <caption>Restart policy</caption>
+ *   <tr><td>first restart delay</td><td>{@value #FIRST_BACKOFF_MS} ms</td></tr>
+ *   <tr><td>delay growth</td><td>doubles on each consecutive failure, at most {@value #MAX_BACKOFF_MS} ms</td></tr>
+ *   <tr><td>reset</td><td>after {@value #STABLE_MS} ms of healthy running</td></tr>
+ * </table>
+ */
+public final class Supervisor implements AutoCloseable {
+    static final long FIRST_BACKOFF_MS = 250;
+    static final long MAX_BACKOFF_MS = 30_000;
+    static final long STABLE_MS = 60_000;
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
+    private static final long PROBE_INTERVAL_MS = 100;
+    private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
+
+    private final StackConfig stack;
+    private final List<Managed> managed = new ArrayList<>();
+    private final PrintWriter console;
+    private final Path eventLog;
+    private final ScheduledExecutorService restarts = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "supervisor-restarts");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile String phase = StackState.STARTING;
+    private volatile boolean stopping;
+
+    /** One component and the process currently running it. */
+    private static final class Managed {
+        final Component component;
+        volatile Process process;
+        volatile String state = "stopped";
+        volatile long healthySince;
+        int restarts;
+        int consecutiveFailures;
+
+        Managed(Component component) {
+            this.component = component;
+        }
+    }
+
+    public Supervisor(StackConfig stack, List<Component> components, PrintWriter console) {
+        this.stack = stack;
+        this.console = console;
+        this.eventLog = stack.logDir().resolve("supervisor.log");
+        components.forEach(c -> managed.add(new Managed(c)));
+    }
+
+    /** Thrown by {@link #start} when a component does not become healthy; everything started is stopped again. */
+    public static final class StartFailedException extends Exception {
+        public StartFailedException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Starts every component in order and returns once all are healthy. {@code progress} receives a
+     * line per ready component.
+     */
+    public void start(ProgressListener progress) throws StartFailedException {
+        try {
+            Files.createDirectories(stack.logDir());
+            Files.createDirectories(stack.runDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        event("supervisor pid " + ProcessHandle.current().pid() + " starting " + managed.size() + " components from " + stack.file());
+        for (Managed m : managed) {
+            long t0 = System.nanoTime();
+            String failure = launchAndAwaitHealthy(m);
+            if (failure != null) {
+                phase = StackState.FAILED;
+                writeState();
+                String tail = logTail(m.component, 25);
+                stopAll();
+                throw new StartFailedException(m.component.name() + " did not start: " + failure
+                        + (tail.isEmpty() ? "" : "\n--- last lines of " + logFile(m.component) + " ---\n" + tail));
+            }
+            progress.ready(m.component, m.process.pid(), Duration.ofNanos(System.nanoTime() - t0));
+            writeState();
+        }
+        event("all components ready");
+        phase = StackState.READY;
+        writeState();
+    }
+
+    /** Receives a line of progress as each component becomes ready. */
+    @FunctionalInterface
+    public interface ProgressListener {
+        void ready(Component component, long pid, Duration took);
+    }
+
+    /** Starts the component's process and polls its health check until healthy; returns null or why it failed. */
+    private String launchAndAwaitHealthy(Managed m) {
+        Component c = m.component;
+        Process p;
+        try {
+            p = launch(c);
+        } catch (IOException e) {
+            return "cannot start its process: " + e.getMessage();
+        }
+        m.process = p;
+        m.state = "starting";
+        writeState();
+        event(c.name() + " started as pid " + p.pid() + ", waiting for " + c.tier().label() + " health check");
+        long deadline = System.nanoTime() + c.startTimeout().toNanos();
+        HealthCheck.Result last = HealthCheck.Result.failed("not probed yet");
+        while (System.nanoTime() < deadline) {
+            if (!p.isAlive()) {
+                m.state = "exited";
+                return "its process " + ExitStatus.describe(p.exitValue());
+            }
+            last = c.health().check(PROBE_TIMEOUT);
+            if (last.healthy()) {
+                m.state = "ready";
+                m.healthySince = System.nanoTime();
+                event(c.name() + " ready (" + last.detail() + ")");
+                p.onExit().thenAccept(exited -> onExit(m, exited));
+                return null;
+            }
+            try {
+                Thread.sleep(PROBE_INTERVAL_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "interrupted";
+            }
+        }
+        p.destroyForcibly();
+        m.state = "unhealthy";
+        return "not healthy after " + c.startTimeout().toSeconds() + " s (last check: " + last.detail() + ")";
+    }
+
+    private Process launch(Component c) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(c.jvmOptions());
+        cmd.add("-Dwebstack.component=" + c.name());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("dev.webstack.cli.Webstack");
+        cmd.addAll(c.tierArgs());
+        cmd.add("--config");
+        cmd.add(stack.file().toString());
+        cmd.add("--supervisor-pid");
+        cmd.add(Long.toString(ProcessHandle.current().pid()));
+        Path log = logFile(c);
+        Files.writeString(log, "---- " + LocalDateTime.now() + " starting: " + String.join(" ", c.tierArgs()) + "\n",
+                StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        return new ProcessBuilder(cmd)
+                .directory(stack.home().toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(Redirect.appendTo(log.toFile()))
+                .redirectInput(Redirect.from(new java.io.File("/dev/null")))
+                .start();
+    }
+
+    private void onExit(Managed m, Process exited) {
+        if (stopping || m.process != exited) {
+            return;
+        }
+        Component c = m.component;
+        String why = ExitStatus.describe(exited.exitValue());
+        boolean wasStable = System.nanoTime() - m.healthySince > TimeUnit.MILLISECONDS.toNanos(STABLE_MS);
+        if (wasStable) {
+            m.consecutiveFailures = 0;
+        }
+        long delay = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(16, m.consecutiveFailures));
+        m.state = "restarting";
+        event(c.name() + " (pid " + exited.pid() + ") " + why + "; restarting in " + delay + " ms");
+        writeState();
+        restarts.schedule(() -> restart(m), delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void restart(Managed m) {
+        if (stopping) {
+            return;
+        }
+        m.restarts++;
+        String failure = launchAndAwaitHealthy(m);
+        if (failure == null) {
+            event(m.component.name() + " restarted (restart #" + m.restarts + ")");
+            writeState();
+            return;
+        }
+        m.consecutiveFailures++;
+        long delay = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(16, m.consecutiveFailures));
+        event(m.component.name() + " failed to restart: " + failure + "; next try in " + delay + " ms");
+        Process p = m.process;
+        if (p != null) {
+            p.destroyForcibly();
+        }
+        writeState();
+        restarts.schedule(() -> restart(m), delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops every component in reverse start order, each with SIGTERM, then SIGKILL after its stop timeout. */
+    @Override
+    public void close() {
+        stopAll();
+    }
+
+    private synchronized void stopAll() {
+        if (!stopping) {
+            stopping = true;
+            restarts.shutdownNow();
+        }
+        if (!StackState.FAILED.equals(phase)) {
+            phase = StackState.STOPPING;
+        }
+        writeState();
+        for (int i = managed.size() - 1; i >= 0; i--) {
+            Managed m = managed.get(i);
+            Process p = m.process;
+            if (p == null || !p.isAlive()) {
+                continue;
+            }
+            long t0 = System.nanoTime();
+            p.destroy();
+            try {
+                if (!p.waitFor(m.component.stopTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                    event(m.component.name() + " did not stop within " + m.component.stopTimeout().toSeconds() + " s; killing it");
+                    p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                p.destroyForcibly();
+            }
+            m.state = "stopped";
+            event(m.component.name() + " stopped (" + (System.nanoTime() - t0) / 1_000_000 + " ms)");
+        }
+        writeState();
+    }
+
+    private synchronized void writeState() {
+        List<StackState.Entry> entries = new ArrayList<>();
+        for (Managed m : managed) {
+            Process p = m.process;
+            Component c = m.component;
+            entries.add(new StackState.Entry(c.name(), c.tier().label(), p != null && p.isAlive() ? p.pid() : 0,
+                    c.address().toString(), m.state, c.summary(), m.restarts));
+        }
+        new StackState(ProcessHandle.current().pid(), phase, entries).write(stack.runDir());
+    }
+
+    private Path logFile(Component c) {
+        return stack.logDir().resolve(c.name() + ".log");
+    }
+
+    private String logTail(Component c, int lines) {
+        try {
+            List<String> all = Files.readAllLines(logFile(c), StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return "";
+        }
+    }
+
+    private synchronized void event(String message) {
+        String line = LocalDateTime.now().format(TIMESTAMP) + " supervisor: " + message;
+        try {
+            Files.writeString(eventLog, line + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            // The console still gets the event.
+        }
+        if (!StackState.STARTING.equals(phase) || message.contains("exited") || message.contains("killed")) {
+            console.println(line);
+            console.flush();
+        }
+    }
+}

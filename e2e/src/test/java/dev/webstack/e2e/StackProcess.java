@@ -1,0 +1,76 @@
+package dev.webstack.e2e;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the real {@code webstack} CLI (the jars the launcher runs) against a config of the test's own. */
+final class StackProcess {
+    static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+
+    private StackProcess() {}
+
+    /** The result of one CLI run. */
+    record Run(int exitCode, String output) {}
+
+    static Run webstack(Path config, long timeoutSeconds, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-cp");
+        cmd.add(REPO.resolve("cli/target/webstack-cli.jar") + ":" + REPO.resolve("cli/target/lib") + "/*");
+        cmd.add("dev.webstack.cli.Webstack");
+        cmd.addAll(List.of(args));
+        cmd.add("--config");
+        cmd.add(config.toString());
+        Path out = Files.createTempFile("webstack-cli", ".out");
+        Process p = new ProcessBuilder(cmd)
+                .directory(config.getParent().toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(out.toFile())
+                .start();
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("webstack " + String.join(" ", args) + " did not finish in " + timeoutSeconds
+                    + " s:\n" + Files.readString(out, StandardCharsets.UTF_8));
+        }
+        String text = Files.readString(out, StandardCharsets.UTF_8);
+        Files.deleteIfExists(out);
+        return new Run(p.exitValue(), text);
+    }
+
+    /** A port free for both TCP and UDP on loopback (the DNS tier needs both). */
+    static int freePort() throws IOException {
+        for (int i = 0; i < 50; i++) {
+            int port;
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                port = s.getLocalPort();
+            }
+            try (DatagramSocket d = new DatagramSocket(port, InetAddress.getLoopbackAddress())) {
+                return port;
+            } catch (IOException taken) {
+                // try another
+            }
+        }
+        throw new IOException("no free port");
+    }
+
+    static void copyTree(Path from, Path to) throws IOException {
+        try (var paths = Files.walk(from)) {
+            for (Path p : paths.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,338 @@
+package dev.webstack.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.CNAMERecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.Type;
+
+/**
+ * The whole stack, for real: {@code webstack up -d} starts db (embedded MariaDB), app-1, web and dns
+ * as separate processes on free loopback ports; the test then behaves like a visitor: it resolves
+ * www.foobar.com through the stack's DNS, talks HTTP to the address it got, publishes posts, and
+ * breaks things on purpose.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class WholeStackIT {
+    static {
+        // The Host header is what makes this a request for www.foobar.com.
+        System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
+    }
+
+    private static final String WWW = "www.foobar.com";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Path home;
+    private Path config;
+    private int dnsPort;
+    private int webPort;
+    private int appPort;
+    private int dbPort;
+    private InetAddress webAddress;
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
+    private final List<Long> publishedIds = new ArrayList<>();
+
+    @BeforeAll
+    void startTheStack() throws Exception {
+        home = Files.createDirectories(StackProcess.REPO.resolve("e2e/target/stack-" + System.currentTimeMillis()));
+        StackProcess.copyTree(StackProcess.REPO.resolve("site/public"), home.resolve("public"));
+        Files.createDirectories(home.resolve("zones"));
+        Files.copy(StackProcess.REPO.resolve("zones/foobar.com.zone"), home.resolve("zones/foobar.com.zone"));
+        dnsPort = StackProcess.freePort();
+        webPort = StackProcess.freePort();
+        appPort = StackProcess.freePort();
+        dbPort = StackProcess.freePort();
+        config = home.resolve("webstack.yml");
+        Files.writeString(config, """
+                dns:
+                  listen: 127.0.0.1:%d
+                web:
+                  listen: 127.0.0.1:%d
+                  public: public
+                  read-timeout: 10s
+                app:
+                  base-port: %d
+                  codebase: %s
+                  shutdown-timeout: 5s
+                db:
+                  listen: 127.0.0.1:%d
+                """.formatted(dnsPort, webPort, appPort, StackProcess.REPO.resolve("site/target/foobar-site"), dbPort));
+
+        StackProcess.Run up = StackProcess.webstack(config, 300, "up", "-d");
+        assertThat(up.exitCode()).as("webstack up -d:\n%s", up.output()).isZero();
+        assertThat(up.output()).contains("db ", "app-1", "web ", "dns ", "is up");
+    }
+
+    @AfterAll
+    void stopTheStack() throws Exception {
+        if (config != null) {
+            StackProcess.Run down = StackProcess.webstack(config, 180, "down");
+            assertThat(down.exitCode()).as(down.output()).isZero();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void dnsAnswersWwwOverUdpAndTcp() throws Exception {
+        for (boolean tcp : new boolean[] {false, true}) {
+            Message answer = query(WWW, Type.A, tcp);
+
+            assertThat(answer.getRcode()).as("rcode over %s", tcp ? "TCP" : "UDP").isEqualTo(Rcode.NOERROR);
+            assertThat(answer.getHeader().getFlag(Flags.AA)).as("AA").isTrue();
+            assertThat(answer.getHeader().getFlag(Flags.RA)).as("RA").isFalse();
+            List<Record> records = answer.getSection(Section.ANSWER);
+            assertThat(records).anySatisfy(r -> {
+                assertThat(r).isInstanceOf(CNAMERecord.class);
+                assertThat(((CNAMERecord) r).getTarget()).isEqualTo(Name.fromString("foobar.com."));
+            });
+            assertThat(records).anySatisfy(r -> {
+                assertThat(r).isInstanceOf(ARecord.class);
+                assertThat(((ARecord) r).getAddress().getHostAddress()).isEqualTo("127.0.0.1");
+            });
+            webAddress = records.stream().filter(ARecord.class::isInstance).map(r -> ((ARecord) r).getAddress()).findFirst().orElseThrow();
+        }
+        assertThat(query("nothing-here.foobar.com", Type.A, false).getRcode()).isEqualTo(Rcode.NXDOMAIN);
+    }
+
+    @Test
+    @Order(2)
+    void homePageShowsRowsFromTheDatabase() throws Exception {
+        String newestTitle;
+        try (Connection c = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + dbPort + "/foobar", "foobar",
+                        Files.readString(home.resolve("var/secrets/db-foobar.password")).trim());
+                ResultSet rs = c.createStatement().executeQuery("SELECT title FROM posts ORDER BY created_at DESC, id DESC LIMIT 1")) {
+            assertThat(rs.next()).as("the site's seed rows are in MariaDB").isTrue();
+            newestTitle = rs.getString(1);
+        }
+
+        HttpResponse<String> home = get("/");
+
+        assertThat(home.statusCode()).isEqualTo(200);
+        assertThat(home.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
+        assertThat(home.body()).contains(htmlEscape(newestTitle)).contains("/static/css/site.css");
+        assertThat(home.headers().firstValue("x-app-server")).as("proxied to the app tier").hasValue("app-1");
+    }
+
+    @Test
+    @Order(3)
+    void staticFilesComeFromTheWebTiersDisk() throws Exception {
+        String name = "e2e-" + UUID.randomUUID() + ".txt";
+        String content = "written by the test at " + System.nanoTime() + "\n";
+        Files.writeString(home.resolve("public/static/" + name), content);
+
+        HttpResponse<String> file = get("/static/" + name);
+
+        assertThat(file.statusCode()).isEqualTo(200);
+        assertThat(file.body()).isEqualTo(content);
+        assertThat(file.headers().firstValue("x-app-server")).as("served by the web tier, not an app server").isEmpty();
+        assertThat(file.headers().firstValue("etag")).isPresent();
+        HttpResponse<String> css = get("/static/css/site.css");
+        assertThat(css.statusCode()).isEqualTo(200);
+        assertThat(css.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/css"));
+    }
+
+    @Test
+    @Order(4)
+    void apexRedirectsToWww() throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/posts/new?x=1")).header("Host", "foobar.com").GET());
+
+        assertThat(r.statusCode()).isEqualTo(301);
+        assertThat(r.headers().firstValue("location")).hasValue("http://www.foobar.com/posts/new?x=1");
+    }
+
+    @Test
+    @Order(5)
+    void publishesThroughTheFormWithItsCsrfToken() throws Exception {
+        HttpResponse<String> form = get("/posts/new");
+        assertThat(form.statusCode()).isEqualTo(200);
+        String cookie = form.headers().allValues("set-cookie").stream()
+                .map(c -> c.split(";", 2)[0]).filter(c -> c.startsWith("csrf=")).findFirst().orElseThrow();
+        Matcher field = Pattern.compile("name=\"(_?csrf)\"\\s+value=\"([^\"]+)\"").matcher(form.body());
+        assertThat(field.find()).as("a CSRF field in the form:\n%s", form.body()).isTrue();
+        String title = "Posted through the form " + UUID.randomUUID();
+        String body = field.group(1) + "=" + enc(field.group(2)) + "&title=" + enc(title) + "&author=" + enc("e2e")
+                + "&body=" + enc("A post written by the end-to-end test.");
+
+        HttpResponse<String> withoutToken = send(HttpRequest.newBuilder(uri("/posts")).header("Host", WWW)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(body.replaceFirst("csrf=[^&]+", "csrf=forged"))));
+        assertThat(withoutToken.statusCode()).isEqualTo(403);
+
+        HttpResponse<String> posted = send(HttpRequest.newBuilder(uri("/posts")).header("Host", WWW)
+                .header("Content-Type", "application/x-www-form-urlencoded").header("Cookie", cookie)
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+        assertThat(posted.statusCode()).isEqualTo(303);
+        String location = posted.headers().firstValue("location").orElseThrow();
+        assertThat(location).matches(".*/posts/\\d+");
+        publishedIds.add(Long.parseLong(location.substring(location.lastIndexOf('/') + 1)));
+
+        HttpResponse<String> page = get(URI.create(location).getPath());
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains(title);
+    }
+
+    @Test
+    @Order(6)
+    void publishesThroughTheJsonApi() throws Exception {
+        String title = "Posted through the API " + UUID.randomUUID();
+        HttpResponse<String> created = send(HttpRequest.newBuilder(uri("/api/posts")).header("Host", WWW)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(
+                        java.util.Map.of("title", title, "body", "Hello from the API.", "author", "e2e")))));
+
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        JsonNode post = JSON.readTree(created.body());
+        assertThat(post.path("title").asText()).isEqualTo(title);
+        long id = post.path("id").asLong();
+        assertThat(id).isPositive();
+        publishedIds.add(id);
+
+        HttpResponse<String> bad = send(HttpRequest.newBuilder(uri("/api/posts")).header("Host", WWW)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"title\": ")));
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(bad.body()).path("error").asText()).isNotBlank();
+
+        HttpResponse<String> list = get("/api/posts");
+        assertThat(list.statusCode()).isEqualTo(200);
+        assertThat(list.body()).contains(title);
+    }
+
+    @Test
+    @Order(7)
+    void statusReportsEveryComponentHealthy() throws Exception {
+        JsonNode status = status();
+
+        assertThat(status).hasSize(4);
+        assertThat(status.findValuesAsText("name")).containsExactly("db", "app-1", "web", "dns");
+        for (JsonNode c : status) {
+            assertThat(c.path("healthy").asBoolean()).as("%s healthy: %s", c.path("name"), c).isTrue();
+            assertThat(c.path("pid").asLong()).as("%s pid", c.path("name")).isPositive();
+        }
+    }
+
+    @Test
+    @Order(8)
+    void killedAppServerMeans502ThenTheSupervisorBringsItBack() throws Exception {
+        long appPid = pidOf(status(), "app-1");
+        ProcessHandle.of(appPid).orElseThrow().destroyForcibly();
+        ProcessHandle.of(appPid).get().onExit().get();
+
+        HttpResponse<String> during = get("/");
+        assertThat(during.statusCode()).as("the one app server is gone: the seed's single point of failure").isEqualTo(502);
+        assertThat(during.body()).containsIgnoringCase("bad gateway");
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        int status = during.statusCode();
+        while (status != 200 && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            status = get("/").statusCode();
+        }
+        assertThat(status).as("served again after the supervisor restarted app-1").isEqualTo(200);
+        long newPid = pidOf(status(), "app-1");
+        assertThat(newPid).isNotEqualTo(appPid);
+        assertThat(Files.readString(home.resolve("var/log/supervisor.log"))).contains("app-1 (pid " + appPid + ") killed by SIGKILL");
+    }
+
+    @Test
+    @Order(9)
+    void postsSurviveAFullStopAndStart() throws Exception {
+        StackProcess.Run down = StackProcess.webstack(config, 180, "down");
+        assertThat(down.exitCode()).as(down.output()).isZero();
+        StackProcess.Run statusDown = StackProcess.webstack(config, 60, "status");
+        assertThat(statusDown.exitCode()).as(statusDown.output()).isEqualTo(3);
+
+        StackProcess.Run up = StackProcess.webstack(config, 300, "up", "-d");
+        assertThat(up.exitCode()).as(up.output()).isZero();
+
+        assertThat(publishedIds).hasSize(2);
+        for (long id : publishedIds) {
+            HttpResponse<String> post = get("/api/posts/" + id);
+            assertThat(post.statusCode()).as("post %d after restart", id).isEqualTo(200);
+            assertThat(JSON.readTree(post.body()).path("id").asLong()).isEqualTo(id);
+        }
+    }
+
+    private JsonNode status() throws Exception {
+        StackProcess.Run run = StackProcess.webstack(config, 60, "status", "--json");
+        return JSON.readTree(run.output().substring(run.output().indexOf('[')));
+    }
+
+    private static long pidOf(JsonNode status, String name) {
+        for (JsonNode c : status) {
+            if (c.path("name").asText().equals(name)) {
+                return c.path("pid").asLong();
+            }
+        }
+        throw new AssertionError("no component " + name + " in " + status);
+    }
+
+    private Message query(String name, int type, boolean tcp) throws IOException {
+        SimpleResolver resolver = new SimpleResolver(InetAddress.getLoopbackAddress());
+        resolver.setPort(dnsPort);
+        resolver.setTCP(tcp);
+        resolver.setTimeout(Duration.ofSeconds(3));
+        return resolver.send(Message.newQuery(Record.newRecord(Name.fromString(name + "."), type, DClass.IN)));
+    }
+
+    private URI uri(String path) {
+        String host = webAddress == null ? "127.0.0.1" : webAddress.getHostAddress();
+        return URI.create("http://" + host + ":" + webPort + path);
+    }
+
+    private HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(uri(path)).header("Host", WWW).GET());
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+        return http.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private static String htmlEscape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;").replace("'", "&#39;");
+    }
+}

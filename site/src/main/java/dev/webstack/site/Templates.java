@@ -1,0 +1,54 @@
+package dev.webstack.site;
+
+import com.github.mustachejava.DefaultMustacheFactory;
+import com.github.mustachejava.Mustache;
+import com.github.mustachejava.MustacheFactory;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The site's HTML pages: Mustache templates under {@code templates/} on the webapp's class path,
+ * all compiled at start-up so that a broken template stops the deployment instead of one page.
+ * Every {@code {{value}}} is HTML-escaped (Mustache's default); the templates use no triple
+ * mustaches, so no visitor-supplied text ever reaches a page unescaped.
+ *
+ * <p>A page is rendered with two scopes: the page's own view (see {@link Views}) and the
+ * {@link Views.Layout} that the shared header and footer partials read.
+ */
+public final class Templates {
+    /** The pages; each is {@code templates/NAME.mustache}. */
+    public enum Page { HOME, POST, FORM, ERROR }
+
+    private final Map<Page, Mustache> compiled;
+
+    public Templates() {
+        MustacheFactory factory = new DefaultMustacheFactory("templates");
+        this.compiled = List.of(Page.values()).stream().collect(Collectors.toUnmodifiableMap(
+                Function.identity(), p -> factory.compile(p.name().toLowerCase(Locale.ROOT) + ".mustache")));
+    }
+
+    public String render(Page page, Views.Layout layout, Object view) {
+        StringWriter out = new StringWriter();
+        compiled.get(page).execute(out, new Object[] {layout, view});
+        return out.toString();
+    }
+
+    /** Renders {@code page} as the whole response, with {@code status}. */
+    public void write(HttpServletResponse response, int status, Page page, Views.Layout layout, Object view) {
+        String html = render(page, layout, view);
+        response.setStatus(status);
+        response.setContentType("text/html;charset=utf-8");
+        try {
+            response.getWriter().write(html);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

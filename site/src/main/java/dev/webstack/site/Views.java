@@ -1,0 +1,94 @@
+package dev.webstack.site;
+
+import jakarta.servlet.http.HttpServletRequest;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+
+/** What the templates show: one record per page, plus the {@link Layout} every page shares. */
+public final class Views {
+    /** How long an excerpt on the home page is, at most, in characters. */
+    public static final int EXCERPT = 200;
+
+    private static final DateTimeFormatter DATE =
+            DateTimeFormatter.ofPattern("d MMM yyyy, HH:mm 'UTC'", Locale.ENGLISH).withZone(ZoneOffset.UTC);
+
+    private Views() {}
+
+    /**
+     * @param pageTitle the {@code <title>}
+     * @param base      the webapp's context path ("" at the root), prefixed to the site's own links
+     * @param instance  the app server that rendered the page
+     */
+    public record Layout(String pageTitle, String base, String instance) {
+        public static Layout of(HttpServletRequest request, String instance, String pageTitle) {
+            return new Layout(pageTitle, request.getContextPath(), instance);
+        }
+    }
+
+    public record Summary(long id, String title, String author, String date, String isoDate, String excerpt) {
+        static Summary of(Post p) {
+            return new Summary(p.id(), p.title(), p.author(), DATE.format(p.createdAt()), iso(p.createdAt()), Views.excerpt(p.body()));
+        }
+    }
+
+    public record Home(List<Summary> posts) {
+        public static Home of(List<Post> posts) {
+            return new Home(posts.stream().map(Summary::of).toList());
+        }
+    }
+
+    public record PostPage(long id, String title, String author, String date, String isoDate, String body) {
+        public static PostPage of(Post p) {
+            return new PostPage(p.id(), p.title(), p.author(), DATE.format(p.createdAt()), iso(p.createdAt()), p.body());
+        }
+    }
+
+    public record Form(String title, String author, String body, String csrf, List<String> errors) {
+        public static Form empty(String csrf) {
+            return new Form("", "", "", csrf, List.of());
+        }
+
+        public static Form of(PostInput input, String csrf, List<String> errors) {
+            return new Form(input.title(), input.author(), input.body(), csrf, errors);
+        }
+
+        public boolean hasErrors() {
+            return !errors.isEmpty();
+        }
+
+        public int maxTitle() {
+            return PostInput.MAX_TITLE;
+        }
+
+        public int maxAuthor() {
+            return PostInput.MAX_AUTHOR;
+        }
+
+        public int maxBody() {
+            return PostInput.MAX_BODY;
+        }
+    }
+
+    public record ErrorPage(int status, String heading, String message) {}
+
+    /** The first {@value #EXCERPT} characters of {@code body}, cut at a word and marked with an ellipsis. */
+    static String excerpt(String body) {
+        String flat = body.replaceAll("\\s+", " ").strip();
+        if (flat.codePointCount(0, flat.length()) <= EXCERPT) {
+            return flat;
+        }
+        String cut = flat.substring(0, flat.offsetByCodePoints(0, EXCERPT));
+        int space = cut.lastIndexOf(' ');
+        if (space > EXCERPT / 2) {
+            cut = cut.substring(0, space);
+        }
+        return cut.stripTrailing() + "…";
+    }
+
+    private static String iso(Instant t) {
+        return DateTimeFormatter.ISO_INSTANT.format(t);
+    }
+}
