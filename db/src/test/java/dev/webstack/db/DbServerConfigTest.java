@@ -30,7 +30,7 @@ class DbServerConfigTest {
     void externalModeStartsNothing() {
         DbConfig config = new DbConfig(DbConfig.Mode.EXTERNAL, new HostPort("127.0.0.1", 3307), "foobar", "foobar",
                 Path.of("/nonexistent/db"), Optional.empty(), Optional.of("jdbc:mariadb://127.0.0.1:1/foobar"),
-                Path.of("/nonexistent/db-foobar.password"));
+                Path.of("/nonexistent/db-foobar.password"), 0);
         try (DbServer server = DbServer.start(config)) {
             assertThat(server.address()).isEqualTo(new HostPort("127.0.0.1", 1));
             assertThat(server.pid()).isEmpty();
@@ -41,7 +41,7 @@ class DbServerConfigTest {
     @Test
     void namesThatWouldNeedQuotingAreRefused() {
         DbConfig config = new DbConfig(DbConfig.Mode.EMBEDDED, new HostPort("127.0.0.1", 3307), "foo`bar", "foobar",
-                Path.of("/nonexistent/db"), Optional.empty(), Optional.empty(), Path.of("/nonexistent/pw"));
+                Path.of("/nonexistent/db"), Optional.empty(), Optional.empty(), Path.of("/nonexistent/pw"), 0);
         assertThatThrownBy(() -> DbServer.start(config))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("database: 'foo`bar' (expected: 1-64 letters, digits and _)");

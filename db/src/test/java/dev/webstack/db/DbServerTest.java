@@ -178,7 +178,7 @@ class DbServerTest {
 
     private static DbConfig embedded(Path dataDir, Optional<Path> serverBinary) throws IOException {
         return new DbConfig(DbConfig.Mode.EMBEDDED, new HostPort("127.0.0.1", freePort()), "foobar", "foobar",
-                dataDir, serverBinary, Optional.empty(), dataDir.resolveSibling("secrets/db-foobar.password"));
+                dataDir, serverBinary, Optional.empty(), dataDir.resolveSibling("secrets/db-foobar.password"), 0);
     }
 
     private Path rootPasswordFile() {

@@ -16,6 +16,7 @@ import java.util.Optional;
  * @param serverBinary embedded: a system {@code mariadbd}/{@code mysqld} to run instead of the bundled one
  * @param url          external: the JDBC URL
  * @param passwordFile the site user's password file; embedded: generated there on first start
+ * @param replicas     embedded: how many GTID replicas of the server to run (0 or 1), default 0
  */
 public record DbConfig(
         Mode mode,
@@ -25,17 +26,44 @@ public record DbConfig(
         Path dataDir,
         Optional<Path> serverBinary,
         Optional<String> url,
-        Path passwordFile) {
+        Path passwordFile,
+        int replicas) {
 
     public enum Mode { EMBEDDED, EXTERNAL }
 
-    /** The JDBC URL the app servers use. */
+    /**
+     * Replica {@code n} (1-based) of the embedded server: it listens on the next port after the
+     * primary's and keeps its files in {@code <data-dir>-replica-<n>}.
+     */
+    public DbConfig replica(int n) {
+        if (n < 1 || n > replicas) {
+            throw new IllegalArgumentException("replica: " + n + " (expected: 1-" + replicas + ")");
+        }
+        return new DbConfig(mode, listen.withPort(listen.port() + n), database, user,
+                dataDir.resolveSibling(dataDir.getFileName() + "-replica-" + n), serverBinary, Optional.empty(), passwordFile, 0);
+    }
+
+    /**
+     * The JDBC URL the app servers use. With a replica it lists the primary, then the replica, in
+     * MariaDB Connector/J's {@code sequential} mode: connections go to the first server that answers,
+     * so after {@code webstack db promote} the app servers follow the new primary by themselves.
+     */
     public String jdbcUrl() {
-        return url.orElse("jdbc:mariadb://" + listen + "/" + database);
+        if (url.isPresent()) {
+            return url.get();
+        }
+        if (replicas == 0) {
+            return "jdbc:mariadb://" + listen + "/" + database;
+        }
+        StringBuilder hosts = new StringBuilder(listen.toString());
+        for (int n = 1; n <= replicas; n++) {
+            hosts.append(',').append(replica(n).listen());
+        }
+        return "jdbc:mariadb:sequential://" + hosts + "/" + database;
     }
 
     static DbConfig from(ConfigNode node, Path base, Path varDir) {
-        node.allowOnly("mode", "listen", "database", "user", "data-dir", "server-binary", "url", "password-file");
+        node.allowOnly("mode", "listen", "database", "user", "data-dir", "server-binary", "url", "password-file", "replicas");
         Mode mode = node.enumValue("mode", Mode.EMBEDDED);
         String database = node.string("database", "foobar");
         if (!database.matches("[A-Za-z0-9_]{1,64}")) {
@@ -65,6 +93,7 @@ public record DbConfig(
                 base.resolve(node.string("data-dir", varDir.resolve("db").toString())).normalize(),
                 node.optionalString("server-binary").map(base::resolve),
                 mode == Mode.EXTERNAL ? url : Optional.empty(),
-                base.resolve(node.string("password-file", varDir.resolve("secrets/db-" + user + ".password").toString())).normalize());
+                base.resolve(node.string("password-file", varDir.resolve("secrets/db-" + user + ".password").toString())).normalize(),
+                node.integer("replicas", 0, 0, 1));
     }
 }

@@ -95,4 +95,18 @@ class StackConfigTest {
         assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  listen: 1\n  listen: 2\n"))
                 .hasMessage("/srv/stack/webstack.yml:3: web.listen: duplicate key");
     }
+
+    @Test
+    void aReplicaListensOnTheNextPortWithItsOwnFiles() {
+        StackConfig c = StackConfig.parse(FILE, "db:\n  replicas: 1\n");
+
+        DbConfig replica = c.db().replica(1);
+        assertThat(replica.listen()).isEqualTo(new HostPort("127.0.0.1", 3308));
+        assertThat(replica.dataDir()).isEqualTo(Path.of("/srv/stack/var/db-replica-1"));
+        assertThat(replica.database()).isEqualTo("foobar");
+        assertThat(c.db().jdbcUrl()).isEqualTo("jdbc:mariadb:sequential://127.0.0.1:3307,127.0.0.1:3308/foobar");
+        assertThatThrownBy(() -> c.db().replica(2)).hasMessage("replica: 2 (expected: 1-1)");
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "db:\n  replicas: 3\n"))
+                .hasMessage("/srv/stack/webstack.yml:2: db.replicas: 3 is out of range (expected: 0-1)");
+    }
 }
