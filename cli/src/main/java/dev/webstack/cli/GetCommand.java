@@ -22,8 +22,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "get", mixinStandardHelpOptions = true,
         description = {
-            "Fetch a URL the way a visitor's browser reaches the stack: resolve its host through the stack's DNS",
-            "(not /etc/hosts), connect to that address on the web tier's port, print status, headers and body."
+            "Fetch a URL as a visitor would: its host resolved through the stack's DNS, not /etc/hosts.",
+            "Connects to the address DNS gave on the web tier's port and prints status, headers and body, like curl -i."
         })
 final class GetCommand implements Callable<Integer> {
 

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             StatusCommand.class,
             DigCommand.class,
             GetCommand.class,
+            ReloadCommand.class,
             DbTierCommand.class,
             AppTierCommand.class,
             WebTierCommand.class,

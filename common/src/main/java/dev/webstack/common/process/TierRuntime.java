@@ -20,8 +20,18 @@ public final class TierRuntime {
 
     private TierRuntime() {}
 
-    /** Blocks until the process is asked to stop, then closes {@code tier}. */
+    private static volatile boolean reloadable;
+
+    /**
+     * Blocks until the process is asked to stop, then closes {@code tier}. A tier that registered no
+     * {@link #onSighup} handler ignores SIGHUP (with a log line) instead of dying of it, the JVM's default.
+     */
     public static void runUntilStopped(String name, AutoCloseable tier, Optional<Long> supervisorPid) {
+        if (!reloadable) {
+            handleSighup(name, () -> {
+                throw new UnsupportedOperationException("this tier has nothing to reload; SIGHUP ignored");
+            });
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             log.info("{}: stopping", name);
@@ -51,6 +61,32 @@ public final class TierRuntime {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Runs {@code reload} on each SIGHUP, as nginx and NSD do: the tier re-reads its config and
+     * applies it without stopping. A reload that fails is logged and the running config stays.
+     */
+    public static void onSighup(String name, Runnable reload) {
+        reloadable = true;
+        handleSighup(name, reload);
+    }
+
+    @SuppressWarnings("restriction")
+    private static void handleSighup(String name, Runnable reload) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
+                log.info("{}: SIGHUP, reloading", name);
+                try {
+                    reload.run();
+                    log.info("{}: reloaded", name);
+                } catch (RuntimeException e) {
+                    log.error("{}: reload rejected, the running config stays: {}", name, e.getMessage());
+                }
+            });
+        } catch (Throwable t) {
+            log.warn("{}: cannot handle SIGHUP, reload unavailable: {}", name, t.toString());
         }
     }
 
