@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             DigCommand.class,
             GetCommand.class,
             ReloadCommand.class,
+            DrillCommand.class,
             DbTierCommand.class,
             AppTierCommand.class,
             WebTierCommand.class,

@@ -1,0 +1,109 @@
+package dev.webstack.cli;
+
+import dev.webstack.common.config.StackConfig;
+import dev.webstack.drill.KillDrill;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "drill", mixinStandardHelpOptions = true,
+        description = "Break the running stack on purpose under load, and measure what the users see.",
+        subcommands = {DrillCommand.SingleServer.class, DrillCommand.KillApp.class})
+final class DrillCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Load options every kill drill shares. */
+    static final class LoadOptions {
+        @Option(names = "--clients", defaultValue = "16", description = "Concurrent clients (default: ${DEFAULT-VALUE}).")
+        int clients;
+
+        @Option(names = "--post-percent", defaultValue = "20", description = "Share of requests that are POSTs (default: ${DEFAULT-VALUE}).")
+        int postPercent;
+
+        @Option(names = "--warmup", defaultValue = "3", description = "Seconds of load before the kill (default: ${DEFAULT-VALUE}).")
+        int warmupSeconds;
+
+        @Option(names = "--max", defaultValue = "60", description = "Longest the drill runs, in seconds (default: ${DEFAULT-VALUE}).")
+        int maxSeconds;
+    }
+
+    @Command(name = "single-server", mixinStandardHelpOptions = true,
+            description = {
+                "The seed's single point of failure, measured: kill -9 the only app server under load,",
+                "report the outage users see and how long the supervisor takes to restore service."
+            })
+    static final class SingleServer implements Callable<Integer> {
+        @Mixin
+        ConfigOption config;
+
+        @Mixin
+        LoadOptions load;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            StackConfig stack = config.load();
+            KillDrill.Report report = KillDrill.run(stack, "app-1", load.clients, load.postPercent,
+                    Duration.ofSeconds(load.warmupSeconds), Duration.ofSeconds(2), Duration.ofSeconds(load.maxSeconds));
+            PrintWriter out = spec.commandLine().getOut();
+            report.print(out, "single-server");
+            out.println(report.restoredAfterKill().isPresent()
+                    ? "  verdict   service restored; the outage above is the price of one app server"
+                    : "  verdict   service NOT restored within the drill");
+            out.flush();
+            return report.restoredAfterKill().isPresent() && report.lostPosts() == 0 ? 0 : 1;
+        }
+    }
+
+    @Command(name = "kill-app", mixinStandardHelpOptions = true,
+            description = {
+                "kill -9 one of two or more app servers under load. Target: 0 failed GETs, no acknowledged POST lost,",
+                "failed POSTs at most the number in flight at the kill."
+            })
+    static final class KillApp implements Callable<Integer> {
+        @Mixin
+        ConfigOption config;
+
+        @Mixin
+        LoadOptions load;
+
+        @Option(names = "--victim", defaultValue = "app-1", description = "The app server to kill (default: ${DEFAULT-VALUE}).")
+        String victim;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            StackConfig stack = config.load();
+            if (stack.app().servers() < 2) {
+                throw new CommandFailedException("kill-app needs two or more app servers (app.servers in "
+                        + stack.file().getFileName() + " is " + stack.app().servers() + "); for one, run: ./webstack drill single-server", 2);
+            }
+            KillDrill.Report report = KillDrill.run(stack, victim, load.clients, load.postPercent,
+                    Duration.ofSeconds(load.warmupSeconds), Duration.ofSeconds(2), Duration.ofSeconds(load.maxSeconds));
+            PrintWriter out = spec.commandLine().getOut();
+            report.print(out, "kill-app");
+            boolean pass = report.load().failedGetCount() == 0 && report.lostPosts() == 0
+                    && report.load().failedPostCount() <= load.clients;
+            out.println("  verdict   " + (pass ? "PASS" : "FAIL") + " (target: 0 failed GETs, 0 lost writes, failed POSTs <= "
+                    + load.clients + " in flight)");
+            out.flush();
+            return pass ? 0 : 1;
+        }
+    }
+}
