@@ -5,6 +5,7 @@ import dev.webstack.common.config.DbConfig;
 import dev.webstack.common.config.StackConfig;
 import dev.webstack.common.health.HttpHealthCheck;
 import dev.webstack.db.JdbcHealthCheck;
+import dev.webstack.db.ReplicaHealthCheck;
 import dev.webstack.dns.DnsHealthCheck;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,8 +13,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The processes a config asks for, in start order: db, app-1..N, web, dns. In external database mode
- * there is no db process; the app servers' readiness still proves the database answers.
+ * The processes a config asks for, in start order: db, db-replica-1 (with {@code db.replicas: 1}),
+ * app-1..N, web, dns. In external database mode there is no db process; the app servers' readiness
+ * still proves the database answers.
  */
 public final class StackPlan {
 
@@ -28,6 +30,14 @@ public final class StackPlan {
                     List.of("-Xmx96m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"),
                     new JdbcHealthCheck(db), Duration.ofSeconds(120), Duration.ofSeconds(60),
                     "data in " + relative(stack, db.dataDir())));
+            for (int n = 1; n <= db.replicas(); n++) {
+                DbConfig replica = db.replica(n);
+                out.add(new Component("db-replica-" + n, Tier.DB, replica.listen(), List.of("db", "--replica", String.valueOf(n)),
+                        List.of("-Xmx96m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"),
+                        // A new replica first copies the primary (mariadb-dump | mariadb): minutes for a large database.
+                        new ReplicaHealthCheck(db, n), Duration.ofSeconds(600), Duration.ofSeconds(60),
+                        "GTID replica of db, data in " + relative(stack, replica.dataDir())));
+            }
         }
         AppConfig app = stack.app();
         for (AppConfig.Instance instance : app.instances()) {

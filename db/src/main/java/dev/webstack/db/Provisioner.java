@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +30,12 @@ import org.slf4j.LoggerFactory;
  *   <li>The site's schema (utf8mb4) and the site user at {@code 127.0.0.1} (TCP) and
  *       {@code localhost} (socket), re-created each time with exactly {@code ALL PRIVILEGES} on
  *       that schema and nothing else.
+ *   <li>With replicas, the replication and monitoring accounts of {@link Replication}, each with
+ *       its one privilege; without, neither exists.
  * </ul>
+ *
+ * <p>Only a primary is provisioned: a replica receives all of this through replication (a
+ * statement run on the replica itself would be a transaction the primary never had).
  *
  * <p>All statements run over the unix socket, never over TCP.
  */
@@ -49,8 +55,10 @@ final class Provisioner {
      *
      * @param rootPassword the password root has, or is to get on the first start
      * @param socketUser   the system account {@code mariadb-install-db} let in through the socket
+     * @param replication  the replication accounts' passwords when the server has replicas
      */
-    void provision(String rootPassword, String socketUser, String database, String user, String userPassword) {
+    void provision(String rootPassword, String socketUser, String database, String user, String userPassword,
+                   Optional<ReplicationPasswords> replication) {
         try (Connection c = connectAsAdmin(rootPassword, socketUser); Statement s = c.createStatement()) {
             try (PreparedStatement ps = c.prepareStatement(
                     "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(?)")) {
@@ -89,8 +97,33 @@ final class Provisioner {
                 }
                 s.execute("GRANT ALL PRIVILEGES ON `" + database + "`.* TO " + account);
             }
+            replicationAccounts(c, replication);
         } catch (SQLException e) {
             throw new IllegalStateException("db: provisioning over " + socket + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Passwords of the accounts of {@link Replication}. */
+    record ReplicationPasswords(String repl, String monitor) {}
+
+    private static void replicationAccounts(Connection c, Optional<ReplicationPasswords> passwords) throws SQLException {
+        String repl = quote(Replication.REPL_USER) + "@'127.0.0.1'";
+        String monitor = quote(Replication.MONITOR_USER) + "@'127.0.0.1'";
+        try (Statement s = c.createStatement()) {
+            if (passwords.isEmpty()) {
+                s.execute("DROP USER IF EXISTS " + repl + ", " + monitor);
+                return;
+            }
+            try (PreparedStatement ps = c.prepareStatement("CREATE OR REPLACE USER " + repl + " IDENTIFIED BY ?")) {
+                ps.setString(1, passwords.get().repl());
+                ps.executeUpdate();
+            }
+            s.execute("GRANT REPLICATION SLAVE ON *.* TO " + repl);
+            try (PreparedStatement ps = c.prepareStatement("CREATE OR REPLACE USER " + monitor + " IDENTIFIED BY ?")) {
+                ps.setString(1, passwords.get().monitor());
+                ps.executeUpdate();
+            }
+            s.execute("GRANT SLAVE MONITOR ON *.* TO " + monitor);
         }
     }
 
@@ -98,7 +131,7 @@ final class Provisioner {
      * Root with its password, or, on the first start (or when the root password file was lost),
      * the system account that {@code mariadb-install-db} lets in through the socket.
      */
-    private Connection connectAsAdmin(String rootPassword, String socketUser) throws SQLException {
+    Connection connectAsAdmin(String rootPassword, String socketUser) throws SQLException {
         try {
             return connect("root", rootPassword);
         } catch (SQLException e) {
