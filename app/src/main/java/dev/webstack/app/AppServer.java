@@ -62,7 +62,7 @@ public final class AppServer implements AutoCloseable {
         Handler.Wrapper slot = new Handler.Wrapper(true);
         DbProbe probe = new DbProbe(pool);
         Deployment deployment = new Deployment(server, slot, app, pool, probe, instance.name());
-        server.setHandler(new GracefulHandler(new FrontHandler(instance.name(), deployment::state, probe, slot)));
+        server.setHandler(new GracefulHandler(new FrontHandler(instance.name(), app.codebase().getFileName().toString(), deployment::state, probe, slot)));
         try {
             server.start();
         } catch (Exception e) {

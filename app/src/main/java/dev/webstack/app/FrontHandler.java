@@ -22,17 +22,21 @@ import org.eclipse.jetty.util.Callback;
  */
 final class FrontHandler extends Handler.Wrapper {
     static final String SERVER_HEADER = "X-App-Server";
+    /** Names the codebase that answered (its file or folder name), so a deploy can be watched from outside. */
+    static final String CODEBASE_HEADER = "X-Codebase";
     static final String LIVE = "/-/live";
     static final String READY = "/-/ready";
     static final Duration DB_CHECK_TIMEOUT = Duration.ofSeconds(1);
 
     private final String instance;
+    private final String codebase;
     private final Supplier<Deployment.State> deployment;
     private final DbProbe database;
 
-    FrontHandler(String instance, Supplier<Deployment.State> deployment, DbProbe database, Handler webapp) {
+    FrontHandler(String instance, String codebase, Supplier<Deployment.State> deployment, DbProbe database, Handler webapp) {
         super(webapp);
         this.instance = instance;
+        this.codebase = codebase;
         this.deployment = deployment;
         this.database = database;
     }
@@ -40,6 +44,7 @@ final class FrontHandler extends Handler.Wrapper {
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         response.getHeaders().put(SERVER_HEADER, instance);
+        response.getHeaders().put(CODEBASE_HEADER, codebase);
         String path = Request.getPathInContext(request);
         if (path.equals(LIVE)) {
             return text(response, callback, HttpStatus.OK_200, "live");

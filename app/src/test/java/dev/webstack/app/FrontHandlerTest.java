@@ -34,7 +34,7 @@ class FrontHandlerTest {
 
     void start(Deployment.State state) throws Exception {
         server.addConnector(connector);
-        server.setHandler(new FrontHandler("app-7", () -> state, new DbProbe(neverUsed), webapp));
+        server.setHandler(new FrontHandler("app-7", "foobar-site-2.war", () -> state, new DbProbe(neverUsed), webapp));
         server.start();
     }
 
@@ -45,7 +45,7 @@ class FrontHandlerTest {
     @Test
     void liveWhileTheWebappIsNotDeployed() throws Exception {
         start(new Deployment.State(false, "waiting for the database: refused"));
-        assertThat(get("/-/live")).startsWith("HTTP/1.1 200").contains("X-App-Server: app-7").endsWith("live\n");
+        assertThat(get("/-/live")).startsWith("HTTP/1.1 200").contains("X-App-Server: app-7").contains("X-Codebase: foobar-site-2.war").endsWith("live\n");
     }
 
     @Test

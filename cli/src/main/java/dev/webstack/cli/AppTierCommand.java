@@ -26,12 +26,17 @@ final class AppTierCommand implements Callable<Integer> {
             description = "Which app server of the pool to run: app-1 listens on base-port, app-N on base-port + N - 1 (default: ${DEFAULT-VALUE}).")
     String name;
 
+    @Option(names = "--codebase", paramLabel = "PATH",
+            description = "Host this codebase (a WAR or an exploded webapp) instead of app.codebase; used by deploys.")
+    java.nio.file.Path codebase;
+
     @Override
     public Integer call() {
         StackConfig stack = config.load();
-        AppConfig.Instance instance = stack.app().instance(name);
-        AppServer server = AppServer.start(stack.app(), stack.db(), instance);
-        log.info("{}: listening on {} (codebase {})", name, instance.address(), stack.app().codebase());
+        AppConfig app = codebase == null ? stack.app() : stack.app().withCodebase(codebase.toAbsolutePath().normalize());
+        AppConfig.Instance instance = app.instance(name);
+        AppServer server = AppServer.start(app, stack.db(), instance);
+        log.info("{}: listening on {} (codebase {})", name, instance.address(), app.codebase());
         TierRuntime.runUntilStopped(name, server, tier.supervisor());
         return 0;
     }

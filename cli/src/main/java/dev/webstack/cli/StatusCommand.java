@@ -63,9 +63,9 @@ final class StatusCommand implements Callable<Integer> {
         } else {
             out.println(state.map(s -> "webstack: supervisor pid " + s.supervisorPid() + ", " + s.phase())
                     .orElse("webstack is not running"));
-            out.println(String.format("  %-4s %-7s %-16s %-9s %-8s %s", "TIER", "NAME", "ADDRESS", "HEALTH", "PID", "DETAIL"));
+            out.println(String.format("  %-4s %-12s %-16s %-9s %-8s %s", "TIER", "NAME", "ADDRESS", "HEALTH", "PID", "DETAIL"));
             for (Row r : rows) {
-                out.println(String.format("  %-4s %-7s %-16s %-9s %-8s %s", r.tier(), r.name(), r.address(),
+                out.println(String.format("  %-4s %-12s %-16s %-9s %-8s %s", r.tier(), r.name(), r.address(),
                         r.healthy() ? "healthy" : "DOWN", r.pid() == null ? "-" : r.pid(), r.detail()));
             }
         }

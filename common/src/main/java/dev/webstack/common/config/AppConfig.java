@@ -32,15 +32,40 @@ public record AppConfig(
     public List<Instance> instances() {
         List<Instance> out = new ArrayList<>();
         for (int i = 1; i <= servers; i++) {
-            out.add(new Instance("app-" + i, new HostPort(host, basePort + i - 1)));
+            out.add(instance(i));
         }
         return out;
     }
 
+    /** The most app servers a stack can scale to; their ports are basePort to basePort + 63. */
+    public static final int MAX_SERVERS = 64;
+
+    /**
+     * App server {@code app-N}, whether or not {@code up} starts it: {@code webstack scale} and
+     * {@code deploy} run more than {@code servers}, up to {@value #MAX_SERVERS}.
+     */
     public Instance instance(String name) {
-        return instances().stream().filter(i -> i.name().equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("app server: '" + name + "' (expected one of: "
-                        + instances().stream().map(Instance::name).toList() + ")"));
+        int n = -1;
+        if (name.startsWith("app-")) {
+            try {
+                n = Integer.parseInt(name.substring(4));
+            } catch (NumberFormatException e) {
+                n = -1;
+            }
+        }
+        if (n < 1 || n > MAX_SERVERS) {
+            throw new IllegalArgumentException("app server: '" + name + "' (expected: app-1 to app-" + MAX_SERVERS + ")");
+        }
+        return instance(n);
+    }
+
+    public Instance instance(int n) {
+        return new Instance("app-" + n, new HostPort(host, basePort + n - 1));
+    }
+
+    /** The same app servers hosting another codebase (a deploy). */
+    public AppConfig withCodebase(Path newCodebase) {
+        return new AppConfig(servers, host, basePort, newCodebase, contextPath, poolSize, shutdownTimeout);
     }
 
     static AppConfig from(ConfigNode node, Path base) {
@@ -49,8 +74,8 @@ public record AppConfig(
         if (!contextPath.startsWith("/")) {
             throw node.child("context-path").orElse(node).error("'" + contextPath + "' must start with '/'");
         }
-        int servers = node.integer("servers", 1, 1, 64);
-        int basePort = node.integer("base-port", 9001, 1, 65535 - 63);
+        int servers = node.integer("servers", 1, 1, MAX_SERVERS);
+        int basePort = node.integer("base-port", 9001, 1, 65535 - MAX_SERVERS + 1);
         return new AppConfig(
                 servers,
                 node.string("host", "127.0.0.1"),
