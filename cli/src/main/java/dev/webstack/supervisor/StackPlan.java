@@ -2,6 +2,7 @@ package dev.webstack.supervisor;
 
 import dev.webstack.common.config.AppConfig;
 import dev.webstack.common.config.DbConfig;
+import dev.webstack.common.config.HostPort;
 import dev.webstack.common.config.StackConfig;
 import dev.webstack.common.health.HttpHealthCheck;
 import dev.webstack.db.JdbcHealthCheck;
@@ -41,11 +42,7 @@ public final class StackPlan {
         }
         AppConfig app = stack.app();
         for (AppConfig.Instance instance : app.instances()) {
-            out.add(new Component(instance.name(), Tier.APP, instance.address(), List.of("app", "--name", instance.name()),
-                    List.of("-Xmx512m"),
-                    new HttpHealthCheck(instance.address(), instance.address().host(), "/-/ready"),
-                    Duration.ofSeconds(90), app.shutdownTimeout().plusSeconds(10),
-                    "codebase " + relative(stack, app.codebase())));
+            out.add(appServer(stack, instance.name(), app.codebase()));
         }
         List<String> upstreams = stack.web().upstreams().isEmpty()
                 ? app.instances().stream().map(AppConfig.Instance::name).toList()
@@ -61,6 +58,25 @@ public final class StackPlan {
                 Duration.ofSeconds(60), Duration.ofSeconds(10),
                 "zones: " + String.join(", ", stack.dns().zones().stream().map(z -> z.origin()).toList())));
         return List.copyOf(out);
+    }
+
+    /** App server {@code name} (app-N) hosting {@code codebase}; deploys and scaling make more of these. */
+    public static Component appServer(StackConfig stack, String name, Path codebase) {
+        AppConfig app = stack.app();
+        AppConfig.Instance instance = app.instance(name);
+        List<String> args = codebase.equals(app.codebase())
+                ? List.of("app", "--name", name)
+                : List.of("app", "--name", name, "--codebase", codebase.toString());
+        return new Component(name, Tier.APP, instance.address(), args,
+                List.of("-Xmx512m"),
+                new HttpHealthCheck(instance.address(), instance.address().host(), "/-/ready"),
+                Duration.ofSeconds(90), app.shutdownTimeout().plusSeconds(10),
+                "codebase " + relative(stack, codebase));
+    }
+
+    /** The web tier's admin API address (upstream pool changes), loopback only. */
+    public static HostPort webAdmin(StackConfig stack) {
+        return stack.web().admin();
     }
 
     static String relative(StackConfig stack, Path p) {

@@ -16,9 +16,10 @@ import java.util.Optional;
  *
  * @param supervisorPid the supervisor's pid
  * @param phase         starting, ready, failed or stopping
+ * @param controlPort   the supervisor's control API on 127.0.0.1 (scale, deploy), 0 until it listens
  * @param components    the processes, in start order
  */
-public record StackState(long supervisorPid, String phase, List<Entry> components) {
+public record StackState(long supervisorPid, String phase, int controlPort, List<Entry> components) {
 
     public static final String STARTING = "starting";
     public static final String READY = "ready";

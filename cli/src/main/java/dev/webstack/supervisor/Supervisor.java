@@ -45,7 +45,9 @@ public final class Supervisor implements AutoCloseable {
     private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
 
     private final StackConfig stack;
-    private final List<Managed> managed = new ArrayList<>();
+    private final List<Managed> managed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile int controlPort;
+    private volatile ControlServer control;
     private final PrintWriter console;
     private final Path eventLog;
     private final ScheduledExecutorService restarts = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -111,6 +113,12 @@ public final class Supervisor implements AutoCloseable {
             writeState();
         }
         event("all components ready");
+        try {
+            control = ControlServer.start(new Operations(this, new WebAdminClient(StackPlan.webAdmin(stack))));
+            controlPort = control.port();
+        } catch (IOException e) {
+            event("control API unavailable (scale and deploy will not work): " + e.getMessage());
+        }
         phase = StackState.READY;
         writeState();
     }
@@ -186,7 +194,7 @@ public final class Supervisor implements AutoCloseable {
     }
 
     private void onExit(Managed m, Process exited) {
-        if (stopping || m.process != exited) {
+        if (stopping || m.process != exited || !managed.contains(m) || "stopping".equals(m.state) || "stopped".equals(m.state)) {
             return;
         }
         Component c = m.component;
@@ -203,7 +211,7 @@ public final class Supervisor implements AutoCloseable {
     }
 
     private void restart(Managed m) {
-        if (stopping) {
+        if (stopping || !managed.contains(m)) {
             return;
         }
         m.restarts++;
@@ -224,6 +232,56 @@ public final class Supervisor implements AutoCloseable {
         restarts.schedule(() -> restart(m), delay, TimeUnit.MILLISECONDS);
     }
 
+    StackConfig stack() {
+        return stack;
+    }
+
+    /** The app server components now supervised, in start order. */
+    List<Component> appServers() {
+        return managed.stream().map(m -> m.component).filter(c -> c.tier() == Tier.APP).toList();
+    }
+
+    /**
+     * Starts one more component (placed after the other app servers, so stop order stays web before
+     * app) and waits for its health check; null when it is healthy, else why not (and it is gone).
+     */
+    String add(Component c) {
+        Managed m = new Managed(c);
+        int at = 0;
+        for (int i = 0; i < managed.size(); i++) {
+            if (managed.get(i).component.tier().ordinal() <= c.tier().ordinal()) {
+                at = i + 1;
+            }
+        }
+        managed.add(at, m);
+        String failure = launchAndAwaitHealthy(m);
+        if (failure != null) {
+            managed.remove(m);
+            Process p = m.process;
+            if (p != null) {
+                p.destroyForcibly();
+            }
+        }
+        writeState();
+        return failure;
+    }
+
+    /** Stops one component gracefully (SIGTERM, then SIGKILL after its stop timeout) and forgets it. */
+    void remove(String name) {
+        for (Managed m : managed) {
+            if (m.component.name().equals(name)) {
+                managed.remove(m);
+                stopOne(m);
+                writeState();
+                return;
+            }
+        }
+    }
+
+    void log(String message) {
+        event(message);
+    }
+
     /** Stops every component in reverse start order, each with SIGTERM, then SIGKILL after its stop timeout. */
     @Override
     public void close() {
@@ -234,32 +292,40 @@ public final class Supervisor implements AutoCloseable {
         if (!stopping) {
             stopping = true;
             restarts.shutdownNow();
+            if (control != null) {
+                control.close();
+            }
         }
         if (!StackState.FAILED.equals(phase)) {
             phase = StackState.STOPPING;
         }
         writeState();
         for (int i = managed.size() - 1; i >= 0; i--) {
-            Managed m = managed.get(i);
-            Process p = m.process;
-            if (p == null || !p.isAlive()) {
-                continue;
-            }
-            long t0 = System.nanoTime();
-            p.destroy();
-            try {
-                if (!p.waitFor(m.component.stopTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                    event(m.component.name() + " did not stop within " + m.component.stopTimeout().toSeconds() + " s; killing it");
-                    p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                p.destroyForcibly();
-            }
-            m.state = "stopped";
-            event(m.component.name() + " stopped (" + (System.nanoTime() - t0) / 1_000_000 + " ms)");
+            stopOne(managed.get(i));
         }
         writeState();
+    }
+
+    private void stopOne(Managed m) {
+        Process p = m.process;
+        m.state = "stopping";
+        if (p == null || !p.isAlive()) {
+            m.state = "stopped";
+            return;
+        }
+        long t0 = System.nanoTime();
+        p.destroy();
+        try {
+            if (!p.waitFor(m.component.stopTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                event(m.component.name() + " did not stop within " + m.component.stopTimeout().toSeconds() + " s; killing it");
+                p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            p.destroyForcibly();
+        }
+        m.state = "stopped";
+        event(m.component.name() + " stopped (" + (System.nanoTime() - t0) / 1_000_000 + " ms)");
     }
 
     private synchronized void writeState() {
@@ -270,7 +336,7 @@ public final class Supervisor implements AutoCloseable {
             entries.add(new StackState.Entry(c.name(), c.tier().label(), p != null && p.isAlive() ? p.pid() : 0,
                     c.address().toString(), m.state, c.summary(), m.restarts));
         }
-        new StackState(ProcessHandle.current().pid(), phase, entries).write(stack.runDir());
+        new StackState(ProcessHandle.current().pid(), phase, controlPort, entries).write(stack.runDir());
     }
 
     private Path logFile(Component c) {

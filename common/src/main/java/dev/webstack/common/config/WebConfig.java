@@ -16,6 +16,8 @@ import java.util.List;
  * @param readTimeout    time to wait for an upstream's response before answering 504, default 30s
  * @param idleTimeout    keep-alive idle time of a client connection, default 60s
  * @param accessLog      the access log file (combined format plus request time)
+ * @param admin          the admin API (upstream pool changes: scale, drain, deploy), loopback only;
+ *                       default: the listen host, port + 1 (127.0.0.1:8081)
  */
 public record WebConfig(
         HostPort listen,
@@ -25,20 +27,28 @@ public record WebConfig(
         Duration connectTimeout,
         Duration readTimeout,
         Duration idleTimeout,
-        Path accessLog) {
+        Path accessLog,
+        HostPort admin) {
 
     public WebConfig {
         staticPaths = List.copyOf(staticPaths);
         upstreams = List.copyOf(upstreams);
     }
 
+    /** A web tier whose admin API listens beside it, on the next port. */
+    public WebConfig(HostPort listen, Path publicRoot, List<String> staticPaths, List<HostPort> upstreams,
+                     Duration connectTimeout, Duration readTimeout, Duration idleTimeout, Path accessLog) {
+        this(listen, publicRoot, staticPaths, upstreams, connectTimeout, readTimeout, idleTimeout, accessLog,
+                listen.withPort(listen.port() == 0 ? 0 : listen.port() + 1));
+    }
+
     /** The same tier pointed at other upstreams (e.g. {@code webstack web --upstream host:port}). */
     public WebConfig withUpstreams(List<HostPort> newUpstreams) {
-        return new WebConfig(listen, publicRoot, staticPaths, newUpstreams, connectTimeout, readTimeout, idleTimeout, accessLog);
+        return new WebConfig(listen, publicRoot, staticPaths, newUpstreams, connectTimeout, readTimeout, idleTimeout, accessLog, admin);
     }
 
     static WebConfig from(ConfigNode node, Path base, Path varDir) {
-        node.allowOnly("listen", "public", "static", "upstreams", "connect-timeout", "read-timeout", "idle-timeout", "access-log");
+        node.allowOnly("listen", "public", "static", "upstreams", "connect-timeout", "read-timeout", "idle-timeout", "access-log", "admin");
         List<String> staticPaths = node.list("static").stream().map(n -> {
             String p = n.text().trim();
             if (!p.startsWith("/")) {
@@ -56,14 +66,20 @@ public record WebConfig(
                 throw n.error(e.getMessage());
             }
         }).toList();
+        HostPort listen = node.hostPort("listen", "127.0.0.1:8080");
+        HostPort admin = node.hostPort("admin", listen.withPort(listen.port() + 1).toString());
+        if (!admin.host().startsWith("127.") && !admin.host().equals("::1") && !admin.host().equals("localhost")) {
+            throw node.child("admin").orElseThrow().error("'" + admin + "' (expected: a loopback address; the admin API changes the upstream pool)");
+        }
         return new WebConfig(
-                node.hostPort("listen", "127.0.0.1:8080"),
+                listen,
                 base.resolve(node.string("public", "site/public")).normalize(),
                 staticPaths,
                 upstreams,
                 node.duration("connect-timeout", Duration.ofSeconds(2)),
                 node.duration("read-timeout", Duration.ofSeconds(30)),
                 node.duration("idle-timeout", Duration.ofSeconds(60)),
-                base.resolve(node.string("access-log", varDir.resolve("log/web-access.log").toString())).normalize());
+                base.resolve(node.string("access-log", varDir.resolve("log/web-access.log").toString())).normalize(),
+                admin);
     }
 }

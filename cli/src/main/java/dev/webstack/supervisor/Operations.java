@@ -1,0 +1,207 @@
+package dev.webstack.supervisor;
+
+import dev.webstack.common.config.StackConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * What the running supervisor does on request, one operation at a time: scale the app servers and
+ * deploy a new codebase without downtime. Each step is said on {@code progress} as it happens.
+ *
+ * <p>Deploy, with two or more app servers, is rolling: for each server in turn the web tier drains
+ * it (no new requests; in-flight ones finish), the supervisor stops it and starts it again on the
+ * new codebase, its readiness check gates it, and the web tier takes it back. With one app server
+ * the new version starts beside the old one (the next free app-N, on its own port), takes traffic
+ * once ready, and then the old one is drained and stopped: the seed's one-server topology deploys
+ * without downtime too. A new version that does not become ready in time is stopped and the old one
+ * is put back; the operation fails with the reason.
+ */
+final class Operations {
+    private static final Duration ADMIT_TIMEOUT = Duration.ofSeconds(30);
+    private static final DateTimeFormatter VERSION = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
+
+    private final Supervisor supervisor;
+    private final WebAdminClient web;
+    private volatile Path codebase;
+
+    /** An operation that could not be completed; what was changed before it failed was put back. */
+    static final class OperationFailed extends Exception {
+        OperationFailed(String message) {
+            super(message);
+        }
+    }
+
+    Operations(Supervisor supervisor, WebAdminClient web) {
+        this.supervisor = supervisor;
+        this.web = web;
+        this.codebase = supervisor.stack().app().codebase();
+    }
+
+    synchronized void scale(int target, PrintWriter progress) throws OperationFailed, IOException, InterruptedException {
+        StackConfig stack = supervisor.stack();
+        if (target < 1 || target > dev.webstack.common.config.AppConfig.MAX_SERVERS) {
+            throw new OperationFailed("app=" + target + " (expected: 1-" + dev.webstack.common.config.AppConfig.MAX_SERVERS + ")");
+        }
+        List<Component> apps = sorted(supervisor.appServers());
+        say(progress, "app servers: " + apps.size() + " -> " + target);
+        while (apps.size() < target) {
+            String name = nextFreeName(apps);
+            Component c = StackPlan.appServer(stack, name, codebase);
+            startAndAdmit(c, progress);
+            apps = sorted(supervisor.appServers());
+        }
+        while (apps.size() > target) {
+            Component last = apps.get(apps.size() - 1);
+            drainAndStop(last, true, progress);
+            apps = sorted(supervisor.appServers());
+        }
+        say(progress, "app servers now: " + names(apps));
+    }
+
+    synchronized void deploy(Path source, PrintWriter progress) throws OperationFailed, IOException, InterruptedException {
+        if (!Files.exists(source)) {
+            throw new OperationFailed("no codebase at " + source + " (expected a .war file or an exploded webapp folder)");
+        }
+        Path pinned = pin(source);
+        say(progress, "codebase " + source + " pinned as " + pinned);
+        Path previous = codebase;
+        List<Component> apps = sorted(supervisor.appServers());
+        StackConfig stack = supervisor.stack();
+        if (apps.size() == 1) {
+            Component old = apps.get(0);
+            Component fresh = StackPlan.appServer(stack, nextFreeName(apps), pinned);
+            say(progress, "one app server: starting the new version beside " + old.name() + " as " + fresh.name());
+            startAndAdmit(fresh, progress);
+            drainAndStop(old, true, progress);
+        } else {
+            for (Component old : apps) {
+                drainAndStop(old, false, progress);
+                Component fresh = StackPlan.appServer(stack, old.name(), pinned);
+                String failure = supervisor.add(fresh);
+                if (failure == null) {
+                    failure = admit(fresh, progress);
+                }
+                if (failure != null) {
+                    say(progress, fresh.name() + ": the new version is not ready (" + failure + "); rolling back");
+                    supervisor.remove(fresh.name());
+                    Component back = StackPlan.appServer(stack, old.name(), previous);
+                    String again = supervisor.add(back);
+                    if (again == null) {
+                        web.enable(back.name());
+                        web.awaitServing(back.name(), ADMIT_TIMEOUT);
+                    }
+                    throw new OperationFailed("deploy stopped at " + old.name() + ": " + failure
+                            + "; the old version " + previous.getFileName() + " keeps serving"
+                            + (again == null ? "" : " (but " + old.name() + " did not come back: " + again + ")"));
+                }
+                say(progress, fresh.name() + ": serving " + pinned.getFileName());
+            }
+        }
+        codebase = pinned;
+        say(progress, "deployed " + pinned.getFileName() + " to " + names(sorted(supervisor.appServers())));
+    }
+
+    /** Starts an app server, gates it on its readiness, then has the web tier admit it. */
+    private void startAndAdmit(Component c, PrintWriter progress) throws OperationFailed, IOException, InterruptedException {
+        say(progress, c.name() + ": starting on " + c.address());
+        String failure = supervisor.add(c);
+        if (failure != null) {
+            throw new OperationFailed(c.name() + " did not become ready: " + failure);
+        }
+        web.put(c.name(), c.address());
+        String notAdmitted = admit(c, progress);
+        if (notAdmitted != null) {
+            web.remove(c.name());
+            supervisor.remove(c.name());
+            throw new OperationFailed(notAdmitted);
+        }
+    }
+
+    /** Enables an app server in the web tier and waits for its health check there; null or why not. */
+    private String admit(Component c, PrintWriter progress) throws IOException, InterruptedException {
+        web.enable(c.name());
+        if (!web.awaitServing(c.name(), ADMIT_TIMEOUT)) {
+            return "the web tier did not find " + c.name() + " healthy within " + ADMIT_TIMEOUT.toSeconds() + " s";
+        }
+        say(progress, c.name() + ": ready and taking requests");
+        return null;
+    }
+
+    private void drainAndStop(Component c, boolean removeFromPool, PrintWriter progress) throws IOException, InterruptedException {
+        web.drain(c.name());
+        Duration wait = supervisor.stack().app().shutdownTimeout();
+        boolean idle = web.awaitIdle(c.name(), wait);
+        say(progress, c.name() + ": drained" + (idle ? "" : " (requests still in flight after " + wait.toSeconds() + " s)"));
+        if (removeFromPool) {
+            web.remove(c.name());
+        }
+        supervisor.remove(c.name());
+        say(progress, c.name() + ": stopped");
+    }
+
+    /** Copies the codebase under var/codebases so later builds cannot change what is deployed. */
+    private Path pin(Path source) throws IOException {
+        Path dir = supervisor.stack().varDir().resolve("codebases");
+        Files.createDirectories(dir);
+        String name = source.getFileName().toString();
+        String base = name.endsWith(".war") ? name.substring(0, name.length() - 4) : name;
+        String version = base + "-" + LocalDateTime.now().format(VERSION);
+        if (Files.isDirectory(source)) {
+            Path target = dir.resolve(version);
+            try (Stream<Path> files = Files.walk(source)) {
+                for (Path p : files.toList()) {
+                    Path t = target.resolve(source.relativize(p).toString());
+                    if (Files.isDirectory(p)) {
+                        Files.createDirectories(t);
+                    } else {
+                        Files.copy(p, t, StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+            return target;
+        }
+        Path target = dir.resolve(version + ".war");
+        Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
+        return target;
+    }
+
+    private static String nextFreeName(List<Component> apps) {
+        Set<String> taken = apps.stream().map(Component::name).collect(Collectors.toSet());
+        for (int n = 1; ; n++) {
+            if (!taken.contains("app-" + n)) {
+                return "app-" + n;
+            }
+        }
+    }
+
+    private static List<Component> sorted(List<Component> apps) {
+        List<Component> out = new ArrayList<>(apps);
+        out.sort(Comparator.comparingInt(c -> Integer.parseInt(c.name().substring(4))));
+        return out;
+    }
+
+    private static String names(List<Component> apps) {
+        return apps.stream().map(Component::name).collect(Collectors.joining(", "));
+    }
+
+    private void say(PrintWriter progress, String line) {
+        supervisor.log(line);
+        progress.println(line);
+        progress.flush();
+    }
+}
