@@ -22,7 +22,8 @@ import org.xbill.DNS.Type;
  * <ul>
  *   <li>A name in none of the zones: REFUSED, AA clear (as BIND and NSD answer).
  *   <li>Data: AA set, the RRset in the answer section; addresses of in-zone MX, NS and SRV targets
- *       in the additional section (RFC 1035 section 3.3.9, RFC 2782).
+ *       in the additional section (RFC 1035 section 3.3.9, RFC 2782); the zone's NS RRset in the
+ *       authority section.
  *   <li>CNAME: followed while the target is in one of the zones, at most {@value #MAX_CHAIN}
  *       links; a loop stops at the first repeated name (RFC 1034 section 3.6.2). The rcode is that
  *       of the last name of the chain (RFC 6604).
@@ -31,8 +32,9 @@ import org.xbill.DNS.Type;
  *   <li>Referral at a zone cut: AA clear, the child's NS in authority, glue in additional.
  * </ul>
  *
- * Positive answers carry no NS RRset in the authority section (minimal responses, as NSD and
- * recent BIND send them): resolvers do not need it and the answer stays small.
+ * Positive answers carry the zone's NS RRset in the authority section and the name servers'
+ * addresses in the additional section, as NSD answers (checked by {@code NsdConformanceTest});
+ * both are left out when they would not fit in the response.
  */
 final class Authority {
     /** Longest CNAME chain followed inside the zones. */
@@ -72,6 +74,7 @@ final class Authority {
                 case Lookup.Answer a -> {
                     add(response, a.rrset(), Section.ANSWER);
                     addTargetAddresses(response, a.rrset());
+                    addZoneNs(response, zone, a.rrset());
                     return;
                 }
                 case Lookup.Alias alias -> {
@@ -104,6 +107,22 @@ final class Authority {
             }
         }
         // A loop or a chain longer than MAX_CHAIN: NOERROR with the links so far, as BIND does.
+    }
+
+    /**
+     * The zone's NS RRset in the authority section of a positive answer, with the name servers'
+     * addresses (RFC 1034 section 6.2.1 example, RFC 2181 section 6.1), as NSD and BIND send it by
+     * default; not when the answer is that NS RRset itself. The rendering drops them again when
+     * they do not fit ({@link QueryHandler#render}): they are optional.
+     */
+    private void addZoneNs(Message response, ZoneData zone, RRset answer) {
+        if (answer.getType() == Type.NS && answer.getName().equals(zone.origin())) {
+            return;
+        }
+        zone.exact(zone.origin(), Type.NS).ifPresent(ns -> {
+            add(response, ns, Section.AUTHORITY);
+            addTargetAddresses(response, ns);
+        });
     }
 
     /** Addresses of MX, NS and SRV targets that this server is authoritative for. */

@@ -13,11 +13,11 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -27,12 +27,22 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.RRset;
 
 /**
  * The authoritative DNS server of the stack's zones, over UDP and TCP on one address (RFC 1035
@@ -43,12 +53,21 @@ import org.slf4j.LoggerFactory;
  * system gave to UDP). It returns once both listen, and leaves nothing bound if either fails.
  * Native epoll is used when available, else NIO.
  *
+ * <p>One event loop per CPU. On epoll each loop has its own UDP socket on the same port
+ * ({@code SO_REUSEPORT}: the kernel spreads clients over them), else one UDP socket serves all.
+ * TCP is bound without {@code SO_REUSEPORT}, so a second server on a taken port still fails to
+ * start (its UDP sockets are closed again). Queries are answered by a {@link Responder} (prepared
+ * answers, then {@link QueryHandler}); {@link #reload} swaps it atomically. UDP answers are rate
+ * limited per client network ({@link RateLimit}, on by default with NSD's settings).
+ *
  * <table>
  *   <caption>Limits</caption>
  *   <tr><td>UDP query size</td><td>{@value #MAX_UDP_QUERY} bytes; queries are a few dozen
  *       bytes, and no resolver sends one this large</td></tr>
  *   <tr><td>UDP response size</td><td>512 bytes, or with EDNS the client's size capped at
  *       {@code dns.udp-payload} (default 1232); see {@link QueryHandler}</td></tr>
+ *   <tr><td>UDP socket buffers</td><td>{@value #UDP_SOCKET_BUFFER} bytes each way, capped by
+ *       the kernel at {@code net.core.rmem_max} / {@code wmem_max}</td></tr>
  *   <tr><td>TCP idle timeout</td><td>{@value #TCP_IDLE_SECONDS} s without a query or an answer
  *       closes the connection (RFC 7766 section 6.2.3)</td></tr>
  *   <tr><td>TCP message size</td><td>65535 bytes, the largest the 2-byte length can say</td></tr>
@@ -61,42 +80,83 @@ public final class DnsServer implements AutoCloseable {
     static final int TCP_IDLE_SECONDS = 30;
     /** Largest UDP query read whole; a longer datagram is cut off, and then most likely answered FORMERR. */
     static final int MAX_UDP_QUERY = 4096;
+    /** Datagrams read by one system call on epoll (recvmmsg). */
+    static final int RECV_BATCH = 16;
+    /** Kernel receive and send buffer of each UDP socket. */
+    static final int UDP_SOCKET_BUFFER = 4 << 20;
     /** How often a port-0 start tries again when TCP cannot have the port UDP was given. */
     private static final int EPHEMERAL_ATTEMPTS = 5;
 
     private final EventLoopGroup group;
-    private final Channel udp;
+    private final List<Channel> udp;
     private final Channel tcp;
     private final int port;
+    private final AtomicReference<Responder> responder;
+    private final Notifier notifier;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final Object reloadLock = new Object();
+    private DnsConfig config; // guarded by reloadLock
+    private List<ZoneData> zones; // guarded by reloadLock
 
-    private DnsServer(EventLoopGroup group, Channel udp, Channel tcp) {
+    private DnsServer(EventLoopGroup group, List<Channel> udp, Channel tcp, AtomicReference<Responder> responder,
+                      DnsConfig config, List<ZoneData> zones, Notifier notifier) {
+        this.notifier = notifier;
         this.group = group;
-        this.udp = udp;
+        this.udp = List.copyOf(udp);
         this.tcp = tcp;
-        this.port = ((InetSocketAddress) udp.localAddress()).getPort();
+        this.port = ((InetSocketAddress) udp.get(0).localAddress()).getPort();
+        this.responder = responder;
+        this.config = config;
+        this.zones = zones;
     }
 
     /**
-     * Loads the zones of {@code config} and listens on {@code config.listen()}.
+     * Loads the zones of {@code config} and listens on {@code config.listen()}, with the rate limit,
+     * transfer clients and NOTIFY targets the config names ({@link DnsOptions#from}; by default
+     * NSD's rate limit: 200 UDP answers per second per /24, slip 2).
      *
      * @throws dev.webstack.common.config.ConfigException a zone file that cannot be used
      * @throws UncheckedIOException                       the address cannot be bound
      */
     public static DnsServer start(DnsConfig config) {
+        return start(config, DnsOptions.from(config));
+    }
+
+    /**
+     * Loads the zones of {@code config} and listens on {@code config.listen()}, with the rate limit,
+     * zone transfer clients and NOTIFY targets of {@code options}.
+     *
+     * @throws dev.webstack.common.config.ConfigException a zone file that cannot be used
+     * @throws UncheckedIOException                       the address cannot be bound
+     */
+    public static DnsServer start(DnsConfig config, DnsOptions options) {
+        RateLimit rateLimit = options.rateLimit();
+        ZoneTransfer transfers = new ZoneTransfer(options.transferClients());
+        Notifier notifier = new Notifier(options.notifyTargets());
+        RateLimiter limiter = new RateLimiter(rateLimit, System::currentTimeMillis);
         List<ZoneData> zones = ZoneLoader.loadAll(config);
         for (ZoneData zone : zones) {
             ZoneCheck.check(zone).forEach(problem -> log.warn("dns: {}", problem));
         }
-        QueryHandler queries = new QueryHandler(new Authority(zones), config.udpPayload());
+        AtomicReference<Responder> responder = new AtomicReference<>(new Responder(zones, config.udpPayload()));
 
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("dns"), io);
+        int loops = Runtime.getRuntime().availableProcessors();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(loops, new DefaultThreadFactory("dns"), io);
         try {
-            DnsServer server = bind(group, epoll, queries, config.listen().toSocketAddress());
-            log.info("dns: serving {} on {}:{} (udp and tcp, {})", zones.stream().map(ZoneData::origin).toList(),
-                    config.listen().host(), server.port, epoll ? "epoll" : "nio");
+            // With SO_REUSEPORT the kernel spreads the datagrams over one socket per event loop;
+            // without it (NIO), one socket serves all.
+            int sockets = epoll ? loops : 1;
+            InetSocketAddress address = config.listen().toSocketAddress();
+            List<Channel> udp = new ArrayList<>();
+            Channel tcp = bind(group, epoll, sockets, new UdpHandler(responder::get, limiter), responder::get, transfers, address, udp);
+            DnsServer server = new DnsServer(group, udp, tcp, responder, config, zones, notifier);
+            log.info("dns: serving {} on {}:{} (udp x{} and tcp, {}, {} answers precompiled, rate limit {})",
+                    zones.stream().map(ZoneData::origin).toList(), config.listen().host(), server.port, sockets,
+                    epoll ? "epoll" : "nio", responder.get().precompiled(),
+                    rateLimit.enabled() ? rateLimit.responsesPerSecond() + "/s per /" + rateLimit.ipv4PrefixLength()
+                            + " slip " + rateLimit.slip() : "off");
             return server;
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
@@ -104,17 +164,25 @@ public final class DnsServer implements AutoCloseable {
         }
     }
 
-    private static DnsServer bind(EventLoopGroup group, boolean epoll, QueryHandler queries, InetSocketAddress address) {
+    /** Binds {@code sockets} UDP channels (added to {@code udp}) and one TCP channel, which it returns. */
+    private static Channel bind(EventLoopGroup group, boolean epoll, int sockets, UdpHandler udpHandler,
+                                Supplier<Responder> responder, ZoneTransfer transfers, InetSocketAddress address,
+                                List<Channel> udp) {
         Bootstrap udpBootstrap = new Bootstrap()
                 .group(group)
                 .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY))
-                .handler(new ChannelInitializer<DatagramChannel>() {
-                    @Override
-                    protected void initChannel(DatagramChannel ch) {
-                        ch.pipeline().addLast(new UdpHandler(queries));
-                    }
-                });
+                // Room for a burst while the thread is busy (a GC pause): the default of about 200 KB
+                // holds only a hundred or so datagrams. The kernel caps it at net.core.rmem_max.
+                .option(ChannelOption.SO_RCVBUF, UDP_SOCKET_BUFFER)
+                .option(ChannelOption.SO_SNDBUF, UDP_SOCKET_BUFFER)
+                .handler(udpHandler);
+        if (epoll) {
+            // recvmmsg: one system call reads up to RECV_BATCH datagrams into slices of one buffer.
+            udpBootstrap.option(EpollChannelOption.SO_REUSEPORT, true)
+                    .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_UDP_QUERY)
+                    .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY * RECV_BATCH));
+        }
         Class<? extends ServerChannel> serverChannel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap tcpBootstrap = new ServerBootstrap()
                 .group(group)
@@ -126,23 +194,27 @@ public final class DnsServer implements AutoCloseable {
                                 new IdleStateHandler(0, 0, TCP_IDLE_SECONDS, TimeUnit.SECONDS),
                                 new LengthFieldBasedFrameDecoder(QueryHandler.TCP_SIZE + 2, 0, 2, 0, 2),
                                 new LengthFieldPrepender(2),
-                                new TcpHandler(queries));
+                                new TcpHandler(responder, transfers));
                     }
                 });
 
         int attempts = address.getPort() == 0 ? EPHEMERAL_ATTEMPTS : 1;
         for (int attempt = 1; ; attempt++) {
-            Channel udp = await(udpBootstrap.bind(address), "udp", address);
-            InetSocketAddress bound = new InetSocketAddress(address.getAddress(), ((InetSocketAddress) udp.localAddress()).getPort());
+            Channel first = await(udpBootstrap.bind(address), "udp", address);
+            InetSocketAddress bound = new InetSocketAddress(address.getAddress(), ((InetSocketAddress) first.localAddress()).getPort());
+            udp.add(first);
             try {
-                Channel tcp = await(tcpBootstrap.bind(bound), "tcp", bound);
-                return new DnsServer(group, udp, tcp);
+                for (int i = 1; i < sockets; i++) {
+                    udp.add(await(udpBootstrap.bind(bound), "udp", bound));
+                }
+                return await(tcpBootstrap.bind(bound), "tcp", bound);
             } catch (UncheckedIOException e) {
-                udp.close().awaitUninterruptibly();
+                udp.forEach(ch -> ch.close().awaitUninterruptibly());
+                udp.clear();
                 if (attempt >= attempts) {
                     throw e;
                 }
-                // Port 0: the port UDP got is taken for TCP; ask for another one.
+                // Port 0: the port UDP got is taken for TCP (or by another SO_REUSEPORT socket); ask for another one.
                 log.debug("dns: {}, trying another port", e.getMessage());
             }
         }
@@ -157,6 +229,108 @@ public final class DnsServer implements AutoCloseable {
             throw new UncheckedIOException(message, cause instanceof IOException io ? io : new IOException(cause));
         }
         return bind.channel();
+    }
+
+    /**
+     * Re-reads the zone files of the config the server runs with; see {@link #reload(DnsConfig)}.
+     */
+    public ZoneReload reload() {
+        synchronized (reloadLock) {
+            return reload(config);
+        }
+    }
+
+    /**
+     * Loads the zones of {@code newConfig} and serves them from the next query on, zone by zone:
+     *
+     * <ul>
+     *   <li>a zone whose file has errors is rejected with {@code file:line: reason}, and its old
+     *       data (if it was served) stays;
+     *   <li>a zone whose data changed while its SOA serial did not increase (RFC 1982 serial
+     *       arithmetic) is rejected and the old data stays, as secondaries would not see the change;
+     *   <li>a zone with the same serial and the same data is left as it is;
+     *   <li>a new zone is added; a zone no longer in the config is no longer served.
+     * </ul>
+     *
+     * The swap is atomic: every query is answered from either the old or the new set of zones,
+     * none is dropped. {@code dns.listen} cannot change without a restart; a different one is
+     * ignored (and said so in the result). The secondaries of {@code DnsOptions.notifyTargets} are sent a
+     * NOTIFY for each zone added or updated, before this returns. Never throws for a bad zone: the outcome says it, and
+     * {@link ZoneReload#orThrow()} turns a rejection into an exception.
+     */
+    public ZoneReload reload(DnsConfig newConfig) {
+        synchronized (reloadLock) {
+            ZoneReload.Builder result = new ZoneReload.Builder();
+            if (!newConfig.listen().equals(config.listen())) {
+                result.note("dns.listen " + newConfig.listen() + " ignored: a new address needs a restart (still "
+                        + config.listen() + ")");
+            }
+            Map<Name, ZoneData> old = new LinkedHashMap<>();
+            zones.forEach(z -> old.put(z.origin(), z));
+            List<ZoneData> next = new ArrayList<>();
+            for (DnsConfig.Zone zone : newConfig.zones()) {
+                Name origin = Name.fromConstantString(zone.origin());
+                ZoneData before = old.remove(origin);
+                ZoneData loaded;
+                try {
+                    loaded = ZoneLoader.load(zone);
+                } catch (RuntimeException e) {
+                    result.rejected(zone.origin(), e.getMessage());
+                    if (before != null) {
+                        next.add(before);
+                    }
+                    continue;
+                }
+                if (before == null) {
+                    result.added(zone.origin(), loaded.soa().getSerial());
+                    next.add(loaded);
+                } else if (sameData(before, loaded)) {
+                    result.unchanged(zone.origin(), before.soa().getSerial());
+                    next.add(before);
+                } else if (!serialIncreased(before.soa().getSerial(), loaded.soa().getSerial())) {
+                    result.rejected(zone.origin(), loaded.file() + ": serial " + loaded.soa().getSerial()
+                            + " did not increase (served: " + before.soa().getSerial() + "); the data changed, so increase it");
+                    next.add(before);
+                } else {
+                    result.updated(zone.origin(), before.soa().getSerial(), loaded.soa().getSerial());
+                    next.add(loaded);
+                }
+            }
+            old.keySet().forEach(origin -> result.removed(origin.toString()));
+            for (ZoneData zone : next) {
+                if (!zones.contains(zone)) {
+                    ZoneCheck.check(zone).forEach(problem -> log.warn("dns: {}", problem));
+                }
+            }
+            // Everything is rendered before the swap: the old answers serve until this line.
+            responder.set(new Responder(next, newConfig.udpPayload()));
+            List<ZoneData> before = zones;
+            zones = List.copyOf(next);
+            // Secondaries of a zone served with new data transfer it again (RFC 1996).
+            next.stream().filter(z -> !before.contains(z)).forEach(notifier::notifyChanged);
+            config = newConfig;
+            ZoneReload outcome = result.build();
+            log.info("dns: reload: {}", outcome);
+            return outcome;
+        }
+    }
+
+    private static boolean sameData(ZoneData a, ZoneData b) {
+        return a.soa().getSerial() == b.soa().getSerial() && records(a).equals(records(b));
+    }
+
+    private static Set<String> records(ZoneData zone) {
+        Set<String> all = new HashSet<>();
+        for (RRset rrset : zone.rrsets()) {
+            rrset.rrs(false).forEach(r -> all.add(r.toString()));
+        }
+        return all;
+    }
+
+    /** RFC 1982 section 3.2: {@code next} is greater than {@code current} in serial arithmetic. */
+    static boolean serialIncreased(long current, long next) {
+        long difference = (next - current) & 0xFFFF_FFFFL;
+        return difference != 0 && difference < 0x8000_0000L;
     }
 
     /** The port UDP and TCP listen on: the configured one, or the one the system chose for 0. */
@@ -174,7 +348,7 @@ public final class DnsServer implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        udp.close().awaitUninterruptibly();
+        udp.forEach(ch -> ch.close().awaitUninterruptibly());
         tcp.close().awaitUninterruptibly();
         group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
         log.info("dns: stopped listening on port {}", port);

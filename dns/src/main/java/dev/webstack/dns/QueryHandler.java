@@ -29,7 +29,8 @@ import org.xbill.DNS.Type;
  *   <tr><td>opcode other than QUERY</td><td>NOTIMP (RFC 1035 section 4.1.1)</td></tr>
  *   <tr><td>QDCOUNT other than 1, several OPT records</td><td>FORMERR (RFC 6891 section 6.1.1)</td></tr>
  *   <tr><td>EDNS version above 0</td><td>BADVERS with an OPT of version 0 (RFC 6891 section 6.1.3)</td></tr>
- *   <tr><td>class other than IN; AXFR or IXFR</td><td>REFUSED: one class, no zone transfers</td></tr>
+ *   <tr><td>class other than IN; AXFR or IXFR</td><td>REFUSED: one class; AXFR only over TCP to the
+ *       clients {@link ZoneTransfer} allows, which answers it before this class sees it</td></tr>
  *   <tr><td>anything else</td><td>what {@link Authority} answers</td></tr>
  * </table>
  *
@@ -148,13 +149,31 @@ final class QueryHandler {
         return Math.min(Math.max(opt.getPayloadSize(), CLASSIC_UDP_SIZE), udpPayload);
     }
 
-    /** The response itself, or its truncated form with TC set when it is larger than {@code limit}. */
+    /**
+     * The response itself if it fits in {@code limit} bytes; else without its optional records
+     * (the additional section, then the authority section of a positive answer: RFC 2181 section
+     * 9 says TC is for data that was required); else its truncated form with TC set: the header,
+     * the question and the OPT.
+     */
     static byte[] render(Message response, int limit) {
         byte[] wire = response.toWire();
         if (wire.length <= limit) {
             return wire;
         }
         Header full = response.getHeader();
+        boolean positive = full.getRcode() == Rcode.NOERROR && !response.getSection(Section.ANSWER).isEmpty()
+                && full.getFlag(Flags.AA);
+        if (positive) {
+            Message lean = copyOf(response, true, false);
+            wire = lean.toWire();
+            if (wire.length <= limit) {
+                return wire;
+            }
+            wire = copyOf(response, false, false).toWire();
+            if (wire.length <= limit) {
+                return wire;
+            }
+        }
         Message truncated = bare(full, full.getRcode());
         if (full.getFlag(Flags.AA)) {
             truncated.getHeader().setFlag(Flags.AA);
@@ -169,6 +188,25 @@ final class QueryHandler {
             truncated.addRecord(opt, Section.ADDITIONAL);
         }
         return truncated.toWire();
+    }
+
+    /** {@code response} with its question and answer, optionally its authority, and only the OPT of its additional section. */
+    private static Message copyOf(Message response, boolean authority, boolean additional) {
+        Message copy = bare(response.getHeader(), response.getHeader().getRcode());
+        if (response.getHeader().getFlag(Flags.AA)) {
+            copy.getHeader().setFlag(Flags.AA);
+        }
+        response.getSection(Section.QUESTION).forEach(r -> copy.addRecord(r, Section.QUESTION));
+        response.getSection(Section.ANSWER).forEach(r -> copy.addRecord(r, Section.ANSWER));
+        if (authority) {
+            response.getSection(Section.AUTHORITY).forEach(r -> copy.addRecord(r, Section.AUTHORITY));
+        }
+        for (Record r : response.getSection(Section.ADDITIONAL)) {
+            if (additional || r instanceof OPTRecord) {
+                copy.addRecord(r, Section.ADDITIONAL);
+            }
+        }
+        return copy;
     }
 
     /** A response with the query's ID and opcode, QR set, RD and CD copied, and {@code rcode}. */

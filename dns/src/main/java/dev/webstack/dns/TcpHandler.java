@@ -6,6 +6,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.timeout.IdleStateEvent;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,18 +24,43 @@ import org.slf4j.LoggerFactory;
 final class TcpHandler extends SimpleChannelInboundHandler<ByteBuf> {
     private static final Logger log = LoggerFactory.getLogger(TcpHandler.class);
 
-    private final QueryHandler queries;
+    private final Supplier<Responder> responder;
+    private final ZoneTransfer transfers;
 
-    TcpHandler(QueryHandler queries) {
-        this.queries = queries;
+    /**
+     * @param responder the current zones' responder, read once per query (it changes on reload)
+     * @param transfers who may transfer the zones (AXFR)
+     */
+    TcpHandler(Supplier<Responder> responder, ZoneTransfer transfers) {
+        this.responder = responder;
+        this.transfers = transfers;
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
-        byte[] query = ByteBufUtil.getBytes(frame);
-        queries.handle(query, QueryHandler.Transport.TCP).ifPresentOrElse(
-                response -> ctx.writeAndFlush(Unpooled.wrappedBuffer(response)),
-                ctx::close);
+        Responder current = responder.get();
+        // Only a client allowed to transfer has its queries parsed for AXFR: a few secondaries.
+        if (ctx.channel().remoteAddress() instanceof InetSocketAddress peer && transfers.allows(peer.getAddress())) {
+            Optional<List<byte[]>> messages = transfers.transfer(ByteBufUtil.getBytes(frame), peer.getAddress(), current.zones());
+            if (messages.isPresent()) {
+                log.info("tcp {}: AXFR, {} messages", peer, messages.get().size());
+                messages.get().forEach(m -> ctx.write(Unpooled.wrappedBuffer(m)));
+                return;
+            }
+        }
+        ByteBuf response = current.respond(frame, QueryHandler.Transport.TCP, ctx.alloc());
+        if (response == null) {
+            ctx.flush(); // the answers to earlier queries first
+            ctx.close();
+        } else {
+            ctx.write(response);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ctx.flush();
+        ctx.fireChannelReadComplete();
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Name;
@@ -77,6 +78,13 @@ final class ZoneData {
     /** All RRsets of the zone, apex and glue included, in canonical name order (RFC 4034 6.1), then by type. */
     Collection<RRset> rrsets() {
         return new TreeMap<>(nodes).values().stream().flatMap(m -> m.values().stream()).toList();
+    }
+
+    /** Every name of the zone with its own data or as an empty non-terminal, with the types it holds. */
+    Map<Name, Set<Integer>> names() {
+        Map<Name, Set<Integer>> names = new HashMap<>();
+        nodes.forEach((name, node) -> names.put(name, Set.copyOf(node.keySet())));
+        return names;
     }
 
     /** Whether {@code name} is at or below this zone's apex (it may still be delegated away). */

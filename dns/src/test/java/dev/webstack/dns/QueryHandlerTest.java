@@ -60,7 +60,9 @@ class QueryHandlerTest {
         assertThat(section(r, Section.ANSWER)).containsExactly(
                 "www.foobar.com. 300 CNAME foobar.com.",
                 "foobar.com. 300 A 127.0.0.1");
-        assertThat(section(r, Section.AUTHORITY)).isEmpty();
+        assertThat(section(r, Section.AUTHORITY)).as("the zone's NS, as NSD sends it").containsExactly(
+                "foobar.com. 300 NS ns1.foobar.com.");
+        assertThat(section(r, Section.ADDITIONAL)).containsExactly("ns1.foobar.com. 300 A 127.0.0.1");
     }
 
     @Test
@@ -108,9 +110,11 @@ class QueryHandlerTest {
         Message mx = ask("foobar.com", Type.MX);
 
         assertThat(section(ns, Section.ANSWER)).containsExactly("foobar.com. 300 NS ns1.foobar.com.");
+        assertThat(section(ns, Section.AUTHORITY)).as("not repeated in authority").isEmpty();
         assertThat(section(ns, Section.ADDITIONAL)).containsExactly("ns1.foobar.com. 300 A 127.0.0.1");
         assertThat(section(mx, Section.ANSWER)).containsExactly("foobar.com. 300 MX 10 mail.foobar.com.");
-        assertThat(section(mx, Section.ADDITIONAL)).containsExactly("mail.foobar.com. 300 A 127.0.0.1");
+        assertThat(section(mx, Section.ADDITIONAL)).containsExactly("mail.foobar.com. 300 A 127.0.0.1",
+                "ns1.foobar.com. 300 A 127.0.0.1");
     }
 
     @Test
@@ -210,7 +214,28 @@ class QueryHandlerTest {
         assertThat(section(r, Section.ANSWER)).containsExactly("example.test. 3600 MX 10 mail.example.test.");
         assertThat(section(r, Section.ADDITIONAL)).containsExactlyInAnyOrder(
                 "mail.example.test. 3600 A 192.0.2.25",
-                "mail.example.test. 3600 AAAA 2001:db8:0:0:0:0:0:25");
+                "mail.example.test. 3600 AAAA 2001:db8:0:0:0:0:0:25",
+                "ns1.example.test. 3600 A 192.0.2.1");
+    }
+
+    @Test
+    void optionalRecordsAreDroppedBeforeTheAnswerIsTruncated() {
+        // medium: three TXT of about 210 bytes; with the zone's NS and glue it is a little larger.
+        Message full = ask(withEdns(query("medium.example.test", Type.TXT), 4096, 0), Transport.TCP);
+        Message stripped = parse(full.toWire());
+        stripped.removeAllRecords(Section.AUTHORITY);
+        stripped.removeAllRecords(Section.ADDITIONAL);
+        stripped.addRecord(full.getOPT(), Section.ADDITIONAL);
+        int answerOnly = stripped.toWire().length;
+        Message lean = parse(QueryHandler.render(full, answerOnly));
+        Message truncated = parse(QueryHandler.render(full, answerOnly - 1));
+
+        assertThat(section(full, Section.AUTHORITY)).isNotEmpty();
+        assertThat(lean.getHeader().getFlag(Flags.TC)).as("TC: the answer itself fits").isFalse();
+        assertThat(section(lean, Section.ANSWER)).hasSize(3);
+        assertThat(section(lean, Section.AUTHORITY)).isEmpty();
+        assertThat(truncated.getHeader().getFlag(Flags.TC)).as("TC: one byte less").isTrue();
+        assertThat(lean.getSection(Section.ADDITIONAL)).as("only the OPT").allMatch(r -> r instanceof OPTRecord);
     }
 
     @Test

@@ -1,0 +1,93 @@
+package dev.webstack.dns;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.util.Arrays;
+import java.util.function.LongSupplier;
+
+/**
+ * The counters behind {@link RateLimit}: a fixed table of {@value #BUCKETS} buckets, one per
+ * client network hash, each counting the answers of the current second. Two networks that share a
+ * bucket share its budget (the table never grows, whatever the number of sources, as in NSD's
+ * {@code rrl-size}). Shared by the event-loop threads; each bucket is updated under its own lock,
+ * which is uncontended unless two threads serve the same network in the same instant.
+ */
+final class RateLimiter {
+    /** Buckets in the table. */
+    static final int BUCKETS = 1 << 16;
+
+    /** What to do with one answer. */
+    enum Verdict { SEND, SLIP, DROP }
+
+    private final RateLimit limit;
+    private final LongSupplier clock;
+    private final Bucket[] buckets;
+    private final int ipv4Mask;
+
+    /**
+     * @param limit the settings
+     * @param clock the current time in milliseconds (System::currentTimeMillis outside tests)
+     */
+    RateLimiter(RateLimit limit, LongSupplier clock) {
+        this.limit = limit;
+        this.clock = clock;
+        this.buckets = new Bucket[limit.enabled() ? BUCKETS : 0];
+        Arrays.setAll(buckets, i -> new Bucket());
+        this.ipv4Mask = limit.ipv4PrefixLength() == 32 ? -1 : ~(-1 >>> limit.ipv4PrefixLength());
+    }
+
+    RateLimit limit() {
+        return limit;
+    }
+
+    /** Counts one answer to {@code client} and says whether to send it, send it truncated, or drop it. */
+    Verdict check(InetAddress client) {
+        if (!limit.enabled()) {
+            return Verdict.SEND;
+        }
+        long network = network(client);
+        Bucket bucket = buckets[index(network)];
+        long second = clock.getAsLong() / 1000;
+        synchronized (bucket) {
+            if (bucket.second != second || bucket.network != network) {
+                bucket.second = second;
+                bucket.network = network;
+                bucket.count = 0;
+                bucket.limited = 0;
+            }
+            if (bucket.count < limit.responsesPerSecond()) {
+                bucket.count++;
+                return Verdict.SEND;
+            }
+            bucket.limited++;
+            return limit.slip() > 0 && bucket.limited % limit.slip() == 0 ? Verdict.SLIP : Verdict.DROP;
+        }
+    }
+
+    /** The client's network: the masked IPv4 address (hashCode is the address, no copy), or a hash of the IPv6 prefix. */
+    private long network(InetAddress client) {
+        if (client instanceof Inet4Address) {
+            return (client.hashCode() & ipv4Mask) & 0xFFFF_FFFFL;
+        }
+        byte[] a = client.getAddress();
+        int bits = limit.ipv6PrefixLength();
+        long h = 0x6a09e667f3bcc909L;
+        for (int i = 0; i < a.length && bits > 0; i++, bits -= 8) {
+            int b = a[i] & (bits >= 8 ? 0xFF : (0xFF << (8 - bits)) & 0xFF);
+            h = (h ^ b) * 0x100000001b3L;
+        }
+        return h | (1L << 62); // never equal to an IPv4 network
+    }
+
+    private static int index(long network) {
+        long h = network * 0x9E3779B97F4A7C15L;
+        return (int) (h >>> 48) & (BUCKETS - 1);
+    }
+
+    private static final class Bucket {
+        long network = -1;
+        long second = -1;
+        int count;
+        int limited;
+    }
+}

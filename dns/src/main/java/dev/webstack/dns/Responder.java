@@ -1,0 +1,316 @@
+package dev.webstack.dns;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.Type;
+
+/**
+ * Answers queries from wire bytes prepared in advance, and hands everything else to
+ * {@link QueryHandler}: the fast path in front of the slow one, for one immutable set of zones.
+ *
+ * <p>A response of an authoritative server depends on the query only through its ID, the RD and
+ * CD flags, the case of the question name, whether it carries EDNS and the size it allows. So the
+ * response to {@code (lower-case name, type, EDNS or not)} is rendered once by {@link QueryHandler}
+ * (compression included) and, per query, copied with only the ID, RD, CD and the question name's
+ * bytes patched in. dnsjava compresses names case-insensitively, so the layout of a response does
+ * not depend on the question's case, and the question name is always written whole at offset 12.
+ *
+ * <p>Prepared when the zones are loaded: every name of every zone (empty non-terminals included)
+ * for each type it holds and each of {@link #PRECOMPILED_TYPES}, with and without EDNS. Other
+ * answers inside the zones (NXDOMAIN, wildcard matches) are kept the first time the slow path
+ * renders them, up to {@value #MAX_LEARNED} of them, so that a flood of random names cannot grow
+ * the memory without bound; beyond that they are rendered by the slow path each time.
+ *
+ * <p>Only the plain form of a query takes the fast path: opcode QUERY, QR clear, one question of
+ * class IN with an uncompressed name, no answer or authority records, at most an OPT of version 0
+ * with no options, nothing after it. A response larger than the transport allows goes through the
+ * slow path too, which truncates it. Any other query is the slow path's, with its error answers
+ * (so is a query with EDNS options such as a cookie: the slow path ignores them, and the fast path
+ * does not parse them).
+ */
+final class Responder {
+    /** Most answers learned after load (beyond the precompiled ones). */
+    static final int MAX_LEARNED = 10_000;
+
+    /** Types prepared for every name, also where the name has none (the NODATA or CNAME answer). */
+    static final List<Integer> PRECOMPILED_TYPES = List.of(Type.A, Type.AAAA, Type.CNAME, Type.NS, Type.SOA, Type.MX,
+            Type.TXT, Type.SRV, Type.CAA, Type.PTR, Type.ANY);
+
+    private static final int HEADER = 12;
+    private static final int MAX_NAME = 255;
+    private static final int FLAG_RD = 0x01; // in header byte 2
+    private static final int FLAG_CD = 0x10; // in header byte 3
+
+    private final List<ZoneData> zones;
+    private final QueryHandler slow;
+    private final int udpPayload;
+    private final ConcurrentHashMap<Key, byte[]> answers = new ConcurrentHashMap<>();
+    private final int precompiled;
+    private final AtomicInteger learned = new AtomicInteger();
+    private final FastThreadLocal<Key> probes = new FastThreadLocal<>() {
+        @Override
+        protected Key initialValue() {
+            return new Key();
+        }
+    };
+
+    /**
+     * @param zones      the zones, already checked
+     * @param udpPayload largest UDP response to an EDNS client, at least 512
+     */
+    Responder(List<ZoneData> zones, int udpPayload) {
+        this.zones = List.copyOf(zones);
+        this.slow = new QueryHandler(new Authority(zones), udpPayload);
+        this.udpPayload = udpPayload;
+        for (ZoneData zone : zones) {
+            for (Map.Entry<Name, Set<Integer>> node : zone.names().entrySet()) {
+                Set<Integer> types = new TreeSet<>(PRECOMPILED_TYPES);
+                types.addAll(node.getValue());
+                for (int type : types) {
+                    prepare(node.getKey(), type, false);
+                    prepare(node.getKey(), type, true);
+                }
+            }
+        }
+        this.precompiled = answers.size();
+    }
+
+    List<ZoneData> zones() {
+        return zones;
+    }
+
+    QueryHandler slowPath() {
+        return slow;
+    }
+
+    /** How many answers were rendered at load. */
+    int precompiled() {
+        return precompiled;
+    }
+
+    private void prepare(Name name, int type, boolean edns) {
+        Message query = Message.newQuery(Record.newRecord(name, type, DClass.IN));
+        query.getHeader().unsetFlag(org.xbill.DNS.Flags.RD);
+        if (edns) {
+            query.addRecord(new OPTRecord(udpPayload, 0, 0), Section.ADDITIONAL);
+        }
+        ByteBuf wire = Unpooled.wrappedBuffer(query.toWire());
+        Key probe = new Key();
+        if (probe.parse(wire)) {
+            learn(probe, wire, true);
+        }
+    }
+
+    /**
+     * The response to {@code query} (not consumed: its reader index is kept), or {@code null} when
+     * nothing is to be sent. The caller owns the returned buffer.
+     */
+    ByteBuf respond(ByteBuf query, QueryHandler.Transport transport, ByteBufAllocator alloc) {
+        ByteBuf fast = fastPath(query, transport, alloc);
+        if (fast != null) {
+            return fast;
+        }
+        return slow.handle(ByteBufUtil.getBytes(query), transport).map(Unpooled::wrappedBuffer).orElse(null);
+    }
+
+    /**
+     * The response from prepared bytes, or {@code null} when the query is not in its plain form,
+     * has no prepared answer that can be kept, or its answer is too large for {@code transport}.
+     */
+    ByteBuf fastPath(ByteBuf query, QueryHandler.Transport transport, ByteBufAllocator alloc) {
+        Key probe = probes.get();
+        if (!probe.parse(query)) {
+            return null;
+        }
+        byte[] answer = answers.get(probe);
+        if (answer == null) {
+            answer = learn(probe, query, false);
+        }
+        if (answer == null || answer.length > sizeLimit(probe, transport)) {
+            return null;
+        }
+        return patched(answer, query, probe.nameLength, alloc);
+    }
+
+    /**
+     * The answer sent instead of a rate-limited one (the "slip" of RRL): the query's header and
+     * question with QR and TC set, nothing else, so that a real client retries over TCP. {@code null}
+     * (drop it) for a query that is not in its plain form.
+     */
+    ByteBuf truncated(ByteBuf query, ByteBufAllocator alloc) {
+        Key probe = probes.get();
+        if (!probe.parse(query)) {
+            return null;
+        }
+        int q = query.readerIndex();
+        int length = HEADER + probe.nameLength + 4;
+        ByteBuf out = alloc.ioBuffer(length);
+        out.writeBytes(query, q, length);
+        out.setByte(2, 0x80 | 0x02 | (query.getByte(q + 2) & FLAG_RD)); // QR, opcode QUERY, TC, RD
+        out.setByte(3, query.getByte(q + 3) & FLAG_CD);
+        out.setShort(6, 0);
+        out.setShort(8, 0);
+        out.setShort(10, 0);
+        return out;
+    }
+
+    /** {@link QueryHandler#sizeLimit}, for a query in its plain form. */
+    private int sizeLimit(Key probe, QueryHandler.Transport transport) {
+        if (transport == QueryHandler.Transport.TCP) {
+            return QueryHandler.TCP_SIZE;
+        }
+        return probe.edns ? Math.min(Math.max(probe.payload, QueryHandler.CLASSIC_UDP_SIZE), udpPayload)
+                : QueryHandler.CLASSIC_UDP_SIZE;
+    }
+
+    /**
+     * Renders the whole (never truncated) response with the slow path, and keeps it unless it is
+     * not worth keeping: another rcode than NOERROR or NXDOMAIN (REFUSED for a name outside the
+     * zones, SERVFAIL), or the learned answers are full. {@code null} when nothing is to be sent.
+     */
+    private byte[] learn(Key probe, ByteBuf query, boolean atLoad) {
+        byte[] response = slow.handle(ByteBufUtil.getBytes(query), QueryHandler.Transport.TCP).orElse(null);
+        if (response == null) {
+            return null;
+        }
+        int rcode = response[3] & 0xF;
+        if ((rcode == Rcode.NOERROR || rcode == Rcode.NXDOMAIN) && (atLoad || (learned.get() < MAX_LEARNED && learned.incrementAndGet() <= MAX_LEARNED))) {
+            answers.putIfAbsent(probe.copy(), response);
+        }
+        return response;
+    }
+
+    /** A copy of {@code answer} with the query's ID, RD, CD and question name (its case). */
+    private static ByteBuf patched(byte[] answer, ByteBuf query, int nameLength, ByteBufAllocator alloc) {
+        int q = query.readerIndex();
+        ByteBuf out = alloc.ioBuffer(answer.length);
+        out.writeBytes(answer);
+        out.setShort(0, query.getShort(q));
+        out.setByte(2, (answer[2] & ~FLAG_RD) | (query.getByte(q + 2) & FLAG_RD));
+        out.setByte(3, (answer[3] & ~FLAG_CD) | (query.getByte(q + 3) & FLAG_CD));
+        out.setBytes(HEADER, query, q + HEADER, nameLength);
+        return out;
+    }
+
+    /**
+     * The lookup key of a query: its name in lower case (wire form), type and EDNS presence. One
+     * mutable instance per thread parses each query, so a lookup allocates nothing; the map holds
+     * copies.
+     */
+    static final class Key {
+        private byte[] name = new byte[MAX_NAME];
+        private int nameLength;
+        private int type;
+        private boolean edns;
+        private int payload;
+        private int hash;
+
+        /** Reads a query in its plain form (see the class comment); false for anything else. */
+        boolean parse(ByteBuf q) {
+            int start = q.readerIndex();
+            int end = q.writerIndex();
+            if (end - start < HEADER + 5) {
+                return false;
+            }
+            int flags = q.getUnsignedByte(start + 2);
+            if ((flags & 0xF8) != 0 // QR and opcode
+                    || q.getUnsignedShort(start + 4) != 1 || q.getUnsignedShort(start + 6) != 0
+                    || q.getUnsignedShort(start + 8) != 0) {
+                return false;
+            }
+            int additional = q.getUnsignedShort(start + 10);
+            if (additional > 1) {
+                return false;
+            }
+            int p = start + HEADER;
+            int n = 0;
+            int h = 1;
+            while (true) {
+                if (p >= end) {
+                    return false;
+                }
+                int length = q.getUnsignedByte(p++);
+                if (length == 0) {
+                    name[n++] = 0;
+                    break;
+                }
+                // A compression pointer (0xC0) or a reserved label type (0x40, 0x80): not plain.
+                if (length > 63 || n + 1 + length + 1 > MAX_NAME || p + length > end) {
+                    return false;
+                }
+                name[n++] = (byte) length;
+                h = 31 * h + length;
+                for (int i = 0; i < length; i++) {
+                    byte c = q.getByte(p++);
+                    if (c >= 'A' && c <= 'Z') {
+                        c += 'a' - 'A'; // RFC 4343: only ASCII letters fold
+                    }
+                    name[n++] = c;
+                    h = 31 * h + c;
+                }
+            }
+            if (p + 4 > end || q.getUnsignedShort(p + 2) != DClass.IN) {
+                return false;
+            }
+            int t = q.getUnsignedShort(p);
+            if (t == Type.AXFR || t == Type.IXFR || t == Type.OPT) {
+                return false;
+            }
+            p += 4;
+            boolean opt = additional == 1;
+            if (opt) {
+                // Root owner, type OPT, class = payload size, TTL = ext-rcode, version, flags; no options.
+                if (p + 11 != end || q.getByte(p) != 0 || q.getUnsignedShort(p + 1) != Type.OPT
+                        || q.getByte(p + 6) != 0 || q.getUnsignedShort(p + 9) != 0) {
+                    return false;
+                }
+                payload = q.getUnsignedShort(p + 3);
+            } else if (p != end) {
+                return false;
+            }
+            nameLength = n;
+            type = t;
+            edns = opt;
+            hash = (31 * h + t) * 2 + (opt ? 1 : 0);
+            return true;
+        }
+
+        Key copy() {
+            Key k = new Key();
+            k.name = Arrays.copyOf(name, nameLength);
+            k.nameLength = nameLength;
+            k.type = type;
+            k.edns = edns;
+            k.hash = hash;
+            return k;
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.hash == hash && k.type == type && k.edns == edns && k.nameLength == nameLength
+                    && Arrays.equals(k.name, 0, nameLength, name, 0, nameLength);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package dev.webstack.dns;
+
+import static dev.webstack.dns.TestZones.query;
+import static dev.webstack.dns.TestZones.section;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.webstack.common.config.DnsConfig;
+import dev.webstack.common.config.HostPort;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.SOARecord;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.Type;
+
+/** {@link DnsServer#reload}: new zones are served atomically, bad ones are rejected and the old data stays. */
+class DnsServerReloadTest {
+    private static final String HEAD = """
+            $ORIGIN foobar.com.
+            $TTL 300
+            @    IN SOA ns1 hostmaster ( %d 3600 900 1209600 300 )
+            @    IN NS  ns1
+            ns1  IN A   127.0.0.1
+            """;
+
+    @TempDir
+    Path dir;
+
+    private Path zone;
+    private DnsServer server;
+
+    @BeforeEach
+    void start() throws IOException {
+        zone = dir.resolve("foobar.com.zone");
+        write(10, "@ IN A 192.0.2.1");
+        server = DnsServer.start(config(List.of(new DnsConfig.Zone("foobar.com.", zone))), DnsOptions.defaults().withRateLimit(RateLimit.OFF));
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private DnsConfig config(List<DnsConfig.Zone> zones) {
+        return new DnsConfig(new HostPort("127.0.0.1", 0), zones, 1232);
+    }
+
+    private void write(long serial, String... records) throws IOException {
+        Files.writeString(zone, HEAD.formatted(serial) + String.join("\n", records) + "\n");
+    }
+
+    private Message ask(String name, int type) throws IOException {
+        SimpleResolver resolver = new SimpleResolver(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()));
+        resolver.setTimeout(Duration.ofSeconds(5));
+        return resolver.send(query(name, type));
+    }
+
+    private long servedSerial() throws IOException {
+        return ((SOARecord) ask("foobar.com", Type.SOA).getSection(Section.ANSWER).get(0)).getSerial();
+    }
+
+    @Test
+    void aHigherSerialIsServedFromTheNextQuery() throws IOException {
+        write(11, "@ IN A 192.0.2.2");
+
+        ZoneReload result = server.reload();
+
+        assertThat(result.zones()).extracting(ZoneReload.Zone::outcome).containsExactly(ZoneReload.Outcome.UPDATED);
+        assertThat(result.toString()).contains("foobar.com. updated (serial 10 -> 11)");
+        assertThat(result.orThrow()).isSameAs(result);
+        assertThat(servedSerial()).isEqualTo(11);
+        assertThat(section(ask("foobar.com", Type.A), Section.ANSWER)).containsExactly("foobar.com. 300 A 192.0.2.2");
+    }
+
+    @Test
+    void changedDataWithTheSameSerialIsRejectedAndTheOldDataStays() throws IOException {
+        write(10, "@ IN A 192.0.2.99");
+
+        ZoneReload result = server.reload();
+
+        assertThat(result.rejected()).singleElement().satisfies(z -> {
+            assertThat(z.origin()).isEqualTo("foobar.com.");
+            assertThat(z.detail()).contains("serial 10 did not increase");
+        });
+        assertThatThrownBy(result::orThrow).hasMessageContaining("foobar.com. rejected").hasMessageContaining("did not increase");
+        assertThat(section(ask("foobar.com", Type.A), Section.ANSWER)).containsExactly("foobar.com. 300 A 192.0.2.1");
+    }
+
+    @Test
+    void aLowerSerialIsRejected() throws IOException {
+        write(9, "@ IN A 192.0.2.3");
+
+        assertThat(server.reload().rejected()).hasSize(1);
+        assertThat(servedSerial()).isEqualTo(10);
+    }
+
+    @Test
+    void aZoneWithASyntaxErrorIsRejectedWithFileAndLineAndTheOldDataStays() throws IOException {
+        write(12, "@ IN A 192.0.2.4", "www IN A not-an-address");
+
+        ZoneReload result = server.reload();
+
+        assertThat(result.rejected()).singleElement().extracting(ZoneReload.Zone::detail).asString()
+                .contains(zone.toString() + ":7:");
+        assertThat(servedSerial()).isEqualTo(10);
+        assertThat(ask("www.foobar.com", Type.A).getRcode()).isEqualTo(Rcode.NXDOMAIN);
+    }
+
+    @Test
+    void serialsCompareInRfc1982Arithmetic() {
+        assertThat(DnsServer.serialIncreased(10, 11)).isTrue();
+        assertThat(DnsServer.serialIncreased(4_294_967_295L, 1)).as("wraps around").isTrue();
+        assertThat(DnsServer.serialIncreased(1, 4_294_967_295L)).isFalse();
+        assertThat(DnsServer.serialIncreased(10, 10)).isFalse();
+    }
+
+    @Test
+    void theSameFileIsUnchanged() {
+        ZoneReload result = server.reload();
+
+        assertThat(result.zones()).extracting(ZoneReload.Zone::outcome).containsExactly(ZoneReload.Outcome.UNCHANGED);
+        assertThat(result.changed()).isFalse();
+    }
+
+    @Test
+    void zonesAreAddedAndRemovedWithTheConfig() throws IOException {
+        DnsConfig other = config(List.of(new DnsConfig.Zone("example.test.", TestZones.EXAMPLE)));
+
+        ZoneReload result = server.reload(other);
+
+        assertThat(result.zones()).extracting(ZoneReload.Zone::toString)
+                .containsExactlyInAnyOrder("example.test. added (serial 1)", "foobar.com. removed");
+        assertThat(ask("example.test", Type.A).getRcode()).isEqualTo(Rcode.NOERROR);
+        assertThat(ask("foobar.com", Type.A).getRcode()).as("no longer served").isEqualTo(Rcode.REFUSED);
+    }
+
+    @Test
+    void everyQueryDuringReloadsIsAnsweredFromTheOldOrTheNewZone() throws Exception {
+        ExecutorService asker = Executors.newSingleThreadExecutor();
+        try {
+            Future<List<Long>> serials = asker.submit(() -> {
+                List<Long> seen = new ArrayList<>();
+                for (int i = 0; i < 300; i++) {
+                    seen.add(servedSerial());
+                }
+                return seen;
+            });
+            for (long serial = 11; serial <= 20; serial++) {
+                write(serial, "@ IN A 192.0.2." + serial);
+                server.reload().orThrow();
+            }
+            assertThat(serials.get()).hasSize(300).allMatch(s -> s >= 10 && s <= 20).isSorted();
+        } finally {
+            asker.shutdownNow();
+        }
+    }
+}
