@@ -35,6 +35,12 @@ final class WebTierCommand implements Callable<Integer> {
         WebConfig web = resolveUpstreams(stack, upstreams);
         WebServer server = WebServer.start(web, stack.site());
         log.info("web: listening on {} (static: {}, upstreams: {})", web.listen(), web.publicRoot(), web.upstreams());
+        // Like nginx -s reload: re-read webstack.yml; a bad file or a changed listen address is
+        // refused and the running config stays. Open connections switch between two requests.
+        TierRuntime.onSighup("web", () -> {
+            StackConfig next = config.load();
+            server.reload(resolveUpstreams(next, upstreams), next.site());
+        });
         TierRuntime.runUntilStopped("web", server, tier.supervisor());
         return 0;
     }

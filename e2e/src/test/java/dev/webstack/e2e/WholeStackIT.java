@@ -293,6 +293,31 @@ class WholeStackIT {
         }
     }
 
+    @Test
+    @Order(10)
+    void reloadAppliesAChangedZoneAndRejectsABrokenOne() throws Exception {
+        Path zone = home.resolve("zones/foobar.com.zone");
+        String original = Files.readString(zone);
+        assertThat(query("blog.foobar.com", Type.A, false).getRcode()).isEqualTo(Rcode.NXDOMAIN);
+
+        String added = original.replace("2026112501", "2026112502") + "blog    IN A    127.0.0.2\n";
+        Files.writeString(zone, added);
+        StackProcess.Run reload = StackProcess.webstack(config, 60, "reload");
+        assertThat(reload.exitCode()).as(reload.output()).isZero();
+        assertThat(reload.output()).contains("dns: ", "reloaded");
+        Message blog = query("blog.foobar.com", Type.A, false);
+        assertThat(blog.getRcode()).isEqualTo(Rcode.NOERROR);
+        assertThat(((ARecord) blog.getSection(Section.ANSWER).get(0)).getAddress().getHostAddress()).isEqualTo("127.0.0.2");
+
+        Files.writeString(zone, added.replace("2026112502", "2026112503") + "broken  IN A    not-an-address\n");
+        StackProcess.Run rejected = StackProcess.webstack(config, 60, "reload");
+        assertThat(rejected.exitCode()).as(rejected.output()).isNotZero();
+        assertThat(rejected.output()).contains("foobar.com.zone:").contains("not-an-address");
+        assertThat(query("blog.foobar.com", Type.A, true).getRcode()).as("the running zone stays").isEqualTo(Rcode.NOERROR);
+        assertThat(query(WWW, Type.A, false).getRcode()).isEqualTo(Rcode.NOERROR);
+        Files.writeString(zone, original);
+    }
+
     private JsonNode status() throws Exception {
         StackProcess.Run run = StackProcess.webstack(config, 60, "status", "--json");
         return JSON.readTree(run.output().substring(run.output().indexOf('[')));

@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
@@ -31,13 +32,14 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     static final int CLIENT_CLOSED = 499;
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.US);
 
-    private final AccessLogWriter writer;
+    // Switched by a reload, on this channel's event loop.
+    private AccessLogWriter writer;
     // One request at a time reaches this handler (PipeliningHandler).
     private Entry current;
 
     private static final class Entry {
         final long startNanos = System.nanoTime();
-        final ZonedDateTime start = ZonedDateTime.now();
+        final long startMillis = System.currentTimeMillis();
         String requestLine;
         String referer;
         String userAgent;
@@ -48,6 +50,11 @@ final class AccessLogHandler extends ChannelDuplexHandler {
 
     AccessLogHandler(AccessLogWriter writer) {
         this.writer = writer;
+    }
+
+    /** Logs to {@code next} from now on (reload). Call on the channel's event loop. */
+    void use(AccessLogWriter next) {
+        writer = next;
     }
 
     @Override
@@ -97,7 +104,7 @@ final class AccessLogHandler extends ChannelDuplexHandler {
 
     private void log(ChannelHandlerContext ctx, Entry e) {
         long micros = (System.nanoTime() - e.startNanos) / 1_000;
-        String line = clientIp(ctx.channel().remoteAddress()) + " - - [" + TIME.format(e.start) + "] \""
+        String line = clientIp(ctx.channel().remoteAddress()) + " - - [" + localTime(e.startMillis) + "] \""
                 + escape(e.requestLine) + "\" " + e.status + " " + e.bytes + " \"" + escape(e.referer) + "\" \""
                 + escape(e.userAgent) + "\" " + seconds(micros) + " " + escape(e.requestId);
         writer.append(line);
@@ -106,7 +113,24 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     /** Seconds with millisecond precision, e.g. {@code 0.004}, rounded to the nearest millisecond. */
     static String seconds(long micros) {
         long ms = (micros + 500) / 1_000;
-        return ms / 1_000 + "." + String.format(Locale.ROOT, "%03d", ms % 1_000);
+        long frac = ms % 1_000;
+        return ms / 1_000 + (frac < 10 ? ".00" : frac < 100 ? ".0" : ".") + frac;
+    }
+
+    // The formatted second, per event loop thread: formatting a date per request costs more than the
+    // rest of the line.
+    private static final ThreadLocal<long[]> LAST_SECOND = ThreadLocal.withInitial(() -> new long[] {Long.MIN_VALUE});
+    private static final ThreadLocal<String[]> LAST_TEXT = ThreadLocal.withInitial(() -> new String[1]);
+
+    static String localTime(long millis) {
+        long second = Math.floorDiv(millis, 1_000);
+        long[] last = LAST_SECOND.get();
+        String[] text = LAST_TEXT.get();
+        if (last[0] != second) {
+            last[0] = second;
+            text[0] = TIME.format(ZonedDateTime.ofInstant(java.time.Instant.ofEpochSecond(second), ZoneId.systemDefault()));
+        }
+        return text[0];
     }
 
     static String clientIp(SocketAddress address) {
@@ -116,8 +140,19 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     }
 
     static String escape(String s) {
-        StringBuilder sb = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
+        int i = 0;
+        while (i < s.length()) {
+            char c = s.charAt(i);
+            if (c == '"' || c == '\\' || c < 0x20 || c == 0x7f) {
+                break;
+            }
+            i++;
+        }
+        if (i == s.length()) {
+            return s; // the usual case: nothing to escape, nothing to copy
+        }
+        StringBuilder sb = new StringBuilder(s.length() + 16).append(s, 0, i);
+        for (; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c == '"' || c == '\\' || c < 0x20 || c == 0x7f) {
                 sb.append(String.format(Locale.ROOT, "\\x%02X", (int) c));

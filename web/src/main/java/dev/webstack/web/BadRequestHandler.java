@@ -13,7 +13,8 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 
 /**
- * Answers the requests the codec could not read, and targets no handler can use, then closes the
+ * Answers the requests the codec could not read or {@link RequestFramingGuard} refused, and targets
+ * no handler can use, then closes the
  * connection (the rest of the byte stream cannot be trusted to be framed right):
  * a request line over the limit → 414 (RFC 9110 section 15.5.15), headers over the limit → 431
  * (RFC 6585 section 5), an HTTP major version other than 1 → 505, any other decoding failure or a
@@ -24,12 +25,18 @@ final class BadRequestHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        FullHttpRequest req = (FullHttpRequest) msg;
+        if (!(msg instanceof FullHttpRequest req)) {
+            ctx.fireChannelRead(msg); // a piece of a streamed request body
+            return;
+        }
         HttpResponseStatus status = null;
         String why = null;
         if (req.decoderResult().isFailure()) {
             Throwable cause = req.decoderResult().cause();
-            if (cause instanceof TooLongHttpLineException) {
+            if (cause instanceof RequestFramingGuard.MalformedRequestException m) {
+                status = m.status();
+                why = m.getMessage();
+            } else if (cause instanceof TooLongHttpLineException) {
                 status = HttpResponseStatus.REQUEST_URI_TOO_LONG;
                 why = "The request line is longer than this server accepts.";
             } else if (cause instanceof TooLongHttpHeaderException) {

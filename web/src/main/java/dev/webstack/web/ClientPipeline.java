@@ -2,20 +2,25 @@ package dev.webstack.web;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.Future;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The handlers of a client connection, in the order a request meets them:
  * <pre>
+ * guard      strict framing on the raw bytes; a malformed request stops the connection (RequestFramingGuard)
  * codec      HTTP/1.1 bytes ⇄ messages (limits below)
  * idle       IdleStateEvent after web.idleTimeout() without traffic
- * aggregate  a request and its body as one FullHttpRequest (limit below; 413 beyond)
+ * body       a request with a small body as one FullHttpRequest; a large or chunked body streams (BodyGate)
  * pipelining one request at a time, in order; keep-alive; idle close; drain
  * requestId  X-Request-Id in, out and in the log
  * accessLog  one line per request
@@ -31,49 +36,103 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     static final int MAX_REQUEST_LINE = 8 * 1024;
     /** Largest header section; larger is answered 431. */
     static final int MAX_HEADER_SIZE = 16 * 1024;
-    /** Largest request body; larger is answered 413. */
-    static final int MAX_BODY = 10 * 1024 * 1024;
+    /** Largest request body by default; larger is answered 413 (see {@link WebLimits}). */
+    static final int MAX_BODY = WebLimits.MAX_BODY;
+
+    /**
+     * What a reload may change, swapped as a whole: new connections take the current one, open ones
+     * switch to it between two requests (see {@link #apply}).
+     */
+    record Settings(Duration idleTimeout, AccessLogWriter accessLog, VirtualHostHandler vhost, StaticFileHandler files,
+                    ProxyHandler.Upstreams upstreams, UpstreamPool pool, Duration readTimeout) {}
 
     private final ChannelGroup clients;
-    private final Duration idleTimeout;
-    private final AccessLogWriter accessLog;
     private final BadRequestHandler bad = new BadRequestHandler();
     private final HealthHandler health = new HealthHandler();
-    private final VirtualHostHandler vhost;
-    private final StaticFileHandler files;
-    private final ProxyHandler.Upstreams upstreams;
-    private final UpstreamPool pool;
-    private final Duration readTimeout;
+    private final WebLimits limits;
+    private final AtomicInteger open = new AtomicInteger();
+    private volatile Settings current;
 
     ClientPipeline(ChannelGroup clients, Duration idleTimeout, AccessLogWriter accessLog, VirtualHosts hosts,
                    StaticFileHandler files, ProxyHandler.Upstreams upstreams, UpstreamPool pool, Duration readTimeout) {
+        this(clients, new Settings(idleTimeout, accessLog, new VirtualHostHandler(hosts), files, upstreams, pool, readTimeout),
+                WebLimits.defaults());
+    }
+
+    ClientPipeline(ChannelGroup clients, Settings settings, WebLimits limits) {
         this.clients = clients;
-        this.idleTimeout = idleTimeout;
-        this.accessLog = accessLog;
-        this.vhost = new VirtualHostHandler(hosts);
-        this.files = files;
-        this.upstreams = upstreams;
-        this.pool = pool;
-        this.readTimeout = readTimeout;
+        this.current = settings;
+        this.limits = limits;
+    }
+
+    Settings settings() {
+        return current;
+    }
+
+    /**
+     * Makes {@code next} the settings of new connections, and of every open one from its next
+     * request on: each connection switches on its own event loop, between two messages, so the
+     * request it is answering finishes as it started. Returns one future per connection, done
+     * when it switched.
+     */
+    List<Future<?>> apply(Settings next) {
+        Settings previous = current;
+        current = next;
+        List<Future<?>> switched = new ArrayList<>();
+        for (Channel ch : clients) {
+            switched.add(ch.eventLoop().submit(() -> switchTo(ch, previous, next)));
+        }
+        return switched;
+    }
+
+    private static void switchTo(Channel ch, Settings previous, Settings next) {
+        ChannelPipeline p = ch.pipeline();
+        if (!ch.isActive() || p.get("proxy") == null) {
+            return;
+        }
+        if (next.vhost() != previous.vhost()) {
+            p.replace("vhost", "vhost", next.vhost());
+        }
+        if (next.files() != previous.files()) {
+            p.replace("static", "static", next.files());
+        }
+        if (!next.idleTimeout().equals(previous.idleTimeout())) {
+            p.replace("idle", "idle", idle(next));
+        }
+        p.get(AccessLogHandler.class).use(next.accessLog());
+        p.get(ProxyHandler.class).use(next.upstreams(), next.pool(), next.readTimeout());
+    }
+
+    private static IdleStateHandler idle(Settings s) {
+        return new IdleStateHandler(true, 0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override
     protected void initChannel(Channel ch) {
+        if (open.incrementAndGet() > limits.maxConnections()) {
+            open.decrementAndGet();
+            ch.close();
+            return;
+        }
+        ch.closeFuture().addListener(f -> open.decrementAndGet());
+        // Added before the settings are read: a reload from now on reaches this connection too.
         clients.add(ch);
-        HttpDecoderConfig limits = new HttpDecoderConfig()
+        Settings s = current;
+        HttpDecoderConfig codecLimits = new HttpDecoderConfig()
                 .setMaxInitialLineLength(MAX_REQUEST_LINE)
                 .setMaxHeaderSize(MAX_HEADER_SIZE);
         ch.pipeline()
-                .addLast("codec", new HttpServerCodec(limits))
-                .addLast("idle", new IdleStateHandler(true, 0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
-                .addLast("aggregate", new HttpObjectAggregator(MAX_BODY))
+                .addLast("guard", new RequestFramingGuard(limits.maxBody(), limits.headerTimeout()))
+                .addLast("codec", new HttpServerCodec(codecLimits))
+                .addLast("idle", idle(s))
+                .addLast("body", new BodyGate())
                 .addLast("pipelining", new PipeliningHandler())
                 .addLast("requestId", new RequestIdHandler())
-                .addLast("accessLog", new AccessLogHandler(accessLog))
+                .addLast("accessLog", new AccessLogHandler(s.accessLog()))
                 .addLast("bad", bad)
                 .addLast("health", health)
-                .addLast("vhost", vhost)
-                .addLast("static", files)
-                .addLast("proxy", new ProxyHandler(upstreams, pool, readTimeout));
+                .addLast("vhost", s.vhost())
+                .addLast("static", s.files())
+                .addLast("proxy", new ProxyHandler(s.upstreams(), s.pool(), s.readTimeout()));
     }
 }

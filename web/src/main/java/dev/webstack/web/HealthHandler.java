@@ -22,7 +22,10 @@ final class HealthHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        FullHttpRequest req = (FullHttpRequest) msg;
+        if (!(msg instanceof FullHttpRequest req)) {
+            ctx.fireChannelRead(msg); // a piece of a streamed request body
+            return;
+        }
         String path = RequestPaths.path(req.uri()).orElse("");
         if (!path.startsWith(INTERNAL_PREFIX)) {
             ctx.fireChannelRead(req);

@@ -42,6 +42,12 @@ final class MimeTypes {
 
     private MimeTypes() {}
 
+    /** Whether a type is worth compressing: text, JSON, XML, SVG, JavaScript. */
+    static boolean compressible(String type) {
+        return type.startsWith("text/") || type.startsWith("application/json") || type.startsWith("application/manifest+json")
+                || type.startsWith("application/xml") || type.startsWith("image/svg+xml") || type.startsWith("application/wasm");
+    }
+
     static String of(String fileName) {
         int dot = fileName.lastIndexOf('.');
         if (dot < 0 || dot == fileName.length() - 1) {

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -22,9 +23,11 @@ import java.util.ArrayDeque;
  * <ul>
  *   <li>Requests are handed on one at a time and the next only once the previous response has been
  *       written, so pipelined requests (RFC 9112 section 9.3.2) are answered in order whatever
- *       mixes of static and proxied requests they are. The channel runs with AUTO_READ off: the
- *       socket is read only while no request is being answered, so a client cannot queue more than
- *       one read's worth of requests.</li>
+ *       mixes of static and proxied requests they are. The socket is read while no request is
+ *       waiting: as soon as a request arrives while another is being answered, reading stops
+ *       (AUTO_READ off) until the waiting ones are answered, so a client cannot queue more than one
+ *       read's worth of requests. A client that waits for each response (the usual keep-alive
+ *       client) never toggles reading, which would cost two {@code epoll_ctl} calls per request.</li>
  *   <li>Keep-alive follows the request (RFC 9112 section 9.3): {@code Connection: close}, an
  *       HTTP/1.0 request without {@code keep-alive}, a bad request or a response without a length
  *       close the connection after the response.</li>
@@ -40,7 +43,8 @@ final class PipeliningHandler extends ChannelDuplexHandler {
     enum Drain { INSTANCE }
 
     // No volatile needed: every field is touched on the channel's event loop only.
-    private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
+    // Requests not yet dispatched, each followed by the body pieces of a streamed request.
+    private final ArrayDeque<Object> waiting = new ArrayDeque<>();
     private boolean busy;
     private boolean keepAlive;
     private boolean http10;
@@ -51,20 +55,29 @@ final class PipeliningHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        ctx.read();
+        ctx.channel().config().setAutoRead(true);
         ctx.fireChannelActive();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof FullHttpRequest req)) {
-            ReferenceCountUtil.release(msg);
-            return;
-        }
-        if (busy || closeAfterResponse) {
-            waiting.add(req);
+        if (msg instanceof FullHttpRequest req) {
+            if (busy || closeAfterResponse || !waiting.isEmpty()) {
+                waiting.add(req);
+                ctx.channel().config().setAutoRead(false);
+            } else {
+                dispatch(ctx, req);
+            }
+        } else if (msg instanceof HttpContent content) {
+            // A piece of a streamed body: behind its request when that waits, else on to the handlers
+            // (the proxy streams it, or drops it when the request was answered without it).
+            if (waiting.isEmpty()) {
+                ctx.fireChannelRead(content);
+            } else {
+                waiting.add(content);
+            }
         } else {
-            dispatch(ctx, req);
+            ReferenceCountUtil.release(msg);
         }
     }
 
@@ -79,9 +92,6 @@ final class PipeliningHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (!busy && waiting.isEmpty() && !closeAfterResponse) {
-            ctx.read();
-        }
         ctx.fireChannelReadComplete();
     }
 
@@ -111,6 +121,7 @@ final class PipeliningHandler extends ChannelDuplexHandler {
         responseStarted = false;
         if (closeAfterResponse || draining) {
             closeAfterResponse = true;
+            ctx.channel().config().setAutoRead(false);
             written.addListener(ChannelFutureListener.CLOSE);
         } else {
             // Not from inside this write: the next request's handlers write themselves.
@@ -122,11 +133,17 @@ final class PipeliningHandler extends ChannelDuplexHandler {
         if (busy || !ctx.channel().isActive()) {
             return;
         }
-        FullHttpRequest req = waiting.poll();
-        if (req != null) {
+        Object first = waiting.poll();
+        if (first instanceof FullHttpRequest req) {
             dispatch(ctx, req);
-        } else {
-            ctx.read();
+            while (waiting.peek() instanceof HttpContent) {
+                ctx.fireChannelRead(waiting.poll());
+            }
+        } else if (first != null) {
+            // Cannot happen: pieces are only queued behind their request.
+            ReferenceCountUtil.release(first);
+        } else if (!closeAfterResponse) {
+            ctx.channel().config().setAutoRead(true);
         }
     }
 
@@ -156,9 +173,9 @@ final class PipeliningHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        FullHttpRequest req;
-        while ((req = waiting.poll()) != null) {
-            req.release();
+        Object queued;
+        while ((queued = waiting.poll()) != null) {
+            ReferenceCountUtil.release(queued);
         }
         ctx.fireChannelInactive();
     }

@@ -5,7 +5,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
@@ -40,6 +42,10 @@ import org.slf4j.LoggerFactory;
  *       written to the client (the upstream channel runs with AUTO_READ off), so a slow client slows
  *       the app server connection down instead of filling memory. A response without a length is
  *       sent chunked to HTTP/1.1 clients, and to HTTP/1.0 clients until the connection closes.</li>
+ *   <li>A large request body ({@link BodyGate.StreamedRequest}) streams the other way: the client's
+ *       socket is read (AUTO_READ off) only once the previous piece was written to the app server;
+ *       each piece restarts the read timeout; such a request is never retried. An app server that
+ *       answers before the body is all sent gets its connection closed, not pooled.</li>
  * </ul>
  */
 final class ProxyExchange {
@@ -54,6 +60,10 @@ final class ProxyExchange {
     private final Duration readTimeout;
     private final boolean clientHttp10;
     private final boolean head;
+    private final boolean streamedBody;
+    // Body pieces that arrived before the upstream connection was ready (at most one read's worth).
+    private final java.util.ArrayDeque<HttpContent> pendingBody = new java.util.ArrayDeque<>();
+    private boolean bodyComplete;
 
     // No volatile needed: client channel, upstream channel and timer share one event loop.
     private Channel upstream;
@@ -63,6 +73,7 @@ final class ProxyExchange {
     private boolean skippingInterim;
     private boolean upstreamKeepAlive;
     private boolean done;
+    private boolean headFlushPending;
     private ScheduledFuture<?> timer;
 
     /** Takes over {@code request}, already rewritten for the upstream. */
@@ -75,9 +86,16 @@ final class ProxyExchange {
         this.pool = pool;
         this.readTimeout = readTimeout;
         this.head = request.method().equals(HttpMethod.HEAD);
+        this.streamedBody = request instanceof BodyGate.StreamedRequest;
+        this.bodyComplete = !streamedBody;
     }
 
     void start() {
+        if (streamedBody) {
+            // The client's socket is read only as fast as the app server takes the body.
+            client.channel().config().setAutoRead(false);
+            retried = true; // a streamed body cannot be sent a second time
+        }
         Channel idle = pool.pollIdle(client.channel().eventLoop(), target);
         if (idle != null) {
             reused = true;
@@ -105,13 +123,66 @@ final class ProxyExchange {
         upstream = ch;
         ch.pipeline().get(UpstreamHandler.class).bind(this);
         armTimer();
-        // A duplicate: a retry must send the body again from its start.
-        ch.writeAndFlush(request.retainedDuplicate()).addListener(f -> {
-            if (!f.isSuccess() && ch == upstream) {
-                upstreamFailed(f.cause());
+        if (streamedBody) {
+            ch.write(new DefaultHttpRequest(request.protocolVersion(), request.method(), request.uri(), request.headers()))
+                    .addListener(f -> {
+                        if (!f.isSuccess() && ch == upstream) {
+                            upstreamFailed(f.cause());
+                        }
+                    });
+            HttpContent piece;
+            boolean any = false;
+            while ((piece = pendingBody.poll()) != null) {
+                forwardBody(piece);
+                any = true;
+            }
+            if (!any) {
+                ch.flush();
+                client.channel().read();
+            }
+        } else {
+            // A duplicate: a retry must send the body again from its start.
+            ch.writeAndFlush(request.retainedDuplicate()).addListener(f -> {
+                if (!f.isSuccess() && ch == upstream) {
+                    upstreamFailed(f.cause());
+                }
+            });
+        }
+        ch.read();
+    }
+
+    /** A piece of the client's streamed request body. */
+    void onRequestContent(HttpContent content) {
+        if (done || !streamedBody || bodyComplete) {
+            content.release();
+            return;
+        }
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            fail(HttpResponseStatus.BAD_REQUEST, content.decoderResult().cause());
+            return;
+        }
+        if (upstream == null) {
+            pendingBody.add(content);
+            return;
+        }
+        forwardBody(content);
+    }
+
+    private void forwardBody(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        bodyComplete = last;
+        armTimer();
+        Channel ch = upstream;
+        ch.writeAndFlush(content).addListener(f -> {
+            if (!f.isSuccess()) {
+                if (ch == upstream) {
+                    upstreamFailed(f.cause());
+                }
+            } else if (!last && !done) {
+                client.channel().read();
             }
         });
-        ch.read();
     }
 
     void onResponse(HttpResponse res) {
@@ -134,12 +205,22 @@ final class ProxyExchange {
         if (!bodyless && !out.headers().contains(HttpHeaderNames.CONTENT_LENGTH) && !clientHttp10) {
             out.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        client.writeAndFlush(out).addListener(f -> {
+        // Not flushed yet: the body usually came in the same read, and goes out in the same write.
+        client.write(out).addListener(f -> {
             if (!f.isSuccess()) {
                 abort();
             }
         });
+        headFlushPending = true;
         upstream.read();
+    }
+
+    /** The upstream read ended: send what is still waiting, e.g. response headers before a slow body. */
+    void upstreamReadComplete() {
+        if (headFlushPending && !done) {
+            headFlushPending = false;
+            client.flush();
+        }
     }
 
     void onContent(HttpContent content) {
@@ -158,6 +239,7 @@ final class ProxyExchange {
         HttpContent piece = content instanceof HttpResponse
                 ? (last ? new DefaultLastHttpContent(content.content()) : new DefaultHttpContent(content.content()))
                 : content;
+        headFlushPending = false;
         ChannelFuture written = client.writeAndFlush(piece);
         if (last) {
             finish();
@@ -202,14 +284,23 @@ final class ProxyExchange {
             detach(upstream);
             upstream.close();
         }
+        releasePendingBody();
         request.release();
+    }
+
+    private void releasePendingBody() {
+        HttpContent piece;
+        while ((piece = pendingBody.poll()) != null) {
+            piece.release();
+        }
     }
 
     private void finish() {
         done = true;
         cancelTimer();
         detach(upstream);
-        if (upstreamKeepAlive) {
+        releasePendingBody();
+        if (upstreamKeepAlive && bodyComplete) {
             pool.release(upstream);
         } else {
             upstream.close();
@@ -230,11 +321,19 @@ final class ProxyExchange {
             client.close();
             return;
         }
+        releasePendingBody();
         log.warn("upstream {}: {} {}: {}", target, status.code(), status.reasonPhrase(), cause.toString());
         String message = status.equals(HttpResponseStatus.GATEWAY_TIMEOUT)
                 ? "The application server did not answer in time. Please try again in a moment."
+                : status.equals(HttpResponseStatus.BAD_REQUEST)
+                ? "The request body could not be read."
                 : "The application server is not answering. Please try again in a moment.";
-        client.writeAndFlush(Responses.page(client.alloc(), status, message));
+        FullHttpResponse page = Responses.page(client.alloc(), status, message);
+        if (!bodyComplete) {
+            // The rest of the body would have to be read and thrown away: close instead.
+            page.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        client.writeAndFlush(page);
     }
 
     private void abort() {

@@ -3,7 +3,10 @@ package dev.webstack.web;
 import dev.webstack.common.config.HostPort;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
@@ -39,9 +42,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private final Upstreams upstreams;
-    private final UpstreamPool pool;
-    private final Duration readTimeout;
+    // Switched by a reload, on this channel's event loop; a running exchange keeps its own.
+    private Upstreams upstreams;
+    private UpstreamPool pool;
+    private Duration readTimeout;
     // One exchange at a time per connection (PipeliningHandler); the last one, possibly finished.
     private ProxyExchange exchange;
 
@@ -53,7 +57,15 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        FullHttpRequest req = (FullHttpRequest) msg;
+        if (!(msg instanceof FullHttpRequest req)) {
+            // A piece of a streamed request body: the current exchange's, or of a request answered without it.
+            if (msg instanceof HttpContent content && exchange != null) {
+                exchange.onRequestContent(content);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+            return;
+        }
         if (upstreams.isEmpty()) {
             req.release();
             ctx.writeAndFlush(Responses.page(ctx.alloc(), HttpResponseStatus.BAD_GATEWAY,
@@ -64,6 +76,13 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         ProxyHeaders.toUpstream(req, AccessLogHandler.clientIp(ctx.channel().remoteAddress()));
         exchange = new ProxyExchange(ctx, req, http10, upstreams.next(), pool, readTimeout);
         exchange.start();
+    }
+
+    /** Sends the next requests with these settings (reload). Call on the channel's event loop. */
+    void use(Upstreams nextUpstreams, UpstreamPool nextPool, Duration nextReadTimeout) {
+        upstreams = nextUpstreams;
+        pool = nextPool;
+        readTimeout = nextReadTimeout;
     }
 
     @Override
@@ -77,7 +96,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException) {
+        // A premature closure: the client left in the middle of a request, or a refused request
+        // (RequestFramingGuard) left the aggregator with a part of it.
+        if (cause instanceof IOException || cause instanceof PrematureChannelClosureException) {
             log.debug("client {}: {}", ctx.channel().remoteAddress(), cause.toString());
         } else {
             log.warn("client {}: closing after an unexpected error", ctx.channel().remoteAddress(), cause);

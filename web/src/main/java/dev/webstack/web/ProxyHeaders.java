@@ -2,6 +2,7 @@ package dev.webstack.web;
 
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
@@ -66,9 +67,18 @@ final class ProxyHeaders {
         removeHopByHop(h);
         h.remove(HttpHeaderNames.EXPECT);
         req.setProtocolVersion(HttpVersion.HTTP_1_1);
-        int length = req.content().readableBytes();
-        if (length > 0 || h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
-            h.set(HttpHeaderNames.CONTENT_LENGTH, length);
+        if (req instanceof BodyGate.StreamedRequest streamed) {
+            // The body follows as it arrives, framed as the client framed it.
+            if (streamed.chunked()) {
+                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            } else {
+                h.set(HttpHeaderNames.CONTENT_LENGTH, streamed.contentLength());
+            }
+        } else {
+            int length = req.content().readableBytes();
+            if (length > 0 || h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+                h.set(HttpHeaderNames.CONTENT_LENGTH, length);
+            }
         }
         String forwardedFor = h.get(X_FORWARDED_FOR);
         h.set(X_FORWARDED_FOR, forwardedFor == null || forwardedFor.isBlank() ? clientIp : forwardedFor + ", " + clientIp);

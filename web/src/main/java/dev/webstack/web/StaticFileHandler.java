@@ -1,10 +1,13 @@
 package dev.webstack.web;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -17,12 +20,11 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Date;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -33,36 +35,47 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>Which paths: {@link StaticPaths}, on the percent-decoded path. Which file:
- *       {@link RequestPaths#safeSegments} (400 when the path is not a plain file path), then the
- *       real path (symbolic links resolved) must lie inside the real path of the root, which is
- *       resolved per request so that a deploy may swap the root by a symbolic link. Directories,
+ *       {@link RequestPaths#safeSegments} (400 when the path is not a plain file path), then
+ *       {@link FileCache} (the real path must lie inside the real root; small files are served from
+ *       memory with precomputed headers, re-checked against the disk every second). Directories,
  *       missing and unreadable files are 404.</li>
+ *   <li>Content coding: a precompressed {@code .br} or {@code .gz} sibling when {@code Accept-Encoding}
+ *       allows it, else a gzip copy kept with a cached compressible file; {@code Vary: Accept-Encoding}
+ *       on compressible types and encoded answers.</li>
  *   <li>Only GET and HEAD (else 405). Validators: {@code Last-Modified} and a strong {@code ETag}
  *       from size and modification time; {@code If-None-Match} (weak comparison) and, without it,
  *       {@code If-Modified-Since} answer 304 (RFC 9110 section 13.1).</li>
  *   <li>One byte range per request (see {@link ByteRange}), honoured only for GET and only when an
  *       {@code If-Range} is absent or matches; 206 with {@code Content-Range}, 416 with
  *       {@code Content-Range: bytes *}{@code /size}.</li>
- *   <li>{@code Cache-Control: }{@value #CACHE_CONTROL}. The body is a zero-copy
- *       {@link DefaultFileRegion}, which closes the file when written.</li>
+ *   <li>{@code Cache-Control: }{@value #CACHE_CONTROL}. The body of a file not
+ *       held in memory is a zero-copy {@link DefaultFileRegion}, which closes the file when written.</li>
  * </ul>
  */
 @Sharable
 final class StaticFileHandler extends ChannelInboundHandlerAdapter {
     static final String CACHE_CONTROL = "public, max-age=3600";
+    private static final String[][] SIBLINGS = {{"br", ".br"}, {"gzip", ".gz"}};
     private static final Logger log = LoggerFactory.getLogger(StaticFileHandler.class);
 
-    private final Path root;
     private final StaticPaths paths;
+    private final FileCache cache;
 
     StaticFileHandler(Path root, StaticPaths paths) {
-        this.root = root;
+        this(new FileCache(root), paths);
+    }
+
+    StaticFileHandler(FileCache cache, StaticPaths paths) {
+        this.cache = cache;
         this.paths = paths;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        FullHttpRequest req = (FullHttpRequest) msg;
+        if (!(msg instanceof FullHttpRequest req)) {
+            ctx.fireChannelRead(msg); // a piece of a streamed request body
+            return;
+        }
         Optional<String> rawPath = RequestPaths.path(req.uri());
         if (rawPath.isEmpty() || !paths.matches(RequestPaths.decodeLeniently(rawPath.get()))) {
             ctx.fireChannelRead(req);
@@ -89,44 +102,30 @@ final class StaticFileHandler extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(Responses.page(ctx.alloc(), HttpResponseStatus.BAD_REQUEST, "This path is not a valid file path."));
             return;
         }
-        Optional<Path> file = resolve(segments.get());
-        if (file.isEmpty()) {
+        Optional<FileCache.StaticFile> found = cache.lookup(rawPath, segments.get());
+        if (found.isEmpty()) {
             notFound(ctx);
             return;
         }
-        BasicFileAttributes attrs;
-        FileChannel channel;
-        try {
-            attrs = Files.readAttributes(file.get(), BasicFileAttributes.class);
-            channel = FileChannel.open(file.get(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException e) {
-            log.debug("static {}: {}", file.get(), e.toString());
-            notFound(ctx);
-            return;
-        }
-        long size = attrs.size();
-        long mtimeSeconds = attrs.lastModifiedTime().toMillis() / 1_000;
-        String etag = "\"" + Long.toHexString(size) + "-" + Long.toHexString(attrs.lastModifiedTime().toMillis()) + "\"";
-        String lastModified = DateFormatter.format(new Date(mtimeSeconds * 1_000));
         HttpHeaders h = req.headers();
+        FileCache.StaticFile file = negotiate(found.get(), rawPath, segments.get(), h.get(HttpHeaderNames.ACCEPT_ENCODING));
 
-        if (notModified(h, etag, mtimeSeconds)) {
-            close(channel);
+        if (notModified(h, file.etag(), file.mtimeSeconds())) {
             FullHttpResponse res = Responses.empty(ctx.alloc(), HttpResponseStatus.NOT_MODIFIED);
-            res.headers().set(HttpHeaderNames.ETAG, etag)
-                    .set(HttpHeaderNames.LAST_MODIFIED, lastModified)
+            res.headers().set(HttpHeaderNames.ETAG, file.etag())
+                    .set(HttpHeaderNames.LAST_MODIFIED, file.lastModified())
                     .set(HttpHeaderNames.CACHE_CONTROL, CACHE_CONTROL);
             ctx.writeAndFlush(res);
             return;
         }
 
+        long size = file.size();
         ByteRange range = new ByteRange.Full();
         String rangeHeader = h.get(HttpHeaderNames.RANGE);
-        if (!head && rangeHeader != null && ifRangeHolds(h.get(HttpHeaderNames.IF_RANGE), etag, lastModified)) {
+        if (!head && rangeHeader != null && ifRangeHolds(h.get(HttpHeaderNames.IF_RANGE), file.etag(), file.lastModified())) {
             range = ByteRange.parse(rangeHeader, size);
         }
         if (range instanceof ByteRange.Unsatisfiable) {
-            close(channel);
             FullHttpResponse res = Responses.page(ctx.alloc(), HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
                     "The requested range is outside the file.");
             res.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
@@ -135,55 +134,85 @@ final class StaticFileHandler extends ChannelInboundHandlerAdapter {
         }
         long first = 0;
         long length = size;
-        HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        HttpResponseStatus status = HttpResponseStatus.OK;
         if (range instanceof ByteRange.Partial p) {
             first = p.first();
             length = p.length();
-            res.setStatus(HttpResponseStatus.PARTIAL_CONTENT);
-            res.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes " + p.first() + "-" + p.last() + "/" + size);
+            status = HttpResponseStatus.PARTIAL_CONTENT;
         }
-        res.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, MimeTypes.of(file.get().getFileName().toString()))
-                .set(HttpHeaderNames.CONTENT_LENGTH, length)
-                .set(HttpHeaderNames.LAST_MODIFIED, lastModified)
-                .set(HttpHeaderNames.ETAG, etag)
-                .set(HttpHeaderNames.CACHE_CONTROL, CACHE_CONTROL)
-                .set(HttpHeaderNames.ACCEPT_RANGES, "bytes");
-        if (head) {
-            close(channel);
-            FullHttpResponse full = Responses.empty(ctx.alloc(), res.status());
-            full.headers().set(res.headers());
-            ctx.writeAndFlush(full);
+        if (head || file.inMemory()) {
+            // In-memory files are at most FileCache.MAX_FILE_BYTES long, so the int casts hold.
+            ByteBuf body = head ? Unpooled.EMPTY_BUFFER : file.body().retainedSlice((int) first, (int) length);
+            FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+            setHeaders(res, file, status, first, length);
+            ctx.writeAndFlush(res);
             return;
         }
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file.path(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            log.debug("static {}: {}", file.path(), e.toString());
+            notFound(ctx);
+            return;
+        }
+        HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
+        setHeaders(res, file, status, first, length);
         ctx.write(res);
         ctx.write(new DefaultFileRegion(channel, first, length));
         ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
-    /** The file a safe path names, when it is a regular file whose real path is inside the root. */
-    private Optional<Path> resolve(List<String> segments) {
-        try {
-            Path realRoot = root.toRealPath();
-            Path p = realRoot;
-            for (String s : segments) {
-                p = p.resolve(s);
+    /**
+     * The representation to send (like nginx's {@code gzip_static}): a precompressed sibling
+     * ({@code .br}, then {@code .gz}) when the client accepts its coding, else the cached gzip copy
+     * of a compressible file, else the file as is.
+     */
+    private FileCache.StaticFile negotiate(FileCache.StaticFile file, String rawPath, List<String> segments, String acceptEncoding) {
+        if (acceptEncoding == null) {
+            return file;
+        }
+        for (String[] coding : SIBLINGS) {
+            if (accepts(acceptEncoding, coding[0])) {
+                List<String> siblingSegments = new ArrayList<>(segments);
+                siblingSegments.set(siblingSegments.size() - 1, segments.getLast() + coding[1]);
+                Optional<FileCache.StaticFile> sibling = cache.lookup(rawPath + coding[1], siblingSegments);
+                if (sibling.isPresent()) {
+                    return sibling.get().asEncodingOf(file, coding[0]);
+                }
             }
-            // Belt and braces: the segments are plain names, so this holds before links are resolved.
-            if (!p.normalize().startsWith(realRoot)) {
-                return Optional.empty();
+        }
+        if (file.gzipped().isPresent() && accepts(acceptEncoding, "gzip")) {
+            return file.gzipped().get();
+        }
+        return file;
+    }
+
+    /** Whether an Accept-Encoding value (RFC 9110 section 12.5.3) accepts {@code coding}: listed or {@code *}, q above 0. */
+    static boolean accepts(String acceptEncoding, String coding) {
+        for (String element : acceptEncoding.split(",")) {
+            String[] parts = element.split(";");
+            String name = parts[0].trim();
+            if (!name.equalsIgnoreCase(coding) && !name.equals("*")) {
+                continue;
             }
-            Path real = p.toRealPath();
-            if (!real.startsWith(realRoot)) {
-                log.debug("static: {} leads outside the root to {}", p, real);
-                return Optional.empty();
+            for (int i = 1; i < parts.length; i++) {
+                String param = parts[i].trim();
+                if (param.regionMatches(true, 0, "q=", 0, 2) && param.substring(2).trim().matches("0(\\.0{0,3})?")) {
+                    return false;
+                }
             }
-            if (!Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
-                return Optional.empty();
-            }
-            return Optional.of(real);
-        } catch (IOException | java.nio.file.InvalidPathException e) {
-            return Optional.empty();
+            return true;
+        }
+        return false;
+    }
+
+    private static void setHeaders(HttpResponse res, FileCache.StaticFile file, HttpResponseStatus status,
+                                   long first, long length) {
+        res.headers().set(file.headers());
+        if (status.equals(HttpResponseStatus.PARTIAL_CONTENT)) {
+            res.headers().set(HttpHeaderNames.CONTENT_LENGTH, length)
+                    .set(HttpHeaderNames.CONTENT_RANGE, "bytes " + first + "-" + (first + length - 1) + "/" + file.size());
         }
     }
 
@@ -225,15 +254,17 @@ final class StaticFileHandler extends ChannelInboundHandlerAdapter {
         return v.startsWith("\"") ? v.equals(etag) : v.equals(lastModified);
     }
 
-    private static void notFound(ChannelHandlerContext ctx) {
-        ctx.writeAndFlush(Responses.page(ctx.alloc(), HttpResponseStatus.NOT_FOUND, "There is no file at this address."));
-    }
+    // The 404 page is the same every time: built once, sent from memory (misses are a hot path too).
+    private static final FullHttpResponse NOT_FOUND = Responses.page(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT,
+            HttpResponseStatus.NOT_FOUND, "There is no file at this address.");
+    private static final ByteBuf NOT_FOUND_BODY = Unpooled.unreleasableBuffer(
+            Unpooled.wrappedBuffer(java.nio.ByteBuffer.allocateDirect(NOT_FOUND.content().readableBytes())
+                    .put(NOT_FOUND.content().nioBuffer()).flip()));
 
-    private static void close(FileChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            log.debug("static: close: {}", e.toString());
-        }
+    private static void notFound(ChannelHandlerContext ctx) {
+        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_FOUND,
+                NOT_FOUND_BODY.duplicate());
+        res.headers().set(NOT_FOUND.headers());
+        ctx.writeAndFlush(res);
     }
 }

@@ -48,6 +48,15 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ProxyExchange e = exchange;
+        if (e != null) {
+            e.upstreamReadComplete();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         ProxyExchange e = exchange;
         if (e != null) {

@@ -20,7 +20,10 @@ final class VirtualHostHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        FullHttpRequest req = (FullHttpRequest) msg;
+        if (!(msg instanceof FullHttpRequest req)) {
+            ctx.fireChannelRead(msg); // a piece of a streamed request body
+            return;
+        }
         VirtualHosts.Decision decision = hosts.decide(req);
         if (decision instanceof VirtualHosts.Serve) {
             ctx.fireChannelRead(req);

@@ -16,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -32,7 +33,10 @@ import org.slf4j.LoggerFactory;
  *   <tr><th>limit</th><th>default</th><th>beyond it</th></tr>
  *   <tr><td>request line</td><td>{@value ClientPipeline#MAX_REQUEST_LINE} bytes</td><td>414, close (RFC 9112 section 3)</td></tr>
  *   <tr><td>request headers</td><td>{@value ClientPipeline#MAX_HEADER_SIZE} bytes</td><td>431, close (RFC 6585 section 5)</td></tr>
- *   <tr><td>request body</td><td>{@value ClientPipeline#MAX_BODY} bytes</td><td>413 (RFC 9110 section 15.5.14)</td></tr>
+ *   <tr><td>request header fields</td><td>{@value RequestFramingGuard#MAX_HEADER_COUNT}</td><td>431, close</td></tr>
+ *   <tr><td>request body</td><td>{@link WebLimits#maxBody()}, {@value WebLimits#MAX_BODY} bytes</td><td>413, close (RFC 9110 section 15.5.14)</td></tr>
+ *   <tr><td>time to receive the request headers</td><td>{@link WebLimits#headerTimeout()}, 10 s</td><td>408, close (slowloris)</td></tr>
+ *   <tr><td>client connections</td><td>{@link WebLimits#maxConnections()}, {@value WebLimits#MAX_CONNECTIONS}</td><td>closed on accept</td></tr>
  *   <tr><td>client keep-alive idle</td><td>{@code web.idleTimeout()}, 60 s</td><td>connection closed</td></tr>
  *   <tr><td>upstream connect</td><td>{@code web.connectTimeout()}, 2 s</td><td>502</td></tr>
  *   <tr><td>upstream response</td><td>{@code web.readTimeout()}, 30 s</td><td>504</td></tr>
@@ -50,14 +54,22 @@ public final class WebServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final Channel serverChannel;
     private final ChannelGroup clients;
-    private final AccessLogWriter accessLog;
+    private final Transport transport;
+    private final ClientPipeline pipeline;
     private final AtomicBoolean closed = new AtomicBoolean();
+    // Guarded by this: reload() and close() run one at a time.
+    private WebConfig web;
+    private SiteConfig site;
 
-    private WebServer(EventLoopGroup group, Channel serverChannel, ChannelGroup clients, AccessLogWriter accessLog) {
+    private WebServer(EventLoopGroup group, Channel serverChannel, ChannelGroup clients, Transport transport,
+                      ClientPipeline pipeline, WebConfig web, SiteConfig site) {
         this.group = group;
         this.serverChannel = serverChannel;
         this.clients = clients;
-        this.accessLog = accessLog;
+        this.transport = transport;
+        this.pipeline = pipeline;
+        this.web = web;
+        this.site = site;
     }
 
     /**
@@ -67,19 +79,32 @@ public final class WebServer implements AutoCloseable {
      * @throws UncheckedIOException  when the access log cannot be opened
      */
     public static WebServer start(WebConfig web, SiteConfig site) {
+        return start(web, site, WebLimits.defaults());
+    }
+
+    /**
+     * Starts with limits other than the defaults (see {@link WebLimits}).
+     *
+     * @throws IllegalStateException when the address cannot be bound
+     * @throws UncheckedIOException  when the access log cannot be opened
+     */
+    public static WebServer start(WebConfig web, SiteConfig site, WebLimits limits) {
         Transport transport = Transport.best();
         AccessLogWriter accessLog = AccessLogWriter.open(web.accessLog());
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("web"), transport.ioHandlerFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(
+                Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("web"), transport.ioHandlerFactory());
         ChannelGroup clients = new DefaultChannelGroup("web-clients", GlobalEventExecutor.INSTANCE);
         ClientPipeline pipeline = new ClientPipeline(
                 clients,
-                web.idleTimeout(),
-                accessLog,
-                new VirtualHosts(site),
-                new StaticFileHandler(web.publicRoot(), new StaticPaths(web.staticPaths())),
-                new ProxyHandler.Upstreams(web.upstreams()),
-                new UpstreamPool(transport, web.connectTimeout()),
-                web.readTimeout());
+                new ClientPipeline.Settings(
+                        web.idleTimeout(),
+                        accessLog,
+                        new VirtualHostHandler(new VirtualHosts(site)),
+                        new StaticFileHandler(web.publicRoot(), new StaticPaths(web.staticPaths())),
+                        new ProxyHandler.Upstreams(web.upstreams()),
+                        new UpstreamPool(transport, web.connectTimeout()),
+                        web.readTimeout()),
+                limits);
         ChannelFuture bound = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannel())
@@ -97,11 +122,54 @@ public final class WebServer implements AutoCloseable {
             String why = cause instanceof BindException ? "the address is in use or not local" : String.valueOf(cause);
             throw new IllegalStateException("web: cannot listen on " + web.listen() + ": " + why, cause);
         }
-        WebServer server = new WebServer(group, bound.channel(), clients, accessLog);
+        WebServer server = new WebServer(group, bound.channel(), clients, transport, pipeline, web, site);
         log.info("web: listening on {} ({}), www={} apex={}, static files from {}, upstreams {}",
                 server.serverChannel.localAddress(), transport.name(), site.www(), site.domain(),
                 web.publicRoot(), web.upstreams().isEmpty() ? "none (502)" : web.upstreams());
         return server;
+    }
+
+    /**
+     * Applies a changed web config (and site names) without dropping a connection or a request,
+     * like nginx's reload: new connections take the new config at once, open connections from
+     * their next request on; a request being answered finishes with the config it started with.
+     * Parts that did not change keep their state (the file cache, pooled upstream connections,
+     * the access log file). The caller validates the config first (as {@code webstack.yml} loading
+     * does); what cannot change without a restart is refused and nothing is applied.
+     *
+     * @throws IllegalArgumentException when {@code web.listen()} differs from the running one
+     * @throws UncheckedIOException     when a new access log file cannot be opened (nothing applied)
+     */
+    public synchronized void reload(WebConfig next, SiteConfig nextSite) {
+        if (closed.get()) {
+            throw new IllegalStateException("web: reload after close");
+        }
+        if (!next.listen().equals(web.listen())) {
+            throw new IllegalArgumentException("web.listen: " + next.listen() + " (expected: " + web.listen()
+                    + "; the listen address changes only with a restart)");
+        }
+        ClientPipeline.Settings now = pipeline.settings();
+        AccessLogWriter accessLog = next.accessLog().equals(web.accessLog()) ? now.accessLog() : AccessLogWriter.open(next.accessLog());
+        StaticFileHandler files = next.publicRoot().equals(web.publicRoot()) && next.staticPaths().equals(web.staticPaths())
+                ? now.files()
+                : new StaticFileHandler(next.publicRoot(), new StaticPaths(next.staticPaths()));
+        VirtualHostHandler vhost = nextSite.equals(site) ? now.vhost() : new VirtualHostHandler(new VirtualHosts(nextSite));
+        UpstreamPool pool = next.connectTimeout().equals(web.connectTimeout()) ? now.pool() : new UpstreamPool(transport, next.connectTimeout());
+        ProxyHandler.Upstreams upstreams = next.upstreams().equals(web.upstreams()) ? now.upstreams() : new ProxyHandler.Upstreams(next.upstreams());
+        List<io.netty.util.concurrent.Future<?>> switched = pipeline.apply(new ClientPipeline.Settings(
+                next.idleTimeout(), accessLog, vhost, files, upstreams, pool, next.readTimeout()));
+        if (accessLog != now.accessLog()) {
+            // Lines of requests still logging to the old file are written before it closes.
+            for (io.netty.util.concurrent.Future<?> f : switched) {
+                f.awaitUninterruptibly(DRAIN_SECONDS * 1_000L);
+            }
+            now.accessLog().close();
+        }
+        web = next;
+        site = nextSite;
+        log.info("web: reloaded: {} open connections switched, www={} apex={}, static files from {}, upstreams {}",
+                switched.size(), nextSite.www(), nextSite.domain(), next.publicRoot(),
+                next.upstreams().isEmpty() ? "none (502)" : next.upstreams());
     }
 
     /** The bound port (useful when {@code web.listen()} asked for port 0). */
@@ -127,7 +195,9 @@ public final class WebServer implements AutoCloseable {
             clients.close().awaitUninterruptibly(1_000);
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
-        accessLog.close();
+        synchronized (this) {
+            pipeline.settings().accessLog().close();
+        }
         log.info("web: stopped");
     }
 }

@@ -1,0 +1,50 @@
+package dev.webstack.web;
+
+import java.time.Duration;
+
+/**
+ * Limits of the web tier that are not (yet) keys of {@code webstack.yml}; {@link #defaults()} is
+ * what {@link WebServer#start(dev.webstack.common.config.WebConfig, dev.webstack.common.config.SiteConfig)} uses.
+ *
+ * @param headerTimeout  time from the first byte of a request to the end of its header section;
+ *                       beyond it 408 and the connection is closed (slowloris). Default
+ *                       {@link #HEADER_TIMEOUT}, 10 s. Independent of the keep-alive idle time,
+ *                       which runs between requests.
+ * @param maxBody        largest request body in bytes, declared or chunked; beyond it 413 (RFC 9110
+ *                       section 15.5.14). Default {@value #MAX_BODY}.
+ * @param maxConnections most client connections open at once; a connection beyond it is closed as
+ *                       soon as it is accepted. Default {@value #MAX_CONNECTIONS}.
+ */
+public record WebLimits(Duration headerTimeout, int maxBody, int maxConnections) {
+    public static final Duration HEADER_TIMEOUT = Duration.ofSeconds(10);
+    public static final int MAX_BODY = 10 * 1024 * 1024;
+    public static final int MAX_CONNECTIONS = 20_000;
+
+    public WebLimits {
+        if (headerTimeout.isNegative() || headerTimeout.isZero()) {
+            throw new IllegalArgumentException("headerTimeout: " + headerTimeout + " (expected: > 0)");
+        }
+        if (maxBody < 0) {
+            throw new IllegalArgumentException("maxBody: " + maxBody + " (expected: >= 0)");
+        }
+        if (maxConnections <= 0) {
+            throw new IllegalArgumentException("maxConnections: " + maxConnections + " (expected: > 0)");
+        }
+    }
+
+    public static WebLimits defaults() {
+        return new WebLimits(HEADER_TIMEOUT, MAX_BODY, MAX_CONNECTIONS);
+    }
+
+    public WebLimits withHeaderTimeout(Duration d) {
+        return new WebLimits(d, maxBody, maxConnections);
+    }
+
+    public WebLimits withMaxBody(int bytes) {
+        return new WebLimits(headerTimeout, bytes, maxConnections);
+    }
+
+    public WebLimits withMaxConnections(int n) {
+        return new WebLimits(headerTimeout, maxBody, n);
+    }
+}

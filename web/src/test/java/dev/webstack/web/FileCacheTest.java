@@ -1,0 +1,75 @@
+package dev.webstack.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileCacheTest {
+    @TempDir
+    Path root;
+
+    private static String text(ByteBuf body) {
+        return body.toString(body.readerIndex(), body.readableBytes(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void smallFilesAreHeldInMemoryWithTheirHeaders() throws IOException {
+        Files.writeString(root.resolve("a.html"), "<p>a</p>");
+        FileCache.StaticFile f = new FileCache(root).lookup("/a.html", List.of("a.html")).orElseThrow();
+        assertThat(f.inMemory()).isTrue();
+        assertThat(text(f.body())).isEqualTo("<p>a</p>");
+        assertThat(f.headers().get("content-length")).isEqualTo("8");
+        assertThat(f.headers().get("content-type")).startsWith("text/html");
+        assertThat(f.headers().get("etag")).isEqualTo(f.etag());
+    }
+
+    @Test
+    void aChangedFileIsReadAgainOnceTheEntryIsDue() throws IOException {
+        Path file = root.resolve("a.txt");
+        Files.writeString(file, "first");
+        FileCache cache = new FileCache(root, Duration.ZERO);
+        FileCache.StaticFile before = cache.lookup("/a.txt", List.of("a.txt")).orElseThrow();
+        Files.writeString(file, "second version");
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(5)));
+        FileCache.StaticFile after = cache.lookup("/a.txt", List.of("a.txt")).orElseThrow();
+        assertThat(text(after.body())).isEqualTo("second version");
+        assertThat(after.etag()).isNotEqualTo(before.etag());
+        assertThat(cache.bytesInMemory()).isEqualTo("second version".length());
+    }
+
+    @Test
+    void aRemovedFileIsGoneOnceTheEntryIsDue() throws IOException {
+        Path file = root.resolve("a.txt");
+        Files.writeString(file, "here");
+        FileCache cache = new FileCache(root, Duration.ZERO);
+        assertThat(cache.lookup("/a.txt", List.of("a.txt"))).isPresent();
+        Files.delete(file);
+        assertThat(cache.lookup("/a.txt", List.of("a.txt"))).isEmpty();
+        assertThat(cache.bytesInMemory()).isZero();
+    }
+
+    @Test
+    void largeFilesAreNotHeldInMemory() throws IOException {
+        Files.write(root.resolve("big.bin"), new byte[FileCache.MAX_FILE_BYTES + 1]);
+        FileCache.StaticFile f = new FileCache(root).lookup("/big.bin", List.of("big.bin")).orElseThrow();
+        assertThat(f.inMemory()).isFalse();
+        assertThat(f.size()).isEqualTo(FileCache.MAX_FILE_BYTES + 1);
+    }
+
+    @Test
+    void aSymbolicLinkOutOfTheRootIsNotAFile(@TempDir Path outside) throws IOException {
+        Files.writeString(outside.resolve("secret"), "secret");
+        Files.createSymbolicLink(root.resolve("link"), outside.resolve("secret"));
+        assertThat(new FileCache(root).lookup("/link", List.of("link"))).isEmpty();
+    }
+}

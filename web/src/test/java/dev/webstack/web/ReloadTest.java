@@ -1,0 +1,123 @@
+package dev.webstack.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.webstack.common.config.HostPort;
+import dev.webstack.common.config.WebConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link WebServer#reload}: a new config takes effect without dropping connections or requests. */
+class ReloadTest {
+    @TempDir
+    Path dir;
+    private TestUpstream a;
+    private TestUpstream b;
+    private WebServer server;
+    private int port;
+
+    @BeforeEach
+    void start() throws IOException {
+        a = new TestUpstream("app-a", 400);
+        b = new TestUpstream("app-b", 400);
+        Files.createDirectories(dir.resolve("public/static"));
+        Files.writeString(dir.resolve("public/static/a.txt"), "static a");
+        server = WebServer.start(config(a.address()), TestConfigs.SITE);
+        port = server.port();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        a.close();
+        b.close();
+    }
+
+    private WebConfig config(HostPort upstream) {
+        return TestConfigs.web(dir.resolve("public"), dir.resolve("log/access.log"), List.of(upstream), Duration.ofSeconds(5));
+    }
+
+    @Test
+    void openConnectionsAndInFlightRequestsSurviveAndTheNextRequestUsesTheNewConfig() throws Exception {
+        try (RawHttp keepAlive = new RawHttp(port); RawHttp slow = new RawHttp(port)) {
+            keepAlive.send(RawHttp.get("/echo/1", TestConfigs.WWW));
+            assertThat(keepAlive.read().header("x-upstream")).isEqualTo("app-a");
+            slow.send(RawHttp.get("/slow", TestConfigs.WWW));
+            // Wait (bounded) until the slow request is at the upstream, then reload under it.
+            for (int i = 0; i < 500 && a.requests.get() < 2; i++) {
+                Thread.sleep(5);
+            }
+            server.reload(config(b.address()), TestConfigs.SITE);
+
+            RawHttp.Response inFlight = slow.read();
+            assertThat(inFlight.status()).isEqualTo(200);
+            assertThat(inFlight.text()).isEqualTo("slow");
+            keepAlive.send(RawHttp.get("/echo/2", TestConfigs.WWW));
+            RawHttp.Response after = keepAlive.read();
+            assertThat(after.status()).isEqualTo(200);
+            assertThat(after.header("x-upstream")).as("the same connection, after the reload").isEqualTo("app-b");
+        }
+        assertThat(RawHttp.exchange(port, RawHttp.get("/echo/3", TestConfigs.WWW)).header("x-upstream")).isEqualTo("app-b");
+    }
+
+    @Test
+    void changingTheListenAddressIsRefusedAndTheRunningConfigStays() throws IOException {
+        WebConfig moved = config(b.address());
+        WebConfig other = new WebConfig(new HostPort("127.0.0.1", 1), moved.publicRoot(), moved.staticPaths(), moved.upstreams(),
+                moved.connectTimeout(), moved.readTimeout(), moved.idleTimeout(), moved.accessLog());
+        assertThatThrownBy(() -> server.reload(other, TestConfigs.SITE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("web.listen");
+        assertThat(RawHttp.exchange(port, RawHttp.get("/echo/x", TestConfigs.WWW)).header("x-upstream")).isEqualTo("app-a");
+    }
+
+    @Test
+    void noRequestFailsWhileTheConfigIsReloadedRepeatedly() throws Exception {
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicInteger ok = new AtomicInteger();
+        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        List<CompletableFuture<Void>> clients = new ArrayList<>();
+        for (int c = 0; c < 4; c++) {
+            clients.add(CompletableFuture.runAsync(() -> {
+                try (RawHttp http = new RawHttp(port)) {
+                    for (int i = 0; i < 2_000 && running.get(); i++) {
+                        http.send(RawHttp.get(i % 2 == 0 ? "/echo/load" : "/static/a.txt", TestConfigs.WWW));
+                        RawHttp.Response res = http.read();
+                        if (res.status() == 200) {
+                            ok.incrementAndGet();
+                        } else {
+                            failures.add("status " + res.status());
+                        }
+                    }
+                } catch (IOException e) {
+                    failures.add(e.toString());
+                }
+            }));
+        }
+        try {
+            for (int r = 0; r < 6; r++) {
+                Thread.sleep(50);
+                server.reload(config(r % 2 == 0 ? b.address() : a.address()), TestConfigs.SITE);
+            }
+        } finally {
+            running.set(false);
+            CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        }
+        assertThat(failures).isEmpty();
+        assertThat(ok.get()).isPositive();
+    }
+}

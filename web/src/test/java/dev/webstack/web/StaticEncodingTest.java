@@ -1,0 +1,97 @@
+package dev.webstack.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Content codings of static files: precompressed siblings and the cached gzip copy. */
+class StaticEncodingTest {
+    private static final String CSS = "body { margin: 0; padding: 0; }\n".repeat(100);
+
+    @TempDir
+    Path dir;
+    private WebServer server;
+
+    @BeforeEach
+    void start() throws IOException {
+        Path s = Files.createDirectories(dir.resolve("public/static"));
+        Files.writeString(s.resolve("app.css"), CSS);
+        Files.writeString(s.resolve("pre.js"), "let a = 1;\n".repeat(200));
+        Files.writeString(s.resolve("pre.js.br"), "pretend brotli");
+        Files.writeString(s.resolve("pre.js.gz"), "pretend gzip");
+        Files.write(s.resolve("img.png"), new byte[4096]);
+        server = WebServer.start(TestConfigs.web(dir.resolve("public"), dir.resolve("log/access.log"), List.of(),
+                Duration.ofSeconds(1)), TestConfigs.SITE);
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private RawHttp.Response get(String path, String acceptEncoding) throws IOException {
+        return RawHttp.exchange(server.port(), "GET " + path + " HTTP/1.1\r\nHost: www.foobar.com\r\n"
+                + (acceptEncoding == null ? "" : "Accept-Encoding: " + acceptEncoding + "\r\n") + "\r\n");
+    }
+
+    @Test
+    void aCompressibleFileIsGzippedForClientsThatAcceptIt() throws IOException {
+        RawHttp.Response res = get("/static/app.css", "gzip, deflate");
+        assertThat(res.status()).isEqualTo(200);
+        assertThat(res.header("content-encoding")).isEqualTo("gzip");
+        assertThat(res.header("vary")).isEqualToIgnoringCase("accept-encoding");
+        assertThat(res.body().length).isLessThan(CSS.length());
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(res.body()))) {
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(CSS);
+        }
+        RawHttp.Response plain = get("/static/app.css", null);
+        assertThat(plain.header("content-encoding")).isNull();
+        assertThat(plain.text()).isEqualTo(CSS);
+        assertThat(plain.header("vary")).isEqualToIgnoringCase("accept-encoding");
+        assertThat(plain.header("etag")).isNotEqualTo(res.header("etag"));
+    }
+
+    @Test
+    void gzipWithQZeroIsNotAccepted() throws IOException {
+        assertThat(get("/static/app.css", "gzip;q=0, identity").header("content-encoding")).isNull();
+    }
+
+    @Test
+    void precompressedSiblingsArePreferredBrotliFirst() throws IOException {
+        RawHttp.Response br = get("/static/pre.js", "gzip, br");
+        assertThat(br.header("content-encoding")).isEqualTo("br");
+        assertThat(br.text()).isEqualTo("pretend brotli");
+        assertThat(br.header("content-type")).startsWith("text/javascript");
+        RawHttp.Response gz = get("/static/pre.js", "gzip");
+        assertThat(gz.header("content-encoding")).isEqualTo("gzip");
+        assertThat(gz.text()).isEqualTo("pretend gzip");
+    }
+
+    @Test
+    void binaryTypesAreSentAsTheyAre() throws IOException {
+        RawHttp.Response res = get("/static/img.png", "gzip, br");
+        assertThat(res.header("content-encoding")).isNull();
+        assertThat(res.body()).hasSize(4096);
+    }
+
+    @Test
+    void acceptEncodingParsing() {
+        assertThat(StaticFileHandler.accepts("gzip, br", "br")).isTrue();
+        assertThat(StaticFileHandler.accepts("GZIP;q=0.5", "gzip")).isTrue();
+        assertThat(StaticFileHandler.accepts("gzip;q=0", "gzip")).isFalse();
+        assertThat(StaticFileHandler.accepts("gzip;q=0.000", "gzip")).isFalse();
+        assertThat(StaticFileHandler.accepts("*", "br")).isTrue();
+        assertThat(StaticFileHandler.accepts("identity", "gzip")).isFalse();
+    }
+}
