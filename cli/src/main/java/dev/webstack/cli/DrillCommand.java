@@ -1,19 +1,25 @@
 package dev.webstack.cli;
 
 import dev.webstack.common.config.StackConfig;
+import dev.webstack.drill.DeployDrill;
 import dev.webstack.drill.KillDrill;
+import dev.webstack.drill.ReloadDrill;
+import dev.webstack.drill.ScaleDrill;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "drill", mixinStandardHelpOptions = true,
         description = "Break the running stack on purpose under load, and measure what the users see.",
-        subcommands = {DrillCommand.SingleServer.class, DrillCommand.KillApp.class})
+        subcommands = {DrillCommand.SingleServer.class, DrillCommand.KillApp.class, DrillCommand.Deploy.class,
+            DrillCommand.Reload.class, DrillCommand.Scale.class})
 final class DrillCommand implements Runnable {
 
     @Spec
@@ -104,6 +110,82 @@ final class DrillCommand implements Runnable {
                     + load.clients + " in flight)");
             out.flush();
             return pass ? 0 : 1;
+        }
+    }
+
+    @Command(name = "deploy", mixinStandardHelpOptions = true,
+            description = "Deploy a codebase under load. Target: 0 failed requests, and only the new version answers after the deploy.")
+    static final class Deploy implements Callable<Integer> {
+        @Mixin
+        ConfigOption config;
+
+        @Mixin
+        LoadOptions load;
+
+        @Parameters(paramLabel = "PATH", arity = "0..1", description = "The codebase to deploy (default: app.codebase, rebuilt or not).")
+        Path codebase;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            StackConfig stack = config.load();
+            DeployDrill.Report report = DeployDrill.run(stack, codebase != null ? codebase : stack.app().codebase(),
+                    load.clients, load.postPercent, Duration.ofSeconds(load.warmupSeconds), Duration.ofSeconds(load.maxSeconds));
+            report.print(spec.commandLine().getOut());
+            return report.pass() ? 0 : 1;
+        }
+    }
+
+    @Command(name = "reload", mixinStandardHelpOptions = true,
+            description = "Reload the web and DNS config several times under HTTP and DNS load. Target: 0 failed requests and queries.")
+    static final class Reload implements Callable<Integer> {
+        @Mixin
+        ConfigOption config;
+
+        @Mixin
+        LoadOptions load;
+
+        @Option(names = "--times", defaultValue = "5", description = "How many reloads (default: ${DEFAULT-VALUE}).")
+        int times;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            ReloadDrill.Report report = ReloadDrill.run(config.load(), times, load.clients,
+                    Duration.ofSeconds(load.warmupSeconds), Duration.ofSeconds(load.maxSeconds));
+            report.print(spec.commandLine().getOut());
+            return report.pass() ? 0 : 1;
+        }
+    }
+
+    @Command(name = "scale", mixinStandardHelpOptions = true,
+            description = "Requests/s of the DB-backed home page at 1, 2, ... N app servers, with CPU use: where this machine's limit is.")
+    static final class Scale implements Callable<Integer> {
+        @Mixin
+        ConfigOption config;
+
+        @Option(names = "--up-to", defaultValue = "3", description = "Most app servers to try (default: ${DEFAULT-VALUE}).")
+        int upTo;
+
+        @Option(names = "--clients", defaultValue = "32", description = "Concurrent clients (default: ${DEFAULT-VALUE}).")
+        int clients;
+
+        @Option(names = "--seconds", defaultValue = "8", description = "Load per step, in seconds (default: ${DEFAULT-VALUE}).")
+        int seconds;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("drill scale: GET / (20 newest posts from MariaDB) through the web tier, " + clients + " clients, " + seconds + " s per step");
+            ScaleDrill.run(config.load(), upTo, clients, Duration.ofSeconds(seconds), out);
+            return 0;
         }
     }
 }

@@ -1,19 +1,12 @@
 package dev.webstack.cli;
 
 import dev.webstack.common.config.StackConfig;
+import dev.webstack.supervisor.ControlClient;
 import dev.webstack.supervisor.StackPlan;
-import dev.webstack.supervisor.StackState;
 import dev.webstack.supervisor.WebAdminClient;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,24 +25,11 @@ final class OperationCommands {
 
     /** Runs an operation in the supervisor, printing its progress as it streams; exit 0 on OK. */
     static int runInSupervisor(StackConfig stack, String pathAndQuery, PrintWriter out) throws IOException, InterruptedException {
-        StackState state = StackState.readLive(stack.runDir())
-                .orElseThrow(() -> new CommandFailedException("the stack is not running (start it with ./webstack up -d)", 3));
-        if (state.controlPort() <= 0) {
-            throw new CommandFailedException("the supervisor has no control API (is it still starting?)", 1);
+        try {
+            return ControlClient.run(stack, pathAndQuery, out) ? 0 : 1;
+        } catch (ControlClient.Unavailable e) {
+            throw new CommandFailedException(e.getMessage(), e.exitCode());
         }
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + state.controlPort() + pathAndQuery))
-                .POST(HttpRequest.BodyPublishers.noBody()).build();
-        HttpResponse<InputStream> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofInputStream());
-        String last = "";
-        try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = lines.readLine()) != null) {
-                out.println("  " + line);
-                out.flush();
-                last = line;
-            }
-        }
-        return last.equals("OK") ? 0 : 1;
     }
 
     static WebAdminClient webAdmin(StackConfig stack) {

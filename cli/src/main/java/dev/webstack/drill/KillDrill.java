@@ -11,8 +11,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Kills an app server with SIGKILL under steady GET and POST load and reports what the users saw:
@@ -42,15 +40,8 @@ public final class KillDrill {
         }
 
         public void print(PrintWriter out, String title) {
-            LoadGenerator.Result r = load;
             out.printf("drill %s: kill -9 %s (one of %d app server%s) under load%n", title, victim, appServers, appServers == 1 ? "" : "s");
-            out.printf("  requests  %d sent in %.1f s, %d ok, %d failed%n", r.sent(), r.seconds(), r.ok(), r.failed());
-            out.printf("  GET       %d failed %s%n", r.failedGetCount(), r.failedGets().isEmpty() ? "" : r.failedGets());
-            out.printf("  POST      %d failed %s%n", r.failedPostCount(), r.failedPosts().isEmpty() ? "" : r.failedPosts());
-            out.printf("  latency   p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
-                    r.latencyMicros().getValueAtPercentile(50) / 1000.0,
-                    r.latencyMicros().getValueAtPercentile(99) / 1000.0,
-                    r.latencyMicros().getMaxValue() / 1000.0);
+            UnderLoad.printLoad(out, load);
             if (firstFailureAfterKill.isPresent()) {
                 out.printf("  outage    requests failed from %.2f s to %.2f s after the kill (%.2f s)%n",
                         firstFailureAfterKill.get(), lastFailureAfterKill.get(), outageSeconds());
@@ -67,7 +58,7 @@ public final class KillDrill {
     private KillDrill() {}
 
     public static Report run(StackConfig stack, String victim, int clients, int postPercent,
-                             Duration warmup, Duration settle, Duration maxDuration) throws IOException, InterruptedException {
+                             Duration warmup, Duration settle, Duration maxDuration) throws Exception {
         StackState state = StackState.readLive(stack.runDir())
                 .orElseThrow(() -> new IllegalStateException("the stack is not running: start it with ./webstack up -d"));
         StackState.Entry target = state.component(victim)
@@ -80,57 +71,28 @@ public final class KillDrill {
         URI base = URI.create("http://" + stack.web().listen());
         LoadGenerator load = new LoadGenerator(base, stack.site().www(), clients, postPercent, maxDuration);
 
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicReference<LoadGenerator.Result> result = new AtomicReference<>();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread runner = Thread.ofPlatform().name("drill-load").start(() -> {
-            try {
-                result.set(load.run(stop::get));
-            } catch (Throwable t) {
-                failure.set(t);
-            }
-        });
-
-        Thread.sleep(warmup.toMillis());
-        long killAt = System.nanoTime();
-        ProcessHandle.of(target.pid()).ifPresent(ProcessHandle::destroyForcibly);
-
-        long deadline = killAt + maxDuration.toNanos();
-        Optional<Double> restored = Optional.empty();
-        while (System.nanoTime() < deadline && runner.isAlive()) {
-            Optional<StackState.Entry> now = StackState.readLive(stack.runDir()).flatMap(s -> s.component(victim));
-            if (now.isPresent() && now.get().pid() > 0 && now.get().pid() != target.pid() && "ready".equals(now.get().state())) {
-                restored = Optional.of((System.nanoTime() - killAt) / 1e9);
-                break;
-            }
-            Thread.sleep(50);
-        }
-        Thread.sleep(settle.toMillis());
-        stop.set(true);
-        runner.join();
-        if (failure.get() != null) {
-            throw new IllegalStateException("the load generator failed: " + failure.get(), failure.get());
-        }
-        LoadGenerator.Result r = result.get();
-
-        Optional<Double> first = Optional.empty();
-        Optional<Double> last = Optional.empty();
-        for (LoadGenerator.Event e : r.events()) {
-            if (!e.ok() && e.atNanos() >= killAt) {
-                double at = (e.atNanos() - killAt) / 1e9;
-                if (first.isEmpty()) {
-                    first = Optional.of(at);
+        UnderLoad.Outcome<Optional<Double>> run = UnderLoad.run(load, warmup, () -> {
+            long killAt = System.nanoTime();
+            ProcessHandle.of(target.pid()).ifPresent(ProcessHandle::destroyForcibly);
+            long deadline = killAt + maxDuration.toNanos();
+            while (System.nanoTime() < deadline) {
+                Optional<StackState.Entry> now = StackState.readLive(stack.runDir()).flatMap(s -> s.component(victim));
+                if (now.isPresent() && now.get().pid() > 0 && now.get().pid() != target.pid() && "ready".equals(now.get().state())) {
+                    return Optional.of((System.nanoTime() - killAt) / 1e9);
                 }
-                last = Optional.of(at);
+                Thread.sleep(50);
             }
-        }
+            return Optional.<Double>empty();
+        }, settle);
+        LoadGenerator.Result r = run.load();
+        Optional<double[]> window = run.failureWindow();
         long lost = countMissing(base, stack.site().www(), r.acknowledgedPostIds());
-        return new Report(victim, appServers, r, (killAt - r.startNanos()) / 1e9, first, last, restored,
-                r.acknowledgedPostIds().size(), lost);
+        return new Report(victim, appServers, r, (run.actionStart() - r.startNanos()) / 1e9,
+                window.map(w -> w[0]), window.map(w -> w[1]), run.action(), r.acknowledgedPostIds().size(), lost);
     }
 
     /** Asks the site for every acknowledged post; a 404 is a lost write. */
-    private static long countMissing(URI base, String host, List<Long> ids) throws IOException, InterruptedException {
+    static long countMissing(URI base, String host, List<Long> ids) throws IOException, InterruptedException {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         long missing = 0;
         for (long id : ids) {

@@ -64,8 +64,12 @@ public final class LoadGenerator {
         this.maxDuration = maxDuration;
     }
 
-    /** One request's outcome, in the order they completed: for outage windows. */
-    public record Event(long atNanos, boolean get, boolean ok, String cause) {}
+    /**
+     * One request's outcome, in the order they completed: for outage windows.
+     *
+     * @param codebase the {@code X-Codebase} the answering app server named, or null
+     */
+    public record Event(long atNanos, boolean get, boolean ok, String cause, String codebase) {}
 
     /** What the load saw. */
     public record Result(
@@ -125,9 +129,11 @@ public final class LoadGenerator {
                         long t0 = System.nanoTime();
                         sent.increment();
                         String cause;
+                        String codebase = null;
                         try {
                             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
                             int status = response.statusCode();
+                            codebase = response.headers().firstValue("x-codebase").orElse(null);
                             if (status >= 200 && status < 300) {
                                 cause = null;
                                 if (post) {
@@ -145,7 +151,7 @@ public final class LoadGenerator {
                         }
                         long t1 = System.nanoTime();
                         latency.recordValue(Math.max(1, (t1 - t0) / 1_000));
-                        events.add(new Event(t1, !post, cause == null, cause));
+                        events.add(new Event(t1, !post, cause == null, cause, codebase));
                         if (cause == null) {
                             ok.increment();
                         } else {
