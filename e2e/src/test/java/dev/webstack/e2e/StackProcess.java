@@ -61,6 +61,25 @@ final class StackProcess {
         throw new IOException("no free port");
     }
 
+    /** A port with the next {@code count - 1} ports free too: the app servers' range (app-N on base + N - 1). */
+    static int freePortRange(int count) throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int base = freePort();
+            boolean free = true;
+            for (int p = base + 1; p < base + count && free; p++) {
+                try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
+                    free = true;
+                } catch (IOException taken) {
+                    free = false;
+                }
+            }
+            if (free) {
+                return base;
+            }
+        }
+        throw new IOException("no range of " + count + " free ports");
+    }
+
     static void copyTree(Path from, Path to) throws IOException {
         try (var paths = Files.walk(from)) {
             for (Path p : paths.toList()) {

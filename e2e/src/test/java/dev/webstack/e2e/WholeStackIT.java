@@ -65,6 +65,7 @@ class WholeStackIT {
     private int webPort;
     private int appPort;
     private int dbPort;
+    private int adminPort;
     private InetAddress webAddress;
     private final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -81,14 +82,16 @@ class WholeStackIT {
         Files.copy(StackProcess.REPO.resolve("zones/foobar.com.zone"), home.resolve("zones/foobar.com.zone"));
         dnsPort = StackProcess.freePort();
         webPort = StackProcess.freePort();
-        appPort = StackProcess.freePort();
+        appPort = StackProcess.freePortRange(3);
         dbPort = StackProcess.freePort();
+        adminPort = StackProcess.freePort();
         config = home.resolve("webstack.yml");
         Files.writeString(config, """
                 dns:
                   listen: 127.0.0.1:%d
                 web:
                   listen: 127.0.0.1:%d
+                  admin: 127.0.0.1:%d
                   public: public
                   read-timeout: 10s
                 app:
@@ -97,7 +100,7 @@ class WholeStackIT {
                   shutdown-timeout: 5s
                 db:
                   listen: 127.0.0.1:%d
-                """.formatted(dnsPort, webPort, appPort, StackProcess.REPO.resolve("site/target/foobar-site"), dbPort));
+                """.formatted(dnsPort, webPort, adminPort, appPort, StackProcess.REPO.resolve("site/target/foobar-site"), dbPort));
 
         StackProcess.Run up = StackProcess.webstack(config, 300, "up", "-d");
         assertThat(up.exitCode()).as("webstack up -d:\n%s", up.output()).isZero();
@@ -316,6 +319,50 @@ class WholeStackIT {
         assertThat(query("blog.foobar.com", Type.A, true).getRcode()).as("the running zone stays").isEqualTo(Rcode.NOERROR);
         assertThat(query(WWW, Type.A, false).getRcode()).isEqualTo(Rcode.NOERROR);
         Files.writeString(zone, original);
+    }
+
+    @Test
+    @Order(11)
+    void deployOnOneAppServerStartsTheNewVersionBesideTheOldWithoutFailures() throws Exception {
+        Path war = home.resolve("foobar-site-next.war");
+        Files.copy(StackProcess.REPO.resolve("site/target/foobar-site.war"), war);
+
+        StackProcess.Run drill = StackProcess.webstack(config, 240, "drill", "deploy", war.toString(),
+                "--clients", "4", "--warmup", "2", "--max", "120");
+
+        assertThat(drill.exitCode()).as(drill.output()).isZero();
+        assertThat(drill.output()).containsPattern("requests +\\d+ sent in .*, 0 failed")
+                .contains("verdict   PASS");
+        HttpResponse<String> after = get("/");
+        assertThat(after.statusCode()).isEqualTo(200);
+        assertThat(after.headers().firstValue("x-codebase")).hasValueSatisfying(v -> assertThat(v).startsWith("foobar-site-next-").endsWith(".war"));
+        assertThat(after.headers().firstValue("x-app-server")).as("the new version ran beside the old one").hasValue("app-2");
+        assertThat(status().findValuesAsText("name")).containsExactly("db", "app-2", "web", "dns");
+    }
+
+    @Test
+    @Order(12)
+    void scaledToTwoAppServersAKilledOneCostsNoGet() throws Exception {
+        StackProcess.Run scale = StackProcess.webstack(config, 180, "scale", "app=2");
+        assertThat(scale.exitCode()).as(scale.output()).isZero();
+        StackProcess.Run servers = StackProcess.webstack(config, 60, "servers");
+        assertThat(servers.output()).containsPattern("app-1 +\\S+ +up").containsPattern("app-2 +\\S+ +up");
+
+        StackProcess.Run drill = StackProcess.webstack(config, 240, "drill", "kill-app", "--victim", "app-1",
+                "--clients", "4", "--warmup", "2", "--max", "60");
+
+        assertThat(drill.output()).contains("GET       0 failed").contains("0 of them missing");
+        assertThat(drill.exitCode()).as(drill.output()).isZero();
+    }
+
+    @Test
+    @Order(13)
+    void reloadUnderLoadDropsNothing() throws Exception {
+        StackProcess.Run drill = StackProcess.webstack(config, 180, "drill", "reload", "--times", "2",
+                "--clients", "4", "--warmup", "1", "--max", "60");
+
+        assertThat(drill.exitCode()).as(drill.output()).isZero();
+        assertThat(drill.output()).contains("verdict   PASS");
     }
 
     private JsonNode status() throws Exception {
