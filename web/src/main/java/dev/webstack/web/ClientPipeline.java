@@ -44,7 +44,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
      * switch to it between two requests (see {@link #apply}).
      */
     record Settings(Duration idleTimeout, AccessLogWriter accessLog, VirtualHostHandler vhost, StaticFileHandler files,
-                    ProxyHandler.Upstreams upstreams, UpstreamPool pool, Duration readTimeout) {}
+                    UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout) {}
 
     private final ChannelGroup clients;
     private final BadRequestHandler bad = new BadRequestHandler();
@@ -54,7 +54,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     private volatile Settings current;
 
     ClientPipeline(ChannelGroup clients, Duration idleTimeout, AccessLogWriter accessLog, VirtualHosts hosts,
-                   StaticFileHandler files, ProxyHandler.Upstreams upstreams, UpstreamPool pool, Duration readTimeout) {
+                   StaticFileHandler files, UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout) {
         this(clients, new Settings(idleTimeout, accessLog, new VirtualHostHandler(hosts), files, upstreams, pool, readTimeout),
                 WebLimits.defaults());
     }

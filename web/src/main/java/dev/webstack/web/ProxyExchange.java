@@ -20,7 +20,10 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -32,9 +35,18 @@ import org.slf4j.LoggerFactory;
  * Everything runs on the client connection's event loop, which the upstream connection shares.
  *
  * <ul>
- *   <li>Connecting or the connection failing before the response headers → 502. A pooled
- *       connection that turns out to be closed by the app server is retried once on a new
- *       connection for idempotent methods (RFC 9110 section 9.2.2).</li>
+ *   <li>The app server is chosen by the {@link UpstreamGroup}; the member counts the request in
+ *       flight until the exchange ends (or moves to another member).</li>
+ *   <li>Retries, at most one per other member (members - 1): a request whose connection could not
+ *       be opened goes to another member whatever its method (nothing reached a server). A
+ *       connection lost before any response byte is retried on another member only for idempotent
+ *       methods (RFC 9110 section 9.2.2) whose body is held whole (not {@link BodyGate.StreamedRequest}):
+ *       a POST that was written is never sent twice. A pooled connection that turns out to be
+ *       closed is first retried once on a new connection to the same member (a stale keep-alive
+ *       connection says nothing about the member). When nothing is left → 502.</li>
+ *   <li>Connect errors, connections lost before the response and timeouts count as the member's
+ *       failures (passive ejection, see {@link BalancerSettings#passiveFails()}); any response,
+ *       5xx included, breaks the run.</li>
  *   <li>No response headers within {@code web.readTimeout()} (default 30 s) → 504. After the
  *       headers, the same time without any body bytes closes both connections (the client cannot be
  *       told anything else once the status line is out).</li>
@@ -55,7 +67,7 @@ final class ProxyExchange {
 
     private final ChannelHandlerContext client;
     private final FullHttpRequest request;
-    private final HostPort target;
+    private final UpstreamGroup group;
     private final UpstreamPool pool;
     private final Duration readTimeout;
     private final boolean clientHttp10;
@@ -67,6 +79,11 @@ final class ProxyExchange {
 
     // No volatile needed: client channel, upstream channel and timer share one event loop.
     private Channel upstream;
+    private Member member;
+    private HostPort target;
+    // Members this request already failed on; allocated on the first retry only.
+    private List<Member> tried = List.of();
+    private int hopsLeft;
     private boolean reused;
     private boolean retried;
     private boolean responseStarted;
@@ -77,12 +94,12 @@ final class ProxyExchange {
     private ScheduledFuture<?> timer;
 
     /** Takes over {@code request}, already rewritten for the upstream. */
-    ProxyExchange(ChannelHandlerContext client, FullHttpRequest request, boolean clientHttp10, HostPort target,
+    ProxyExchange(ChannelHandlerContext client, FullHttpRequest request, boolean clientHttp10, UpstreamGroup group,
                   UpstreamPool pool, Duration readTimeout) {
         this.client = client;
         this.request = request;
         this.clientHttp10 = clientHttp10;
-        this.target = target;
+        this.group = group;
         this.pool = pool;
         this.readTimeout = readTimeout;
         this.head = request.method().equals(HttpMethod.HEAD);
@@ -96,6 +113,15 @@ final class ProxyExchange {
             client.channel().config().setAutoRead(false);
             retried = true; // a streamed body cannot be sent a second time
         }
+        hopsLeft = group.size() - 1;
+        if (!enter(group.choose(tried))) {
+            fail(HttpResponseStatus.BAD_GATEWAY, new IOException("no application server takes requests"));
+            return;
+        }
+        sendOnPooledOrNew();
+    }
+
+    private void sendOnPooledOrNew() {
         Channel idle = pool.pollIdle(client.channel().eventLoop(), target);
         if (idle != null) {
             reused = true;
@@ -114,9 +140,59 @@ final class ProxyExchange {
             } else if (f.isSuccess()) {
                 send(f.channel());
             } else {
-                fail(HttpResponseStatus.BAD_GATEWAY, f.cause());
+                memberFailed();
+                // Nothing reached a server: any method may go elsewhere.
+                if (!retryElsewhere(f.cause())) {
+                    fail(HttpResponseStatus.BAD_GATEWAY, f.cause());
+                }
             }
         });
+    }
+
+    private boolean enter(Member m) {
+        if (m == null) {
+            return false;
+        }
+        member = m;
+        target = m.address;
+        m.begin();
+        return true;
+    }
+
+    private void leave() {
+        if (member != null) {
+            member.end();
+            member = null;
+        }
+    }
+
+    private void memberFailed() {
+        if (member != null && member.failed(group.settings().passiveFails(), group.settings().passiveWindow().toNanos(), System.nanoTime())) {
+            log.warn("upstream {} ({}): ejected after {} failures in a row", member.name, target, group.settings().passiveFails());
+        }
+    }
+
+    /** Moves the request to a member it did not fail on yet; false when none is left. */
+    private boolean retryElsewhere(Throwable cause) {
+        if (hopsLeft <= 0 || done) {
+            return false;
+        }
+        Member failed = member;
+        if (tried.isEmpty()) {
+            tried = new ArrayList<>(2);
+        }
+        tried.add(failed);
+        Member next = group.choose(tried);
+        if (next == null) {
+            return false;
+        }
+        hopsLeft--;
+        leave();
+        enter(next);
+        log.info("upstream {} ({}): {}; retrying on {} ({})", failed.name, failed.address, cause.toString(), next.name, target);
+        skippingInterim = false;
+        sendOnPooledOrNew();
+        return true;
     }
 
     private void send(Channel ch) {
@@ -198,6 +274,7 @@ final class ProxyExchange {
         }
         armTimer();
         responseStarted = true;
+        member.answered();
         upstreamKeepAlive = HttpUtil.isKeepAlive(res) && code != 101;
         DefaultHttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), res.headers());
         ProxyHeaders.toClient(out.headers());
@@ -263,12 +340,19 @@ final class ProxyExchange {
         upstream = null;
         detach(broken);
         broken.close();
-        if (!responseStarted && reused && !retried && IDEMPOTENT.contains(request.method())) {
+        boolean replayable = !streamedBody && IDEMPOTENT.contains(request.method());
+        if (!responseStarted && reused && !retried && replayable) {
             log.debug("upstream {}: pooled connection failed ({}), retrying on a new one", target, cause.toString());
             retried = true;
             skippingInterim = false;
             connect();
             return;
+        }
+        if (!responseStarted) {
+            memberFailed();
+            if (replayable && retryElsewhere(cause)) {
+                return;
+            }
         }
         fail(HttpResponseStatus.BAD_GATEWAY, cause);
     }
@@ -280,6 +364,7 @@ final class ProxyExchange {
         }
         done = true;
         cancelTimer();
+        leave();
         if (upstream != null) {
             detach(upstream);
             upstream.close();
@@ -300,17 +385,20 @@ final class ProxyExchange {
         cancelTimer();
         detach(upstream);
         releasePendingBody();
-        if (upstreamKeepAlive && bodyComplete) {
+        // A drained, disabled or removed member keeps no idle connection.
+        if (upstreamKeepAlive && bodyComplete && member.pooled()) {
             pool.release(upstream);
         } else {
             upstream.close();
         }
+        leave();
         request.release();
     }
 
     private void fail(HttpResponseStatus status, Throwable cause) {
         done = true;
         cancelTimer();
+        leave();
         request.release();
         if (upstream != null) {
             detach(upstream);
@@ -346,6 +434,9 @@ final class ProxyExchange {
     private void onTimeout() {
         if (done) {
             return;
+        }
+        if (!responseStarted) {
+            memberFailed();
         }
         fail(HttpResponseStatus.GATEWAY_TIMEOUT,
                 new TimeoutException("no answer within " + readTimeout.toMillis() + " ms"));

@@ -1,6 +1,5 @@
 package dev.webstack.web;
 
-import dev.webstack.common.config.HostPort;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.PrematureChannelClosureException;
@@ -11,45 +10,25 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The last handler of a client connection: sends what the static files did not answer to an app
- * server, chosen round-robin, and lets a {@link ProxyExchange} carry the response back. With no
+ * server, chosen by the {@link UpstreamGroup}, and lets a {@link ProxyExchange} carry the response back. With no
  * app server configured every such request is a 502.
  */
 final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
 
-    /** Round-robin over the app servers, shared by every connection of one server. */
-    static final class Upstreams {
-        private final List<HostPort> targets;
-        private final AtomicInteger next = new AtomicInteger();
-
-        Upstreams(List<HostPort> targets) {
-            this.targets = List.copyOf(targets);
-        }
-
-        boolean isEmpty() {
-            return targets.isEmpty();
-        }
-
-        HostPort next() {
-            return targets.get(Math.floorMod(next.getAndIncrement(), targets.size()));
-        }
-    }
-
     // Switched by a reload, on this channel's event loop; a running exchange keeps its own.
-    private Upstreams upstreams;
+    private UpstreamGroup upstreams;
     private UpstreamPool pool;
     private Duration readTimeout;
     // One exchange at a time per connection (PipeliningHandler); the last one, possibly finished.
     private ProxyExchange exchange;
 
-    ProxyHandler(Upstreams upstreams, UpstreamPool pool, Duration readTimeout) {
+    ProxyHandler(UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout) {
         this.upstreams = upstreams;
         this.pool = pool;
         this.readTimeout = readTimeout;
@@ -74,12 +53,12 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         boolean http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
         ProxyHeaders.toUpstream(req, AccessLogHandler.clientIp(ctx.channel().remoteAddress()));
-        exchange = new ProxyExchange(ctx, req, http10, upstreams.next(), pool, readTimeout);
+        exchange = new ProxyExchange(ctx, req, http10, upstreams, pool, readTimeout);
         exchange.start();
     }
 
     /** Sends the next requests with these settings (reload). Call on the channel's event loop. */
-    void use(Upstreams nextUpstreams, UpstreamPool nextPool, Duration nextReadTimeout) {
+    void use(UpstreamGroup nextUpstreams, UpstreamPool nextPool, Duration nextReadTimeout) {
         upstreams = nextUpstreams;
         pool = nextPool;
         readTimeout = nextReadTimeout;

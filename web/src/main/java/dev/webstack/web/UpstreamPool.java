@@ -92,6 +92,22 @@ final class UpstreamPool {
         ch.read();
     }
 
+    /**
+     * Closes the idle connections to {@code target} on every event loop, each on its own loop (a
+     * drained or removed member). Connections serving a request are not touched.
+     */
+    void closeIdle(HostPort target) {
+        idle.forEach((loop, byTarget) -> loop.execute(() -> {
+            ArrayDeque<Channel> deque = byTarget.remove(target);
+            if (deque != null) {
+                // A copy: closing removes the channel from the deque (closeFuture listener).
+                for (Channel ch : deque.toArray(Channel[]::new)) {
+                    ch.close();
+                }
+            }
+        }));
+    }
+
     private ArrayDeque<Channel> deque(EventLoop loop, HostPort target) {
         return idle.computeIfAbsent(loop, l -> new HashMap<>()).computeIfAbsent(target, t -> new ArrayDeque<>());
     }

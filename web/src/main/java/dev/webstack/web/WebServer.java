@@ -42,6 +42,11 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>upstream response</td><td>{@code web.readTimeout()}, 30 s</td><td>504</td></tr>
  *   <tr><td>idle upstream connections</td><td>{@value UpstreamPool#MAX_IDLE_PER_UPSTREAM} per app server and event loop,
  *       {@value UpstreamPool#IDLE_SECONDS} s</td><td>closed</td></tr>
+ *   <tr><td>health checks</td><td>{@code GET /-/ready} every {@link BalancerSettings#healthInterval()}, 1 s, timeout 1 s,
+ *       rise 2 (1 for a member added by the admin API), fall 2</td><td>member down / up</td></tr>
+ *   <tr><td>passive ejection</td><td>{@link BalancerSettings#passiveFails()}, 3 failures in a row within 10 s</td><td>member down
+ *       until health checks pass</td></tr>
+ *   <tr><td>retries</td><td>one per other member; idempotent methods, or any method that could not connect</td><td>502</td></tr>
  *   <tr><td>graceful stop</td><td>{@value #DRAIN_SECONDS} s for in-flight requests</td><td>connections closed</td></tr>
  *   <tr><td>access log queue</td><td>{@value AccessLogWriter#QUEUE_CAPACITY} lines</td><td>lines dropped and counted</td></tr>
  * </table>
@@ -56,13 +61,20 @@ public final class WebServer implements AutoCloseable {
     private final ChannelGroup clients;
     private final Transport transport;
     private final ClientPipeline pipeline;
+    private final UpstreamGroup upstreams;
+    private final HealthChecker checker;
+    private final AdminApi admin;
     private final AtomicBoolean closed = new AtomicBoolean();
     // Guarded by this: reload() and close() run one at a time.
     private WebConfig web;
     private SiteConfig site;
 
     private WebServer(EventLoopGroup group, Channel serverChannel, ChannelGroup clients, Transport transport,
-                      ClientPipeline pipeline, WebConfig web, SiteConfig site) {
+                      ClientPipeline pipeline, UpstreamGroup upstreams, HealthChecker checker, AdminApi admin,
+                      WebConfig web, SiteConfig site) {
+        this.upstreams = upstreams;
+        this.checker = checker;
+        this.admin = admin;
         this.group = group;
         this.serverChannel = serverChannel;
         this.clients = clients;
@@ -89,11 +101,25 @@ public final class WebServer implements AutoCloseable {
      * @throws UncheckedIOException  when the access log cannot be opened
      */
     public static WebServer start(WebConfig web, SiteConfig site, WebLimits limits) {
+        return start(web, site, limits, BalancerSettings.defaults());
+    }
+
+    /**
+     * Starts with limits and load balancing other than the defaults. The app servers of
+     * {@code web.upstreams()} are the members {@code app-1}, {@code app-2}, ... in list order (the
+     * names the admin API and {@code ./webstack servers} use); the admin API listens on
+     * {@code web.admin()}.
+     *
+     * @throws IllegalStateException when the address or the admin address cannot be bound
+     * @throws UncheckedIOException  when the access log cannot be opened
+     */
+    public static WebServer start(WebConfig web, SiteConfig site, WebLimits limits, BalancerSettings balancing) {
         Transport transport = Transport.best();
         AccessLogWriter accessLog = AccessLogWriter.open(web.accessLog());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(
                 Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("web"), transport.ioHandlerFactory());
         ChannelGroup clients = new DefaultChannelGroup("web-clients", GlobalEventExecutor.INSTANCE);
+        UpstreamGroup upstreams = new UpstreamGroup(web.upstreams(), balancing);
         ClientPipeline pipeline = new ClientPipeline(
                 clients,
                 new ClientPipeline.Settings(
@@ -101,7 +127,7 @@ public final class WebServer implements AutoCloseable {
                         accessLog,
                         new VirtualHostHandler(new VirtualHosts(site)),
                         new StaticFileHandler(web.publicRoot(), new StaticPaths(web.staticPaths())),
-                        new ProxyHandler.Upstreams(web.upstreams()),
+                        upstreams,
                         new UpstreamPool(transport, web.connectTimeout()),
                         web.readTimeout()),
                 limits);
@@ -122,10 +148,24 @@ public final class WebServer implements AutoCloseable {
             String why = cause instanceof BindException ? "the address is in use or not local" : String.valueOf(cause);
             throw new IllegalStateException("web: cannot listen on " + web.listen() + ": " + why, cause);
         }
-        WebServer server = new WebServer(group, bound.channel(), clients, transport, pipeline, web, site);
-        log.info("web: listening on {} ({}), www={} apex={}, static files from {}, upstreams {}",
+        // The pool of the moment: a reload may replace it.
+        upstreams.onRetire(address -> pipeline.settings().pool().closeIdle(address));
+        HealthChecker checker = new HealthChecker(group, transport, upstreams);
+        AdminApi admin;
+        try {
+            admin = AdminApi.start(web.admin(), upstreams, checker);
+        } catch (IllegalStateException e) {
+            bound.channel().close().awaitUninterruptibly();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+            accessLog.close();
+            throw e;
+        }
+        checker.start();
+        WebServer server = new WebServer(group, bound.channel(), clients, transport, pipeline, upstreams, checker, admin, web, site);
+        log.info("web: listening on {} ({}), www={} apex={}, static files from {}, upstreams {} ({}), admin API on {}",
                 server.serverChannel.localAddress(), transport.name(), site.www(), site.domain(),
-                web.publicRoot(), web.upstreams().isEmpty() ? "none (502)" : web.upstreams());
+                web.publicRoot(), web.upstreams().isEmpty() ? "none (502)" : upstreams.members(),
+                balancing.algorithm().name().toLowerCase(java.util.Locale.ROOT), admin.address());
         return server;
     }
 
@@ -155,7 +195,10 @@ public final class WebServer implements AutoCloseable {
                 : new StaticFileHandler(next.publicRoot(), new StaticPaths(next.staticPaths()));
         VirtualHostHandler vhost = nextSite.equals(site) ? now.vhost() : new VirtualHostHandler(new VirtualHosts(nextSite));
         UpstreamPool pool = next.connectTimeout().equals(web.connectTimeout()) ? now.pool() : new UpstreamPool(transport, next.connectTimeout());
-        ProxyHandler.Upstreams upstreams = next.upstreams().equals(web.upstreams()) ? now.upstreams() : new ProxyHandler.Upstreams(next.upstreams());
+        // One group for the server's life: members whose name and address stay keep their state.
+        if (!next.upstreams().equals(web.upstreams())) {
+            upstreams.reconfigure(web.upstreams(), next.upstreams());
+        }
         List<io.netty.util.concurrent.Future<?>> switched = pipeline.apply(new ClientPipeline.Settings(
                 next.idleTimeout(), accessLog, vhost, files, upstreams, pool, next.readTimeout()));
         if (accessLog != now.accessLog()) {
@@ -172,6 +215,16 @@ public final class WebServer implements AutoCloseable {
                 next.upstreams().isEmpty() ? "none (502)" : next.upstreams());
     }
 
+    /** The admin API's bound port (useful when {@code web.admin()} asked for port 0). */
+    public int adminPort() {
+        return admin.port();
+    }
+
+    /** The upstream group, for tests in this package. */
+    UpstreamGroup upstreams() {
+        return upstreams;
+    }
+
     /** The bound port (useful when {@code web.listen()} asked for port 0). */
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
@@ -186,6 +239,8 @@ public final class WebServer implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        admin.close();
+        checker.close();
         serverChannel.close().awaitUninterruptibly();
         for (Channel ch : clients) {
             ch.pipeline().fireUserEventTriggered(PipeliningHandler.Drain.INSTANCE);

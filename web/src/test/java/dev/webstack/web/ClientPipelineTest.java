@@ -38,7 +38,7 @@ class ClientPipelineTest {
                 accessLog,
                 new VirtualHosts(TestConfigs.SITE),
                 new StaticFileHandler(dir.resolve("public"), new StaticPaths(List.of("/static/"))),
-                new ProxyHandler.Upstreams(List.of()),
+                new UpstreamGroup(List.of(), BalancerSettings.defaults()),
                 new UpstreamPool(Transport.nio(), Duration.ofSeconds(1)),
                 Duration.ofSeconds(1));
     }

@@ -38,7 +38,9 @@ class MalformedRequestCorpusTest {
         Path root = Files.createDirectories(dir.resolve("public/static"));
         Files.writeString(root.resolve("a.txt"), "static a");
         server = WebServer.start(TestConfigs.web(dir.resolve("public"), dir.resolve("log/access.log"),
-                List.of(upstream.address()), Duration.ofSeconds(5)), TestConfigs.SITE);
+                List.of(upstream.address()), Duration.ofSeconds(5)), TestConfigs.SITE,
+                // Health checks would reach the upstream too: this test counts what requests do.
+                WebLimits.defaults(), BalancerSettings.defaults().withHealthInterval(Duration.ZERO));
     }
 
     @AfterAll

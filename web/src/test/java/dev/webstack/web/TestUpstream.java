@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code /echo...}: 200, body = method, target, then the received headers as
  *       {@code name: value} lines (lower-case names, sorted); response headers
  *       {@code X-Upstream: <name>}, {@code X-Remote-Port} (the proxy connection's port) and {@code Keep-Alive} (hop-by-hop, must not reach the client).</li>
+ *   <li>{@code /-/ready}: 200 or 503, see {@link #ready}.</li>
  *   <li>{@code /slow}: sleeps {@code slowMillis}, then 200 "slow".</li>
  *   <li>{@code /stream}: 200 without a length (the JDK sends it chunked), 3 pieces.</li>
  *   <li>{@code POST /upload}: 200, body = the received body.</li>
@@ -29,6 +30,8 @@ final class TestUpstream implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor = Executors.newCachedThreadPool();
     final AtomicInteger requests = new AtomicInteger();
+    /** What {@code GET /-/ready} answers: 200 when true, 503 otherwise (not counted in {@link #requests}). */
+    volatile boolean ready = true;
 
     TestUpstream(String name, long slowMillis) throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -45,6 +48,7 @@ final class TestUpstream implements AutoCloseable {
             ex.getResponseHeaders().add("Keep-Alive", "timeout=5");
             reply(ex, 200, sb.toString());
         });
+        server.createContext("/-/ready", ex -> reply(ex, ready ? 200 : 503, ready ? "ready" : "not ready"));
         server.createContext("/slow", ex -> {
             requests.incrementAndGet();
             try {
