@@ -96,9 +96,11 @@ final class DrillCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             StackConfig stack = config.load();
-            if (stack.app().servers() < 2) {
-                throw new CommandFailedException("kill-app needs two or more app servers (app.servers in "
-                        + stack.file().getFileName() + " is " + stack.app().servers() + "); for one, run: ./webstack drill single-server", 2);
+            long running = dev.webstack.supervisor.StackState.readLive(stack.runDir())
+                    .map(s -> s.components().stream().filter(c -> c.tier().equals("app")).count()).orElse(0L);
+            if (running < 2) {
+                throw new CommandFailedException("kill-app needs two or more app servers running (there "
+                        + (running == 1 ? "is 1" : "are " + running) + "; ./webstack scale app=2 adds one); for one, run: ./webstack drill single-server", 2);
             }
             KillDrill.Report report = KillDrill.run(stack, victim, load.clients, load.postPercent,
                     Duration.ofSeconds(load.warmupSeconds), Duration.ofSeconds(2), Duration.ofSeconds(load.maxSeconds));

@@ -40,12 +40,29 @@ final class StatusCommand implements Callable<Integer> {
     /** One component's status, as printed. */
     record Row(String name, String tier, Long pid, String address, boolean healthy, String state, String detail) {}
 
+    /**
+     * The components to report: those the running supervisor has (scale and deploy change the app
+     * servers), else those the config asks for.
+     */
+    static List<Component> running(StackConfig stack, Optional<StackState> state) {
+        List<Component> planned = StackPlan.components(stack);
+        if (state.isEmpty()) {
+            return planned;
+        }
+        List<Component> out = new ArrayList<>();
+        for (StackState.Entry e : state.get().components()) {
+            out.add(planned.stream().filter(c -> c.name().equals(e.name())).findFirst()
+                    .orElseGet(() -> StackPlan.appServer(stack, e.name(), stack.app().codebase())));
+        }
+        return out;
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         StackConfig stack = config.load();
         Optional<StackState> state = StackState.readLive(stack.runDir());
-        List<Component> components = StackPlan.components(stack);
+        List<Component> components = running(stack, state);
         List<CompletableFuture<HealthCheck.Result>> probes = components.stream()
                 .map(c -> CompletableFuture.supplyAsync(() -> c.health().check(PROBE_TIMEOUT)))
                 .toList();
