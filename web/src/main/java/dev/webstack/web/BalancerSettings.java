@@ -57,6 +57,18 @@ public record BalancerSettings(Algorithm algorithm, Duration healthInterval, Dur
         }
     }
 
+    /** The settings {@code webstack.yml} gives: web.balance, web.health-check, web.passive-ejection, web.slow-start. */
+    public static BalancerSettings from(dev.webstack.common.config.WebConfig.Balancing b) {
+        Algorithm algorithm = switch (b.balance()) {
+            case ROUND_ROBIN -> Algorithm.ROUND_ROBIN;
+            case WEIGHTED -> Algorithm.WEIGHTED_ROUND_ROBIN;
+            case LEAST_CONN -> Algorithm.LEAST_CONNECTIONS;
+            case P2C -> Algorithm.POWER_OF_TWO_CHOICES;
+        };
+        return new BalancerSettings(algorithm, b.checkInterval(), b.checkTimeout(), b.rise(), b.riseNew(), b.fall(),
+                b.ejectAfter(), b.ejectWindow(), b.slowStart());
+    }
+
     public static BalancerSettings defaults() {
         return new BalancerSettings(Algorithm.ROUND_ROBIN, Duration.ofSeconds(1), Duration.ofSeconds(1), 2, 1, 2, 3,
                 Duration.ofSeconds(10), Duration.ofSeconds(10));

@@ -3,8 +3,8 @@ package dev.webstack.web;
 import java.time.Duration;
 
 /**
- * Limits of the web tier that are not (yet) keys of {@code webstack.yml}; {@link #defaults()} is
- * what {@link WebServer#start(dev.webstack.common.config.WebConfig, dev.webstack.common.config.SiteConfig)} uses.
+ * Limits of the web tier, as {@code webstack.yml} sets them ({@link #from}); {@link #defaults()}
+ * are the same values as the config's defaults.
  *
  * @param headerTimeout  time from the first byte of a request to the end of its header section;
  *                       beyond it 408 and the connection is closed (slowloris). Default
@@ -30,6 +30,11 @@ public record WebLimits(Duration headerTimeout, int maxBody, int maxConnections)
         if (maxConnections <= 0) {
             throw new IllegalArgumentException("maxConnections: " + maxConnections + " (expected: > 0)");
         }
+    }
+
+    /** The limits {@code webstack.yml} sets: web.header-timeout, web.max-body, web.max-connections. */
+    public static WebLimits from(dev.webstack.common.config.WebConfig.Limits limits) {
+        return new WebLimits(limits.headerTimeout(), limits.maxBody(), limits.maxConnections());
     }
 
     public static WebLimits defaults() {

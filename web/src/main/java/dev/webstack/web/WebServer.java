@@ -85,13 +85,14 @@ public final class WebServer implements AutoCloseable {
     }
 
     /**
-     * Starts listening on {@code web.listen()} and returns once the port is bound.
+     * Starts listening on {@code web.listen()}, with the limits and load balancing of {@code web},
+     * and returns once the port is bound.
      *
      * @throws IllegalStateException when the address cannot be bound
      * @throws UncheckedIOException  when the access log cannot be opened
      */
     public static WebServer start(WebConfig web, SiteConfig site) {
-        return start(web, site, WebLimits.defaults());
+        return start(web, site, WebLimits.from(web.limits()), BalancerSettings.from(web.balancing()));
     }
 
     /**

@@ -248,14 +248,15 @@ public final class ConfigNode {
             return def;
         }
         String s = child.get().text().trim();
+        // Config spells constants in lower case with dashes: round-robin for ROUND_ROBIN.
         for (E e : def.getDeclaringClass().getEnumConstants()) {
-            if (e.name().equalsIgnoreCase(s)) {
+            if (e.name().equalsIgnoreCase(s.replace('-', '_'))) {
                 return e;
             }
         }
         List<String> names = new ArrayList<>();
         for (E e : def.getDeclaringClass().getEnumConstants()) {
-            names.add(e.name().toLowerCase());
+            names.add(e.name().toLowerCase().replace('_', '-'));
         }
         throw child.get().error("'" + s + "' (expected one of: " + String.join(", ", names) + ")");
     }

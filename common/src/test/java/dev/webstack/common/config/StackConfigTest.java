@@ -109,4 +109,32 @@ class StackConfigTest {
         assertThatThrownBy(() -> StackConfig.parse(FILE, "db:\n  replicas: 3\n"))
                 .hasMessage("/srv/stack/webstack.yml:2: db.replicas: 3 is out of range (expected: 0-1)");
     }
+
+    @Test
+    void balancingAndLimitsAreConfigurable() {
+        StackConfig c = StackConfig.parse(FILE, """
+                web:
+                  balance: least-conn
+                  health-check:
+                    interval: 500ms
+                    fall: 3
+                  passive-ejection:
+                    fails: 0
+                  max-body: 1024
+                """);
+
+        assertThat(c.web().balancing().balance()).isEqualTo(WebConfig.Balance.LEAST_CONN);
+        assertThat(c.web().balancing().checkInterval()).isEqualTo(Duration.ofMillis(500));
+        assertThat(c.web().balancing().fall()).isEqualTo(3);
+        assertThat(c.web().balancing().rise()).isEqualTo(2);
+        assertThat(c.web().balancing().ejectAfter()).isZero();
+        assertThat(c.web().limits().maxBody()).isEqualTo(1024);
+        assertThat(c.web().admin()).isEqualTo(new HostPort("127.0.0.1", 8081));
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  balance: random\n"))
+                .hasMessage("/srv/stack/webstack.yml:2: web.balance: 'random' (expected one of: round-robin, weighted, least-conn, p2c)");
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  health-check:\n    intervall: 1s\n"))
+                .hasMessageStartingWith("/srv/stack/webstack.yml:3: web.health-check.intervall: unknown key");
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  admin: 10.0.0.1:8081\n"))
+                .hasMessageContaining("web.admin: '10.0.0.1:8081' (expected: a loopback address");
+    }
 }
