@@ -39,6 +39,9 @@ public final class Webstack implements Runnable {
     private static final java.util.Set<String> SERVER_COMMANDS = java.util.Set.of("up", "db", "app", "web", "dns");
 
     public static void main(String[] args) {
+        // get and the drills send Host: www.foobar.com to an IP address, as a browser would after DNS;
+        // java.net.http reads this once, when its first client is built.
+        System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
         boolean tool = args.length > 1 && java.util.Set.of("backup", "restore", "promote", "check").contains(args[1]);
         if (args.length == 0 || !SERVER_COMMANDS.contains(args[0]) || tool) {
             // Tools (status, dig, get, down) print their answer, not library chatter.

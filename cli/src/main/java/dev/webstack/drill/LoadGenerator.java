@@ -148,6 +148,9 @@ public final class LoadGenerator {
                             cause = "I/O: " + e.getClass().getSimpleName();
                         } catch (InterruptedException e) {
                             return;
+                        } catch (RuntimeException e) {
+                            // A client-side refusal (e.g. a restricted header) must show in the report, not end the client.
+                            cause = "client: " + e.getMessage();
                         }
                         long t1 = System.nanoTime();
                         latency.recordValue(Math.max(1, (t1 - t0) / 1_000));
