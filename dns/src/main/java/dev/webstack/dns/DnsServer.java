@@ -97,6 +97,7 @@ public final class DnsServer implements AutoCloseable {
     private final Object reloadLock = new Object();
     private DnsConfig config; // guarded by reloadLock
     private List<ZoneData> zones; // guarded by reloadLock
+    private volatile FrontDoors frontDoors;
 
     private DnsServer(EventLoopGroup group, List<Channel> udp, Channel tcp, AtomicReference<Responder> responder,
                       DnsConfig config, List<ZoneData> zones, Notifier notifier) {
@@ -152,6 +153,7 @@ public final class DnsServer implements AutoCloseable {
             List<Channel> udp = new ArrayList<>();
             Channel tcp = bind(group, epoll, sockets, new UdpHandler(responder::get, limiter), responder::get, transfers, address, udp);
             DnsServer server = new DnsServer(group, udp, tcp, responder, config, zones, notifier);
+            server.watchFrontDoors();
             log.info("dns: serving {} on {}:{} (udp x{} and tcp, {}, {} answers precompiled, rate limit {})",
                     zones.stream().map(ZoneData::origin).toList(), config.listen().host(), server.port, sockets,
                     epoll ? "epoll" : "nio", responder.get().precompiled(),
@@ -302,16 +304,35 @@ public final class DnsServer implements AutoCloseable {
                     ZoneCheck.check(zone).forEach(problem -> log.warn("dns: {}", problem));
                 }
             }
-            // Everything is rendered before the swap: the old answers serve until this line.
-            responder.set(new Responder(next, newConfig.udpPayload()));
             List<ZoneData> before = zones;
             zones = List.copyOf(next);
+            config = newConfig;
+            // Everything is rendered before the swap: the old answers serve until this line.
+            publish();
             // Secondaries of a zone served with new data transfer it again (RFC 1996).
             next.stream().filter(z -> !before.contains(z)).forEach(notifier::notifyChanged);
-            config = newConfig;
             ZoneReload outcome = result.build();
             log.info("dns: reload: {}", outcome);
             return outcome;
+        }
+    }
+
+    /** Renders the zones as they are to be answered now (failing front doors left out) and swaps them in. */
+    private void publish() {
+        synchronized (reloadLock) {
+            FrontDoors doors = frontDoors;
+            List<ZoneData> served = doors == null ? zones : doors.apply(zones);
+            responder.set(new Responder(served, config.udpPayload()));
+        }
+    }
+
+    private void watchFrontDoors() {
+        if (!config.healthChecks().isEmpty()) {
+            frontDoors = new FrontDoors(config.healthChecks(), () -> {
+                synchronized (reloadLock) {
+                    return zones;
+                }
+            }, this::publish);
         }
     }
 
@@ -347,6 +368,10 @@ public final class DnsServer implements AutoCloseable {
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        FrontDoors doors = frontDoors;
+        if (doors != null) {
+            doors.close();
         }
         udp.forEach(ch -> ch.close().awaitUninterruptibly());
         tcp.close().awaitUninterruptibly();

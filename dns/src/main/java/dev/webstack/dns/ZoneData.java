@@ -59,6 +59,66 @@ final class ZoneData {
         }
     }
 
+    private ZoneData(ZoneData from, Map<Name, Map<Integer, RRset>> nodes) {
+        this.file = from.file;
+        this.origin = from.origin;
+        this.soa = from.soa;
+        this.ignored = from.ignored;
+        this.nodes.putAll(nodes);
+    }
+
+    /**
+     * This zone with the addresses in {@code down} left out of {@code owner}'s A and AAAA RRsets,
+     * unless that would leave an RRset empty: then it keeps all of them, as failover records do
+     * when no target is healthy.
+     */
+    ZoneData withoutAddresses(Name owner, Set<java.net.InetAddress> down) {
+        Map<Integer, RRset> node = nodes.get(owner);
+        if (node == null || down.isEmpty()) {
+            return this;
+        }
+        Map<Integer, RRset> filteredNode = new TreeMap<>(node);
+        boolean changed = false;
+        for (int type : new int[] {Type.A, Type.AAAA}) {
+            RRset rrset = node.get(type);
+            if (rrset == null) {
+                continue;
+            }
+            RRset kept = new RRset();
+            for (Record r : rrset.rrs(false)) {
+                java.net.InetAddress address = r instanceof org.xbill.DNS.ARecord a ? a.getAddress() : ((org.xbill.DNS.AAAARecord) r).getAddress();
+                if (!down.contains(address)) {
+                    kept.addRR(r);
+                }
+            }
+            if (kept.size() > 0 && kept.size() < rrset.size()) {
+                filteredNode.put(type, kept);
+                changed = true;
+            }
+        }
+        if (!changed) {
+            return this;
+        }
+        Map<Name, Map<Integer, RRset>> copy = new HashMap<>(nodes);
+        copy.put(owner, filteredNode);
+        return new ZoneData(this, copy);
+    }
+
+    /** The addresses of {@code owner}'s A and AAAA records. */
+    List<java.net.InetAddress> addresses(Name owner) {
+        Map<Integer, RRset> node = nodes.getOrDefault(owner, Map.of());
+        List<java.net.InetAddress> out = new java.util.ArrayList<>();
+        for (int type : new int[] {Type.A, Type.AAAA}) {
+            RRset rrset = node.get(type);
+            if (rrset != null) {
+                for (Record r : rrset.rrs(false)) {
+                    out.add(r instanceof org.xbill.DNS.ARecord a ? a.getAddress() : ((org.xbill.DNS.AAAARecord) r).getAddress());
+                }
+            }
+        }
+        return out;
+    }
+
     Path file() {
         return file;
     }

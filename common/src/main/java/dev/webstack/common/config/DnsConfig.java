@@ -13,9 +13,17 @@ import java.util.List;
  * @param rateLimit  response rate limiting of UDP answers, on by default as in NSD
  * @param transferTo addresses allowed to transfer the zones (AXFR over TCP), default none
  * @param notifyTargets secondaries sent a NOTIFY when a reload changes a zone, default none
+ * @param healthChecks  names whose addresses are only handed out while their web tier answers
  */
 public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateLimit rateLimit,
-                        List<String> transferTo, List<HostPort> notifyTargets) {
+                        List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks) {
+
+    /**
+     * Failover for the A/AAAA records of {@code name} (like Route 53 failover records): each address
+     * is probed with {@code GET path} on {@code port} every {@code interval}; answers leave out the
+     * addresses that fail, and give all of them when none answers.
+     */
+    public record HealthCheck(String name, int port, String path, java.time.Duration interval) {}
 
     /**
      * Response rate limiting (as NSD's {@code rrl-*}): at most {@code responsesPerSecond} UDP answers
@@ -28,7 +36,7 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
 
     /** A DNS tier with NSD's rate-limit defaults, no transfers and no NOTIFY. */
     public DnsConfig(HostPort listen, List<Zone> zones, int udpPayload) {
-        this(listen, zones, udpPayload, RateLimit.NSD_DEFAULTS, List.of(), List.of());
+        this(listen, zones, udpPayload, RateLimit.NSD_DEFAULTS, List.of(), List.of(), List.of());
     }
 
     /** One authoritative zone: its origin and its RFC 1035 master file. */
@@ -38,10 +46,11 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
         zones = List.copyOf(zones);
         transferTo = List.copyOf(transferTo);
         notifyTargets = List.copyOf(notifyTargets);
+        healthChecks = List.copyOf(healthChecks);
     }
 
     static DnsConfig from(ConfigNode node, Path base) {
-        node.allowOnly("listen", "zones", "udp-payload", "rate-limit", "transfer-to", "notify");
+        node.allowOnly("listen", "zones", "udp-payload", "rate-limit", "transfer-to", "notify", "health-checks");
         List<Zone> zones = new ArrayList<>();
         for (ConfigNode z : node.list("zones")) {
             z.allowOnly("origin", "file");
@@ -76,12 +85,23 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
                 throw n.error(e.getMessage());
             }
         }).toList();
+        List<HealthCheck> checks = node.list("health-checks").stream().map(n -> {
+            n.allowOnly("name", "port", "path", "interval");
+            String name = n.child("name").orElseThrow(() -> n.error("name: missing (expected e.g. foobar.com.)")).text().trim().toLowerCase();
+            String path = n.string("path", "/-/health");
+            if (!path.startsWith("/")) {
+                throw n.child("path").orElseThrow().error("'" + path + "' must start with '/'");
+            }
+            return new HealthCheck(name.endsWith(".") ? name : name + ".", n.integer("port", 80, 1, 65535), path,
+                    n.duration("interval", java.time.Duration.ofSeconds(2)));
+        }).toList();
         return new DnsConfig(
                 node.hostPort("listen", "127.0.0.1:5353"),
                 zones,
                 node.integer("udp-payload", 1232, 512, 4096),
                 rateLimit,
                 transferTo,
-                notify);
+                notify,
+                checks);
     }
 }
