@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -62,13 +63,25 @@ final class DbTierCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static DbServer start(Callable<DbServer> start) {
+    private static DbServer start(Supplier<DbServer> start) {
         try {
-            return start.call();
-        } catch (IllegalStateException | IllegalArgumentException | UncheckedIOException e) {
-            throw new CommandFailedException(e.getMessage(), 1);
-        } catch (Exception e) {
+            return orFail("", start);
+        } catch (CommandFailedException e) {
+            throw e;
+        } catch (RuntimeException e) {
             throw new CommandFailedException(e.toString(), 1);
+        }
+    }
+
+    /**
+     * Runs a database operation, turning the failures it reports (a server that does not start or
+     * answer, a bad argument, a tool's I/O error) into the command's message, exit code 1.
+     */
+    static <T> T orFail(String prefix, Supplier<T> operation) {
+        try {
+            return operation.get();
+        } catch (IllegalStateException | IllegalArgumentException | UncheckedIOException e) {
+            throw new CommandFailedException(prefix + e.getMessage(), 1);
         }
     }
 
@@ -112,12 +125,7 @@ final class DbTierCommand implements Callable<Integer> {
             DbConfig db = stack.db();
             Path target = file != null ? file : stack.varDir().resolve("backups")
                     .resolve(db.database() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".sql");
-            DbBackup.Written written;
-            try {
-                written = DbBackup.backup(db, target);
-            } catch (IllegalStateException | IllegalArgumentException | UncheckedIOException e) {
-                throw new CommandFailedException("db backup: " + e.getMessage(), 1);
-            }
+            DbBackup.Written written = orFail("db backup: ", () -> DbBackup.backup(db, target));
             spec.commandLine().getOut().printf("%s (%s) from %s%n", written.file(), size(written.bytes()), written.from());
             return 0;
         }
@@ -146,12 +154,7 @@ final class DbTierCommand implements Callable<Integer> {
                 throw new CommandFailedException("db restore: " + file + ": no such file", 2);
             }
             DbConfig db = parent.load(config).db();
-            HostPort to;
-            try {
-                to = DbBackup.restore(db, file);
-            } catch (IllegalStateException | IllegalArgumentException | UncheckedIOException e) {
-                throw new CommandFailedException("db restore: " + e.getMessage(), 1);
-            }
+            HostPort to = orFail("db restore: ", () -> DbBackup.restore(db, file));
             spec.commandLine().getOut().printf("restored %s into '%s' on %s%n", file, db.database(), to);
             return 0;
         }
@@ -189,12 +192,7 @@ final class DbTierCommand implements Callable<Integer> {
                 throw new CommandFailedException("db promote: the primary on " + db.listen() + " still answers; promoting now would "
                         + "give the site two servers that take writes. Stop it first (or use --force if it answers but is broken)", 3);
             }
-            DbServer.Promotion p;
-            try {
-                p = DbServer.promote(db, 1);
-            } catch (IllegalStateException | IllegalArgumentException | UncheckedIOException e) {
-                throw new CommandFailedException("db promote: " + e.getMessage(), 1);
-            }
+            DbServer.Promotion p = orFail("db promote: ", () -> DbServer.promote(db, 1));
             spec.commandLine().getOut().printf(p.wasReplica()
                             ? "replica 1 on %s is the primary now (GTID position %s); the app servers reach it once %s no longer answers%n"
                             : "replica 1 on %s was already a primary (GTID position %s); nothing changed (primary: %s)%n",
