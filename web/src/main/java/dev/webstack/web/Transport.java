@@ -6,16 +6,16 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import java.util.Optional;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The socket transport: native epoll when the platform has it, NIO otherwise.
- *
- * <p>The epoll classes are looked up by name because the native jar is a runtime-only dependency
- * (netty-bom scopes the classifier jars {@code runtime}); a missing jar or an unusable native library
- * simply means NIO.
+ * The socket transport: native epoll when the platform has it, NIO otherwise (the same choice the
+ * DNS tier makes in {@code DnsServer}).
  */
 record Transport(
         String name,
@@ -26,29 +26,14 @@ record Transport(
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
 
     static Transport best() {
-        return epoll().orElseGet(Transport::nio);
+        if (Epoll.isAvailable()) {
+            return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
+        }
+        log.debug("epoll unavailable, using NIO: {}", String.valueOf(Epoll.unavailabilityCause()));
+        return nio();
     }
 
     static Transport nio() {
         return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
-    }
-
-    private static Optional<Transport> epoll() {
-        try {
-            Class<?> epoll = Class.forName("io.netty.channel.epoll.Epoll");
-            if (!(Boolean) epoll.getMethod("isAvailable").invoke(null)) {
-                Throwable why = (Throwable) epoll.getMethod("unavailabilityCause").invoke(null);
-                log.debug("epoll unavailable, using NIO: {}", String.valueOf(why));
-                return Optional.empty();
-            }
-            IoHandlerFactory factory = (IoHandlerFactory) Class.forName("io.netty.channel.epoll.EpollIoHandler")
-                    .getMethod("newFactory").invoke(null);
-            return Optional.of(new Transport("epoll", factory,
-                    Class.forName("io.netty.channel.epoll.EpollServerSocketChannel").asSubclass(ServerChannel.class),
-                    Class.forName("io.netty.channel.epoll.EpollSocketChannel").asSubclass(Channel.class)));
-        } catch (ReflectiveOperationException | LinkageError | ClassCastException e) {
-            log.debug("epoll not on the class path, using NIO: {}", e.toString());
-            return Optional.empty();
-        }
     }
 }
