@@ -67,4 +67,14 @@ class TemplatesTest {
         assertThat(excerpt).endsWith("word…").hasSizeLessThanOrEqualTo(Views.EXCERPT + 1);
         assertThat(Views.excerpt("short\n\nbody")).isEqualTo("short body");
     }
+
+    @Test
+    void flattenCollapsesWhiteSpaceAndStopsAtTheLimit() {
+        assertThat(Views.flatten("  a \t\r\n b\u2003c  ", 10)).isEqualTo("a b c");
+        assertThat(Views.flatten("abc def", 4)).isEqualTo("abc ");
+        assertThat(Views.flatten("abc   def", 5)).isEqualTo("abc d");
+        assertThat(Views.flatten("\uD83D\uDE00x", 1)).isEqualTo("\uD83D\uDE00");
+        assertThat(Views.flatten("", 3)).isEmpty();
+        assertThat(Views.excerpt("x".repeat(5) + " " + "y".repeat(Views.EXCERPT * 10))).hasSizeLessThanOrEqualTo(Views.EXCERPT + 1);
+    }
 }
