@@ -1,5 +1,6 @@
 package dev.webstack.web;
 
+import dev.webstack.common.config.LocationConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -73,7 +74,7 @@ class StaticFilesTest {
         assertThat(r.header("content-length")).isEqualTo(String.valueOf(CSS.getBytes(StandardCharsets.UTF_8).length));
         assertThat(r.header("etag")).matches("\"[0-9a-f]+-[0-9a-f]+\"");
         assertThat(r.header("last-modified")).endsWith(" GMT");
-        assertThat(r.header("cache-control")).isEqualTo(StaticFileHandler.CACHE_CONTROL);
+        assertThat(r.header("cache-control")).isEqualTo(LocationConfig.DEFAULT_CACHE_CONTROL);
         assertThat(r.header("accept-ranges")).isEqualTo("bytes");
 
         assertThat(get("/static/sub/data.json").header("content-type")).isEqualTo("application/json; charset=utf-8");
