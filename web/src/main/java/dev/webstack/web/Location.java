@@ -42,10 +42,10 @@ final class Location {
     record Fixed(HttpResponseStatus status, String contentType, ByteBuf body, String cacheControl) implements Answer {}
 
     /**
-     * @param caches the file caches of the table being built, by root and Cache-Control, so that
+     * @param caches the static files of the table being built, by root and Cache-Control, so that
      *               locations sharing both also share the files held in memory
      */
-    Location(LocationConfig config, Map<CacheKey, FileCache> caches, MimeTypes mimeTypes) {
+    Location(LocationConfig config, Map<CacheKey, StaticFiles> caches, MimeTypes mimeTypes) {
         this.config = config;
         this.regex = switch (config.kind()) {
             case REGEX -> Pattern.compile(config.pattern());
@@ -55,9 +55,9 @@ final class Location {
         this.answer = switch (config.action()) {
             case LocationConfig.Root r -> {
                 String cacheControl = config.cacheControl().orElse(LocationConfig.DEFAULT_CACHE_CONTROL);
-                FileCache cache = caches.computeIfAbsent(new CacheKey(r.root().toString(), cacheControl),
-                        k -> new FileCache(r.root(), cacheControl, mimeTypes, FileCache.REVALIDATE_AFTER));
-                yield new Files(new StaticFiles(cache), config.index(), config.tryFiles());
+                StaticFiles files = caches.computeIfAbsent(new CacheKey(r.root().toString(), cacheControl),
+                        k -> new StaticFiles(new FileCache(r.root(), cacheControl, mimeTypes, FileCache.REVALIDATE_AFTER)));
+                yield new Files(files, config.index(), config.tryFiles());
             }
             case LocationConfig.Proxy p -> Proxy.APP;
             case LocationConfig.Redirect r -> new Redirect(new RedirectTarget(r.target()), HttpResponseStatus.valueOf(r.status()),
@@ -66,7 +66,7 @@ final class Location {
         };
     }
 
-    /** Locations with the same root and Cache-Control share one {@link FileCache}. */
+    /** Locations with the same root and Cache-Control share one {@link StaticFiles} and its {@link FileCache}. */
     record CacheKey(String root, String cacheControl) {}
 
     private static Fixed fixed(LocationConfig.Return r, String cacheControl) {

@@ -77,7 +77,7 @@ final class Locations {
 
     /** Compiles {@code configs}; Content-Type comes from {@code mimeTypes}. */
     Locations(List<LocationConfig> configs, MimeTypes mimeTypes) {
-        Map<Location.CacheKey, FileCache> caches = new HashMap<>();
+        Map<Location.CacheKey, StaticFiles> caches = new HashMap<>();
         List<Location> siteLocations = new ArrayList<>();
         Map<String, List<Location>> byHost = new LinkedHashMap<>();
         List<Location> compiled = new ArrayList<>();
