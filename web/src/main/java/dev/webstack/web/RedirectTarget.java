@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The {@code redirect:} URL of a location, split once into text and variables (see
@@ -17,8 +16,6 @@ import java.util.regex.Pattern;
  * character or non-ASCII byte (no header injection through {@code %0d%0a}).
  */
 final class RedirectTarget {
-    private static final Pattern VARIABLE = Pattern.compile("\\$(\\{([A-Za-z_]+)}|([A-Za-z_]+)|([0-9]))");
-
     /** One piece of the URL: literal text, a named variable or a regex group. */
     private sealed interface Part {}
 
@@ -36,18 +33,19 @@ final class RedirectTarget {
 
     RedirectTarget(String template) {
         List<Part> out = new ArrayList<>();
-        Matcher m = VARIABLE.matcher(template);
+        Matcher m = LocationConfig.Redirect.VARIABLE.matcher(template);
         int at = 0;
         boolean groups = false;
         while (m.find()) {
             if (m.start() > at) {
                 out.add(new Text(template.substring(at, m.start())));
             }
-            if (m.group(4) != null) {
-                out.add(new Group(Integer.parseInt(m.group(4))));
+            String name = m.group(1) != null ? m.group(1) : m.group(2);
+            if (Character.isDigit(name.charAt(0))) {
+                out.add(new Group(name.charAt(0) - '0'));
                 groups = true;
             } else {
-                out.add(new Variable(m.group(2) != null ? m.group(2) : m.group(3)));
+                out.add(new Variable(name));
             }
             at = m.end();
         }

@@ -2,6 +2,7 @@ package dev.webstack.common.config;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -38,7 +39,6 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
     public static final String DEFAULT_CACHE_CONTROL = "public, max-age=3600";
     /** The variables a redirect target may use (see {@link Redirect}). */
     public static final Set<String> REDIRECT_VARIABLES = Set.of("request_uri", "uri", "args", "is_args", "host", "scheme");
-    private static final Pattern VARIABLE = Pattern.compile("\\$(\\{[A-Za-z_]+}|[A-Za-z_]+|[0-9])");
     private static final Pattern HOST = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
     private static final Pattern FILE_NAME = Pattern.compile("[^/\\\\\\x00-\\x1f]+");
 
@@ -76,6 +76,8 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
      */
     public record Redirect(String target, int status) implements Action {
         public static final Set<Integer> STATUSES = Set.of(301, 302, 307, 308);
+        /** A variable in a target: {@code $name} or {@code ${name}} (group 1 or 2), a name or one digit. */
+        public static final Pattern VARIABLE = Pattern.compile("\\$(?:\\{([A-Za-z_]+|[0-9])}|([A-Za-z_]+|[0-9]))");
     }
 
     /** Answer {@code status}, with {@code body} as text/plain when given (else a short page for errors, nothing for others). */
@@ -121,7 +123,7 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
 
     static List<LocationConfig> listFrom(List<ConfigNode> nodes, Path base) {
         List<LocationConfig> out = new ArrayList<>();
-        Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         for (ConfigNode n : nodes) {
             LocationConfig l = from(n, base);
             // Two identical non-regex paths for one host: the second could never be chosen (nginx refuses it too).
@@ -224,9 +226,9 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
         if (target.chars().anyMatch(c -> c <= 0x20 || c == 0x7f)) {
             throw t.error("spaces and control characters are not allowed in a URL");
         }
-        Matcher m = VARIABLE.matcher(target);
+        Matcher m = Redirect.VARIABLE.matcher(target);
         while (m.find()) {
-            String name = m.group(1).replace("{", "").replace("}", "");
+            String name = m.group(1) != null ? m.group(1) : m.group(2);
             boolean group = Character.isDigit(name.charAt(0));
             if (group ? Integer.parseInt(name) > groups : !REDIRECT_VARIABLES.contains(name)) {
                 throw t.error("$" + name + (group ? " is not a group of this location's regex" : " is not a known variable")

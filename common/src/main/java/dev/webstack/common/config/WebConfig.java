@@ -2,6 +2,7 @@ package dev.webstack.common.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -117,7 +118,7 @@ public record WebConfig(
 
     /** The static paths as locations, then {@code / -> proxy app}, which the web tier does anyway with what no location matches. */
     private static List<LocationConfig> staticLocations(List<String> paths, Path root) {
-        List<LocationConfig> out = new java.util.ArrayList<>(paths.stream().map(p -> LocationConfig.staticPath(p, root)).toList());
+        List<LocationConfig> out = new ArrayList<>(paths.stream().map(p -> LocationConfig.staticPath(p, root)).toList());
         if (!paths.contains("/")) {
             out.add(LocationConfig.proxyAll());
         }
