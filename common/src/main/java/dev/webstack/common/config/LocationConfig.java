@@ -121,11 +121,16 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
         return new LocationConfig(Kind.PREFIX, "/", Optional.empty(), new Proxy(Proxy.APP), Optional.empty(), List.of(), false);
     }
 
-    static List<LocationConfig> listFrom(List<ConfigNode> nodes, Path base) {
+    static List<LocationConfig> listFrom(List<ConfigNode> nodes, Path base, SiteConfig site) {
         List<LocationConfig> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (ConfigNode n : nodes) {
             LocationConfig l = from(n, base);
+            // A table of its own for the canonical name would hide every location without host: refuse the trap.
+            if (l.host.filter(site.www()::equals).isPresent()) {
+                throw n.child("host").orElseThrow().error("'" + site.www() + "' is the site's own name: its locations are"
+                        + " the ones without host");
+            }
             // Two identical non-regex paths for one host: the second could never be chosen (nginx refuses it too).
             if (!l.kind.isRegex() && !seen.add(l.host.orElse("") + " " + (l.kind == Kind.EXACT ? "=" : "") + l.pattern)) {
                 throw n.child("path").orElseThrow().error("'" + l.path() + "' is already a location"

@@ -10,8 +10,9 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The web tier (the role nginx plays in the seed): static files from the codebase's public folder,
- * everything else proxied to the app servers.
+ * The web tier (the role nginx plays in the seed): each request answered as its location says
+ * (static files from the codebase's public folder, redirects, fixed answers), everything else
+ * proxied to the app servers.
  *
  * @param listen         HTTP address, default {@code 127.0.0.1:8080}
  * @param publicRoot     the codebase's public folder, the root of the default static locations
@@ -125,7 +126,7 @@ public record WebConfig(
         return out;
     }
 
-    static WebConfig from(ConfigNode node, Path base, Path varDir) {
+    static WebConfig from(ConfigNode node, Path base, Path varDir, SiteConfig site) {
         node.allowOnly("listen", "public", "static", "locations", "mime-types", "upstreams", "connect-timeout", "read-timeout", "idle-timeout", "access-log", "admin",
                 "header-timeout", "max-body", "max-connections", "balance", "health-check", "passive-ejection", "slow-start");
         List<String> staticPaths = node.list("static").stream().map(n -> {
@@ -144,7 +145,7 @@ public record WebConfig(
             if (node.child("static").isPresent()) {
                 throw node.child("static").orElseThrow().error("use either static or locations (a static path is a location with root:)");
             }
-            locations = LocationConfig.listFrom(node.list("locations"), base);
+            locations = LocationConfig.listFrom(node.list("locations"), base, site);
         } else {
             locations = staticLocations(staticPaths, publicRoot);
         }

@@ -136,6 +136,9 @@ class LocationConfigTest {
                 "/srv/stack/webstack.yml:4: web.locations[0].host: 'www.foobar.com:8080' (expected: a host name without a port)");
         assertError(head + "    - path: /a/\n      return: 204\n      body: nothing\n",
                 "/srv/stack/webstack.yml:5: web.locations[0].body: a 204 answer has no body");
+        assertError(head + "    - path: /a/\n      host: WWW.foobar.com\n      root: x\n",
+                "/srv/stack/webstack.yml:4: web.locations[0].host: 'www.foobar.com' is the site's own name: its locations are"
+                        + " the ones without host");
         assertError("web:\n  static: [/static/]\n  locations: []\n",
                 "/srv/stack/webstack.yml:2: web.static: use either static or locations (a static path is a location with root:)");
         assertError("web:\n  mime-types:\n    .md: text/markdown\n",
