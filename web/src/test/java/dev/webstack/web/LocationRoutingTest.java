@@ -189,6 +189,22 @@ class LocationRoutingTest {
     }
 
     @Test
+    void aLargeStreamedBodyToAFixedAnswerNeverReachesTheApp() throws IOException {
+        String body = "x".repeat(200 * 1024); // above BodyGate's aggregation limit: the body streams
+        try (RawHttp http = new RawHttp(port)) {
+            http.send(RawHttp.get("/echo/first", TestConfigs.WWW)); // a proxied request first: the connection has had an exchange
+            assertThat(http.read().header("x-upstream")).isEqualTo("app-a");
+            http.send("POST /teapot HTTP/1.1\r\nHost: www.foobar.com\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+            RawHttp.Response teapot = http.read();
+            assertThat(teapot.status()).isEqualTo(418);
+            assertThat(teapot.text()).isEqualTo("short and stout");
+            http.send(RawHttp.get("/teapot", TestConfigs.WWW));
+            assertThat(http.read().status()).as("the connection goes on after the body").isEqualTo(418);
+        }
+        assertThat(app.requests.get()).as("only the first request").isEqualTo(1);
+    }
+
+    @Test
     void aHostWithLocationsOfItsOwnIsServedWithThem() throws IOException {
         RawHttp.Response other = RawHttp.exchange(port, RawHttp.get("/static/app.css", "other.example"));
         assertThat(other.status()).isEqualTo(200);
