@@ -27,8 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * bad        400 / 414 / 431 / 505 for what the codec could not read
  * health     GET /-/health → 200 ok, for any Host
  * vhost      www is served, the apex is redirected, other names are 421
- * static     files of the public folder
- * proxy      everything else, to the app servers
+ * locations  web.locations: files, redirects, fixed answers (LocationHandler)
+ * proxy      proxy locations and what no location matches, to the app servers
  * </pre>
  */
 final class ClientPipeline extends ChannelInitializer<Channel> {
@@ -43,7 +43,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
      * What a reload may change, swapped as a whole: new connections take the current one, open ones
      * switch to it between two requests (see {@link #apply}).
      */
-    record Settings(Duration idleTimeout, AccessLogWriter accessLog, VirtualHostHandler vhost, StaticFileHandler files,
+    record Settings(Duration idleTimeout, AccessLogWriter accessLog, VirtualHostHandler vhost, LocationHandler locations,
                     UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout) {}
 
     private final ChannelGroup clients;
@@ -54,8 +54,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     private volatile Settings current;
 
     ClientPipeline(ChannelGroup clients, Duration idleTimeout, AccessLogWriter accessLog, VirtualHosts hosts,
-                   StaticFileHandler files, UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout) {
-        this(clients, new Settings(idleTimeout, accessLog, new VirtualHostHandler(hosts), files, upstreams, pool, readTimeout),
+                   LocationHandler locations, UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout) {
+        this(clients, new Settings(idleTimeout, accessLog, new VirtualHostHandler(hosts), locations, upstreams, pool, readTimeout),
                 WebLimits.defaults());
     }
 
@@ -93,8 +93,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         if (next.vhost() != previous.vhost()) {
             p.replace("vhost", "vhost", next.vhost());
         }
-        if (next.files() != previous.files()) {
-            p.replace("static", "static", next.files());
+        if (next.locations() != previous.locations()) {
+            p.replace("locations", "locations", next.locations());
         }
         if (!next.idleTimeout().equals(previous.idleTimeout())) {
             p.replace("idle", "idle", idle(next));
@@ -132,7 +132,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
                 .addLast("bad", bad)
                 .addLast("health", health)
                 .addLast("vhost", s.vhost())
-                .addLast("static", s.files())
+                .addLast("locations", s.locations())
                 .addLast("proxy", new ProxyHandler(s.upstreams(), s.pool(), s.readTimeout()));
     }
 }

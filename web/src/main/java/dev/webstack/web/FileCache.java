@@ -1,5 +1,6 @@
 package dev.webstack.web;
 
+import dev.webstack.common.config.LocationConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DateFormatter;
@@ -88,6 +89,8 @@ final class FileCache {
     }
 
     private final Path root;
+    private final String cacheControl;
+    private final MimeTypes mimeTypes;
     private final long revalidateNanos;
     private final ConcurrentHashMap<String, StaticFile> entries = new ConcurrentHashMap<>();
     private final AtomicLong totalBytes = new AtomicLong();
@@ -98,13 +101,29 @@ final class FileCache {
 
     private record RealRoot(Path path, long checkedAt) {}
 
-    FileCache(Path root, Duration revalidateAfter) {
+    /**
+     * @param root         the folder the files are under
+     * @param cacheControl the Cache-Control header of its answers
+     * @param mimeTypes    the Content-Type of each file
+     */
+    FileCache(Path root, String cacheControl, MimeTypes mimeTypes, Duration revalidateAfter) {
         this.root = root;
+        this.cacheControl = cacheControl;
+        this.mimeTypes = mimeTypes;
         this.revalidateNanos = revalidateAfter.toNanos();
+    }
+
+    FileCache(Path root, Duration revalidateAfter) {
+        this(root, LocationConfig.DEFAULT_CACHE_CONTROL, MimeTypes.BUILT_IN, revalidateAfter);
     }
 
     FileCache(Path root) {
         this(root, REVALIDATE_AFTER);
+    }
+
+    /** The Cache-Control header of this folder's answers (304s too). */
+    String cacheControl() {
+        return cacheControl;
     }
 
     /**
@@ -172,13 +191,13 @@ final class FileCache {
     private StaticFile load(Path file, long size, long mtime, long now) {
         String etag = "\"" + Long.toHexString(size) + "-" + Long.toHexString(mtime) + "\"";
         String lastModified = DateFormatter.format(new Date(mtime / 1_000 * 1_000));
-        String type = MimeTypes.of(file.getFileName().toString());
+        String type = mimeTypes.of(file.getFileName().toString());
         HttpHeaders headers = new DefaultHttpHeaders(false)
                 .set(HttpHeaderNames.CONTENT_TYPE, type)
                 .set(HttpHeaderNames.CONTENT_LENGTH, size)
                 .set(HttpHeaderNames.LAST_MODIFIED, lastModified)
                 .set(HttpHeaderNames.ETAG, etag)
-                .set(HttpHeaderNames.CACHE_CONTROL, StaticFileHandler.CACHE_CONTROL)
+                .set(HttpHeaderNames.CACHE_CONTROL, cacheControl)
                 .set(HttpHeaderNames.ACCEPT_RANGES, "bytes");
         if (size <= MAX_FILE_BYTES && totalBytes.addAndGet(size) <= MAX_TOTAL_BYTES) {
             try {

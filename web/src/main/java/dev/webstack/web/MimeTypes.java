@@ -1,9 +1,14 @@
 package dev.webstack.web;
 
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 
-/** Content-Type by file extension; text types carry {@code charset=utf-8}. */
+/**
+ * Content-Type by file extension: a built-in table (text types carry {@code charset=utf-8}) with the
+ * entries of {@code web.mime-types} added or overriding, like nginx's {@code types} block. An
+ * extension in neither is {@value #DEFAULT}. Immutable; asked once per file version by {@link FileCache}.
+ */
 final class MimeTypes {
     static final String DEFAULT = "application/octet-stream";
 
@@ -39,8 +44,17 @@ final class MimeTypes {
             Map.entry("mp4", "video/mp4"),
             Map.entry("webm", "video/webm"),
             Map.entry("mp3", "audio/mpeg"));
+    /** The built-in table alone. Declared after it: class initialisation runs in this order. */
+    static final MimeTypes BUILT_IN = new MimeTypes(Map.of());
 
-    private MimeTypes() {}
+    private final Map<String, String> types;
+
+    /** The built-in table with {@code overrides} (lower-case extension without the dot → type) on top. */
+    MimeTypes(Map<String, String> overrides) {
+        Map<String, String> all = new HashMap<>(TYPES);
+        all.putAll(overrides);
+        types = Map.copyOf(all);
+    }
 
     /** Whether a type is worth compressing: text, JSON, XML, SVG, JavaScript. */
     static boolean compressible(String type) {
@@ -48,11 +62,12 @@ final class MimeTypes {
                 || type.startsWith("application/xml") || type.startsWith("image/svg+xml") || type.startsWith("application/wasm");
     }
 
-    static String of(String fileName) {
+    /** The type of a file by the extension of its name. */
+    String of(String fileName) {
         int dot = fileName.lastIndexOf('.');
         if (dot < 0 || dot == fileName.length() - 1) {
             return DEFAULT;
         }
-        return TYPES.getOrDefault(fileName.substring(dot + 1).toLowerCase(Locale.ROOT), DEFAULT);
+        return types.getOrDefault(fileName.substring(dot + 1).toLowerCase(Locale.ROOT), DEFAULT);
     }
 }

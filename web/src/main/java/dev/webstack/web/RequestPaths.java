@@ -58,6 +58,9 @@ final class RequestPaths {
      * as they are and bad UTF-8 becomes U+FFFD. Never use it to open a file.
      */
     static String decodeLeniently(String rawPath) {
+        if (isPlainAscii(rawPath)) {
+            return rawPath; // the usual path: nothing to decode, nothing to allocate
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream(rawPath.length());
         for (int i = 0; i < rawPath.length(); i++) {
             char c = rawPath.charAt(i);
@@ -73,6 +76,16 @@ final class RequestPaths {
             }
         }
         return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static boolean isPlainAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '%' || c >= 0x80) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

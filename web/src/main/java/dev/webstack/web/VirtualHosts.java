@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Which site a request is for, from its Host header (RFC 9110 section 7.2), or from the authority of
@@ -18,12 +19,22 @@ import java.util.Optional;
  * site, so that the site is never reachable under a name it does not own. An HTTP/1.1 request without
  * a Host, or with several, is a 400 (RFC 9112 section 3.2); an HTTP/1.0 request without one is served
  * as the canonical name, as HTTP/1.0 did not require the header.
+ *
+ * <p>A name that has locations of its own ({@code host:} in {@code web.locations}) is served too,
+ * with those locations; that includes the apex, which is then not redirected.
  */
 final class VirtualHosts {
     private final SiteConfig site;
+    private final Set<String> locationHosts;
 
     VirtualHosts(SiteConfig site) {
+        this(site, Set.of());
+    }
+
+    /** @param locationHosts names served with locations of their own */
+    VirtualHosts(SiteConfig site, Set<String> locationHosts) {
         this.site = site;
+        this.locationHosts = Set.copyOf(locationHosts);
     }
 
     sealed interface Decision {}
@@ -54,7 +65,7 @@ final class VirtualHosts {
         if (name.endsWith(".")) {
             name = name.substring(0, name.length() - 1);
         }
-        if (name.equals(site.www())) {
+        if (name.equals(site.www()) || locationHosts.contains(name)) {
             return new Serve();
         }
         if (name.equals(site.domain())) {
@@ -63,6 +74,20 @@ final class VirtualHosts {
             return new Redirect("http://" + site.www() + keepPort + path + RequestPaths.query(req.uri()));
         }
         return new Misdirected(name);
+    }
+
+    /**
+     * The host name a request is for, lower case, without port or final dot: the authority of an
+     * absolute-form target, else the Host header; "" when there is none. For choosing locations
+     * of a request {@link #decide} let through.
+     */
+    static String name(HttpRequest req) {
+        String raw = absoluteAuthority(req.uri()).orElse(req.headers().get(HttpHeaderNames.HOST));
+        if (raw == null) {
+            return "";
+        }
+        String name = stripPort(raw.trim().toLowerCase(Locale.ROOT));
+        return name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
     }
 
     /** {@code host[:port]} → {@code host}; {@code [v6]:port} → {@code [v6]}. */

@@ -23,9 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The web tier of www.foobar.com, in the role nginx plays in a one-server stack: it serves the
- * static paths from the codebase's public folder itself and reverse-proxies every other request to
- * the app servers. See {@link ClientPipeline} for the handlers a request passes.
+ * The web tier of www.foobar.com, in the role nginx plays in a one-server stack: it answers each
+ * request as its location in {@code web.locations} says (static files from the codebase's public
+ * folder, redirects, fixed answers) and reverse-proxies every other request to the app servers. See {@link ClientPipeline} for the handlers a request passes.
  *
  * <p>Limits, with their defaults (the ones from {@link WebConfig} are set in webstack.yml):
  * <table>
@@ -121,13 +121,14 @@ public final class WebServer implements AutoCloseable {
                 Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("web"), transport.ioHandlerFactory());
         ChannelGroup clients = new DefaultChannelGroup("web-clients", GlobalEventExecutor.INSTANCE);
         UpstreamGroup upstreams = new UpstreamGroup(web.upstreams(), balancing);
+        LocationHandler locations = locations(web);
         ClientPipeline pipeline = new ClientPipeline(
                 clients,
                 new ClientPipeline.Settings(
                         web.idleTimeout(),
                         accessLog,
-                        new VirtualHostHandler(new VirtualHosts(site)),
-                        new StaticFileHandler(web.publicRoot(), new StaticPaths(web.staticPaths())),
+                        vhost(site, locations),
+                        locations,
                         upstreams,
                         new UpstreamPool(transport, web.connectTimeout()),
                         web.readTimeout()),
@@ -163,10 +164,11 @@ public final class WebServer implements AutoCloseable {
         }
         checker.start();
         WebServer server = new WebServer(group, bound.channel(), clients, transport, pipeline, upstreams, checker, admin, web, site);
-        log.info("web: listening on {} ({}), www={} apex={}, static files from {}, upstreams {} ({}), admin API on {}",
+        log.info("web: listening on {} ({}), www={} apex={}, public folder {}, upstreams {} ({}), admin API on {}",
                 server.serverChannel.localAddress(), transport.name(), site.www(), site.domain(),
                 web.publicRoot(), web.upstreams().isEmpty() ? "none (502)" : upstreams.members(),
                 balancing.algorithm().name().toLowerCase(java.util.Locale.ROOT), admin.address());
+        logLocations(locations);
         return server;
     }
 
@@ -191,17 +193,17 @@ public final class WebServer implements AutoCloseable {
         }
         ClientPipeline.Settings now = pipeline.settings();
         AccessLogWriter accessLog = next.accessLog().equals(web.accessLog()) ? now.accessLog() : AccessLogWriter.open(next.accessLog());
-        StaticFileHandler files = next.publicRoot().equals(web.publicRoot()) && next.staticPaths().equals(web.staticPaths())
-                ? now.files()
-                : new StaticFileHandler(next.publicRoot(), new StaticPaths(next.staticPaths()));
-        VirtualHostHandler vhost = nextSite.equals(site) ? now.vhost() : new VirtualHostHandler(new VirtualHosts(nextSite));
+        // Unchanged locations keep their handler, and with it the files held in memory.
+        boolean sameLocations = next.locations().equals(web.locations()) && next.mimeTypes().equals(web.mimeTypes());
+        LocationHandler locations = sameLocations ? now.locations() : locations(next);
+        VirtualHostHandler vhost = nextSite.equals(site) && sameLocations ? now.vhost() : vhost(nextSite, locations);
         UpstreamPool pool = next.connectTimeout().equals(web.connectTimeout()) ? now.pool() : new UpstreamPool(transport, next.connectTimeout());
         // One group for the server's life: members whose name and address stay keep their state.
         if (!next.upstreams().equals(web.upstreams())) {
             upstreams.reconfigure(web.upstreams(), next.upstreams());
         }
         List<io.netty.util.concurrent.Future<?>> switched = pipeline.apply(new ClientPipeline.Settings(
-                next.idleTimeout(), accessLog, vhost, files, upstreams, pool, next.readTimeout()));
+                next.idleTimeout(), accessLog, vhost, locations, upstreams, pool, next.readTimeout()));
         if (accessLog != now.accessLog()) {
             // Lines of requests still logging to the old file are written before it closes.
             for (io.netty.util.concurrent.Future<?> f : switched) {
@@ -211,9 +213,29 @@ public final class WebServer implements AutoCloseable {
         }
         web = next;
         site = nextSite;
-        log.info("web: reloaded: {} open connections switched, www={} apex={}, static files from {}, upstreams {}",
+        log.info("web: reloaded: {} open connections switched, www={} apex={}, public folder {}, upstreams {}",
                 switched.size(), nextSite.www(), nextSite.domain(), next.publicRoot(),
                 next.upstreams().isEmpty() ? "none (502)" : next.upstreams());
+        if (!sameLocations) {
+            logLocations(locations);
+        }
+    }
+
+    /** The locations of {@code web}, compiled. */
+    private static LocationHandler locations(WebConfig web) {
+        return new LocationHandler(new Locations(web.locations(), new MimeTypes(web.mimeTypes())));
+    }
+
+    /** The site's names, and the names that have locations of their own. */
+    private static VirtualHostHandler vhost(SiteConfig site, LocationHandler locations) {
+        return new VirtualHostHandler(new VirtualHosts(site, locations.locations().hosts()));
+    }
+
+    /** One line per location, in file order, like {@code web: location ~ ^/posts/[0-9]+$ -> proxy app}. */
+    private static void logLocations(LocationHandler locations) {
+        for (Location l : locations.locations().all()) {
+            log.info("web: {}", l);
+        }
     }
 
     /** The admin API's bound port (useful when {@code web.admin()} asked for port 0). */

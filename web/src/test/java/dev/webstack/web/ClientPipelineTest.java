@@ -1,5 +1,6 @@
 package dev.webstack.web;
 
+import dev.webstack.common.config.LocationConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
@@ -37,7 +38,7 @@ class ClientPipelineTest {
                 Duration.ofSeconds(60),
                 accessLog,
                 new VirtualHosts(TestConfigs.SITE),
-                new StaticFileHandler(dir.resolve("public"), new StaticPaths(List.of("/static/"))),
+                new LocationHandler(new Locations(List.of(LocationConfig.staticPath("/static/", dir.resolve("public"))), MimeTypes.BUILT_IN)),
                 new UpstreamGroup(List.of(), BalancerSettings.defaults()),
                 new UpstreamPool(Transport.nio(), Duration.ofSeconds(1)),
                 Duration.ofSeconds(1));

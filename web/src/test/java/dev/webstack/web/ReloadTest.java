@@ -77,7 +77,7 @@ class ReloadTest {
     @Test
     void changingTheListenAddressIsRefusedAndTheRunningConfigStays() throws IOException {
         WebConfig moved = config(b.address());
-        WebConfig other = new WebConfig(new HostPort("127.0.0.1", 1), moved.publicRoot(), moved.staticPaths(), moved.upstreams(),
+        WebConfig other = new WebConfig(new HostPort("127.0.0.1", 1), moved.publicRoot(), List.of("/static/"), moved.upstreams(),
                 moved.connectTimeout(), moved.readTimeout(), moved.idleTimeout(), moved.accessLog());
         assertThatThrownBy(() -> server.reload(other, TestConfigs.SITE))
                 .isInstanceOf(IllegalArgumentException.class)

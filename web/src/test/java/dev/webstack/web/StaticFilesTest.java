@@ -1,5 +1,6 @@
 package dev.webstack.web;
 
+import dev.webstack.common.config.LocationConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -73,7 +74,7 @@ class StaticFilesTest {
         assertThat(r.header("content-length")).isEqualTo(String.valueOf(CSS.getBytes(StandardCharsets.UTF_8).length));
         assertThat(r.header("etag")).matches("\"[0-9a-f]+-[0-9a-f]+\"");
         assertThat(r.header("last-modified")).endsWith(" GMT");
-        assertThat(r.header("cache-control")).isEqualTo(StaticFileHandler.CACHE_CONTROL);
+        assertThat(r.header("cache-control")).isEqualTo(LocationConfig.DEFAULT_CACHE_CONTROL);
         assertThat(r.header("accept-ranges")).isEqualTo("bytes");
 
         assertThat(get("/static/sub/data.json").header("content-type")).isEqualTo("application/json; charset=utf-8");
@@ -93,6 +94,49 @@ class StaticFilesTest {
 
         assertThat(get("/static/app.css", "If-Modified-Since: " + first.header("last-modified")).status()).isEqualTo(304);
         assertThat(get("/static/app.css", "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT").status()).isEqualTo(200);
+    }
+
+    @Test
+    void ifMatchAndIfUnmodifiedSinceAnswer412() throws IOException {
+        RawHttp.Response first = get("/static/app.css");
+        String etag = first.header("etag");
+
+        assertThat(get("/static/app.css", "If-Match: \"x\", " + etag).status()).isEqualTo(200);
+        assertThat(get("/static/app.css", "If-Match: *").status()).isEqualTo(200);
+        RawHttp.Response failed = get("/static/app.css", "If-Match: \"other\"");
+        assertThat(failed.status()).isEqualTo(412);
+        assertThat(failed.text()).doesNotContain(CSS);
+        assertThat(failed.header("etag")).isEqualTo(etag);
+        assertThat(get("/static/app.css", "If-Match: W/" + etag).status()).as("If-Match compares strongly").isEqualTo(412);
+
+        assertThat(get("/static/app.css", "If-Unmodified-Since: " + first.header("last-modified")).status()).isEqualTo(200);
+        assertThat(get("/static/app.css", "If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT").status()).isEqualTo(412);
+        assertThat(get("/static/app.css", "If-Unmodified-Since: yesterday").status()).as("a bad date is ignored").isEqualTo(200);
+    }
+
+    @Test
+    void preconditionsAreEvaluatedInTheOrderOfRfc9110() throws IOException {
+        RawHttp.Response first = get("/static/app.css");
+        String etag = first.header("etag");
+        String epoch = "Thu, 01 Jan 1970 00:00:00 GMT";
+
+        // 1. If-Match decides first: a failing one is 412 even when If-None-Match would say 304.
+        assertThat(get("/static/app.css", "If-Match: \"other\"", "If-None-Match: " + etag).status()).isEqualTo(412);
+        // 2. With If-Match present, If-Unmodified-Since is not evaluated.
+        assertThat(get("/static/app.css", "If-Match: " + etag, "If-Unmodified-Since: " + epoch).status()).isEqualTo(200);
+        // 3. Passing If-Match, then If-None-Match matching: 304.
+        assertThat(get("/static/app.css", "If-Match: " + etag, "If-None-Match: " + etag).status()).isEqualTo(304);
+        // A failing If-Unmodified-Since comes before a matching If-None-Match.
+        assertThat(get("/static/app.css", "If-Unmodified-Since: " + epoch, "If-None-Match: " + etag).status()).isEqualTo(412);
+        // 4. With If-None-Match present (not matching), If-Modified-Since is not evaluated.
+        assertThat(get("/static/app.css", "If-None-Match: \"other\"", "If-Modified-Since: " + first.header("last-modified"))
+                .status()).isEqualTo(200);
+        // 5. If-Range last: preconditions pass, the range is honoured only when If-Range matches.
+        RawHttp.Response part = get("/static/app.css", "If-Match: " + etag, "Range: bytes=0-3", "If-Range: " + etag);
+        assertThat(part.status()).isEqualTo(206);
+        assertThat(part.text()).isEqualTo(CSS.substring(0, 4));
+        assertThat(get("/static/app.css", "Range: bytes=0-3", "If-Range: " + epoch).status()).isEqualTo(200);
+        assertThat(get("/static/app.css", "Range: bytes=0-3", "If-Range: " + first.header("last-modified")).status()).isEqualTo(206);
     }
 
     @Test

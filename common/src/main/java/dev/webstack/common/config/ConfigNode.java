@@ -147,6 +147,11 @@ public final class ConfigNode {
         return child;
     }
 
+    /** The keys of this mapping and their values, in file order. */
+    public Map<String, ConfigNode> children() {
+        return Collections.unmodifiableMap(map());
+    }
+
     public Optional<ConfigNode> child(String name) {
         ConfigNode child = map().get(name);
         return child == null || child.value == null ? Optional.empty() : Optional.of(child);

@@ -42,13 +42,14 @@ public record StackConfig(
         ConfigNode root = ConfigNode.parse(abs, yaml);
         root.allowOnly("var", "site", "dns", "web", "app", "db");
         Path varDir = home.resolve(root.string("var", "var")).normalize();
+        SiteConfig site = SiteConfig.from(root.section("site"));
         return new StackConfig(
                 abs,
                 home,
                 varDir,
-                SiteConfig.from(root.section("site")),
+                site,
                 DnsConfig.from(root.section("dns"), home),
-                WebConfig.from(root.section("web"), home, varDir),
+                WebConfig.from(root.section("web"), home, varDir, site),
                 AppConfig.from(root.section("app"), home),
                 DbConfig.from(root.section("db"), home, varDir));
     }

@@ -2,15 +2,25 @@ package dev.webstack.common.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
- * The web tier (the role nginx plays in the seed): static files from the codebase's public folder,
- * everything else proxied to the app servers.
+ * The web tier (the role nginx plays in the seed): each request answered as its location says
+ * (static files from the codebase's public folder, redirects, fixed answers), everything else
+ * proxied to the app servers.
  *
  * @param listen         HTTP address, default {@code 127.0.0.1:8080}
- * @param publicRoot     the folder static files are served from (the codebase's public folder)
- * @param staticPaths    request paths served from {@code publicRoot}: a prefix ending in '/' or an exact path
+ * @param publicRoot     the codebase's public folder, the root of the default static locations
+ * @param locations      what each request path is answered with (see {@link LocationConfig}); a path no
+ *                       location matches is proxied to the app. Default: {@code /static/},
+ *                       {@code = /favicon.ico} and {@code = /robots.txt} from {@code publicRoot}, then
+ *                       {@code / -> proxy app}
+ * @param mimeTypes      file extension (lower case, no dot) → Content-Type, on top of the built-in table
  * @param upstreams      app server addresses; empty means "the app servers of the app section"
  * @param connectTimeout time to open an upstream connection before answering 502, default 2s
  * @param readTimeout    time to wait for an upstream's response before answering 504, default 30s
@@ -24,7 +34,8 @@ import java.util.List;
 public record WebConfig(
         HostPort listen,
         Path publicRoot,
-        List<String> staticPaths,
+        List<LocationConfig> locations,
+        Map<String, String> mimeTypes,
         List<HostPort> upstreams,
         Duration connectTimeout,
         Duration readTimeout,
@@ -64,26 +75,59 @@ public record WebConfig(
                 2, 1, 2, 3, Duration.ofSeconds(10), Duration.ofSeconds(10));
     }
 
+    /** The request paths served from the public folder when {@code web.static} and {@code web.locations} are absent. */
+    public static final List<String> DEFAULT_STATIC_PATHS = List.of("/static/", "/favicon.ico", "/robots.txt");
+    private static final Pattern EXTENSION = Pattern.compile("[a-z0-9][a-z0-9_+-]*");
+    private static final Pattern MEDIA_TYPE = Pattern.compile("[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;.*)?");
+
     public WebConfig {
-        staticPaths = List.copyOf(staticPaths);
+        locations = List.copyOf(locations);
+        mimeTypes = Map.copyOf(mimeTypes);
         upstreams = List.copyOf(upstreams);
     }
 
-    /** A web tier whose admin API listens beside it, on the next port. */
+    /**
+     * A web tier with the default limits and balancing whose admin API listens beside it, on the
+     * next port, serving {@code staticPaths} (a prefix ending in '/', else an exact path) from
+     * {@code publicRoot} and proxying the rest.
+     */
     public WebConfig(HostPort listen, Path publicRoot, List<String> staticPaths, List<HostPort> upstreams,
                      Duration connectTimeout, Duration readTimeout, Duration idleTimeout, Path accessLog) {
         this(listen, publicRoot, staticPaths, upstreams, connectTimeout, readTimeout, idleTimeout, accessLog,
                 listen.withPort(listen.port() == 0 ? 0 : listen.port() + 1), Limits.DEFAULTS, Balancing.DEFAULTS);
     }
 
-    /** The same tier pointed at other upstreams (e.g. {@code webstack web --upstream host:port}). */
-    public WebConfig withUpstreams(List<HostPort> newUpstreams) {
-        return new WebConfig(listen, publicRoot, staticPaths, newUpstreams, connectTimeout, readTimeout, idleTimeout, accessLog, admin,
-                limits, balancing);
+    /** A web tier serving {@code staticPaths} from {@code publicRoot}, as the older {@code web.static} list did. */
+    public WebConfig(HostPort listen, Path publicRoot, List<String> staticPaths, List<HostPort> upstreams,
+                     Duration connectTimeout, Duration readTimeout, Duration idleTimeout, Path accessLog, HostPort admin,
+                     Limits limits, Balancing balancing) {
+        this(listen, publicRoot, staticLocations(staticPaths, publicRoot), Map.of(), upstreams, connectTimeout, readTimeout,
+                idleTimeout, accessLog, admin, limits, balancing);
     }
 
-    static WebConfig from(ConfigNode node, Path base, Path varDir) {
-        node.allowOnly("listen", "public", "static", "upstreams", "connect-timeout", "read-timeout", "idle-timeout", "access-log", "admin",
+    /** The same tier pointed at other upstreams (e.g. {@code webstack web --upstream host:port}). */
+    public WebConfig withUpstreams(List<HostPort> newUpstreams) {
+        return new WebConfig(listen, publicRoot, locations, mimeTypes, newUpstreams, connectTimeout, readTimeout, idleTimeout,
+                accessLog, admin, limits, balancing);
+    }
+
+    /** The same tier with other locations and MIME types (what a reload most often changes). */
+    public WebConfig withLocations(List<LocationConfig> newLocations, Map<String, String> newMimeTypes) {
+        return new WebConfig(listen, publicRoot, newLocations, newMimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
+                accessLog, admin, limits, balancing);
+    }
+
+    /** The static paths as locations, then {@code / -> proxy app}, which the web tier does anyway with what no location matches. */
+    private static List<LocationConfig> staticLocations(List<String> paths, Path root) {
+        List<LocationConfig> out = new ArrayList<>(paths.stream().map(p -> LocationConfig.staticPath(p, root)).toList());
+        if (!paths.contains("/")) {
+            out.add(LocationConfig.proxyAll());
+        }
+        return out;
+    }
+
+    static WebConfig from(ConfigNode node, Path base, Path varDir, SiteConfig site) {
+        node.allowOnly("listen", "public", "static", "locations", "mime-types", "upstreams", "connect-timeout", "read-timeout", "idle-timeout", "access-log", "admin",
                 "header-timeout", "max-body", "max-connections", "balance", "health-check", "passive-ejection", "slow-start");
         List<String> staticPaths = node.list("static").stream().map(n -> {
             String p = n.text().trim();
@@ -93,7 +137,17 @@ public record WebConfig(
             return p;
         }).toList();
         if (staticPaths.isEmpty() && node.child("static").isEmpty()) {
-            staticPaths = List.of("/static/", "/favicon.ico", "/robots.txt");
+            staticPaths = DEFAULT_STATIC_PATHS;
+        }
+        Path publicRoot = base.resolve(node.string("public", "site/public")).normalize();
+        List<LocationConfig> locations;
+        if (node.child("locations").isPresent()) {
+            if (node.child("static").isPresent()) {
+                throw node.child("static").orElseThrow().error("use either static or locations (a static path is a location with root:)");
+            }
+            locations = LocationConfig.listFrom(node.list("locations"), base, site);
+        } else {
+            locations = staticLocations(staticPaths, publicRoot);
         }
         List<HostPort> upstreams = node.list("upstreams").stream().map(n -> {
             try {
@@ -109,8 +163,9 @@ public record WebConfig(
         }
         return new WebConfig(
                 listen,
-                base.resolve(node.string("public", "site/public")).normalize(),
-                staticPaths,
+                publicRoot,
+                locations,
+                mimeTypes(node),
                 upstreams,
                 node.duration("connect-timeout", Duration.ofSeconds(2)),
                 node.duration("read-timeout", Duration.ofSeconds(30)),
@@ -119,6 +174,23 @@ public record WebConfig(
                 admin,
                 limits(node),
                 balancing(node));
+    }
+
+    private static Map<String, String> mimeTypes(ConfigNode node) {
+        Map<String, String> types = new LinkedHashMap<>();
+        for (Map.Entry<String, ConfigNode> e : node.section("mime-types").children().entrySet()) {
+            String ext = e.getKey().toLowerCase(Locale.ROOT);
+            ConfigNode entry = e.getValue();
+            if (!EXTENSION.matcher(ext).matches()) {
+                throw entry.error("'" + ext + "' (expected: a lower-case file extension without the dot, e.g. md)");
+            }
+            String type = entry.text().trim();
+            if (!MEDIA_TYPE.matcher(type).matches() || type.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                throw entry.error("'" + type + "' (expected: a media type such as text/markdown; charset=utf-8)");
+            }
+            types.put(ext, type);
+        }
+        return types;
     }
 
     private static Limits limits(ConfigNode node) {

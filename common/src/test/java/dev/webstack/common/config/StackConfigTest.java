@@ -22,7 +22,11 @@ class StackConfigTest {
         assertThat(c.dns().listen()).isEqualTo(new HostPort("127.0.0.1", 5353));
         assertThat(c.dns().zones()).containsExactly(new DnsConfig.Zone("foobar.com.", Path.of("/srv/stack/zones/foobar.com.zone")));
         assertThat(c.web().listen().port()).isEqualTo(8080);
-        assertThat(c.web().staticPaths()).containsExactly("/static/", "/favicon.ico", "/robots.txt");
+        assertThat(c.web().locations()).extracting(LocationConfig::describe).containsExactly(
+                "location /static/ -> root /srv/stack/site/public",
+                "location = /favicon.ico -> root /srv/stack/site/public",
+                "location = /robots.txt -> root /srv/stack/site/public",
+                "location / -> proxy app");
         assertThat(c.web().readTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.app().instances()).extracting(AppConfig.Instance::name).containsExactly("app-1");
         assertThat(c.app().instances().get(0).address()).isEqualTo(new HostPort("127.0.0.1", 9001));

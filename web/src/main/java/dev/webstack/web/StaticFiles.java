@@ -1,10 +1,9 @@
 package dev.webstack.web;
 
+import dev.webstack.common.config.LocationConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -21,7 +20,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.LinkOption;
-import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Date;
 import java.util.ArrayList;
@@ -31,92 +29,72 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves the static paths from the public folder; every other request goes on to the proxy.
+ * Answers requests from the files of one folder: what a {@code root:} location does once
+ * {@link LocationHandler} chose it and checked the method and the path.
  *
  * <ul>
- *   <li>Which paths: {@link StaticPaths}, on the percent-decoded path. Which file:
- *       {@link RequestPaths#safeSegments} (400 when the path is not a plain file path), then
- *       {@link FileCache} (the real path must lie inside the real root; small files are served from
- *       memory with precomputed headers, re-checked against the disk every second). Directories,
- *       missing and unreadable files are 404.</li>
+ *   <li>Which file: {@link FileCache} (the real path must lie inside the real root; small files are
+ *       served from memory with precomputed headers, re-checked against the disk every second).
+ *       Directories, missing and unreadable files are not found, and the caller answers 404 or
+ *       proxies ({@code try-files}).</li>
  *   <li>Content coding: a precompressed {@code .br} or {@code .gz} sibling when {@code Accept-Encoding}
  *       allows it, else a gzip copy kept with a cached compressible file; {@code Vary: Accept-Encoding}
  *       on compressible types and encoded answers.</li>
- *   <li>Only GET and HEAD (else 405). Validators: {@code Last-Modified} and a strong {@code ETag}
- *       from size and modification time; {@code If-None-Match} (weak comparison) and, without it,
- *       {@code If-Modified-Since} answer 304 (RFC 9110 section 13.1).</li>
+ *   <li>Validators: {@code Last-Modified} and a strong {@code ETag} from size and modification time.
+ *       Preconditions are evaluated in the order of RFC 9110 section 13.2.2: {@code If-Match} (strong
+ *       comparison) else {@code If-Unmodified-Since}, failing → 412; then {@code If-None-Match} (weak
+ *       comparison) else {@code If-Modified-Since}, failing → 304; then {@code If-Range}.</li>
  *   <li>One byte range per request (see {@link ByteRange}), honoured only for GET and only when an
  *       {@code If-Range} is absent or matches; 206 with {@code Content-Range}, 416 with
  *       {@code Content-Range: bytes *}{@code /size}.</li>
- *   <li>{@code Cache-Control: }{@value #CACHE_CONTROL}. The body of a file not
- *       held in memory is a zero-copy {@link DefaultFileRegion}, which closes the file when written.</li>
+ *   <li>{@code Cache-Control} of the location ({@link FileCache#cacheControl()}), default
+ *       {@value LocationConfig#DEFAULT_CACHE_CONTROL}. The body of a file not held in memory is a
+ *       zero-copy {@link DefaultFileRegion}, which closes the file when written.</li>
  * </ul>
  */
-@Sharable
-final class StaticFileHandler extends ChannelInboundHandlerAdapter {
-    static final String CACHE_CONTROL = "public, max-age=3600";
+final class StaticFiles {
     private static final String[][] SIBLINGS = {{"br", ".br"}, {"gzip", ".gz"}};
-    private static final Logger log = LoggerFactory.getLogger(StaticFileHandler.class);
+    private static final Logger log = LoggerFactory.getLogger(StaticFiles.class);
 
-    private final StaticPaths paths;
     private final FileCache cache;
 
-    StaticFileHandler(Path root, StaticPaths paths) {
-        this(new FileCache(root), paths);
-    }
-
-    StaticFileHandler(FileCache cache, StaticPaths paths) {
+    StaticFiles(FileCache cache) {
         this.cache = cache;
-        this.paths = paths;
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof FullHttpRequest req)) {
-            ctx.fireChannelRead(msg); // a piece of a streamed request body
-            return;
-        }
-        Optional<String> rawPath = RequestPaths.path(req.uri());
-        if (rawPath.isEmpty() || !paths.matches(RequestPaths.decodeLeniently(rawPath.get()))) {
-            ctx.fireChannelRead(req);
-            return;
-        }
-        try {
-            serve(ctx, req, rawPath.get());
-        } finally {
-            req.release();
-        }
-    }
-
-    private void serve(ChannelHandlerContext ctx, FullHttpRequest req, String rawPath) {
-        boolean head = req.method().equals(HttpMethod.HEAD);
-        if (!head && !req.method().equals(HttpMethod.GET)) {
-            FullHttpResponse res = Responses.page(ctx.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
-                    "Static files answer GET and HEAD.");
-            res.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
-            ctx.writeAndFlush(res);
-            return;
-        }
-        Optional<List<String>> segments = RequestPaths.safeSegments(rawPath);
-        if (segments.isEmpty()) {
-            ctx.writeAndFlush(Responses.page(ctx.alloc(), HttpResponseStatus.BAD_REQUEST, "This path is not a valid file path."));
-            return;
-        }
-        Optional<FileCache.StaticFile> found = cache.lookup(rawPath, segments.get());
+    /**
+     * Answers a GET or HEAD for the file {@code segments} (safe, see {@link RequestPaths#safeSegments})
+     * name; {@code key} is the raw path they came from. Returns false, having written nothing, when
+     * there is no such file.
+     */
+    boolean serve(ChannelHandlerContext ctx, FullHttpRequest req, String key, List<String> segments) {
+        Optional<FileCache.StaticFile> found = cache.lookup(key, segments);
         if (found.isEmpty()) {
-            notFound(ctx);
-            return;
+            return false;
         }
+        boolean head = req.method().equals(HttpMethod.HEAD);
         HttpHeaders h = req.headers();
-        FileCache.StaticFile file = negotiate(found.get(), rawPath, segments.get(), h.get(HttpHeaderNames.ACCEPT_ENCODING));
+        FileCache.StaticFile file = negotiate(found.get(), key, segments, h.get(HttpHeaderNames.ACCEPT_ENCODING));
 
-        if (notModified(h, file.etag(), file.mtimeSeconds())) {
-            FullHttpResponse res = Responses.empty(ctx.alloc(), HttpResponseStatus.NOT_MODIFIED);
-            res.headers().set(HttpHeaderNames.ETAG, file.etag())
-                    .set(HttpHeaderNames.LAST_MODIFIED, file.lastModified())
-                    .set(HttpHeaderNames.CACHE_CONTROL, CACHE_CONTROL);
-            ctx.writeAndFlush(res);
-            return;
+        switch (preconditions(h, file)) {
+            case FAILED -> {
+                FullHttpResponse res = Responses.page(ctx.alloc(), HttpResponseStatus.PRECONDITION_FAILED,
+                        "The file does not match the request's preconditions.");
+                res.headers().set(HttpHeaderNames.ETAG, file.etag()).set(HttpHeaderNames.LAST_MODIFIED, file.lastModified());
+                ctx.writeAndFlush(res);
+                return true;
+            }
+            case NOT_MODIFIED -> {
+                FullHttpResponse res = Responses.empty(ctx.alloc(), HttpResponseStatus.NOT_MODIFIED);
+                res.headers().set(HttpHeaderNames.ETAG, file.etag())
+                        .set(HttpHeaderNames.LAST_MODIFIED, file.lastModified())
+                        .set(HttpHeaderNames.CACHE_CONTROL, cache.cacheControl());
+                ctx.writeAndFlush(res);
+                return true;
+            }
+            case PROCEED -> {
+                // answered below
+            }
         }
 
         long size = file.size();
@@ -130,7 +108,7 @@ final class StaticFileHandler extends ChannelInboundHandlerAdapter {
                     "The requested range is outside the file.");
             res.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
             ctx.writeAndFlush(res);
-            return;
+            return true;
         }
         long first = 0;
         long length = size;
@@ -146,21 +124,21 @@ final class StaticFileHandler extends ChannelInboundHandlerAdapter {
             FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
             setHeaders(res, file, status, first, length);
             ctx.writeAndFlush(res);
-            return;
+            return true;
         }
         FileChannel channel;
         try {
             channel = FileChannel.open(file.path(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             log.debug("static {}: {}", file.path(), e.toString());
-            notFound(ctx);
-            return;
+            return false;
         }
         HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
         setHeaders(res, file, status, first, length);
         ctx.write(res);
         ctx.write(new DefaultFileRegion(channel, first, length));
         ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        return true;
     }
 
     /**
@@ -216,15 +194,43 @@ final class StaticFileHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static boolean notModified(HttpHeaders h, String etag, long mtimeSeconds) {
+    /** What the conditional headers of a request make of it (RFC 9110 section 13.2.2). */
+    enum Precondition { PROCEED, NOT_MODIFIED, FAILED }
+
+    /**
+     * The preconditions of a GET or HEAD in the order of RFC 9110 section 13.2.2: If-Match, else
+     * If-Unmodified-Since (412 when false); then If-None-Match, else If-Modified-Since (304 when
+     * false). If-Range is evaluated with the range. An unparseable date is ignored, as the RFC says.
+     */
+    static Precondition preconditions(HttpHeaders h, FileCache.StaticFile file) {
+        String im = h.get(HttpHeaderNames.IF_MATCH);
+        if (im != null) {
+            if (!strongListMatches(im, file.etag())) {
+                return Precondition.FAILED;
+            }
+        } else {
+            String ius = h.get(HttpHeaderNames.IF_UNMODIFIED_SINCE);
+            Date since = ius == null ? null : DateFormatter.parseHttpDate(ius);
+            if (since != null && file.mtimeSeconds() > since.getTime() / 1_000) {
+                return Precondition.FAILED;
+            }
+        }
         String inm = h.get(HttpHeaderNames.IF_NONE_MATCH);
         if (inm != null) {
-            return etagListMatches(inm, etag);
+            return etagListMatches(inm, file.etag()) ? Precondition.NOT_MODIFIED : Precondition.PROCEED;
         }
         String ims = h.get(HttpHeaderNames.IF_MODIFIED_SINCE);
-        if (ims != null) {
-            Date since = DateFormatter.parseHttpDate(ims);
-            return since != null && mtimeSeconds <= since.getTime() / 1_000;
+        Date since = ims == null ? null : DateFormatter.parseHttpDate(ims);
+        return since != null && file.mtimeSeconds() <= since.getTime() / 1_000 ? Precondition.NOT_MODIFIED : Precondition.PROCEED;
+    }
+
+    /** Strong comparison (RFC 9110 section 8.8.3.2) of {@code etag} against a list or {@code *}: weak tags never match. */
+    static boolean strongListMatches(String list, String etag) {
+        for (String candidate : list.split(",")) {
+            String c = candidate.trim();
+            if (c.equals("*") || c.equals(etag)) {
+                return true;
+            }
         }
         return false;
     }
@@ -261,7 +267,8 @@ final class StaticFileHandler extends ChannelInboundHandlerAdapter {
             Unpooled.wrappedBuffer(java.nio.ByteBuffer.allocateDirect(NOT_FOUND.content().readableBytes())
                     .put(NOT_FOUND.content().nioBuffer()).flip()));
 
-    private static void notFound(ChannelHandlerContext ctx) {
+    /** The 404 page, from memory. */
+    static void notFound(ChannelHandlerContext ctx) {
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_FOUND,
                 NOT_FOUND_BODY.duplicate());
         res.headers().set(NOT_FOUND.headers());

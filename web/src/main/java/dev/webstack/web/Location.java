@@ -1,0 +1,126 @@
+package dev.webstack.web;
+
+import dev.webstack.common.config.LocationConfig;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * A location of {@code web.locations} made ready to answer: its compiled regex and its action with
+ * everything that does not depend on the request (file cache, response bytes, redirect template)
+ * built once. Immutable and shared by every event loop.
+ */
+final class Location {
+    /** What no location matches goes to the app: the location the table falls back to. */
+    static final Location PROXY_ALL = new Location(LocationConfig.proxyAll(), Map.of(), MimeTypes.BUILT_IN);
+
+    private final LocationConfig config;
+    private final Pattern regex; // regex locations only
+    private final Answer answer;
+
+    /** The action, compiled. */
+    sealed interface Answer {}
+
+    /** Serve files; a path ending in '/' tries the {@code index} files in it. */
+    record Files(StaticFiles files, List<String> index, boolean tryFiles) implements Answer {}
+
+    /** Proxy to the app servers. */
+    enum Proxy implements Answer { APP }
+
+    record Redirect(RedirectTarget target, HttpResponseStatus status, String cacheControl) implements Answer {}
+
+    /** A fixed answer: headers and body bytes made once, the body sent as a duplicate of an unreleasable buffer. */
+    record Fixed(HttpResponseStatus status, String contentType, ByteBuf body, String cacheControl) implements Answer {}
+
+    /**
+     * @param caches the static files of the table being built, by root and Cache-Control, so that
+     *               locations sharing both also share the files held in memory
+     */
+    Location(LocationConfig config, Map<CacheKey, StaticFiles> caches, MimeTypes mimeTypes) {
+        this.config = config;
+        this.regex = switch (config.kind()) {
+            case REGEX -> Pattern.compile(config.pattern());
+            case REGEX_CASELESS -> Pattern.compile(config.pattern(), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
+            default -> null;
+        };
+        this.answer = switch (config.action()) {
+            case LocationConfig.Root r -> {
+                String cacheControl = config.cacheControl().orElse(LocationConfig.DEFAULT_CACHE_CONTROL);
+                StaticFiles files = caches.computeIfAbsent(new CacheKey(r.root().toString(), cacheControl),
+                        k -> new StaticFiles(new FileCache(r.root(), cacheControl, mimeTypes, FileCache.REVALIDATE_AFTER)));
+                yield new Files(files, config.index(), config.tryFiles());
+            }
+            case LocationConfig.Proxy p -> Proxy.APP;
+            case LocationConfig.Redirect r -> new Redirect(new RedirectTarget(r.target()), HttpResponseStatus.valueOf(r.status()),
+                    config.cacheControl().orElse(HttpHeaderValues.NO_STORE.toString()));
+            case LocationConfig.Return r -> fixed(r, config.cacheControl().orElse(HttpHeaderValues.NO_STORE.toString()));
+        };
+    }
+
+    /** Locations with the same root and Cache-Control share one {@link StaticFiles} and its {@link FileCache}. */
+    record CacheKey(String root, String cacheControl) {}
+
+    private static Fixed fixed(LocationConfig.Return r, String cacheControl) {
+        HttpResponseStatus status = HttpResponseStatus.valueOf(r.status());
+        String type = "text/plain; charset=utf-8";
+        byte[] bytes;
+        if (r.body().isPresent()) {
+            bytes = r.body().get().getBytes(StandardCharsets.UTF_8);
+        } else if (status.code() >= 400) {
+            // Without a body of its own, an error gets the same short page as the web tier's other errors.
+            FullHttpResponse page = Responses.page(UnpooledByteBufAllocator.DEFAULT, status, "This address answers "
+                    + status.code() + ".");
+            bytes = new byte[page.content().readableBytes()];
+            page.content().readBytes(bytes);
+            page.release();
+            type = page.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        } else {
+            bytes = new byte[0];
+        }
+        ByteBuf body = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(bytes.length).put(bytes).flip()));
+        return new Fixed(status, type, body, cacheControl);
+    }
+
+    LocationConfig config() {
+        return config;
+    }
+
+    Answer answer() {
+        return answer;
+    }
+
+    /** Whether this regex location matches the decoded path (anywhere in it, as nginx's regexes do unless anchored). */
+    boolean regexFinds(String path) {
+        return regex.matcher(path).find();
+    }
+
+    /** The groups of this location's regex in {@code path}, {@code $0} first; empty for other kinds. */
+    String[] groups(String path) {
+        if (regex == null) {
+            return new String[0];
+        }
+        java.util.regex.Matcher m = regex.matcher(path);
+        if (!m.find()) {
+            return new String[0];
+        }
+        String[] out = new String[m.groupCount() + 1];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = m.group(i) == null ? "" : m.group(i);
+        }
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return config.describe();
+    }
+}
