@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark of webstack's web tier against nginx (Debian's package), same files,
-# same upstream, same run. Needs: nginx, wrk (apt-get install -y nginx wrk), the CLI jars
-# (./mvnw -q -DskipTests package at the repo root).
+# Side-by-side benchmark of webstack's web tier against nginx and HAProxy (Debian's packages),
+# same files, same upstream, same run. Needs: nginx, wrk, haproxy (apt-get install -y nginx wrk
+# haproxy), the CLI jars (./mvnw -q -DskipTests package at the repo root).
 #
 #   bench/web/run.sh                 # every case, 8 s per run, A B A B
 #   DURATION=4s CASES="small proxy" bench/web/run.sh
 #
 # Every load run is bounded (wrk -d); everything listens on 127.0.0.1 only. Prints, per case,
-# each run's req/s and p99, then the mean of each side and the ratio webstack/nginx.
+# each run's req/s and p99, then the mean of each side and the ratio webstack/peer. Cases:
+#   small 1k 1m notfound proxy  peer nginx (proxy: proxy_pass with upstream keepalive)
+#   proxy-haproxy               peer HAProxy (../shared/peers/haproxy.cfg), same upstream
+#   accesslog                   each server with its access log on, then off, on the small file
+#   idle10k                     IDLE_CONNS (10000) served keep-alive connections held HOLD (20) s
+#                               against each server: all still open? a fresh client served? RSS
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -16,30 +21,44 @@ DURATION=${DURATION:-8s}
 WARMUP=${WARMUP:-3s}
 JIT_WARMUP=${JIT_WARMUP:-5s}
 ROUNDS=${ROUNDS:-2}
-CASES=${CASES:-"small 1k 1m notfound proxy"}
+CASES=${CASES:-"small 1k 1m notfound proxy proxy-haproxy accesslog idle10k"}
+IDLE_CONNS=${IDLE_CONNS:-10000}
+HOLD=${HOLD:-20}
 NGINX_STATIC=${NGINX_STATIC:-28080}
 NGINX_PROXY=${NGINX_PROXY:-28081}
+HAPROXY=${HAPROXY:-28082}
+NGINX_NOLOG=${NGINX_NOLOG:-28083}
 UPSTREAM=${UPSTREAM:-28090}
 WEBSTACK=${WEBSTACK:-28180}
+WEBSTACK_NOLOG=${WEBSTACK_NOLOG:-28181}
 JAVA=${JAVA:-$(for j in /usr/lib/jvm/temurin-25-jdk-amd64/bin/java /usr/lib/jvm/temurin-21-jdk-amd64/bin/java; do [[ -x $j ]] && { echo $j; break; }; done)}
 JAVA=${JAVA:-java}
 JAVA_OPTS=${JAVA_OPTS:-"-Xms256m -Xmx512m -XX:+UseParallelGC"}
 HOST_HEADER='Host: www.foobar.com'
 
+has_case() { [[ " $CASES " == *" $1 "* ]]; }
 for tool in nginx wrk; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y nginx wrk" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y nginx wrk haproxy" >&2; exit 1; }
 done
+if has_case proxy-haproxy && ! command -v haproxy >/dev/null; then
+  echo "missing haproxy: apt-get install -y haproxy" >&2; exit 1
+fi
 [[ -f "$REPO/cli/target/webstack-cli.jar" ]] || { echo "build first: ./mvnw -q -DskipTests package" >&2; exit 1; }
+# idle10k: each server and the holder need a descriptor per connection, and some more.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if has_case idle10k && (( $(ulimit -n) < IDLE_CONNS + 1000 )); then
+  echo "idle10k needs ulimit -n >= $((IDLE_CONNS + 1000)) (hard limit: $(ulimit -Hn)); lower IDLE_CONNS" >&2; exit 1
+fi
 
 # The web module's own jar first, so that a rebuilt web tier is measured without repackaging the CLI.
 WEB_JAR=$(ls "$REPO"/web/target/webstack-web-*.jar 2>/dev/null | grep -v -- '-sources\|-tests' | head -1 || true)
 WORK=$(mktemp -d /tmp/webstack-bench.XXXXXX)
 chmod 755 "$WORK"  # nginx workers run as www-data
-NGINX_PID=""
-WEB_PID=""
+WEB_PIDS=()
 cleanup() {
-  [[ -n "$WEB_PID" ]] && kill "$WEB_PID" 2>/dev/null && wait "$WEB_PID" 2>/dev/null || true
+  for pid in "${WEB_PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
   [[ -f "$WORK/nginx.pid" ]] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  [[ -f "$WORK/haproxy.pid" ]] && kill "$(cat "$WORK/haproxy.pid")" 2>/dev/null || true
   sleep 0.5
   rm -rf "$WORK"
 }
@@ -59,11 +78,13 @@ mkdir -p "$ROOT"
 head -c 1048576 /dev/urandom > "$ROOT/1m.bin"
 
 # --- nginx: static server, reverse proxy and the fixed upstream (from ../shared/peers/nginx.conf)
+# worker_connections and worker_rlimit_nofile are raised so that one worker can hold idle10k.
 cat > "$WORK/nginx.conf" <<CONF
 worker_processes auto;
+worker_rlimit_nofile $(ulimit -n);
 pid $WORK/nginx.pid;
 error_log $WORK/nginx-error.log warn;
-events { worker_connections 16384; }
+events { worker_connections $((IDLE_CONNS + 6384)); }
 http {
   # Both sides log: webstack's access log is always on, buffered and flushed every second.
   access_log $WORK/nginx-access.log combined buffer=64k flush=1s;
@@ -78,6 +99,7 @@ http {
   scgi_temp_path $WORK/nginx-tmp;
   upstream app { server 127.0.0.1:$UPSTREAM; keepalive 64; }
   server { listen 127.0.0.1:$NGINX_STATIC; root $ROOT; }
+  server { listen 127.0.0.1:$NGINX_NOLOG; root $ROOT; access_log off; }
   server { listen 127.0.0.1:$NGINX_PROXY;
            location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; } }
   server { listen 127.0.0.1:$UPSTREAM; access_log off; location / { return 200 "hello from upstream\n"; } }
@@ -86,11 +108,21 @@ CONF
 mkdir -p "$WORK/nginx-tmp"
 nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" 2>/dev/null || nginx -c "$WORK/nginx.conf"
 
+# --- HAProxy in front of the same upstream: the peer config, with this run's ports and pid file.
+# It has no log line: HAProxy logs nothing here, while nginx and webstack do.
+if has_case proxy-haproxy; then
+  sed -e "s/127\.0\.0\.1:18082/127.0.0.1:$HAPROXY/" -e "s/127\.0\.0\.1:18090/127.0.0.1:$UPSTREAM/" \
+      -e "s#pidfile .*#pidfile $WORK/haproxy.pid#" "$REPO/../shared/peers/haproxy.cfg" > "$WORK/haproxy.cfg"
+  haproxy -D -f "$WORK/haproxy.cfg"
+fi
+
 # --- webstack's web tier on the same files, proxying to the same upstream -----------------------
-cat > "$WORK/webstack.yml" <<YML
-var: $WORK/var
+start_webstack() { # name port access-log
+  cat > "$WORK/$1.yml" <<YML
+var: $WORK/var-$1
 web:
-  listen: 127.0.0.1:$WEBSTACK
+  listen: 127.0.0.1:$2
+  admin: 127.0.0.1:0
   public: $ROOT
   static:
     - /index.html
@@ -99,38 +131,52 @@ web:
     - /missing.html
   upstreams:
     - 127.0.0.1:$UPSTREAM
-  access-log: $WORK/webstack-access.log
+  access-log: $3
 YML
-# shellcheck disable=SC2086
-"$JAVA" $JAVA_OPTS -cp "$REPO/cli/target/webstack-cli.jar:$WEB_JAR:$REPO/cli/target/lib/*" dev.webstack.cli.Webstack \
-  web --config "$WORK/webstack.yml" --upstream "127.0.0.1:$UPSTREAM" > "$WORK/webstack.log" 2>&1 &
-WEB_PID=$!
+  # shellcheck disable=SC2086
+  "$JAVA" $JAVA_OPTS -cp "$REPO/cli/target/webstack-cli.jar:$WEB_JAR:$REPO/cli/target/lib/*" dev.webstack.cli.Webstack \
+    web --config "$WORK/$1.yml" --upstream "127.0.0.1:$UPSTREAM" > "$WORK/$1.log" 2>&1 &
+  WEB_PIDS+=($!)
+}
+start_webstack webstack "$WEBSTACK" "$WORK/webstack-access.log"
+WEB_PID=${WEB_PIDS[0]}
+if has_case accesslog; then
+  # webstack.yml has no "access log off" yet: the log goes to /dev/null, which saves the file
+  # writes but still formats and queues each line.
+  start_webstack webstack-nolog "$WEBSTACK_NOLOG" /dev/null
+fi
 
 wait_port() {
   for _ in $(seq 1 100); do
     curl -s -o /dev/null -H "$HOST_HEADER" "http://127.0.0.1:$1/index.html" && return 0
     sleep 0.1
   done
-  echo "nothing answers on port $1" >&2; cat "$WORK/webstack.log" >&2; exit 1
+  echo "nothing answers on port $1" >&2; cat "$WORK"/*.log >&2; exit 1
 }
 wait_port "$NGINX_STATIC"; wait_port "$NGINX_PROXY"; wait_port "$WEBSTACK"
+if has_case proxy-haproxy; then wait_port "$HAPROXY"; fi
+if has_case accesslog; then wait_port "$NGINX_NOLOG"; wait_port "$WEBSTACK_NOLOG"; fi
 grep -o 'listening on [^,]*' "$WORK/webstack.log" | head -1 | sed 's/^/webstack: /'
 
-# case → "connections path-on-nginx-port" ; the nginx port differs for the proxy case only
+# Per case: connections, path, the peer's name and port (webstack's is $WEBSTACK).
 case_conns() { [[ "$1" == 1m ]] && echo 16 || echo 64; }
 case_path() {
   case "$1" in
-    small) echo /index.html ;; 1k) echo /1k.html ;; 1m) echo /1m.bin ;;
-    notfound) echo /missing.html ;; proxy) echo /app/hello ;;
+    small|accesslog|idle10k) echo /index.html ;; 1k) echo /1k.html ;; 1m) echo /1m.bin ;;
+    notfound) echo /missing.html ;; proxy|proxy-haproxy) echo /app/hello ;;
+    *) echo "unknown case: $1" >&2; exit 1 ;;
   esac
 }
-nginx_port() { [[ "$1" == proxy ]] && echo "$NGINX_PROXY" || echo "$NGINX_STATIC"; }
+peer_name() { [[ "$1" == proxy-haproxy ]] && echo haproxy || echo nginx; }
+peer_port() {
+  case "$1" in proxy) echo "$NGINX_PROXY" ;; proxy-haproxy) echo "$HAPROXY" ;; *) echo "$NGINX_STATIC" ;; esac
+}
 
 # Sanity: same status on both sides.
 for c in $CASES; do
-  a=$(curl -s -o /dev/null -w '%{http_code}' -H "$HOST_HEADER" "http://127.0.0.1:$(nginx_port "$c")$(case_path "$c")")
+  a=$(curl -s -o /dev/null -w '%{http_code}' -H "$HOST_HEADER" "http://127.0.0.1:$(peer_port "$c")$(case_path "$c")")
   b=$(curl -s -o /dev/null -w '%{http_code}' -H "$HOST_HEADER" "http://127.0.0.1:$WEBSTACK$(case_path "$c")")
-  [[ "$a" == "$b" ]] || { echo "case $c: nginx answers $a, webstack $b" >&2; exit 1; }
+  [[ "$a" == "$b" ]] || { echo "case $c: $(peer_name "$c") answers $a, webstack $b" >&2; exit 1; }
 done
 
 # One wrk run; prints "req/s p99_ms"
@@ -145,25 +191,71 @@ run_wrk() { # conns url duration
   fi
   echo "${rps:-0} ${p99:-0}"
 }
+add() { awk -v x="$1" -v y="$2" 'BEGIN{print x+y}'; }
 
-# The JIT needs a moment: warm webstack up on every case once before measuring anything.
-for c in $CASES; do run_wrk "$(case_conns "$c")" "http://127.0.0.1:$WEBSTACK$(case_path "$c")" "$JIT_WARMUP" >/dev/null; done
+# The JIT needs a moment: warm webstack up on every path once before measuring anything.
+for p in $(for c in $CASES; do case_path "$c"; done | sort -u); do
+  run_wrk 64 "http://127.0.0.1:$WEBSTACK$p" "$JIT_WARMUP" >/dev/null
+done
+if has_case accesslog; then run_wrk 64 "http://127.0.0.1:$WEBSTACK_NOLOG/index.html" "$JIT_WARMUP" >/dev/null; fi
+
+rss_kb() { local s=0 pid; for pid in "$@"; do s=$((s + $(awk '/VmRSS/ {print $2}' "/proc/$pid/status"))); done; echo "$s"; }
+nginx_pids() { local m; m=$(cat "$WORK/nginx.pid"); echo "$m" $(pgrep -P "$m"); }
+
+# accesslog: nginx and webstack, each with its access log on and off, in turn, on the small file.
+run_accesslog() {
+  local names=(nginx_log nginx_nolog webstack_log webstack_nolog)
+  local urls=("http://127.0.0.1:$NGINX_STATIC/index.html" "http://127.0.0.1:$NGINX_NOLOG/index.html"
+              "http://127.0.0.1:$WEBSTACK/index.html" "http://127.0.0.1:$WEBSTACK_NOLOG/index.html")
+  local sums=(0 0 0 0) i r rps p99 line
+  for i in 0 1 2 3; do run_wrk 64 "${urls[$i]}" "$WARMUP" >/dev/null; done
+  printf '  %-7s %12s %12s %14s %14s\n' round "${names[@]}"
+  for r in $(seq 1 "$ROUNDS"); do
+    line=()
+    for i in 0 1 2 3; do
+      read -r rps p99 < <(run_wrk 64 "${urls[$i]}" "$DURATION")
+      sums[i]=$(add "${sums[i]}" "$rps"); line+=("$rps")
+    done
+    printf '  %-7s %12s %12s %14s %14s\n' "#$r" "${line[@]}"
+  done
+  awk -v a="${sums[0]}" -v b="${sums[1]}" -v c="${sums[2]}" -v d="${sums[3]}" -v n="$ROUNDS" 'BEGIN{
+    printf "accesslog     nginx %.0f on / %.0f off: cost %.1f%%; webstack %.0f on / %.0f off: cost %.1f%%\n",
+      a/n, b/n, (b>0 ? (1-a/b)*100 : 0), c/n, d/n, (d>0 ? (1-c/d)*100 : 0) }'
+}
+
+# idle10k: the holder opens IDLE_CONNS connections (one request each), holds them HOLD s, checks
+# them and a fresh client, and reads the server's RSS (nginx: master and workers) while holding.
+run_idle() {
+  local out rn rw
+  echo "idle10k: $IDLE_CONNS connections to each server, one GET /index.html each, held ${HOLD}s"
+  # shellcheck disable=SC2046
+  echo "  nginx    RSS before: $(rss_kb $(nginx_pids)) kB"
+  # shellcheck disable=SC2046
+  out=$("$JAVA" "$HERE/IdleHolder.java" "$NGINX_STATIC" /index.html www.foobar.com "$IDLE_CONNS" "$HOLD" $(nginx_pids) 2>&1) || true
+  echo "  nginx    $out"; rn=$(grep -o 'rss_kb=[0-9]*' <<<"$out" | cut -d= -f2 || true)
+  echo "  webstack RSS before: $(rss_kb "$WEB_PID") kB"
+  out=$("$JAVA" "$HERE/IdleHolder.java" "$WEBSTACK" /index.html www.foobar.com "$IDLE_CONNS" "$HOLD" "$WEB_PID" 2>&1) || true
+  echo "  webstack $out"; rw=$(grep -o 'rss_kb=[0-9]*' <<<"$out" | cut -d= -f2 || true)
+  awk -v n="${rn:-0}" -v w="${rw:-0}" 'BEGIN{
+    printf "idle10k       RSS while held: nginx %.0f MB, webstack %.0f MB, ratio %.2fx\n", n/1024, w/1024, (n>0 ? w/n : 0) }'
+}
 
 echo "wrk -t1 -c<64|16 for 1m> -d$DURATION --latency, $ROUNDS rounds A B A B, after a $WARMUP warm-up of each side"
-printf '%-9s %12s %10s %12s %10s %8s %8s\n' case nginx_rps p99_ms webstack_rps p99_ms ratio p99x
+printf '%-13s %-7s %10s %9s %12s %9s %8s %8s\n' case peer peer_rps p99_ms webstack_rps p99_ms ratio p99x
 for c in $CASES; do
+  if [[ "$c" == accesslog ]]; then run_accesslog; continue; fi
+  if [[ "$c" == idle10k ]]; then run_idle; continue; fi
   conns=$(case_conns "$c"); path=$(case_path "$c")
-  A="http://127.0.0.1:$(nginx_port "$c")$path"; B="http://127.0.0.1:$WEBSTACK$path"
+  A="http://127.0.0.1:$(peer_port "$c")$path"; B="http://127.0.0.1:$WEBSTACK$path"
   run_wrk "$conns" "$A" "$WARMUP" >/dev/null; run_wrk "$conns" "$B" "$WARMUP" >/dev/null
   sa=0; sb=0; pa=0; pb=0
   for r in $(seq 1 "$ROUNDS"); do
     read -r ra qa < <(run_wrk "$conns" "$A" "$DURATION")
     read -r rb qb < <(run_wrk "$conns" "$B" "$DURATION")
-    printf '  %-7s %12s %10s %12s %10s\n' "#$r" "$ra" "$qa" "$rb" "$qb"
-    sa=$(awk -v x="$sa" -v y="$ra" 'BEGIN{print x+y}'); sb=$(awk -v x="$sb" -v y="$rb" 'BEGIN{print x+y}')
-    pa=$(awk -v x="$pa" -v y="$qa" 'BEGIN{print x+y}'); pb=$(awk -v x="$pb" -v y="$qb" 'BEGIN{print x+y}')
+    printf '  %-19s %10s %9s %12s %9s\n' "#$r" "$ra" "$qa" "$rb" "$qb"
+    sa=$(add "$sa" "$ra"); sb=$(add "$sb" "$rb"); pa=$(add "$pa" "$qa"); pb=$(add "$pb" "$qb")
   done
-  awk -v c="$c" -v sa="$sa" -v sb="$sb" -v pa="$pa" -v pb="$pb" -v n="$ROUNDS" 'BEGIN{
-    printf "%-9s %12.0f %10.2f %12.0f %10.2f %7.2fx %7.2fx\n", c, sa/n, pa/n, sb/n, pb/n, (sa>0?sb/sa:0), (pa>0?pb/pa:0) }'
+  awk -v c="$c" -v p="$(peer_name "$c")" -v sa="$sa" -v sb="$sb" -v pa="$pa" -v pb="$pb" -v n="$ROUNDS" 'BEGIN{
+    printf "%-13s %-7s %10.0f %9.2f %12.0f %9.2f %7.2fx %7.2fx\n", c, p, sa/n, pa/n, sb/n, pb/n, (sa>0?sb/sa:0), (pa>0?pb/pa:0) }'
 done
-echo "webstack RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/$WEB_PID/status)"
+echo "webstack RSS: $(rss_kb "$WEB_PID") kB"

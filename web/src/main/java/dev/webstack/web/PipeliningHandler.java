@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -35,6 +36,9 @@ import java.util.ArrayDeque;
  *       response has started but the client has not taken any of it for the idle time.</li>
  *   <li>{@link Drain} (graceful stop) closes the connection now if it is between requests, else
  *       after the current response, which then says {@code Connection: close}.</li>
+ *   <li>A {@code 101 Switching Protocols} is the last response on the connection: it keeps its
+ *       {@code Connection: upgrade}, and no next request is read, since the bytes that follow belong
+ *       to the new protocol ({@link WebSocketTunnel}, which then replaces these handlers).</li>
  * </ul>
  */
 final class PipeliningHandler extends ChannelDuplexHandler {
@@ -52,6 +56,7 @@ final class PipeliningHandler extends ChannelDuplexHandler {
     private boolean responseStarted;
     private boolean closeAfterResponse;
     private boolean draining;
+    private boolean switched;
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
@@ -97,7 +102,11 @@ final class PipeliningHandler extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof HttpResponse res && busy) {
+        if (msg instanceof HttpResponse res && busy && res.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+            // Its Connection: upgrade stays: the connection is the new protocol's from here on.
+            responseStarted = true;
+            switched = true;
+        } else if (msg instanceof HttpResponse res && busy) {
             responseStarted = true;
             boolean close = !keepAlive || draining
                     || res.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)
@@ -113,6 +122,11 @@ final class PipeliningHandler extends ChannelDuplexHandler {
         }
         if (!(msg instanceof LastHttpContent) || !busy) {
             ctx.write(msg, promise);
+            return;
+        }
+        if (switched) {
+            ctx.write(msg, promise);
+            busy = false;
             return;
         }
         ChannelPromise written = promise.unvoid();
@@ -173,10 +187,20 @@ final class PipeliningHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        releaseWaiting();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        // Requests pipelined behind a protocol switch are never answered.
+        releaseWaiting();
+    }
+
+    private void releaseWaiting() {
         Object queued;
         while ((queued = waiting.poll()) != null) {
             ReferenceCountUtil.release(queued);
         }
-        ctx.fireChannelInactive();
     }
 }

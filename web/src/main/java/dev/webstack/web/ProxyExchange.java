@@ -1,10 +1,14 @@
 package dev.webstack.web;
 
 import dev.webstack.common.config.HostPort;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -58,6 +62,13 @@ import org.slf4j.LoggerFactory;
  *       socket is read (AUTO_READ off) only once the previous piece was written to the app server;
  *       each piece restarts the read timeout; such a request is never retried. An app server that
  *       answers before the body is all sent gets its connection closed, not pooled.</li>
+ *   <li>A WebSocket handshake ({@link ProxyHeaders#isWebSocketUpgrade}) goes on a new connection of
+ *       its own, never a pooled one, since it may end up owning it. A {@code 101} with
+ *       {@code Upgrade: websocket} is relayed and the two connections become a
+ *       {@link WebSocketTunnel}; the exchange, and the member's in-flight request, end there (a
+ *       long-lived WebSocket does not hold a drain). Any other answer is relayed as usual and the
+ *       connection closed after it. A {@code 101} that was not asked for, or to another protocol,
+ *       is a 502.</li>
  * </ul>
  */
 final class ProxyExchange {
@@ -71,6 +82,7 @@ final class ProxyExchange {
     private final UpstreamPool pool;
     private final Duration readTimeout;
     private final boolean clientHttp10;
+    private final boolean webSocket;
     private final boolean head;
     private final boolean streamedBody;
     // Body pieces that arrived before the upstream connection was ready (at most one read's worth).
@@ -89,16 +101,19 @@ final class ProxyExchange {
     private boolean responseStarted;
     private boolean skippingInterim;
     private boolean upstreamKeepAlive;
+    // The client's 101, from the upstream's 101 until the codec has handed on its end.
+    private FullHttpResponse switched;
     private boolean done;
     private boolean headFlushPending;
     private ScheduledFuture<?> timer;
 
     /** Takes over {@code request}, already rewritten for the upstream. */
-    ProxyExchange(ChannelHandlerContext client, FullHttpRequest request, boolean clientHttp10, UpstreamGroup group,
-                  UpstreamPool pool, Duration readTimeout) {
+    ProxyExchange(ChannelHandlerContext client, FullHttpRequest request, boolean clientHttp10, boolean webSocket,
+                  UpstreamGroup group, UpstreamPool pool, Duration readTimeout) {
         this.client = client;
         this.request = request;
         this.clientHttp10 = clientHttp10;
+        this.webSocket = webSocket;
         this.group = group;
         this.pool = pool;
         this.readTimeout = readTimeout;
@@ -122,7 +137,7 @@ final class ProxyExchange {
     }
 
     private void sendOnPooledOrNew() {
-        Channel idle = pool.pollIdle(client.channel().eventLoop(), target);
+        Channel idle = webSocket ? null : pool.pollIdle(client.channel().eventLoop(), target);
         if (idle != null) {
             reused = true;
             send(idle);
@@ -266,7 +281,11 @@ final class ProxyExchange {
             return;
         }
         int code = res.status().code();
-        if (code >= 100 && code < 200 && code != 101) {
+        if (code == 101) {
+            onSwitchingProtocols(res);
+            return;
+        }
+        if (code >= 100 && code < 200) {
             // Interim responses (100 Continue, 103 Early Hints) are the upstream hop's business.
             skippingInterim = true;
             upstream.read();
@@ -275,7 +294,8 @@ final class ProxyExchange {
         armTimer();
         responseStarted = true;
         member.answered();
-        upstreamKeepAlive = HttpUtil.isKeepAlive(res) && code != 101;
+        // A WebSocket handshake's connection is its own: closed after any answer but a 101.
+        upstreamKeepAlive = HttpUtil.isKeepAlive(res) && !webSocket;
         DefaultHttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), res.headers());
         ProxyHeaders.toClient(out.headers());
         boolean bodyless = head || code == 204 || code == 304;
@@ -290,6 +310,38 @@ final class ProxyExchange {
         });
         headFlushPending = true;
         upstream.read();
+    }
+
+    private void onSwitchingProtocols(HttpResponse res) {
+        if (!webSocket || !res.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+            // The upstream connection speaks something else now: fail() closes it.
+            fail(HttpResponseStatus.BAD_GATEWAY, new IOException("the application server switched protocols to '"
+                    + res.headers().get(HttpHeaderNames.UPGRADE, "") + "' unasked"));
+            return;
+        }
+        // The tunnel starts once the codec has handed on the end of the 101 (onContent).
+        responseStarted = true;
+        member.answered();
+        DefaultFullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, res.status(), Unpooled.EMPTY_BUFFER,
+                res.headers(), EmptyHttpHeaders.INSTANCE);
+        ProxyHeaders.toClientSwitching(out.headers());
+        switched = out;
+        upstream.read();
+    }
+
+    /** Relays the 101 and hands both connections over to a {@link WebSocketTunnel}. */
+    private void startTunnel() {
+        done = true;
+        cancelTimer();
+        detach(upstream);
+        leave();
+        request.release();
+        FullHttpResponse out = switched;
+        switched = null;
+        client.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        // The 101 went through the HTTP handlers above (written synchronously, on this loop): from
+        // here on, both connections carry WebSocket frames, which no HTTP handler may touch.
+        WebSocketTunnel.join(client.channel(), upstream, readTimeout);
     }
 
     /** The upstream read ended: send what is still waiting, e.g. response headers before a slow body. */
@@ -310,6 +362,16 @@ final class ProxyExchange {
             content.release();
             skippingInterim = !last;
             upstream.read();
+            return;
+        }
+        if (switched != null) {
+            // The end of the 101 (a 1xx has no body): anything after it is WebSocket frames.
+            content.release();
+            if (last) {
+                startTunnel();
+            } else {
+                upstream.read();
+            }
             return;
         }
         armTimer();
@@ -378,6 +440,10 @@ final class ProxyExchange {
         while ((piece = pendingBody.poll()) != null) {
             piece.release();
         }
+        if (switched != null) {
+            switched.release();
+            switched = null;
+        }
     }
 
     private void finish() {
@@ -404,12 +470,12 @@ final class ProxyExchange {
             detach(upstream);
             upstream.close();
         }
+        releasePendingBody();
         if (responseStarted) {
             log.info("upstream {}: {} after the response started; closing the client connection", target, cause.toString());
             client.close();
             return;
         }
-        releasePendingBody();
         log.warn("upstream {}: {} {}: {}", target, status.code(), status.reasonPhrase(), cause.toString());
         String message = status.equals(HttpResponseStatus.GATEWAY_TIMEOUT)
                 ? "The application server did not answer in time. Please try again in a moment."

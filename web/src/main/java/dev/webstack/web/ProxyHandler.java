@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The last handler of a client connection: sends what the static files did not answer to an app
  * server, chosen by the {@link UpstreamGroup}, and lets a {@link ProxyExchange} carry the response back. With no
- * app server configured every such request is a 502.
+ * app server configured every such request is a 502. A WebSocket handshake that the app server
+ * accepts turns the connection into a {@link WebSocketTunnel}, which replaces this handler.
  */
 final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
@@ -52,8 +53,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         boolean http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
-        ProxyHeaders.toUpstream(req, AccessLogHandler.clientIp(ctx.channel().remoteAddress()));
-        exchange = new ProxyExchange(ctx, req, http10, upstreams, pool, readTimeout);
+        boolean webSocket = ProxyHeaders.isWebSocketUpgrade(req);
+        ProxyHeaders.toUpstream(req, AccessLogHandler.clientIp(ctx.channel().remoteAddress()), webSocket);
+        exchange = new ProxyExchange(ctx, req, http10, webSocket, upstreams, pool, readTimeout);
         exchange.start();
     }
 

@@ -4,6 +4,8 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.util.ArrayList;
@@ -15,6 +17,12 @@ import java.util.Locale;
  * the connection's, not the message's, and are dropped both ways; {@code Via} records the hop; the
  * {@code X-Forwarded-*} headers tell the app server who the client is and what it asked for.
  * The {@code Host} header passes through unchanged.
+ *
+ * <p>{@code Upgrade} is hop-by-hop too, and is dropped, with one exception: a WebSocket opening
+ * handshake (RFC 6455 section 4.1) keeps {@code Upgrade: websocket} and {@code Connection: upgrade}
+ * on the way up, and so does the app server's {@code 101} on the way back, so that the two ends
+ * can switch protocols through this hop ({@link WebSocketTunnel}). Any other protocol
+ * ({@code h2c}...) is not offered to the app server: the request is answered as plain HTTP/1.1.
  */
 final class ProxyHeaders {
     static final String VIA = "1.1 webstack";
@@ -58,13 +66,30 @@ final class ProxyHeaders {
     }
 
     /**
+     * Whether {@code req} is a WebSocket opening handshake: a GET over HTTP/1.1 whose
+     * {@code Connection} names {@code upgrade} and whose {@code Upgrade} lists {@code websocket}
+     * (RFC 6455 section 4.1; tokens compared case-insensitively).
+     */
+    static boolean isWebSocketUpgrade(HttpRequest req) {
+        HttpHeaders h = req.headers();
+        return req.method().equals(HttpMethod.GET)
+                && req.protocolVersion().equals(HttpVersion.HTTP_1_1)
+                && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
+                && h.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
+    }
+
+    /**
      * Turns the client's request into the request to the app server, in place: HTTP/1.1 with a
      * Content-Length (the body is aggregated), {@code Expect} dropped (this tier already answered
-     * 100-continue), forwarding headers added.
+     * 100-continue), forwarding headers added; a WebSocket handshake ({@code webSocket}) keeps
+     * asking for the upgrade.
      */
-    static void toUpstream(FullHttpRequest req, String clientIp) {
+    static void toUpstream(FullHttpRequest req, String clientIp, boolean webSocket) {
         HttpHeaders h = req.headers();
         removeHopByHop(h);
+        if (webSocket) {
+            keepWebSocketUpgrade(h);
+        }
         h.remove(HttpHeaderNames.EXPECT);
         req.setProtocolVersion(HttpVersion.HTTP_1_1);
         if (req instanceof BodyGate.StreamedRequest streamed) {
@@ -96,6 +121,17 @@ final class ProxyHeaders {
     static void toClient(HttpHeaders h) {
         removeHopByHop(h);
         addVia(h);
+    }
+
+    /** Turns the app server's {@code 101 Switching Protocols} to a WebSocket into the client's, in place. */
+    static void toClientSwitching(HttpHeaders h) {
+        toClient(h);
+        keepWebSocketUpgrade(h);
+    }
+
+    private static void keepWebSocketUpgrade(HttpHeaders h) {
+        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        h.set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
     }
 
     private static void addVia(HttpHeaders h) {
