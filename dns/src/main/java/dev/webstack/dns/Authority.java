@@ -21,9 +21,9 @@ import org.xbill.DNS.Type;
  *
  * <ul>
  *   <li>A name in none of the zones: REFUSED, AA clear (as BIND and NSD answer).
- *   <li>Data: AA set, the RRset in the answer section; addresses of in-zone MX, NS and SRV targets
- *       in the additional section (RFC 1035 section 3.3.9, RFC 2782); the zone's NS RRset in the
- *       authority section.
+ *   <li>Data: AA set, the RRset in the answer section; addresses of MX, NS and SRV targets in the
+ *       same zone in the additional section (RFC 1035 section 3.3.9, RFC 2782); the zone's NS
+ *       RRset in the authority section.
  *   <li>CNAME: followed while the target is in one of the zones, at most {@value #MAX_CHAIN}
  *       links; a loop stops at the first repeated name (RFC 1034 section 3.6.2). The rcode is that
  *       of the last name of the chain (RFC 6604).
@@ -73,7 +73,7 @@ final class Authority {
             switch (zone.lookup(name, qtype)) {
                 case Lookup.Answer a -> {
                     add(response, a.rrset(), Section.ANSWER);
-                    addTargetAddresses(response, a.rrset());
+                    addTargetAddresses(response, zone, a.rrset());
                     addZoneNs(response, zone, a.rrset());
                     return;
                 }
@@ -121,24 +121,26 @@ final class Authority {
         }
         zone.exact(zone.origin(), Type.NS).ifPresent(ns -> {
             add(response, ns, Section.AUTHORITY);
-            addTargetAddresses(response, ns);
+            addTargetAddresses(response, zone, ns);
         });
     }
 
-    /** Addresses of MX, NS and SRV targets that this server is authoritative for. */
-    private void addTargetAddresses(Message response, RRset rrset) {
+    /**
+     * Addresses of MX, NS and SRV targets in {@code zone}, the zone of {@code rrset}. A target in
+     * another zone served here gets none, as NSD answers: its addresses are another zone's data, and
+     * the resolver asks for them when it needs them (RFC 2181 section 5.4.1 ranks them lowest).
+     */
+    private static void addTargetAddresses(Message response, ZoneData zone, RRset rrset) {
         for (Record r : rrset.rrs(false)) {
             Name target = r.getAdditionalName();
-            if (target == null) {
+            if (target == null || !zone.contains(target)) {
                 continue;
             }
-            zoneFor(target).ifPresent(zone -> {
-                for (int type : new int[] {Type.A, Type.AAAA}) {
-                    if (zone.lookup(target, type) instanceof Lookup.Answer a) {
-                        addAdditional(response, a.rrset());
-                    }
+            for (int type : new int[] {Type.A, Type.AAAA}) {
+                if (zone.lookup(target, type) instanceof Lookup.Answer a) {
+                    addAdditional(response, a.rrset());
                 }
-            });
+            }
         }
     }
 

@@ -153,7 +153,7 @@ public final class DnsServer implements AutoCloseable {
             List<Channel> udp = new ArrayList<>();
             Channel tcp = bind(group, epoll, sockets, new UdpHandler(responder::get, limiter), responder::get, transfers, address, udp);
             DnsServer server = new DnsServer(group, udp, tcp, responder, config, zones, notifier);
-            server.watchFrontDoors();
+            server.watchFrontDoors(config.healthChecks());
             log.info("dns: serving {} on {}:{} (udp x{} and tcp, {}, {} answers precompiled, rate limit {})",
                     zones.stream().map(ZoneData::origin).toList(), config.listen().host(), server.port, sockets,
                     epoll ? "epoll" : "nio", responder.get().precompiled(),
@@ -254,6 +254,8 @@ public final class DnsServer implements AutoCloseable {
      *   <li>a new zone is added; a zone no longer in the config is no longer served.
      * </ul>
      *
+     * {@code dns.health-checks} are applied too: probes of checks no longer configured stop (their
+     * names' addresses are all answered again), new ones start, in the same swap as the zones.
      * The swap is atomic: every query is answered from either the old or the new set of zones,
      * none is dropped. {@code dns.listen} cannot change without a restart; a different one is
      * ignored (and said so in the result). The secondaries of {@code DnsOptions.notifyTargets} are sent a
@@ -307,7 +309,12 @@ public final class DnsServer implements AutoCloseable {
             List<ZoneData> before = zones;
             zones = List.copyOf(next);
             config = newConfig;
-            // Everything is rendered before the swap: the old answers serve until this line.
+            String probes = watchFrontDoors(newConfig.healthChecks());
+            if (!probes.isEmpty()) {
+                result.note("dns.health-checks: " + probes);
+            }
+            // Zones and failing front doors are rendered together before the swap: the old answers
+            // serve until this line.
             publish();
             // Secondaries of a zone served with new data transfer it again (RFC 1996).
             next.stream().filter(z -> !before.contains(z)).forEach(notifier::notifyChanged);
@@ -326,13 +333,24 @@ public final class DnsServer implements AutoCloseable {
         }
     }
 
-    private void watchFrontDoors() {
-        if (!config.healthChecks().isEmpty()) {
-            frontDoors = new FrontDoors(config.healthChecks(), () -> {
-                synchronized (reloadLock) {
-                    return zones;
+    /**
+     * Probes the front doors of {@code checks} from now on (none: stops probing); the caller
+     * publishes. The probe thread exists only once a check was configured. Returns what changed,
+     * empty when nothing did.
+     */
+    private String watchFrontDoors(List<DnsConfig.HealthCheck> checks) {
+        synchronized (reloadLock) {
+            if (frontDoors == null) {
+                if (checks.isEmpty() || closed.get()) {
+                    return "";
                 }
-            }, this::publish);
+                frontDoors = new FrontDoors(() -> {
+                    synchronized (reloadLock) {
+                        return zones;
+                    }
+                }, this::publish);
+            }
+            return frontDoors.update(checks);
         }
     }
 

@@ -6,6 +6,7 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Header;
 import org.xbill.DNS.Message;
@@ -25,7 +26,8 @@ import org.xbill.DNS.Type;
  *   <tr><th>Query</th><th>Response</th></tr>
  *   <tr><td>shorter than the 12-byte header</td><td>nothing: there is no ID to answer</td></tr>
  *   <tr><td>QR set (a response)</td><td>nothing, so that two servers never answer each other</td></tr>
- *   <tr><td>header readable, rest not</td><td>FORMERR with the query's ID, no question</td></tr>
+ *   <tr><td>header readable, rest not</td><td>FORMERR with the query's ID and opcode, no
+ *       question, no other flag</td></tr>
  *   <tr><td>opcode other than QUERY</td><td>NOTIMP (RFC 1035 section 4.1.1)</td></tr>
  *   <tr><td>QDCOUNT other than 1, several OPT records</td><td>FORMERR (RFC 6891 section 6.1.1)</td></tr>
  *   <tr><td>EDNS version above 0</td><td>BADVERS with an OPT of version 0 (RFC 6891 section 6.1.3)</td></tr>
@@ -34,9 +36,9 @@ import org.xbill.DNS.Type;
  *   <tr><td>anything else</td><td>what {@link Authority} answers</td></tr>
  * </table>
  *
- * <p>The ID, opcode, RD and CD are copied from the query (RFC 1035, RFC 6840 section 5.9); RA is
- * never set: this server does not recurse. An EDNS query gets an OPT back advertising
- * {@code udpPayload}. A UDP response is at most 512 bytes without EDNS, and with EDNS the client's
+ * <p>The ID, opcode, RD and CD are copied from the query (RFC 1035, RFC 4035 section 3.1.6); RA
+ * is never set: this server does not recurse. An EDNS query gets an OPT back, as the last record,
+ * advertising {@code udpPayload}, with the query's DO bit (RFC 3225 section 3). A UDP response is at most 512 bytes without EDNS, and with EDNS the client's
  * advertised size (never below 512) capped at {@code udpPayload} (RFC 6891 section 6.2.5, default
  * 1232 per DNS Flag Day 2020); over TCP it is at most 65535 bytes (RFC 7766). A response that does
  * not fit is replaced by its header with TC set, the question and the OPT, so that the client
@@ -92,7 +94,7 @@ final class QueryHandler {
             message = new Message(query);
         } catch (IOException | RuntimeException e) {
             log.debug("FORMERR for id {}: {}", header.getID(), e.toString());
-            return Optional.of(bare(header, Rcode.FORMERR).toWire());
+            return Optional.of(formerr(header).toWire());
         }
         try {
             Message response = respond(message);
@@ -113,27 +115,27 @@ final class QueryHandler {
         List<Record> questions = query.getSection(Section.QUESTION);
         long optCount = query.getSection(Section.ADDITIONAL).stream().filter(r -> r instanceof OPTRecord).count();
         if (questions.size() != 1 || optCount > 1) {
-            response.getHeader().setRcode(Rcode.FORMERR);
-            return response;
+            return formerr(query.getHeader());
         }
         // The query's own Record: the name keeps the case the client wrote (RFC 4343 section 4.1).
         Record question = questions.get(0);
         response.addRecord(question, Section.QUESTION);
         OPTRecord opt = query.getOPT();
-        if (opt != null) {
-            if (opt.getVersion() > 0) {
-                response.addRecord(new OPTRecord(udpPayload, Rcode.BADVERS >>> 4, 0), Section.ADDITIONAL);
-                response.getHeader().setRcode(Rcode.BADVERS & 0xF);
-                return response;
-            }
-            response.addRecord(new OPTRecord(udpPayload, 0, 0), Section.ADDITIONAL);
+        if (opt != null && opt.getVersion() > 0) {
+            response.addRecord(new OPTRecord(udpPayload, Rcode.BADVERS >>> 4, 0), Section.ADDITIONAL);
+            response.getHeader().setRcode(Rcode.BADVERS & 0xF);
+            return response;
         }
         int qtype = question.getType();
         if (question.getDClass() != DClass.IN || qtype == Type.AXFR || qtype == Type.IXFR) {
             response.getHeader().setRcode(Rcode.REFUSED);
-            return response;
+        } else {
+            authority.answer(question.getName(), qtype, response);
         }
-        authority.answer(question.getName(), qtype, response);
+        if (opt != null) {
+            // Last, so that the fast path finds the DO bit at a fixed distance from the end.
+            response.addRecord(new OPTRecord(udpPayload, 0, 0, opt.getFlags() & ExtendedFlags.DO), Section.ADDITIONAL);
+        }
         return response;
     }
 
@@ -207,6 +209,18 @@ final class QueryHandler {
             }
         }
         return copy;
+    }
+
+    /**
+     * The answer to a query that is not understood: its ID and opcode, QR set, nothing else (as
+     * NSD answers; RD and CD are not copied from a header that may be garbage).
+     */
+    private static Message formerr(Header query) {
+        Message response = new Message(query.getID());
+        response.getHeader().setFlag(Flags.QR);
+        response.getHeader().setOpcode(query.getOpcode());
+        response.getHeader().setRcode(Rcode.FORMERR);
+        return response;
     }
 
     /** A response with the query's ID and opcode, QR set, RD and CD copied, and {@code rcode}. */

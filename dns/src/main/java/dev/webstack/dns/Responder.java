@@ -26,9 +26,10 @@ import org.xbill.DNS.Type;
  * {@link QueryHandler}: the fast path in front of the slow one, for one immutable set of zones.
  *
  * <p>A response of an authoritative server depends on the query only through its ID, the RD and
- * CD flags, the case of the question name, whether it carries EDNS and the size it allows. So the
+ * CD flags, the case of the question name, whether it carries EDNS, its DO bit and the size it
+ * allows. So the
  * response to {@code (lower-case name, type, EDNS or not)} is rendered once by {@link QueryHandler}
- * (compression included) and, per query, copied with only the ID, RD, CD and the question name's
+ * (compression included) and, per query, copied with only the ID, RD, CD, DO and the question name's
  * bytes patched in. dnsjava compresses names case-insensitively, so the layout of a response does
  * not depend on the question's case, and the question name is always written whole at offset 12.
  *
@@ -57,6 +58,9 @@ final class Responder {
     private static final int MAX_NAME = 255;
     private static final int FLAG_RD = 0x01; // in header byte 2
     private static final int FLAG_CD = 0x10; // in header byte 3
+    private static final int FLAG_DO = 0x80; // in the first byte of the OPT's flags (RFC 3225)
+    /** Where the DO bit's byte is, counted from the end, in a message whose last record is an OPT without options. */
+    private static final int OPT_FLAGS_FROM_END = 4;
 
     private final List<ZoneData> zones;
     private final QueryHandler slow;
@@ -146,7 +150,7 @@ final class Responder {
         if (answer == null || answer.length > sizeLimit(probe, transport)) {
             return null;
         }
-        return patched(answer, query, probe.nameLength, alloc);
+        return patched(answer, query, probe, alloc);
     }
 
     /**
@@ -197,15 +201,22 @@ final class Responder {
         return response;
     }
 
-    /** A copy of {@code answer} with the query's ID, RD, CD and question name (its case). */
-    private static ByteBuf patched(byte[] answer, ByteBuf query, int nameLength, ByteBufAllocator alloc) {
+    /**
+     * A copy of {@code answer} with the query's ID, RD, CD, question name (its case) and, with EDNS,
+     * DO bit: the slow path writes the OPT last, so its flags are at a fixed distance from the end.
+     */
+    private static ByteBuf patched(byte[] answer, ByteBuf query, Key probe, ByteBufAllocator alloc) {
         int q = query.readerIndex();
         ByteBuf out = alloc.ioBuffer(answer.length);
         out.writeBytes(answer);
         out.setShort(0, query.getShort(q));
         out.setByte(2, (answer[2] & ~FLAG_RD) | (query.getByte(q + 2) & FLAG_RD));
         out.setByte(3, (answer[3] & ~FLAG_CD) | (query.getByte(q + 3) & FLAG_CD));
-        out.setBytes(HEADER, query, q + HEADER, nameLength);
+        out.setBytes(HEADER, query, q + HEADER, probe.nameLength);
+        if (probe.edns) {
+            int flags = answer.length - OPT_FLAGS_FROM_END;
+            out.setByte(flags, (answer[flags] & ~FLAG_DO) | probe.dnssecOk);
+        }
         return out;
     }
 
@@ -220,6 +231,7 @@ final class Responder {
         private int type;
         private boolean edns;
         private int payload;
+        private int dnssecOk; // FLAG_DO or 0: patched into the answer, not part of the key
         private int hash;
 
         /** Reads a query in its plain form (see the class comment); false for anything else. */
@@ -282,6 +294,7 @@ final class Responder {
                     return false;
                 }
                 payload = q.getUnsignedShort(p + 3);
+                dnssecOk = q.getByte(p + 7) & FLAG_DO;
             } else if (p != end) {
                 return false;
             }

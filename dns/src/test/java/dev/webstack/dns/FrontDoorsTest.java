@@ -70,6 +70,51 @@ class FrontDoorsTest {
         }
     }
 
+    @Test
+    void reloadStartsAndStopsHealthChecksTogetherWithTheZones() throws Exception {
+        int webPort = freePort();
+        HttpServer doorA = door("127.0.0.1", webPort); // 127.0.0.2 and 127.0.0.3 have no web tier
+        Path zone = dir.resolve("example.test.zone");
+        String head = """
+                $ORIGIN example.test.
+                $TTL 60
+                @    IN SOA ns1 hostmaster %d 3600 900 1209600 60
+                @    IN NS  ns1
+                ns1  IN A   127.0.0.1
+                @    IN A   127.0.0.1
+                @    IN A   127.0.0.2
+                www  IN CNAME @
+                """;
+        Files.writeString(zone, head.formatted(1));
+        List<DnsConfig.Zone> zones = List.of(new DnsConfig.Zone("example.test.", zone));
+        DnsConfig.HealthCheck check = new DnsConfig.HealthCheck("example.test.", webPort, "/-/health", Duration.ofMillis(100));
+        try (DnsServer server = DnsServer.start(config(zones, List.of()))) {
+            assertThat(addresses(server, "www.example.test.")).as("no health checks yet").containsExactly("127.0.0.1", "127.0.0.2");
+
+            Files.writeString(zone, head.formatted(2) + "@    IN A   127.0.0.3\n");
+            ZoneReload started = server.reload(config(zones, List.of(check)));
+            assertThat(started.toString()).contains("example.test. updated (serial 1 -> 2)", "dns.health-checks: started example.test.");
+            assertThat(awaitAddresses(server, Set.of("127.0.0.1"))).as("probes started by the reload, on the new zone's addresses")
+                    .containsExactly("127.0.0.1");
+
+            assertThat(server.reload(config(zones, List.of(check))).notes()).as("same checks: probes left alone").isEmpty();
+            assertThat(addresses(server, "www.example.test.")).as("failing doors still left out").containsExactly("127.0.0.1");
+
+            ZoneReload stopped = server.reload(config(zones, List.of()));
+            assertThat(stopped.toString()).contains("dns.health-checks: stopped example.test.");
+            // No polling: the reload's swap itself gives every address again.
+            assertThat(addresses(server, "www.example.test.")).containsExactly("127.0.0.1", "127.0.0.2", "127.0.0.3");
+            Thread.sleep(300); // three probe intervals: a stopped probe must not come back
+            assertThat(addresses(server, "www.example.test.")).containsExactly("127.0.0.1", "127.0.0.2", "127.0.0.3");
+        } finally {
+            doorA.stop(0);
+        }
+    }
+
+    private static DnsConfig config(List<DnsConfig.Zone> zones, List<DnsConfig.HealthCheck> checks) {
+        return new DnsConfig(new HostPort("127.0.0.1", 0), zones, 1232, DnsConfig.RateLimit.NSD_DEFAULTS, List.of(), List.of(), checks);
+    }
+
     /** Polls (bounded) until the answer is {@code expected}; returns the last answer seen. */
     private static Set<String> awaitAddresses(DnsServer server, Set<String> expected) throws Exception {
         Set<String> last = Set.of();

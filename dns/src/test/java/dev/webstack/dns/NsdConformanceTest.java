@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
@@ -31,10 +32,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
+import org.xbill.DNS.GenericEDNSOption;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.Opcode;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Section;
@@ -48,13 +52,27 @@ import org.xbill.DNS.Type;
  * <p>Skipped, with a message, only when the {@code nsd} binary is not installed ({@code .ci/run}
  * installs it). NSD runs in the foreground on a free loopback port, RRL off, one server process.
  *
- * <p>Deliberate differences, not compared (see {@link #DELIBERATE}):
+ * <p>The queries (over 400, each over UDP or TCP): every type of the zones (A, AAAA, CNAME, NS, SOA,
+ * MX, TXT, SRV, CAA, PTR) at names that exist, do not exist, are empty non-terminals, wildcard
+ * matches, CNAME chains, delegations with glue, in four zones (one with an {@code $INCLUDE}, one
+ * whose SOA TTL is below its MINIMUM, a reverse zone); case variants; EDNS off and with sizes 0 to
+ * 65535 and the DO bit; answers that must be truncated or trimmed; QDCOUNT 0 and 2; other opcodes,
+ * classes and EDNS versions; and, separately, all of them pipelined on one TCP connection.
+ *
+ * <p>Deliberate differences (see {@link #DELIBERATE}): for these only webstack's rcode is checked.
  * <ul>
  *   <li>ANY: both answer with one RRset (RFC 8482 section 4.1), but not the same one: NSD picks
  *       the SOA at the apex (and over TCP may send more), webstack the RRset of the lowest type
  *       code. Only the header is compared, and that webstack's answer is a single RRset.
  *   <li>The OPT record's advertised UDP size: webstack advertises {@code dns.udp-payload}; NSD its
- *       own setting. Only the OPT's presence and extended rcode are compared.
+ *       own setting. Only the OPT's presence, version, DO bit and extended rcode are compared.
+ *   <li>QDCOUNT 0 over TCP: NSD closes the connection; webstack answers FORMERR, as over UDP.
+ *   <li>Classes other than IN and CH (HS, NONE, unassigned): both REFUSED, but NSD leaves the
+ *       question out; webstack echoes it, as in every other answer (and as BIND does).
+ *   <li>QCLASS * (ANY): NSD answers the IN data without AA; webstack serves one class and refuses
+ *       every other, the wildcard class included.
+ *   <li>CD: webstack copies it into the response (RFC 4035 section 3.1.6: "MUST copy"); NSD 4.6,
+ *       which does no DNSSEC, clears it.
  * </ul>
  */
 class NsdConformanceTest {
@@ -74,17 +92,60 @@ class NsdConformanceTest {
         Assumptions.assumeTrue(Files.isExecutable(NSD),
                 "nsd is not installed (apt-get install nsd; .ci/run installs it): the differential test against NSD is skipped");
         // RRL off as for NSD below; transfers allowed to loopback, for NSD as a secondary.
-        webstack = DnsServer.start(TestZones.config(new HostPort("127.0.0.1", 0)), DnsOptions.defaults().withRateLimit(RateLimit.OFF).withTransferClients(Set.of(LOOPBACK)));
+        List<DnsConfig.Zone> zones = new ArrayList<>(TestZones.config(new HostPort("127.0.0.1", 0)).zones());
+        zones.addAll(extraZones(dir.resolve("zones")));
+        webstack = DnsServer.start(new DnsConfig(new HostPort("127.0.0.1", 0), zones, 1232),
+                DnsOptions.defaults().withRateLimit(RateLimit.OFF).withTransferClients(Set.of(LOOPBACK)));
         nsdPort = freePort();
-        nsd = startNsd(dir.resolve("primary"), nsdPort, """
+        nsd = startNsd(dir.resolve("primary"), nsdPort, zones.stream().map(z -> """
                 zone:
-                  name: foobar.com
+                  name: %s
                   zonefile: "%s"
-                zone:
-                  name: example.test
-                  zonefile: "%s"
-                """.formatted(TestZones.FOOBAR.toAbsolutePath().normalize(), TestZones.EXAMPLE.toAbsolutePath().normalize()));
+                """.formatted(z.origin(), z.file().toAbsolutePath().normalize())).collect(Collectors.joining()));
         awaitAnswer(nsd, nsdPort, "foobar.com.", dir.resolve("primary"));
+    }
+
+    /**
+     * Two zones beside the test zones, written for this test: {@code more.test} has SRV (with an
+     * in-zone and an outside target), CAA, a SOA whose TTL (30) is below its MINIMUM (3600), and an
+     * {@code $INCLUDE} with a multi-line record; {@code 2.0.192.in-addr.arpa} has PTR records.
+     */
+    private static List<DnsConfig.Zone> extraZones(Path zonesDir) throws IOException {
+        Files.createDirectories(zonesDir);
+        Path include = zonesDir.resolve("more.test.include");
+        Files.writeString(include, """
+                ; included by more.test.zone, with its $ORIGIN
+                inc     IN A    192.0.2.62
+                multi   IN TXT  ( "a record"
+                                  "on two lines" )
+                """);
+        Path more = zonesDir.resolve("more.test.zone");
+        Files.writeString(more, """
+                $ORIGIN more.test.
+                $TTL 600
+                @  30   IN SOA  ns1 hostmaster ( 1 7200 900 1209600 3600 ) ; negative TTL: the SOA's 30
+                @       IN NS   ns1
+                ns1     IN A    192.0.2.60
+                ns1     IN AAAA 2001:db8::60
+                @       IN CAA  0 issue "letsencrypt.org"
+                @       IN CAA  0 iodef "mailto:security@more.test"
+                _sip._tcp IN SRV 10 60 5060 sip
+                _sip._tcp IN SRV 20 10 5060 sip.elsewhere.net.
+                sip     IN A    192.0.2.61
+                $INCLUDE %s
+                """.formatted(include.toAbsolutePath()));
+        Path reverse = zonesDir.resolve("2.0.192.in-addr.arpa.zone");
+        Files.writeString(reverse, """
+                $ORIGIN 2.0.192.in-addr.arpa.
+                $TTL 3600
+                @       IN SOA  ns1.example.test. hostmaster.example.test. 1 7200 900 1209600 60
+                @       IN NS   ns1.example.test.
+                1       IN PTR  ns1.example.test.
+                10      IN PTR  example.test.
+                60      IN PTR  ns1.more.test.
+                61      IN PTR  sip.more.test.
+                """);
+        return List.of(new DnsConfig.Zone("more.test.", more), new DnsConfig.Zone("2.0.192.in-addr.arpa.", reverse));
     }
 
     /** Starts NSD in the foreground with its files in {@code home}, RRL off, one server process. */
@@ -154,23 +215,88 @@ class NsdConformanceTest {
         }
     }
 
-    /** A query, how it is sent, and whether a mismatch is a documented deliberate difference. */
-    record Case(String name, int type, int edns, boolean tcp) {
+    /** A query in wire format, what it is, and how it is sent. */
+    record Case(String label, byte[] query, int type, boolean tcp) {
+        /** A query for {@code name}, RD set, with an OPT of size {@code edns} (none when negative). */
+        static Case of(String name, int type, int edns, boolean tcp) {
+            return new Case(name + " " + Type.string(type) + (edns < 0 ? "" : " edns=" + edns), ResponderTest.query(name, type, edns, true, false, 4242), type, tcp);
+        }
+
+        /** A query built by hand, e.g. one the server must refuse or reject. */
+        static Case raw(String label, Message query, boolean tcp) {
+            Record question = query.getQuestion();
+            return new Case(label, query.toWire(), question == null ? 0 : question.getType(), tcp);
+        }
+
         @Override
         public String toString() {
-            return name + " " + Type.string(type) + (edns < 0 ? "" : " edns=" + edns) + (tcp ? " tcp" : " udp");
+            return label + (tcp ? " tcp" : " udp");
         }
     }
 
-    /** Documented deliberate differences (see the class comment). */
-    private static final Map<String, String> DELIBERATE = Map.of(
-            "ANY", "RFC 8482: each server picks its own RRset for ANY");
+    /** A documented difference from NSD: the rcode webstack answers with, and why it differs. */
+    record Deliberate(int rcode, String reason) {}
+
+    /** Documented deliberate differences by case label (see the class comment). */
+    private static final Map<String, Deliberate> DELIBERATE = Map.of(
+            "QDCOUNT 0", new Deliberate(Rcode.FORMERR, "NSD closes a TCP connection on it; FORMERR as over UDP"),
+            "class HS", new Deliberate(Rcode.REFUSED, "webstack echoes the question"),
+            "class NONE", new Deliberate(Rcode.REFUSED, "webstack echoes the question"),
+            "class CLASS2", new Deliberate(Rcode.REFUSED, "webstack echoes the question"),
+            "class ANY", new Deliberate(Rcode.REFUSED, "one class served, every other refused"),
+            "CD", new Deliberate(Rcode.NOERROR, "RFC 4035 section 3.1.6: CD is copied"));
+
+    private static final String ANY_REASON = "RFC 8482: each server picks its own RRset for ANY";
 
     @Test
     void answersAsNsdDoes() throws IOException {
         List<Case> cases = cases();
         assertThat(cases).hasSizeGreaterThanOrEqualTo(200);
         assertThat(differences(cases, nsdPort)).as("differences from NSD in " + cases.size() + " queries").isEmpty();
+    }
+
+    @Test
+    void queriesPipelinedOnOneTcpConnectionAreAnsweredAsNsdAnswersThem() throws IOException {
+        List<Case> cases = cases().stream().filter(c -> c.type() != Type.ANY && !DELIBERATE.containsKey(c.label())).toList();
+        List<byte[]> queries = new ArrayList<>();
+        for (int i = 0; i < cases.size(); i++) {
+            byte[] query = cases.get(i).query().clone();
+            query[0] = (byte) (i >> 8);
+            query[1] = (byte) i;
+            queries.add(query);
+        }
+        List<Message> expected = pipelined(nsdPort, queries);
+        List<Message> actual = pipelined(webstack.port(), queries);
+        List<String> differences = new ArrayList<>();
+        for (int i = 0; i < queries.size(); i++) {
+            assertThat(actual.get(i).getHeader().getID()).as("answers in the order of the queries").isEqualTo(i);
+            if (!summary(expected.get(i)).equals(summary(actual.get(i)))) {
+                differences.add(cases.get(i) + " (pipelined)\n  nsd:      " + summary(expected.get(i)) + "\n  webstack: " + summary(actual.get(i)));
+            }
+        }
+        assertThat(differences).as("differences from NSD in " + queries.size() + " pipelined queries").isEmpty();
+    }
+
+    /** Writes all of {@code queries} on one connection, then reads as many answers. */
+    private static List<Message> pipelined(int port, List<byte[]> queries) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(LOOPBACK, port), TIMEOUT_MS);
+            socket.setSoTimeout(TIMEOUT_MS);
+            DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(socket.getOutputStream()));
+            for (byte[] query : queries) {
+                out.writeShort(query.length);
+                out.write(query);
+            }
+            out.flush();
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            List<Message> answers = new ArrayList<>();
+            for (int i = 0; i < queries.size(); i++) {
+                byte[] answer = new byte[in.readUnsignedShort()];
+                in.readFully(answer);
+                answers.add(new Message(answer));
+            }
+            return answers;
+        }
     }
 
     @Test
@@ -189,10 +315,20 @@ class NsdConformanceTest {
                   zonefile: "example.test.zone"
                   request-xfr: AXFR %1$s NOKEY
                   allow-notify: 127.0.0.1 NOKEY
+                zone:
+                  name: more.test
+                  zonefile: "more.test.zone"
+                  request-xfr: AXFR %1$s NOKEY
+                zone:
+                  name: 2.0.192.in-addr.arpa
+                  zonefile: "reverse.zone"
+                  request-xfr: AXFR %1$s NOKEY
                 """.formatted(primary));
         try {
             awaitAnswer(secondary, port, "foobar.com.", home);
             awaitAnswer(secondary, port, "example.test.", home);
+            awaitAnswer(secondary, port, "more.test.", home);
+            awaitAnswer(secondary, port, "2.0.192.in-addr.arpa.", home);
             List<Case> cases = cases();
             assertThat(differences(cases, port)).as("differences from NSD serving the transferred zones").isEmpty();
         } finally {
@@ -256,12 +392,28 @@ class NsdConformanceTest {
         List<String> differences = new ArrayList<>();
         int compared = 0;
         for (Case c : cases) {
-            byte[] query = ResponderTest.query(c.name(), c.type(), c.edns(), true, false, 4242);
-            Message expected = new Message(c.tcp() ? tcp(nsdPort, query) : udp(nsdPort, query));
-            Message actual = new Message(c.tcp() ? tcp(webstack.port(), query) : udp(webstack.port(), query));
+            byte[] query = c.query();
+            Optional<Message> nsdAnswer = send(nsdPort, query, c.tcp());
+            Optional<Message> webstackAnswer = send(webstack.port(), query, c.tcp());
+            Deliberate deliberate = DELIBERATE.get(c.label());
+            if (deliberate != null) {
+                assertThat(webstackAnswer.map(Message::getRcode)).as(c + ": " + deliberate.reason()).contains(deliberate.rcode());
+                compared++;
+                continue;
+            }
+            if (nsdAnswer.isEmpty() || webstackAnswer.isEmpty()) {
+                if (nsdAnswer.isPresent() || webstackAnswer.isPresent()) {
+                    differences.add(c + "\n  nsd:      " + nsdAnswer.map(NsdConformanceTest::summary).orElse(NO_ANSWER)
+                            + "\n  webstack: " + webstackAnswer.map(NsdConformanceTest::summary).orElse(NO_ANSWER));
+                }
+                compared++;
+                continue;
+            }
+            Message expected = nsdAnswer.get();
+            Message actual = webstackAnswer.get();
             if (c.type() == Type.ANY && actual.getHeader().getFlag(Flags.AA)) {
                 // Deliberate: compare the header, and that webstack's RRset is one of NSD's.
-                assertThat(summaryHeader(actual)).as(c + ": " + DELIBERATE.get("ANY")).isEqualTo(summaryHeader(expected));
+                assertThat(summaryHeader(actual)).as(c + ": " + ANY_REASON).isEqualTo(summaryHeader(expected));
                 assertThat(actual.getSection(Section.ANSWER).stream().map(Record::getType).distinct().count())
                         .as(c + ": one RRset").isEqualTo(1);
                 compared++;
@@ -286,7 +438,10 @@ class NsdConformanceTest {
                 "example.test.", "ns1.example.test.", "mail.example.test.", "c1.example.test.", "c3.example.test.",
                 "away.example.test.", "cross.example.test.", "x.wild.example.test.", "host.wild.example.test.",
                 "a.host.wild.example.test.", "ent.example.test.", "b.ent.example.test.", "a.b.ent.example.test.",
-                "sub.example.test.", "ns.sub.example.test.", "deep.in.sub.example.test.", "missing.example.test.");
+                "sub.example.test.", "ns.sub.example.test.", "deep.in.sub.example.test.", "missing.example.test.",
+                "more.test.", "ns1.more.test.", "_sip._tcp.more.test.", "_tcp.more.test.", "sip.more.test.", "inc.more.test.",
+                "multi.more.test.", "nothing.more.test.", "2.0.192.in-addr.arpa.", "1.2.0.192.in-addr.arpa.",
+                "60.2.0.192.in-addr.arpa.", "99.2.0.192.in-addr.arpa.");
         List<Case> cases = new ArrayList<>();
         for (String name : names) {
             for (int type : types) {
@@ -297,26 +452,74 @@ class NsdConformanceTest {
                     case 2 -> 1232;
                     default -> 4096;
                 };
-                cases.add(new Case(variant, type, edns, random.nextInt(5) == 0));
+                cases.add(Case.of(variant, type, edns, random.nextInt(5) == 0));
             }
         }
         for (String name : List.of("FOOBAR.COM.", "WwW.FooBar.Com.", "X.Wild.Example.TEST.")) {
-            cases.add(new Case(name, Type.A, -1, false));
-            cases.add(new Case(name, Type.A, 1232, true));
+            cases.add(Case.of(name, Type.A, -1, false));
+            cases.add(Case.of(name, Type.A, 1232, true));
         }
         for (String name : List.of("foobar.com.", "example.test.", "x.wild.example.test.", "sub.example.test.")) {
-            cases.add(new Case(name, Type.ANY, -1, false));
-            cases.add(new Case(name, Type.ANY, 1232, true));
+            cases.add(Case.of(name, Type.ANY, -1, false));
+            cases.add(Case.of(name, Type.ANY, 1232, true));
         }
         // Sizes: the medium TXT (between 512 and 1232 bytes) and the big one (over 1232).
         for (String name : List.of("medium.example.test.", "big.example.test.")) {
             for (int edns : new int[] {-1, 512, 1232, 4096}) {
-                cases.add(new Case(name, Type.TXT, edns, false));
+                cases.add(Case.of(name, Type.TXT, edns, false));
             }
-            cases.add(new Case(name, Type.TXT, -1, true));
+            cases.add(Case.of(name, Type.TXT, -1, true));
         }
-        cases.add(new Case("www.example.org.", Type.A, -1, false));
-        cases.add(new Case("www.example.org.", Type.A, 1232, true));
+        cases.add(Case.of("www.example.org.", Type.A, -1, false));
+        cases.add(Case.of("www.example.org.", Type.A, 1232, true));
+        for (boolean tcp : new boolean[] {false, true}) {
+            cases.addAll(oddQueries(tcp));
+        }
+        return cases;
+    }
+
+    /** Queries outside the plain form: errors, other classes and opcodes, EDNS flags and options. */
+    private static List<Case> oddQueries(boolean tcp) {
+        List<Case> cases = new ArrayList<>();
+        Record www = Record.newRecord(Name.fromConstantString("www.foobar.com."), Type.A, DClass.IN);
+        Message noQuestion = new Message(11);
+        cases.add(Case.raw("QDCOUNT 0", noQuestion, tcp));
+        Message twoQuestions = Message.newQuery(www);
+        twoQuestions.addRecord(Record.newRecord(Name.fromConstantString("mail.foobar.com."), Type.A, DClass.IN), Section.QUESTION);
+        cases.add(Case.raw("QDCOUNT 2", twoQuestions, tcp));
+        for (int opcode : new int[] {Opcode.IQUERY, Opcode.STATUS, 3, 6, 15}) {
+            Message m = Message.newQuery(www);
+            m.getHeader().setOpcode(opcode);
+            cases.add(Case.raw("opcode " + opcode, m, tcp));
+        }
+        for (int dclass : new int[] {DClass.CH, DClass.HS, DClass.ANY, DClass.NONE, 2}) {
+            cases.add(Case.raw("class " + DClass.string(dclass), Message.newQuery(
+                    Record.newRecord(Name.fromConstantString("www.foobar.com."), Type.A, dclass)), tcp));
+        }
+        for (int version : new int[] {1, 255}) {
+            Message m = Message.newQuery(www);
+            m.addRecord(new OPTRecord(1232, 0, version), Section.ADDITIONAL);
+            cases.add(Case.raw("EDNS version " + version, m, tcp));
+        }
+        for (String name : List.of("www.foobar.com.", "nope.foobar.com.", "sub.example.test.", "medium.example.test.")) {
+            Message m = Message.newQuery(Record.newRecord(Name.fromConstantString(name), name.startsWith("medium") ? Type.TXT : Type.A, DClass.IN));
+            m.addRecord(new OPTRecord(1232, 0, 0, ExtendedFlags.DO), Section.ADDITIONAL);
+            cases.add(Case.raw(name + " DO", m, tcp));
+        }
+        Message checkingDisabled = Message.newQuery(www);
+        checkingDisabled.getHeader().setFlag(Flags.CD);
+        cases.add(Case.raw("CD", checkingDisabled, tcp));
+        Message noRecursion = Message.newQuery(www);
+        noRecursion.getHeader().unsetFlag(Flags.RD);
+        cases.add(Case.raw("RD clear", noRecursion, tcp));
+        for (int size : new int[] {0, 100, 511, 65535}) {
+            Message m = Message.newQuery(Record.newRecord(Name.fromConstantString("medium.example.test."), Type.TXT, DClass.IN));
+            m.addRecord(new OPTRecord(size, 0, 0), Section.ADDITIONAL);
+            cases.add(Case.raw("medium TXT, EDNS size " + size, m, tcp));
+        }
+        Message option = Message.newQuery(www);
+        option.addRecord(new OPTRecord(1232, 0, 0, 0, List.of(new GenericEDNSOption(65001, new byte[] {1, 2}))), Section.ADDITIONAL);
+        cases.add(Case.raw("unknown EDNS option", option, tcp));
         return cases;
     }
 
@@ -334,7 +537,8 @@ class NsdConformanceTest {
             }
         }
         OPTRecord opt = m.getOPT();
-        return Rcode.string(m.getRcode()) + " " + flags + (opt == null ? "no-opt" : "opt(v" + opt.getVersion() + ")")
+        return Rcode.string(m.getRcode()) + " " + flags
+                + (opt == null ? "no-opt" : "opt(v" + opt.getVersion() + ((opt.getFlags() & ExtendedFlags.DO) != 0 ? " do" : "") + ")")
                 + " q=" + m.getSection(Section.QUESTION);
     }
 
@@ -344,6 +548,17 @@ class NsdConformanceTest {
                 .map(r -> r.getName().toString().toLowerCase() + " " + r.getTTL() + " " + Type.string(r.getType()) + " "
                         + r.rdataToString())
                 .collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    private static final String NO_ANSWER = "(no answer)";
+
+    /** The answer to {@code query}, or empty when none comes (UDP) or the connection is closed (TCP). */
+    private static Optional<Message> send(int port, byte[] query, boolean tcp) throws IOException {
+        try {
+            return Optional.of(new Message(tcp ? tcp(port, query) : udp(port, query)));
+        } catch (SocketTimeoutException | java.io.EOFException | java.net.SocketException e) { // closed or reset
+            return Optional.empty();
+        }
     }
 
     private static byte[] udp(int port, byte[] query) throws IOException {

@@ -12,6 +12,7 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Header;
 import org.xbill.DNS.Message;
@@ -290,6 +291,17 @@ class QueryHandlerTest {
         assertThat(r.getOPT().getPayloadSize()).isEqualTo(1232);
         assertThat(r.getOPT().getVersion()).isZero();
         assertThat(ask("foobar.com", Type.A).getOPT()).as("no OPT without EDNS").isNull();
+    }
+
+    @Test
+    void theDoBitIsCopiedIntoTheOptWhichComesLast() {
+        Message query = query("example.test", Type.MX);
+        query.addRecord(new OPTRecord(1232, 0, 0, ExtendedFlags.DO), Section.ADDITIONAL);
+        Message r = ask(query, Transport.UDP);
+
+        assertThat(r.getOPT().getFlags() & ExtendedFlags.DO).as("DO (RFC 3225 section 3)").isEqualTo(ExtendedFlags.DO);
+        assertThat(r.getSection(Section.ADDITIONAL)).as("additional records, OPT last").hasSizeGreaterThan(1).last().isInstanceOf(OPTRecord.class);
+        assertThat(ask(withEdns(query("example.test", Type.MX), 1232, 0), Transport.UDP).getOPT().getFlags()).as("no DO asked").isZero();
     }
 
     @Test

@@ -115,6 +115,19 @@ class ResponderTest {
     }
 
     @Test
+    void theFastPathCopiesTheDoBit() {
+        byte[] plain = query("Mail.Example.Test.", Type.MX, 1232, true, false, 5);
+        byte[] dnssecOk = withByte(plain, plain.length - 4, 0x80); // the OPT's first flags byte: DO
+
+        for (byte[] query : List.of(plain, dnssecOk, plain)) {
+            Optional<byte[]> fast = fast(query, UDP);
+            assertThat(fast).as("fast path taken").isPresent();
+            assertThat(hex(fast.get())).isEqualTo(responder.slowPath().handle(query, UDP).map(ResponderTest::hex).orElseThrow());
+        }
+        assertThat(fast(dnssecOk, UDP).map(a -> a[a.length - 4] & 0x80)).as("DO in the answer").contains(0x80);
+    }
+
+    @Test
     void queriesOutsideThePlainFormTakeTheSlowPath() {
         byte[] plain = query("www.foobar.com.", Type.A, -1, true, false, 1);
         assertThat(fast(plain, UDP)).as("the plain query itself").isPresent();
