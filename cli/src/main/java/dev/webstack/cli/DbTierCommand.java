@@ -6,6 +6,9 @@ import dev.webstack.common.config.StackConfig;
 import dev.webstack.common.process.TierRuntime;
 import dev.webstack.db.DbBackup;
 import dev.webstack.db.DbServer;
+import dev.webstack.supervisor.ControlClient;
+import dev.webstack.supervisor.StackState;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -186,18 +189,44 @@ final class DbTierCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            DbConfig db = parent.load(config).db();
+            StackConfig stack = parent.load(config);
+            DbConfig db = stack.db();
             checkReplica(db, 1);
             if (DbServer.answers(db.listen(), PRIMARY_PROBE_MILLIS) && !force) {
                 throw new CommandFailedException("db promote: the primary on " + db.listen() + " still answers; promoting now would "
                         + "give the site two servers that take writes. Stop it first (or use --force if it answers but is broken)", 3);
             }
             DbServer.Promotion p = orFail("db promote: ", () -> DbServer.promote(db, 1));
-            spec.commandLine().getOut().printf(p.wasReplica()
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf(p.wasReplica()
                             ? "replica 1 on %s is the primary now (GTID position %s); the app servers reach it once %s no longer answers%n"
                             : "replica 1 on %s was already a primary (GTID position %s); nothing changed (primary: %s)%n",
                     p.address(), p.gtidPosition(), db.listen());
-            return 0;
+            return tellTheSupervisor(stack, out);
+        }
+
+        /**
+         * A running supervisor must stop restarting the old primary (and stop it, after --force)
+         * now rather than at its next restart; it records the new topology in stack.json.
+         */
+        private static int tellTheSupervisor(StackConfig stack, PrintWriter out) {
+            if (StackState.readLive(stack.runDir()).isEmpty()) {
+                out.println("no stack is running: the next ./webstack up starts db-replica-1 as the primary, and no db");
+                return 0;
+            }
+            try {
+                out.println("supervisor:");
+                return ControlClient.run(stack, "/promoted", out) ? 0 : 1;
+            } catch (ControlClient.Unavailable e) {
+                throw new CommandFailedException("db promote: promoted, but the supervisor was not told: " + e.getMessage()
+                        + "; it retires db when db next exits", e.exitCode());
+            } catch (java.io.IOException e) {
+                throw new CommandFailedException("db promote: promoted, but the supervisor was not told: " + e.getMessage()
+                        + "; it retires db when db next exits", 1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CommandFailedException("db promote: interrupted while telling the supervisor", 1);
+            }
         }
     }
 

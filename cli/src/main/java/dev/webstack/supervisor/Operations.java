@@ -71,6 +71,11 @@ final class Operations {
         say(progress, "app servers now: " + names(apps));
     }
 
+    /** After {@code webstack db promote}: the old primary is stopped if it runs and never restarted. */
+    synchronized void promoted(PrintWriter progress) {
+        say(progress, supervisor.retireOldPrimary());
+    }
+
     synchronized void deploy(Path source, PrintWriter progress) throws OperationFailed, IOException, InterruptedException {
         if (!Files.exists(source)) {
             throw new OperationFailed("no codebase at " + source + " (expected a .war file or an exploded webapp folder)");

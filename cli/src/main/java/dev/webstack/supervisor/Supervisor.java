@@ -2,6 +2,7 @@ package dev.webstack.supervisor;
 
 import dev.webstack.common.config.StackConfig;
 import dev.webstack.common.health.HealthCheck;
+import dev.webstack.db.DbServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -24,6 +25,12 @@ import java.util.concurrent.TimeUnit;
  * gates each on a real health check before starting the next, restarts a process that dies (with
  * exponential backoff, health-gated again), and stops them in reverse order, each with SIGTERM and
  * time to finish in-flight work before SIGKILL.
+ *
+ * <p>After {@code webstack db promote} the old primary ({@code db}) is <em>retired</em>: stopped if
+ * it still runs, never restarted, and left out of the stack, which {@code var/run/stack.json}
+ * records ({@link StackState.Database}); restarting it would give the site two servers that take
+ * writes. The promote command tells the supervisor at once ({@link #retireOldPrimary}); a {@code db}
+ * that exits finds the promotion marker before any restart, should that message not arrive.
  *
  * <p>Each process is {@code java -cp <this class path> dev.webstack.cli.Webstack <tier> ...}: exactly
  * the command a user runs to start that tier alone. Its output goes to {@code var/log/<name>.log};
@@ -197,6 +204,10 @@ public final class Supervisor implements AutoCloseable {
         if (stopping || m.process != exited || !managed.contains(m) || "stopping".equals(m.state) || "stopped".equals(m.state)) {
             return;
         }
+        if (isRetiredPrimary(m)) {
+            retire(m, "exited");
+            return;
+        }
         Component c = m.component;
         String why = ExitStatus.describe(exited.exitValue());
         boolean wasStable = System.nanoTime() - m.healthySince > TimeUnit.MILLISECONDS.toNanos(STABLE_MS);
@@ -212,6 +223,10 @@ public final class Supervisor implements AutoCloseable {
 
     private void restart(Managed m) {
         if (stopping || !managed.contains(m)) {
+            return;
+        }
+        if (isRetiredPrimary(m)) {
+            retire(m, "not restarted");
             return;
         }
         m.restarts++;
@@ -278,6 +293,39 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
+    /**
+     * After a promotion: stops the old primary if it runs and forgets it for good. Returns what
+     * was done, in one line; nothing to do when no replica was promoted.
+     */
+    String retireOldPrimary() {
+        if (!StackPlan.promoted(stack.db())) {
+            writeState();
+            return "no replica was promoted (no " + DbServer.PROMOTED_MARKER + " marker): the topology is unchanged";
+        }
+        for (Managed m : managed) {
+            if (m.component.name().equals(StackPlan.PRIMARY)) {
+                Process p = m.process;
+                boolean running = p != null && p.isAlive();
+                retire(m, running ? "stopped" : "not running");
+                return "db " + (running ? "stopped and " : "") + "retired; the primary is " + StackPlan.REPLICA + " on "
+                        + stack.db().replica(1).listen();
+            }
+        }
+        writeState();
+        return "db was already retired; the primary is " + StackPlan.REPLICA + " on " + stack.db().replica(1).listen();
+    }
+
+    private boolean isRetiredPrimary(Managed m) {
+        return m.component.name().equals(StackPlan.PRIMARY) && m.component.tier() == Tier.DB && StackPlan.promoted(stack.db());
+    }
+
+    private void retire(Managed m, String how) {
+        managed.remove(m);
+        stopOne(m);
+        event("db " + how + " and retired: replica 1 was promoted to primary; db is not restarted (rebuild it as docs/DATABASE.md says)");
+        writeState();
+    }
+
     void log(String message) {
         event(message);
     }
@@ -336,7 +384,7 @@ public final class Supervisor implements AutoCloseable {
             entries.add(new StackState.Entry(c.name(), c.tier().label(), p != null && p.isAlive() ? p.pid() : 0,
                     c.address().toString(), m.state, c.summary(), m.restarts));
         }
-        new StackState(ProcessHandle.current().pid(), phase, controlPort, entries).write(stack.runDir());
+        new StackState(ProcessHandle.current().pid(), phase, controlPort, entries, StackPlan.database(stack)).write(stack.runDir());
     }
 
     private Path logFile(Component c) {
