@@ -16,6 +16,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -29,8 +30,10 @@ import java.util.concurrent.TimeUnit;
  * <p>After {@code webstack db promote} the old primary ({@code db}) is <em>retired</em>: stopped if
  * it still runs, never restarted, and left out of the stack, which {@code var/run/stack.json}
  * records ({@link StackState.Database}); restarting it would give the site two servers that take
- * writes. The promote command tells the supervisor at once ({@link #retireOldPrimary}); a {@code db}
- * that exits finds the promotion marker before any restart, should that message not arrive.
+ * writes. {@code webstack db promote} has the supervisor do the promotion ({@link Operations#promote}):
+ * it stops {@code db} first, so that no write reaches the old primary after the replica stopped
+ * following it. A {@code db} that exits after a promotion done without the supervisor finds the
+ * promotion marker before any restart and is retired the same way.
  *
  * <p>Each process is {@code java -cp <this class path> dev.webstack.cli.Webstack <tier> ...}: exactly
  * the command a user runs to start that tier alone. Its output goes to {@code var/log/<name>.log};
@@ -294,25 +297,26 @@ public final class Supervisor implements AutoCloseable {
     }
 
     /**
-     * After a promotion: stops the old primary if it runs and forgets it for good. Returns what
-     * was done, in one line; nothing to do when no replica was promoted.
+     * Before a promotion: stops the primary ({@code db}) if it runs and forgets it, so that it is
+     * not restarted while, and after, replica 1 becomes the primary. Returns its component, to
+     * start again with {@link #add} if the promotion fails; empty when there is no {@code db}.
      */
-    String retireOldPrimary() {
-        if (!StackPlan.promoted(stack.db())) {
-            writeState();
-            return "no replica was promoted (no " + DbServer.PROMOTED_MARKER + " marker): the topology is unchanged";
-        }
+    Optional<Component> retirePrimary() {
         for (Managed m : managed) {
-            if (m.component.name().equals(StackPlan.PRIMARY)) {
-                Process p = m.process;
-                boolean running = p != null && p.isAlive();
-                retire(m, running ? "stopped" : "not running");
-                return "db " + (running ? "stopped and " : "") + "retired; the primary is " + StackPlan.REPLICA + " on "
-                        + stack.db().replica(1).listen();
+            if (m.component.name().equals(StackPlan.PRIMARY) && m.component.tier() == Tier.DB) {
+                managed.remove(m);
+                stopOne(m);
+                event("db stopped for the promotion of replica 1, and not restarted");
+                writeState();
+                return Optional.of(m.component);
             }
         }
+        return Optional.empty();
+    }
+
+    /** Records the topology again (after a promotion). */
+    void topologyChanged() {
         writeState();
-        return "db was already retired; the primary is " + StackPlan.REPLICA + " on " + stack.db().replica(1).listen();
     }
 
     private boolean isRetiredPrimary(Managed m) {
