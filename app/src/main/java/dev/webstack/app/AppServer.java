@@ -4,6 +4,9 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.webstack.common.config.AppConfig;
 import dev.webstack.common.config.DbConfig;
 import dev.webstack.common.config.HostPort;
+import java.util.Optional;
+import java.util.function.Supplier;
+import javax.sql.DataSource;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -15,7 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One application server ({@code app-1}, {@code app-2}, ...): a Jetty 12 server that handles every
  * request on its own virtual thread and hosts the site's codebase as a webapp with a pooled
- * DataSource ({@link Deployment}, {@link Pool}).
+ * DataSource ({@link Deployment}, {@link Pool}); with a replica ({@code db.replicas: 1}) a second
+ * pool on it, to which {@link ReadRouting} sends the site's reads while the replica keeps up.
  *
  * <p>Handlers, in the order a request meets them: {@link GracefulHandler} (counts in-flight
  * requests so that {@link #close()} can wait for them), {@link FrontHandler} ({@code X-App-Server},
@@ -37,13 +41,18 @@ public final class AppServer implements AutoCloseable {
     private final ServerConnector connector;
     private final Deployment deployment;
     private final HikariDataSource pool;
+    private final Optional<HikariDataSource> replicaPool;
+    private final Optional<ReadRouting> reads;
 
-    private AppServer(String name, Server server, ServerConnector connector, Deployment deployment, HikariDataSource pool) {
+    private AppServer(String name, Server server, ServerConnector connector, Deployment deployment, HikariDataSource pool,
+                      Optional<HikariDataSource> replicaPool, Optional<ReadRouting> reads) {
         this.name = name;
         this.server = server;
         this.connector = connector;
         this.deployment = deployment;
         this.pool = pool;
+        this.replicaPool = replicaPool;
+        this.reads = reads;
     }
 
     public static AppServer start(AppConfig app, DbConfig db, AppConfig.Instance instance) {
@@ -59,19 +68,26 @@ public final class AppServer implements AutoCloseable {
         server.addConnector(connector);
 
         HikariDataSource pool = Pool.create(app, db, instance.name());
+        boolean replica = db.mode() == DbConfig.Mode.EMBEDDED && db.replicas() > 0;
+        Optional<HikariDataSource> replicaPool = replica ? Optional.of(Pool.createReplica(app, db, instance.name())) : Optional.empty();
+        Optional<ReadRouting> reads = replicaPool.map(r -> ReadRouting.start(instance.name(), r, pool, db, app.replicaMaxLag()));
         Handler.Wrapper slot = new Handler.Wrapper(true);
         DbProbe probe = new DbProbe(pool);
-        Deployment deployment = new Deployment(server, slot, app, pool, probe, instance.name());
-        server.setHandler(new GracefulHandler(new FrontHandler(instance.name(), app.codebase().getFileName().toString(), deployment::state, probe, slot)));
+        Deployment deployment = new Deployment(server, slot, app, pool, reads.<DataSource>map(r -> r).orElse(pool), probe, instance.name());
+        Supplier<String> readsTo = () -> reads.map(ReadRouting::describe).orElse("primary (no replica)");
+        server.setHandler(new GracefulHandler(new FrontHandler(instance.name(), app.codebase().getFileName().toString(),
+                deployment::state, probe, readsTo, slot)));
         try {
             server.start();
         } catch (Exception e) {
+            reads.ifPresent(ReadRouting::close);
+            replicaPool.ifPresent(HikariDataSource::close);
             pool.close();
             stopQuietly(server);
             throw new IllegalStateException(instance.name() + ": cannot start on " + instance.address() + ": " + e.getMessage(), e);
         }
         deployment.start();
-        AppServer started = new AppServer(instance.name(), server, connector, deployment, pool);
+        AppServer started = new AppServer(instance.name(), server, connector, deployment, pool, replicaPool, reads);
         log.info("{}: listening on {} ({})", instance.name(), started.address(),
                 deployment.state().started() ? "ready" : "not ready: " + deployment.state().detail());
         return started;
@@ -94,6 +110,8 @@ public final class AppServer implements AutoCloseable {
         } catch (Exception e) {
             log.warn("{}: stopping: {}", name, e.toString());
         } finally {
+            reads.ifPresent(ReadRouting::close);
+            replicaPool.ifPresent(HikariDataSource::close);
             pool.close();
         }
     }

@@ -18,8 +18,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The codebase deployed into the app server: a {@link WebAppContext} at {@code app.context-path}
  * loaded from {@code app.codebase} (a WAR file or an exploded folder) by its own class loader, with
- * the pool bound in JNDI at {@value #JNDI_NAME} (declared by the webapp as a {@code resource-ref})
- * and the app server's name as the context init parameter {@value #INSTANCE_PARAM}.
+ * the pool bound in JNDI at {@value #JNDI_NAME} and the reads' DataSource at {@value #READ_JNDI_NAME}
+ * (the primary's pool, or {@link ReadRouting} with a replica; both declared by the webapp as
+ * {@code resource-ref}s), and as context init parameters the app server's name
+ * ({@value #INSTANCE_PARAM}) and {@code app.replica-max-lag} ({@value #REPLICA_MAX_LAG_PARAM}).
  *
  * <p>The webapp runs its migrations when it starts, so a deployment first checks that the database
  * answers {@code SELECT 1} (within {@link #DB_WAIT}). When the database does not answer, or the
@@ -37,7 +39,9 @@ import org.slf4j.LoggerFactory;
  */
 final class Deployment implements AutoCloseable {
     static final String JNDI_NAME = "java:comp/env/jdbc/site";
+    static final String READ_JNDI_NAME = "java:comp/env/jdbc/site-read";
     static final String INSTANCE_PARAM = "webstack.instance";
+    static final String REPLICA_MAX_LAG_PARAM = "webstack.replica-max-lag";
     static final int MAX_FORM_BYTES = 1024 * 1024;
     static final Duration FIRST_RETRY = Duration.ofSeconds(1);
     static final Duration MAX_RETRY = Duration.ofSeconds(5);
@@ -52,17 +56,19 @@ final class Deployment implements AutoCloseable {
     private final Handler.Wrapper slot;
     private final AppConfig app;
     private final DataSource dataSource;
+    private final DataSource reads;
     private final DbProbe probe;
     private final String instance;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile State state = new State(false, "deploying");
     private volatile Thread retrier;
 
-    Deployment(Server server, Handler.Wrapper slot, AppConfig app, DataSource dataSource, DbProbe probe, String instance) {
+    Deployment(Server server, Handler.Wrapper slot, AppConfig app, DataSource dataSource, DataSource reads, DbProbe probe, String instance) {
         this.server = server;
         this.slot = slot;
         this.app = app;
         this.dataSource = dataSource;
+        this.reads = reads;
         this.probe = probe;
         this.instance = instance;
     }
@@ -112,6 +118,7 @@ final class Deployment implements AutoCloseable {
         WebAppContext context = newContext();
         try {
             new Resource(context, "jdbc/site", dataSource);
+            new Resource(context, "jdbc/site-read", reads);
             context.setServer(server);
             context.start();
             slot.setHandler(context);
@@ -133,6 +140,7 @@ final class Deployment implements AutoCloseable {
         context.setWar(app.codebase().toString());
         context.setInitParameter(INSTANCE_PARAM, instance);
         context.setAttribute(INSTANCE_PARAM, instance);
+        context.setInitParameter(REPLICA_MAX_LAG_PARAM, app.replicaMaxLag().toString());
         context.setMaxFormContentSize(MAX_FORM_BYTES);
         // A failed start throws out of start(), so that this class sees it and retries.
         context.setThrowUnavailableOnStartupException(true);

@@ -16,7 +16,9 @@ import org.eclipse.jetty.util.Callback;
  * <ul>
  *   <li>{@value #LIVE}: 200 while the process is up;</li>
  *   <li>{@value #READY}: 200 when the webapp is deployed and {@code SELECT 1} through the pool
- *       answers within {@link #DB_CHECK_TIMEOUT}; else 503 with the reason as plain text.</li>
+ *       answers within {@link #DB_CHECK_TIMEOUT}; else 503 with the reason as plain text. The text
+ *       also says where reads go ({@link ReadRouting}); a replica unfit to read from does not make
+ *       the app server unready, since reads then go to the primary.</li>
  * </ul>
  * While the webapp is not deployed (see {@link Deployment}), every other request gets 503 too.
  */
@@ -32,13 +34,16 @@ final class FrontHandler extends Handler.Wrapper {
     private final String codebase;
     private final Supplier<Deployment.State> deployment;
     private final DbProbe database;
+    private final Supplier<String> readsTo;
 
-    FrontHandler(String instance, String codebase, Supplier<Deployment.State> deployment, DbProbe database, Handler webapp) {
+    FrontHandler(String instance, String codebase, Supplier<Deployment.State> deployment, DbProbe database,
+                 Supplier<String> readsTo, Handler webapp) {
         super(webapp);
         this.instance = instance;
         this.codebase = codebase;
         this.deployment = deployment;
         this.database = database;
+        this.readsTo = readsTo;
     }
 
     @Override
@@ -69,7 +74,7 @@ final class FrontHandler extends Handler.Wrapper {
         }
         return database.selectOne(DB_CHECK_TIMEOUT)
                 .map(reason -> new Readiness(false, "not ready: database: " + reason))
-                .orElseGet(() -> new Readiness(true, "ready: " + state.detail() + "; database answered SELECT 1"));
+                .orElseGet(() -> new Readiness(true, "ready: " + state.detail() + "; database answered SELECT 1; reads: " + readsTo.get()));
     }
 
     private static boolean text(Response response, Callback callback, int status, String body) {

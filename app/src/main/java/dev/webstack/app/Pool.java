@@ -21,25 +21,44 @@ import java.time.Duration;
  *       for a connection before failing with 500, instead of piling up</td></tr>
  *   <tr><td>validation timeout</td><td>{@link #VALIDATION_TIMEOUT}</td><td></td></tr>
  * </table>
+ *
+ * <p>With a replica ({@code db.replicas: 1}), {@link #createReplica} makes a second pool of the same
+ * size on it ({@code app-1-read}): read-only connections, and a short connection timeout
+ * ({@link #REPLICA_CONNECTION_TIMEOUT}) because a read that cannot reach the replica goes to the
+ * primary instead ({@link ReadRouting}) rather than fail.
  */
 final class Pool {
     static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(3);
     static final Duration VALIDATION_TIMEOUT = Duration.ofSeconds(1);
+    static final Duration REPLICA_CONNECTION_TIMEOUT = Duration.ofMillis(500);
 
     private Pool() {}
 
     static HikariDataSource create(AppConfig app, DbConfig db, String name) {
+        HikariConfig config = common(app, db, name, forMariaDbDriver(db.jdbcUrl()));
+        config.setConnectionTimeout(CONNECTION_TIMEOUT.toMillis());
+        return new HikariDataSource(config);
+    }
+
+    /** The pool on replica 1 of the embedded server: read-only connections. */
+    static HikariDataSource createReplica(AppConfig app, DbConfig db, String name) {
+        HikariConfig config = common(app, db, name + "-read", "jdbc:mariadb://" + db.replica(1).listen() + "/" + db.database());
+        config.setReadOnly(true);
+        config.setConnectionTimeout(REPLICA_CONNECTION_TIMEOUT.toMillis());
+        return new HikariDataSource(config);
+    }
+
+    private static HikariConfig common(AppConfig app, DbConfig db, String name, String url) {
         HikariConfig config = new HikariConfig();
         config.setPoolName(name);
         config.setDriverClassName("org.mariadb.jdbc.Driver");
-        config.setJdbcUrl(forMariaDbDriver(db.jdbcUrl()));
+        config.setJdbcUrl(url);
         config.setUsername(db.user());
         config.setPassword(Secrets.read(db.passwordFile()));
         config.setMaximumPoolSize(app.poolSize());
         config.setInitializationFailTimeout(-1);
-        config.setConnectionTimeout(CONNECTION_TIMEOUT.toMillis());
         config.setValidationTimeout(VALIDATION_TIMEOUT.toMillis());
-        return new HikariDataSource(config);
+        return config;
     }
 
     /**

@@ -74,7 +74,7 @@ class AppServerTest {
                   user: foobar
                   password-file: %s
                 """.formatted(dbPort, passwordFile)).db();
-        app = new AppConfig(1, "127.0.0.1", 1, CODEBASE, "/", 4, Duration.ofSeconds(5));
+        app = new AppConfig(1, "127.0.0.1", 1, CODEBASE, "/", 4, Duration.ofSeconds(5), Duration.ofSeconds(2));
 
         server = AppServer.start(app, dbConfig, new AppConfig.Instance(INSTANCE, new HostPort("127.0.0.1", 0)));
         base = URI.create("http://127.0.0.1:" + server.address().port());
@@ -240,7 +240,7 @@ class AppServerTest {
     @Test
     @Order(1)
     void aSecondAppServerFromTheWarAcceptsTheFirstOnesCsrfTokenAndStopsGracefully() throws Exception {
-        AppConfig fromWar = new AppConfig(1, "127.0.0.1", 1, WAR, "/", 2, app.shutdownTimeout());
+        AppConfig fromWar = new AppConfig(1, "127.0.0.1", 1, WAR, "/", 2, app.shutdownTimeout(), app.replicaMaxLag());
         AppServer second = AppServer.start(fromWar, dbConfig, new AppConfig.Instance("app-test-2", new HostPort("127.0.0.1", 0)));
         boolean closed = false;
         try {
@@ -287,6 +287,107 @@ class AppServerTest {
                 second.close();
             }
         }
+    }
+
+    @Test
+    @Order(1)
+    void signedInOnOneAppServer_stillSignedInOnAnotherAfterTheFirstStops() throws Exception {
+        AppServer other = AppServer.start(app, dbConfig, new AppConfig.Instance("app-test-3", new HostPort("127.0.0.1", 0)));
+        String session;
+        try {
+            URI otherBase = URI.create("http://127.0.0.1:" + other.address().port());
+            assertThat(awaitReady(otherBase, 200, Duration.ofSeconds(20)).statusCode()).isEqualTo(200);
+            String csrf = csrfFrom(send(HttpRequest.newBuilder(otherBase.resolve("/signup")).GET()));
+
+            HttpResponse<String> signedUp = send(HttpRequest.newBuilder(otherBase.resolve("/signup"))
+                    .header("Content-Type", "application/x-www-form-urlencoded").header("Cookie", "csrf=" + csrf)
+                    .POST(HttpRequest.BodyPublishers.ofString("csrf=" + enc(csrf) + "&name=grace&password=" + enc("a long passphrase"))));
+            assertThat(signedUp.statusCode()).as(signedUp.body()).isEqualTo(303);
+            assertThat(signedUp.headers().firstValue("Location")).hasValue("/");
+            String setCookie = signedUp.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("sid=")).findFirst().orElseThrow();
+            assertThat(setCookie).matches("sid=[A-Za-z0-9_-]{43};.*").containsIgnoringCase("HttpOnly")
+                    .containsIgnoringCase("SameSite=Lax").containsIgnoringCase("Path=/").contains("Max-Age=2592000");
+            assertThat(signedUp.headers().allValues("Set-Cookie")).as("read-your-writes cookie")
+                    .anySatisfy(c -> assertThat(c).startsWith("rw=1;").contains("Max-Age=3"));
+            session = setCookie.substring(0, setCookie.indexOf(';'));
+            assertThat(page(otherBase, "/", session).body()).contains("Signed in as <strong>grace</strong>");
+        } finally {
+            other.close();
+        }
+        // The app server that signed grace in is gone; this one has never seen her.
+        HttpResponse<String> home = page(base, "/", session);
+        assertThat(home.statusCode()).isEqualTo(200);
+        assertThat(home.headers().firstValue("X-App-Server")).hasValue(INSTANCE);
+        assertThat(home.body()).contains("Signed in as <strong>grace</strong>");
+        assertThat(home.headers().firstValue("Cache-Control")).hasValue("private");
+        assertThat(page(base, "/posts/new", session).body()).as("the form starts with her name").contains("name=\"author\" type=\"text\" required maxlength=\"100\" value=\"grace\"");
+        assertThat(page(base, "/", "sid=" + "A".repeat(43)).body()).doesNotContain("Signed in as").contains("Sign in");
+
+        // Sign out on this server ends the session for every server.
+        String csrf = csrfFrom(page(base, "/signout", session));
+        HttpResponse<String> out = send(HttpRequest.newBuilder(base.resolve("/signout"))
+                .header("Content-Type", "application/x-www-form-urlencoded").header("Cookie", session + "; csrf=" + csrf)
+                .POST(HttpRequest.BodyPublishers.ofString("csrf=" + enc(csrf))));
+        assertThat(out.statusCode()).isEqualTo(303);
+        assertThat(out.headers().allValues("Set-Cookie")).anySatisfy(c -> assertThat(c).startsWith("sid=;").contains("Expires=Thu, 01 Jan 1970"));
+        assertThat(page(base, "/", session).body()).as("the old cookie, replayed").doesNotContain("Signed in as");
+    }
+
+    @Test
+    @Order(1)
+    void signInAnswersAlikeForAWrongPasswordAndAnUnknownName_andLocksAfterFiveFailures() throws Exception {
+        String csrf = csrfFrom(get("/signup"));
+        assertThat(account("/signup", csrf, "name=ada&password=" + enc("analytical engine")).statusCode()).isEqualTo(303);
+
+        HttpResponse<String> taken = account("/signup", csrf, "name=ADA&password=" + enc("another password"));
+        assertThat(taken.statusCode()).isEqualTo(409);
+        assertThat(taken.body()).contains("name: &#39;ADA&#39; is taken");
+        HttpResponse<String> invalid = account("/signup", csrf, "name=a+b&password=short");
+        assertThat(invalid.statusCode()).isEqualTo(400);
+        assertThat(invalid.body()).contains("name: only letters", "password: 5 characters (expected: 8 to 200)");
+        HttpResponse<String> noToken = send(HttpRequest.newBuilder(base.resolve("/signin"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("name=ada&password=" + enc("analytical engine"))));
+        assertThat(noToken.statusCode()).as("no CSRF token").isEqualTo(403);
+
+        HttpResponse<String> unknown = account("/signin", csrf, "name=nobody&password=" + enc("analytical engine"));
+        HttpResponse<String> wrong = account("/signin", csrf, "name=ada&password=" + enc("difference engine"));
+        assertThat(unknown.statusCode()).isEqualTo(401);
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        assertThat(unknown.body().replace("nobody", "ada")).as("the same page for both").isEqualTo(wrong.body());
+        assertThat(wrong.headers().allValues("Set-Cookie")).noneMatch(c -> c.startsWith("sid="));
+
+        HttpResponse<String> right = account("/signin", csrf, "name=Ada&password=" + enc("analytical engine"));
+        assertThat(right.statusCode()).as("names are case-insensitive; success resets the count").isEqualTo(303);
+        for (int i = 0; i < UserRepositoryLimits.MAX_FAILURES; i++) {
+            assertThat(account("/signin", csrf, "name=ada&password=wrong" + i).statusCode()).isEqualTo(401);
+        }
+        HttpResponse<String> locked = account("/signin", csrf, "name=ada&password=" + enc("analytical engine"));
+        assertThat(locked.statusCode()).as("locked even with the right password").isEqualTo(429);
+        assertThat(locked.headers().firstValue("Retry-After")).hasValueSatisfying(v -> assertThat(Integer.parseInt(v)).isBetween(1, 60));
+        assertThat(locked.body()).contains("Too many failed sign-ins");
+    }
+
+    /** The site's limits, restated: the site's classes are not on this module's class path. */
+    private static final class UserRepositoryLimits {
+        static final int MAX_FAILURES = 5;
+    }
+
+    private static HttpResponse<String> account(String path, String csrf, String form) throws Exception {
+        return send(HttpRequest.newBuilder(base.resolve(path))
+                .header("Content-Type", "application/x-www-form-urlencoded").header("Cookie", "csrf=" + csrf)
+                .POST(HttpRequest.BodyPublishers.ofString("csrf=" + enc(csrf) + "&" + form)));
+    }
+
+    private static HttpResponse<String> page(URI server, String path, String cookie) throws Exception {
+        return send(HttpRequest.newBuilder(server.resolve(path)).header("Cookie", cookie).GET());
+    }
+
+    /** The CSRF token of a form page (the hidden field; the cookie holds the same value). */
+    private static String csrfFrom(HttpResponse<String> formPage) {
+        Matcher field = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"").matcher(formPage.body());
+        assertThat(field.find()).as("a CSRF field in:\n%s", formPage.body()).isTrue();
+        return field.group(1);
     }
 
     @Test

@@ -34,7 +34,7 @@ class FrontHandlerTest {
 
     void start(Deployment.State state) throws Exception {
         server.addConnector(connector);
-        server.setHandler(new FrontHandler("app-7", "foobar-site-2.war", () -> state, new DbProbe(neverUsed), webapp));
+        server.setHandler(new FrontHandler("app-7", "foobar-site-2.war", () -> state, new DbProbe(neverUsed), () -> "primary (no replica)", webapp));
         server.start();
     }
 

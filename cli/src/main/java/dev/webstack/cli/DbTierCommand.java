@@ -6,6 +6,9 @@ import dev.webstack.common.config.StackConfig;
 import dev.webstack.common.process.TierRuntime;
 import dev.webstack.db.DbBackup;
 import dev.webstack.db.DbServer;
+import dev.webstack.supervisor.ControlClient;
+import dev.webstack.supervisor.StackState;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -166,7 +169,9 @@ final class DbTierCommand implements Callable<Integer> {
                         + "it received, and turns read_only off. The app servers' JDBC URL lists it second, so they reach it "
                         + "once the primary no longer answers.",
                 "Transactions the primary committed but had not yet sent to the replica are lost (asynchronous replication; "
-                        + "see docs/DATABASE.md). Afterwards the old primary refuses to start until it is rebuilt."})
+                        + "see docs/DATABASE.md). Afterwards the old primary refuses to start until it is rebuilt.",
+                "With a running stack the supervisor does it: it stops db first and never restarts it, then promotes, "
+                        + "and records the new topology in var/run/stack.json."})
     static final class Promote implements Callable<Integer> {
         /** How long the primary gets to accept a TCP connection before it counts as gone. */
         private static final int PRIMARY_PROBE_MILLIS = 1000;
@@ -181,23 +186,48 @@ final class DbTierCommand implements Callable<Integer> {
         CommandSpec spec;
 
         @Option(names = "--force",
-                description = "Promote even though the primary still answers (then stop it yourself: both would take writes).")
+                description = "Promote even though the primary still answers: the supervisor stops it first; without a running "
+                        + "stack, stop it yourself at once (both would take writes).")
         boolean force;
 
         @Override
         public Integer call() {
-            DbConfig db = parent.load(config).db();
+            StackConfig stack = parent.load(config);
+            DbConfig db = stack.db();
             checkReplica(db, 1);
             if (DbServer.answers(db.listen(), PRIMARY_PROBE_MILLIS) && !force) {
                 throw new CommandFailedException("db promote: the primary on " + db.listen() + " still answers; promoting now would "
                         + "give the site two servers that take writes. Stop it first (or use --force if it answers but is broken)", 3);
             }
+            PrintWriter out = spec.commandLine().getOut();
+            if (StackState.readLive(stack.runDir()).isPresent()) {
+                return promoteBySupervisor(stack, out);
+            }
             DbServer.Promotion p = orFail("db promote: ", () -> DbServer.promote(db, 1));
-            spec.commandLine().getOut().printf(p.wasReplica()
-                            ? "replica 1 on %s is the primary now (GTID position %s); the app servers reach it once %s no longer answers%n"
+            out.printf(p.wasReplica()
+                            ? "replica 1 on %s is the primary now (GTID position %s); the app servers reach it once %s no longer answers; "
+                                    + "the next ./webstack up starts it as the primary, without db%n"
                             : "replica 1 on %s was already a primary (GTID position %s); nothing changed (primary: %s)%n",
                     p.address(), p.gtidPosition(), db.listen());
             return 0;
+        }
+
+        /**
+         * With a running stack the supervisor promotes: it stops the old primary first and never
+         * restarts it, then promotes the replica and records the topology in stack.json.
+         */
+        private static int promoteBySupervisor(StackConfig stack, PrintWriter out) {
+            try {
+                out.println("db promote, by the supervisor:");
+                return ControlClient.run(stack, "/promote", out) ? 0 : 1;
+            } catch (ControlClient.Unavailable e) {
+                throw new CommandFailedException("db promote: " + e.getMessage(), e.exitCode());
+            } catch (java.io.IOException e) {
+                throw new CommandFailedException("db promote: cannot reach the supervisor: " + e.getMessage(), 1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CommandFailedException("db promote: interrupted", 1);
+            }
         }
     }
 

@@ -16,7 +16,8 @@ import java.util.concurrent.Executors;
 
 /**
  * The supervisor's control API on 127.0.0.1 (an ephemeral port, written to {@code var/run/stack.json}):
- * {@code POST /scale?app=N} and {@code POST /deploy?codebase=PATH}. The answer streams the
+ * {@code POST /scale?app=N}, {@code POST /deploy?codebase=PATH} and {@code POST /promote} (retire the
+ * primary, promote replica 1). The answer streams the
  * operation's progress, one line per step, and ends with {@code OK} or {@code FAILED: reason}.
  * Loopback only: whoever can reach it can already signal the supervisor.
  */
@@ -44,6 +45,7 @@ final class ControlServer implements AutoCloseable {
             }
             operations.deploy(Path.of(codebase), out);
         }));
+        server.createContext("/promote", exchange -> run(exchange, operations::promote));
         server.start();
         return new ControlServer(server);
     }

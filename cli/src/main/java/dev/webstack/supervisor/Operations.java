@@ -1,6 +1,8 @@
 package dev.webstack.supervisor;
 
+import dev.webstack.common.config.DbConfig;
 import dev.webstack.common.config.StackConfig;
+import dev.webstack.db.DbServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -13,6 +15,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -69,6 +72,34 @@ final class Operations {
             apps = sorted(supervisor.appServers());
         }
         say(progress, "app servers now: " + names(apps));
+    }
+
+    /**
+     * {@code webstack db promote}: stops the primary for good first (should it still run, any
+     * write it took after the replica stopped following it would be lost), then makes replica 1
+     * the primary ({@link DbServer#promote}) and records the topology. If the promotion fails, the
+     * primary is started again.
+     */
+    synchronized void promote(PrintWriter progress) throws OperationFailed {
+        DbConfig db = supervisor.stack().db();
+        if (StackPlan.promoted(db)) {
+            supervisor.retirePrimary();
+            supervisor.topologyChanged();
+            throw new OperationFailed("replica 1 on " + db.replica(1).listen() + " is the primary already; nothing changed");
+        }
+        Optional<Component> primary = supervisor.retirePrimary();
+        say(progress, primary.isPresent() ? "db stopped and retired: it is not restarted" : "db was not supervised");
+        DbServer.Promotion p;
+        try {
+            p = DbServer.promote(db, 1);
+        } catch (RuntimeException e) {
+            String back = primary.map(supervisor::add).map(failure -> "; db did not start again: " + failure)
+                    .orElse(primary.isPresent() ? "; db started again" : "");
+            throw new OperationFailed("promotion failed: " + e.getMessage() + back);
+        }
+        supervisor.topologyChanged();
+        say(progress, "replica 1 on " + p.address() + " is the primary now (GTID position " + p.gtidPosition()
+                + "); var/run/stack.json records it; the app servers follow (their JDBC URL lists it after " + db.listen() + ")");
     }
 
     synchronized void deploy(Path source, PrintWriter progress) throws OperationFailed, IOException, InterruptedException {

@@ -5,6 +5,7 @@ import dev.webstack.common.config.DbConfig;
 import dev.webstack.common.config.HostPort;
 import dev.webstack.common.config.StackConfig;
 import dev.webstack.common.health.HttpHealthCheck;
+import dev.webstack.db.DbServer;
 import dev.webstack.db.JdbcHealthCheck;
 import dev.webstack.db.ReplicaHealthCheck;
 import dev.webstack.dns.DnsHealthCheck;
@@ -17,6 +18,10 @@ import java.util.List;
  * The processes a config asks for, in start order: db, db-replica-1 (with {@code db.replicas: 1}),
  * app-1..N, web, dns. In external database mode there is no db process; the app servers' readiness
  * still proves the database answers.
+ *
+ * <p>After {@code webstack db promote} (the replica's data dir holds the promotion marker, see
+ * {@link DbServer#promote}) the plan has no {@code db}: the old primary refuses to start until it
+ * is rebuilt, and {@code db-replica-1}, writable, is the primary ({@link #database}).
  */
 public final class StackPlan {
 
@@ -25,19 +30,22 @@ public final class StackPlan {
     public static List<Component> components(StackConfig stack) {
         List<Component> out = new ArrayList<>();
         DbConfig db = stack.db();
-        if (db.mode() == DbConfig.Mode.EMBEDDED) {
-            out.add(new Component("db", Tier.DB, db.listen(), List.of("db"),
+        boolean promoted = promoted(db);
+        if (db.mode() == DbConfig.Mode.EMBEDDED && !promoted) {
+            out.add(new Component(PRIMARY, Tier.DB, db.listen(), List.of("db"),
                     // The Java side only supervises mariadbd: it needs little heap and no optimizing JIT.
                     List.of("-Xmx96m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"),
                     new JdbcHealthCheck(db), Duration.ofSeconds(120), Duration.ofSeconds(60),
                     "data in " + relative(stack, db.dataDir())));
+        }
+        if (db.mode() == DbConfig.Mode.EMBEDDED) {
             for (int n = 1; n <= db.replicas(); n++) {
                 DbConfig replica = db.replica(n);
                 out.add(new Component("db-replica-" + n, Tier.DB, replica.listen(), List.of("db", "--replica", String.valueOf(n)),
                         List.of("-Xmx96m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"),
                         // A new replica first copies the primary (mariadb-dump | mariadb): minutes for a large database.
                         new ReplicaHealthCheck(db, n), Duration.ofSeconds(600), Duration.ofSeconds(60),
-                        "GTID replica of db, data in " + relative(stack, replica.dataDir())));
+                        (promoted ? "promoted: the primary, " : "GTID replica of db, ") + "data in " + relative(stack, replica.dataDir())));
             }
         }
         AppConfig app = stack.app();
@@ -58,6 +66,28 @@ public final class StackPlan {
                 Duration.ofSeconds(60), Duration.ofSeconds(10),
                 "zones: " + String.join(", ", stack.dns().zones().stream().map(z -> z.origin()).toList())));
         return List.copyOf(out);
+    }
+
+    static final String PRIMARY = "db";
+    static final String REPLICA = "db-replica-1";
+
+    /** Whether replica 1 was promoted: it takes the writes, and the old primary is retired. */
+    static boolean promoted(DbConfig db) {
+        return db.mode() == DbConfig.Mode.EMBEDDED && db.replicas() > 0 && !DbServer.writableAddress(db).equals(db.listen());
+    }
+
+    /** The database topology the config and the promotion marker describe, for {@code stack.json}. */
+    static StackState.Database database(StackConfig stack) {
+        DbConfig db = stack.db();
+        if (db.mode() == DbConfig.Mode.EXTERNAL) {
+            return new StackState.Database("external", DbServer.writableAddress(db).toString(), List.of(), List.of(), "");
+        }
+        if (promoted(db)) {
+            return new StackState.Database(REPLICA, db.replica(1).listen().toString(), List.of(), List.of(PRIMARY),
+                    "replica 1 was promoted (" + relative(stack, db.replica(1).dataDir().resolve(DbServer.PROMOTED_MARKER))
+                            + "); db on " + db.listen() + " is retired and is not restarted: rebuild it as docs/DATABASE.md says");
+        }
+        return new StackState.Database(PRIMARY, db.listen().toString(), db.replicas() > 0 ? List.of(REPLICA) : List.of(), List.of(), "");
     }
 
     /** App server {@code name} (app-N) hosting {@code codebase}; deploys and scaling make more of these. */

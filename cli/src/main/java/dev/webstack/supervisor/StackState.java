@@ -18,8 +18,9 @@ import java.util.Optional;
  * @param phase         starting, ready, failed or stopping
  * @param controlPort   the supervisor's control API on 127.0.0.1 (scale, deploy), 0 until it listens
  * @param components    the processes, in start order
+ * @param database      which server takes the site's writes and which replicate it, as of now
  */
-public record StackState(long supervisorPid, String phase, int controlPort, List<Entry> components) {
+public record StackState(long supervisorPid, String phase, int controlPort, List<Entry> components, Database database) {
 
     public static final String STARTING = "starting";
     public static final String READY = "ready";
@@ -28,6 +29,14 @@ public record StackState(long supervisorPid, String phase, int controlPort, List
 
     /** One component as last seen by the supervisor; pid 0 while it is not running. */
     public record Entry(String name, String tier, long pid, String address, String state, String summary, int restarts) {}
+
+    /**
+     * The database topology: {@code primary} names the component that takes writes ({@code db},
+     * or {@code db-replica-1} once promoted; {@code external} in external mode) at
+     * {@code primaryAddress}; {@code replicas} the components replicating from it; {@code retired}
+     * the former primary that must not run again, with {@code note} saying why and what to do.
+     */
+    public record Database(String primary, String primaryAddress, List<String> replicas, List<String> retired, String note) {}
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 

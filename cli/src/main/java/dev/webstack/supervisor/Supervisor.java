@@ -2,6 +2,7 @@ package dev.webstack.supervisor;
 
 import dev.webstack.common.config.StackConfig;
 import dev.webstack.common.health.HealthCheck;
+import dev.webstack.db.DbServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -15,6 +16,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +26,14 @@ import java.util.concurrent.TimeUnit;
  * gates each on a real health check before starting the next, restarts a process that dies (with
  * exponential backoff, health-gated again), and stops them in reverse order, each with SIGTERM and
  * time to finish in-flight work before SIGKILL.
+ *
+ * <p>After {@code webstack db promote} the old primary ({@code db}) is <em>retired</em>: stopped if
+ * it still runs, never restarted, and left out of the stack, which {@code var/run/stack.json}
+ * records ({@link StackState.Database}); restarting it would give the site two servers that take
+ * writes. {@code webstack db promote} has the supervisor do the promotion ({@link Operations#promote}):
+ * it stops {@code db} first, so that no write reaches the old primary after the replica stopped
+ * following it. A {@code db} that exits after a promotion done without the supervisor finds the
+ * promotion marker before any restart and is retired the same way.
  *
  * <p>Each process is {@code java -cp <this class path> dev.webstack.cli.Webstack <tier> ...}: exactly
  * the command a user runs to start that tier alone. Its output goes to {@code var/log/<name>.log};
@@ -197,6 +207,10 @@ public final class Supervisor implements AutoCloseable {
         if (stopping || m.process != exited || !managed.contains(m) || "stopping".equals(m.state) || "stopped".equals(m.state)) {
             return;
         }
+        if (isRetiredPrimary(m)) {
+            retire(m, "exited");
+            return;
+        }
         Component c = m.component;
         String why = ExitStatus.describe(exited.exitValue());
         boolean wasStable = System.nanoTime() - m.healthySince > TimeUnit.MILLISECONDS.toNanos(STABLE_MS);
@@ -212,6 +226,10 @@ public final class Supervisor implements AutoCloseable {
 
     private void restart(Managed m) {
         if (stopping || !managed.contains(m)) {
+            return;
+        }
+        if (isRetiredPrimary(m)) {
+            retire(m, "not restarted");
             return;
         }
         m.restarts++;
@@ -278,6 +296,40 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
+    /**
+     * Before a promotion: stops the primary ({@code db}) if it runs and forgets it, so that it is
+     * not restarted while, and after, replica 1 becomes the primary. Returns its component, to
+     * start again with {@link #add} if the promotion fails; empty when there is no {@code db}.
+     */
+    Optional<Component> retirePrimary() {
+        for (Managed m : managed) {
+            if (m.component.name().equals(StackPlan.PRIMARY) && m.component.tier() == Tier.DB) {
+                managed.remove(m);
+                stopOne(m);
+                event("db stopped for the promotion of replica 1, and not restarted");
+                writeState();
+                return Optional.of(m.component);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Records the topology again (after a promotion). */
+    void topologyChanged() {
+        writeState();
+    }
+
+    private boolean isRetiredPrimary(Managed m) {
+        return m.component.name().equals(StackPlan.PRIMARY) && m.component.tier() == Tier.DB && StackPlan.promoted(stack.db());
+    }
+
+    private void retire(Managed m, String how) {
+        managed.remove(m);
+        stopOne(m);
+        event("db " + how + " and retired: replica 1 was promoted to primary; db is not restarted (rebuild it as docs/DATABASE.md says)");
+        writeState();
+    }
+
     void log(String message) {
         event(message);
     }
@@ -336,7 +388,7 @@ public final class Supervisor implements AutoCloseable {
             entries.add(new StackState.Entry(c.name(), c.tier().label(), p != null && p.isAlive() ? p.pid() : 0,
                     c.address().toString(), m.state, c.summary(), m.restarts));
         }
-        new StackState(ProcessHandle.current().pid(), phase, controlPort, entries).write(stack.runDir());
+        new StackState(ProcessHandle.current().pid(), phase, controlPort, entries, StackPlan.database(stack)).write(stack.runDir());
     }
 
     private Path logFile(Component c) {

@@ -108,7 +108,7 @@ public final class DbServer implements AutoCloseable {
     private static final long SHUTDOWN_WAIT_SECONDS = 60;
     private static final String UNPACKED_MARKER = ".webstack-unpacked";
     /** In a replica's data dir once it was promoted: it then starts writable and follows nobody. */
-    static final String PROMOTED_MARKER = "promoted";
+    public static final String PROMOTED_MARKER = "promoted";
     /** Binary log file names, in the data dir: {@code mariadb-bin.000001}, … */
     static final String BINLOG_NAME = "mariadb-bin";
     /** Binary logs older than this are deleted (7 days); a replica stopped for longer must be rebuilt. */

@@ -34,7 +34,7 @@ final class Replication {
     private static final Logger log = LoggerFactory.getLogger(Replication.class);
 
     static final String REPL_USER = "webstack_repl";
-    static final String MONITOR_USER = "webstack_monitor";
+    static final String MONITOR_USER = DbConfig.MONITOR_USER;
     /** How long {@link #promote} waits for the replica to apply what it already received. */
     static final int CATCH_UP_SECONDS = 30;
 
@@ -49,7 +49,7 @@ final class Replication {
     }
 
     static Path monitorPasswordFile(DbConfig config) {
-        return config.passwordFile().resolveSibling("db-monitor.password");
+        return config.monitorPasswordFile();
     }
 
     /**

@@ -357,12 +357,47 @@ class WholeStackIT {
 
     @Test
     @Order(13)
+    void aSignedInVisitorStaysSignedInWhenTheirAppServerIsKilled() throws Exception {
+        HttpResponse<String> form = get("/signup");
+        assertThat(form.statusCode()).isEqualTo(200);
+        String csrf = cookieValue(form, "csrf");
+        String name = "e2e-" + UUID.randomUUID().toString().substring(0, 8);
+        HttpResponse<String> signedUp = send(HttpRequest.newBuilder(uri("/signup")).header("Host", WWW)
+                .header("Content-Type", "application/x-www-form-urlencoded").header("Cookie", "csrf=" + csrf)
+                .POST(HttpRequest.BodyPublishers.ofString("csrf=" + enc(csrf) + "&name=" + name + "&password=" + enc("e2e passphrase"))));
+        assertThat(signedUp.statusCode()).as(signedUp.body()).isEqualTo(303);
+        String session = "sid=" + cookieValue(signedUp, "sid");
+        String servedBy = signedUp.headers().firstValue("x-app-server").orElseThrow();
+
+        HttpResponse<String> before = send(HttpRequest.newBuilder(uri("/")).header("Host", WWW).header("Cookie", session).GET());
+        assertThat(before.body()).contains("Signed in as <strong>" + name + "</strong>");
+
+        long pid = pidOf(status(), servedBy);
+        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+        ProcessHandle.of(pid).get().onExit().get();
+
+        HttpResponse<String> after = send(HttpRequest.newBuilder(uri("/")).header("Host", WWW).header("Cookie", session).GET());
+        assertThat(after.statusCode()).isEqualTo(200);
+        assertThat(after.headers().firstValue("x-app-server")).as("the other app server").isPresent().get().isNotEqualTo(servedBy);
+        assertThat(after.body()).as("sessions kept: they live in the database").contains("Signed in as <strong>" + name + "</strong>");
+    }
+
+    @Test
+    @Order(14)
     void reloadUnderLoadDropsNothing() throws Exception {
         StackProcess.Run drill = StackProcess.webstack(config, 180, "drill", "reload", "--times", "2",
                 "--clients", "4", "--warmup", "1", "--max", "60");
 
         assertThat(drill.exitCode()).as(drill.output()).isZero();
         assertThat(drill.output()).contains("verdict   PASS");
+    }
+
+    /** The value the response sets for cookie {@code name}. */
+    private static String cookieValue(HttpResponse<String> response, String name) {
+        return response.headers().allValues("set-cookie").stream()
+                .filter(c -> c.startsWith(name + "="))
+                .map(c -> c.substring(name.length() + 1, c.indexOf(';')))
+                .findFirst().orElseThrow(() -> new AssertionError("no " + name + " cookie in " + response.headers().map()));
     }
 
     private JsonNode status() throws Exception {

@@ -46,10 +46,10 @@ public final class ApiPostsServlet extends HttpServlet {
             switch (request.getMethod()) {
                 case "GET", "HEAD" -> {
                     if (collection) {
-                        send(response, 200, PostJson.list(site.posts().newest(HomeServlet.NEWEST)));
+                        send(response, 200, PostJson.list(site.posts().newest(HomeServlet.NEWEST, site.readYourWrites().readFrom(request))));
                     } else {
                         long id = PostServlet.parseId(path).orElseThrow(() -> new HttpError(404, "no such resource: " + request.getRequestURI()));
-                        send(response, 200, PostJson.toJson(site.posts().find(id)
+                        send(response, 200, PostJson.toJson(site.posts().find(id, site.readYourWrites().readFrom(request))
                                 .orElseThrow(() -> new HttpError(404, "post " + id + " not found"))));
                     }
                 }

@@ -27,7 +27,7 @@ public final class HomeServlet extends HttpServlet {
             return;
         }
         try {
-            Views.Home view = Views.Home.of(site.posts().newest(NEWEST));
+            Views.Home view = Views.Home.of(site.posts().newest(NEWEST, site.readYourWrites().readFrom(request)));
             site.templates().write(response, 200, Templates.Page.HOME, site.layout(request, "Latest posts"), view);
         } catch (SQLException e) {
             throw new IOException("reading the newest posts: " + e.getMessage(), e);

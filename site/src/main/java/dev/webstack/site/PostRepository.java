@@ -8,21 +8,23 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import javax.sql.DataSource;
 
-/** Posts in the {@code posts} table (see {@code db/migration/V1__posts.sql}), over plain JDBC. */
+/**
+ * Posts in the {@code posts} table (see {@code db/migration/V1__posts.sql}), over plain JDBC.
+ * Writes go to the primary; reads where the caller says ({@link Database.ReadFrom}).
+ */
 public final class PostRepository {
     private static final String COLUMNS = "id, title, body, author, created_at";
 
-    private final DataSource dataSource;
+    private final Database database;
 
-    public PostRepository(DataSource dataSource) {
-        this.dataSource = dataSource;
+    public PostRepository(Database database) {
+        this.database = database;
     }
 
     /** The {@code limit} newest posts, newest first; posts created in the same millisecond by id. */
-    public List<Post> newest(int limit) throws SQLException {
-        try (Connection c = dataSource.getConnection();
+    public List<Post> newest(int limit, Database.ReadFrom from) throws SQLException {
+        try (Connection c = database.forReading(from).getConnection();
              PreparedStatement s = c.prepareStatement(
                      "SELECT " + COLUMNS + " FROM posts ORDER BY created_at DESC, id DESC LIMIT ?")) {
             s.setInt(1, limit);
@@ -36,15 +38,26 @@ public final class PostRepository {
         }
     }
 
-    public Optional<Post> find(long id) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
+    /**
+     * The post {@code id}. One that a replica does not have is looked up on the primary too: it may
+     * be a post written a moment ago (an API client's {@code Location}) that the replica has not
+     * applied yet.
+     */
+    public Optional<Post> find(long id, Database.ReadFrom from) throws SQLException {
+        try (Connection c = database.forReading(from).getConnection()) {
+            Optional<Post> post = find(c, id);
+            if (post.isPresent() || database.reads() == database.primary() || from == Database.ReadFrom.PRIMARY) {
+                return post;
+            }
+        }
+        try (Connection c = database.primary().getConnection()) {
             return find(c, id);
         }
     }
 
     /** Stores a valid post and returns it as stored: with its id and creation time. */
     public Post insert(PostInput input) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
+        try (Connection c = database.primary().getConnection()) {
             long id;
             try (PreparedStatement s = c.prepareStatement(
                     "INSERT INTO posts (title, body, author) VALUES (?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {

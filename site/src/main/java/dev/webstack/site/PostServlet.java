@@ -1,12 +1,10 @@
 package dev.webstack.site;
 
-import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.sql.SQLException;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -21,6 +19,8 @@ import org.slf4j.LoggerFactory;
  *       ({@link PostInput}; 400 and the form again, with the values entered, when invalid), stores the
  *       post and redirects with 303 to its page, so that reloading does not post it twice.</li>
  * </ul>
+ * Anyone may publish; the form of a signed-in visitor starts with their name as the author. The
+ * page shown right after publishing reads from the primary ({@link ReadYourWrites}).
  */
 public final class PostServlet extends HttpServlet {
     private static final Logger log = LoggerFactory.getLogger(PostServlet.class);
@@ -44,7 +44,7 @@ public final class PostServlet extends HttpServlet {
             return;
         }
         try {
-            Optional<Post> post = site.posts().find(id.get());
+            Optional<Post> post = site.posts().find(id.get(), site.readYourWrites().readFrom(request));
             if (post.isEmpty()) {
                 site.errorPage(request, response, 404, "There is no post " + id.get() + ".");
                 return;
@@ -63,8 +63,7 @@ public final class PostServlet extends HttpServlet {
             response.sendError(HttpServletResponse.SC_METHOD_NOT_ALLOWED);
             return;
         }
-        String cookie = csrfCookie(request);
-        Csrf.Verdict verdict = site.csrf().verify(cookie, Optional.ofNullable(request.getParameter(Csrf.FIELD)).orElse(""));
+        Csrf.Verdict verdict = site.checkCsrf(request);
         if (verdict != Csrf.Verdict.VALID) {
             log.info("POST /posts refused: CSRF token {}", verdict);
             site.errorPage(request, response, 403,
@@ -76,11 +75,12 @@ public final class PostServlet extends HttpServlet {
         if (!errors.isEmpty()) {
             noStore(response);
             site.templates().write(response, 400, Templates.Page.FORM, site.layout(request, "New post"),
-                    Views.Form.of(input, cookie, errors));
+                    Views.Form.of(input, request.getParameter(Csrf.FIELD), errors));
             return;
         }
         try {
             Post post = site.posts().insert(input);
+            site.readYourWrites().wrote(response);
             response.setStatus(HttpServletResponse.SC_SEE_OTHER);
             response.setHeader("Location", request.getContextPath() + "/posts/" + post.id());
         } catch (SQLException e) {
@@ -89,30 +89,14 @@ public final class PostServlet extends HttpServlet {
     }
 
     private void showForm(HttpServletRequest request, HttpServletResponse response) {
-        String current = csrfCookie(request);
-        String token = site.csrf().tokenFor(current);
-        if (!token.equals(current)) {
-            Cookie cookie = new Cookie(Csrf.COOKIE, token);
-            cookie.setPath("/");
-            cookie.setHttpOnly(true);
-            cookie.setAttribute("SameSite", "Lax");
-            response.addCookie(cookie);
-        }
-        noStore(response);
-        site.templates().write(response, 200, Templates.Page.FORM, site.layout(request, "New post"), Views.Form.empty(token));
+        String token = site.formToken(request, response);
+        String author = SessionFilter.user(request).map(User::name).orElse("");
+        site.templates().write(response, 200, Templates.Page.FORM, site.layout(request, "New post"), Views.Form.empty(token, author));
     }
 
     /** The form page carries a token: no cache may keep it or serve it to someone else. */
     private static void noStore(HttpServletResponse response) {
         response.setHeader("Cache-Control", "no-store");
-    }
-
-    private static String csrfCookie(HttpServletRequest request) {
-        Cookie[] cookies = request.getCookies();
-        return cookies == null ? "" : Arrays.stream(cookies)
-                .filter(c -> c.getName().equals(Csrf.COOKIE))
-                .map(Cookie::getValue)
-                .findFirst().orElse("");
     }
 
     /** {@code /123} as 123; anything else (no digits, too large) is no post. */

@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
  */
 public final class Templates {
     /** The pages; each is {@code templates/NAME.mustache}. */
-    public enum Page { HOME, POST, FORM, ERROR }
+    public enum Page { HOME, POST, FORM, ERROR, ACCOUNT, SIGNOUT }
 
     private final Map<Page, Mustache> compiled;
 

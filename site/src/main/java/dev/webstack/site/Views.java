@@ -6,6 +6,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /** What the templates show: one record per page, plus the {@link Layout} every page shares. */
 public final class Views {
@@ -18,13 +19,18 @@ public final class Views {
     private Views() {}
 
     /**
-     * @param pageTitle the {@code <title>}
-     * @param base      the webapp's context path ("" at the root), prefixed to the site's own links
-     * @param instance  the app server that rendered the page
+     * @param pageTitle  the {@code <title>}
+     * @param base       the webapp's context path ("" at the root), prefixed to the site's own links
+     * @param instance   the app server that rendered the page
+     * @param signedInAs the signed-in visitor's name, "" for visitors who are not
      */
-    public record Layout(String pageTitle, String base, String instance) {
-        public static Layout of(HttpServletRequest request, String instance, String pageTitle) {
-            return new Layout(pageTitle, request.getContextPath(), instance);
+    public record Layout(String pageTitle, String base, String instance, String signedInAs) {
+        public static Layout of(HttpServletRequest request, String instance, String pageTitle, Optional<User> user) {
+            return new Layout(pageTitle, request.getContextPath(), instance, user.map(User::name).orElse(""));
+        }
+
+        public boolean signedIn() {
+            return !signedInAs.isEmpty();
         }
     }
 
@@ -47,8 +53,8 @@ public final class Views {
     }
 
     public record Form(String title, String author, String body, String csrf, List<String> errors) {
-        public static Form empty(String csrf) {
-            return new Form("", "", "", csrf, List.of());
+        public static Form empty(String csrf, String author) {
+            return new Form("", author, "", csrf, List.of());
         }
 
         public static Form of(PostInput input, String csrf, List<String> errors) {
@@ -73,6 +79,52 @@ public final class Views {
     }
 
     public record ErrorPage(int status, String heading, String message) {}
+
+    /**
+     * The sign-up and sign-in forms: one template, {@code account.mustache}.
+     *
+     * @param newAccount sign-up (the form shows the rules for a new name and password) rather than sign-in
+     */
+    public record AccountForm(boolean newAccount, String name, String csrf, List<String> errors) {
+        public static AccountForm signUp(String name, String csrf, List<String> errors) {
+            return new AccountForm(true, name, csrf, errors);
+        }
+
+        public static AccountForm signIn(String name, String csrf, List<String> errors) {
+            return new AccountForm(false, name, csrf, errors);
+        }
+
+        public String heading() {
+            return newAccount ? "Sign up" : "Sign in";
+        }
+
+        public String action() {
+            return newAccount ? "/signup" : "/signin";
+        }
+
+        public boolean hasErrors() {
+            return !errors.isEmpty();
+        }
+
+        public int minName() {
+            return Credentials.MIN_NAME;
+        }
+
+        public int maxName() {
+            return Credentials.MAX_NAME;
+        }
+
+        public int minPassword() {
+            return Credentials.MIN_PASSWORD;
+        }
+
+        public int maxPassword() {
+            return Credentials.MAX_PASSWORD;
+        }
+    }
+
+    /** The sign-out page: a button, because signing out changes state and so is a POST with a CSRF token. */
+    public record SignOut(String csrf) {}
 
     /** The first {@value #EXCERPT} characters of {@code body}, cut at a word and marked with an ellipsis. */
     static String excerpt(String body) {

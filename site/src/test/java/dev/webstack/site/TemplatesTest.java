@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 class TemplatesTest {
     static final Templates templates = new Templates();
-    static final Views.Layout LAYOUT = new Views.Layout("Page <title>", "", "app-1");
+    static final Views.Layout LAYOUT = new Views.Layout("Page <title>", "", "app-1", "");
     static final String SCRIPT = "<script>alert('x')</script>";
 
     @Test
@@ -46,7 +46,7 @@ class TemplatesTest {
 
     @Test
     void anEmptyFormShowsNoErrorBox() {
-        assertThat(templates.render(Templates.Page.FORM, LAYOUT, Views.Form.empty("t")))
+        assertThat(templates.render(Templates.Page.FORM, LAYOUT, Views.Form.empty("t", "")))
                 .doesNotContain("class=\"errors\"");
     }
 
@@ -58,6 +58,36 @@ class TemplatesTest {
                 .contains("Something went wrong").doesNotContain("Exception");
         assertThat(templates.render(Templates.Page.ERROR, LAYOUT, ErrorServlet.view(403, "Open the <form> again")))
                 .contains("Forbidden").contains("Open the &lt;form&gt; again");
+    }
+
+    @Test
+    void theHeaderSaysWhoIsSignedInEscaped_orOffersSignInAndSignUp() {
+        Views.Layout signedIn = new Views.Layout("Home", "", "app-2", "<b>ada</b>");
+        assertThat(templates.render(Templates.Page.HOME, signedIn, Views.Home.of(List.of())))
+                .contains("Signed in as <strong>&lt;b&gt;ada&lt;/b&gt;</strong>")
+                .contains("href=\"/signout\">Sign out</a>")
+                .doesNotContain("href=\"/signin\"");
+        assertThat(templates.render(Templates.Page.HOME, LAYOUT, Views.Home.of(List.of())))
+                .doesNotContain("Signed in as")
+                .contains("href=\"/signin\">Sign in</a>", "href=\"/signup\">Sign up</a>");
+    }
+
+    @Test
+    void accountFormsPostToTheirPathWithTheTokenAndKeepTheNameButNeverThePassword() {
+        String signUp = templates.render(Templates.Page.ACCOUNT, LAYOUT,
+                Views.AccountForm.signUp("\"><x", "tok.1.sig", List.of("name: taken")));
+        assertThat(signUp)
+                .contains("<form class=\"post-form account-form\" method=\"post\" action=\"/signup\">")
+                .contains("<input type=\"hidden\" name=\"csrf\" value=\"tok.1.sig\">")
+                .contains("value=\"&quot;&gt;&lt;x\"")
+                .contains("autocomplete=\"new-password\" minlength=\"8\" maxlength=\"200\"")
+                .contains("<li>name: taken</li>")
+                .doesNotContain("autocomplete=\"current-password\"");
+        String signIn = templates.render(Templates.Page.ACCOUNT, LAYOUT, Views.AccountForm.signIn("ada", "t", List.of()));
+        assertThat(signIn)
+                .contains("action=\"/signin\"", "autocomplete=\"current-password\"", "value=\"ada\"")
+                .doesNotContain("class=\"errors\"");
+        assertThat(signIn.replaceAll("(?s).*type=\"password\"([^>]*)>.*", "$1")).doesNotContain("value=");
     }
 
     @Test

@@ -16,6 +16,8 @@ import java.util.List;
  * @param contextPath     where the webapp is mounted, default {@code /}
  * @param poolSize        the most JDBC connections one app server holds, default 10
  * @param shutdownTimeout how long a stopping app server lets in-flight requests finish, default 10s
+ * @param replicaMaxLag   with {@code db.replicas: 1}: reads go to the replica while it is at most this
+ *                        far behind the primary, else to the primary, default 2s
  */
 public record AppConfig(
         int servers,
@@ -24,7 +26,8 @@ public record AppConfig(
         Path codebase,
         String contextPath,
         int poolSize,
-        Duration shutdownTimeout) {
+        Duration shutdownTimeout,
+        Duration replicaMaxLag) {
 
     /** One app server of the pool: {@code app-1}, {@code app-2}, ... */
     public record Instance(String name, HostPort address) {}
@@ -65,11 +68,11 @@ public record AppConfig(
 
     /** The same app servers hosting another codebase (a deploy). */
     public AppConfig withCodebase(Path newCodebase) {
-        return new AppConfig(servers, host, basePort, newCodebase, contextPath, poolSize, shutdownTimeout);
+        return new AppConfig(servers, host, basePort, newCodebase, contextPath, poolSize, shutdownTimeout, replicaMaxLag);
     }
 
     static AppConfig from(ConfigNode node, Path base) {
-        node.allowOnly("servers", "host", "base-port", "codebase", "context-path", "pool-size", "shutdown-timeout");
+        node.allowOnly("servers", "host", "base-port", "codebase", "context-path", "pool-size", "shutdown-timeout", "replica-max-lag");
         String contextPath = node.string("context-path", "/");
         if (!contextPath.startsWith("/")) {
             throw node.child("context-path").orElse(node).error("'" + contextPath + "' must start with '/'");
@@ -83,6 +86,7 @@ public record AppConfig(
                 base.resolve(node.string("codebase", "site/target/foobar-site")).normalize(),
                 contextPath,
                 node.integer("pool-size", 10, 1, 500),
-                node.duration("shutdown-timeout", Duration.ofSeconds(10)));
+                node.duration("shutdown-timeout", Duration.ofSeconds(10)),
+                node.duration("replica-max-lag", Duration.ofSeconds(2)));
     }
 }

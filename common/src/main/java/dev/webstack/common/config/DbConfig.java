@@ -32,6 +32,17 @@ public record DbConfig(
     public enum Mode { EMBEDDED, EXTERNAL }
 
     /**
+     * The replication monitoring account: {@code SLAVE MONITOR} only, created by the db tier when
+     * there are replicas; the app servers log in as it to see how far behind the replica is.
+     */
+    public static final String MONITOR_USER = "webstack_monitor";
+
+    /** The monitoring account's password file, next to the site user's. */
+    public Path monitorPasswordFile() {
+        return passwordFile.resolveSibling("db-monitor.password");
+    }
+
+    /**
      * Replica {@code n} (1-based) of the embedded server: it listens on the next port after the
      * primary's and keeps its files in {@code <data-dir>-replica-<n>}.
      */
