@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
@@ -192,11 +193,7 @@ public final class DnsServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(
-                                new IdleStateHandler(0, 0, TCP_IDLE_SECONDS, TimeUnit.SECONDS),
-                                new LengthFieldBasedFrameDecoder(QueryHandler.TCP_SIZE + 2, 0, 2, 0, 2),
-                                new LengthFieldPrepender(2),
-                                new TcpHandler(responder, transfers));
+                        tcpPipeline(ch.pipeline(), responder, transfers);
                     }
                 });
 
@@ -220,6 +217,15 @@ public final class DnsServer implements AutoCloseable {
                 log.debug("dns: {}, trying another port", e.getMessage());
             }
         }
+    }
+
+    /** The handlers of one TCP connection: idle timeout, the 2-byte length framing, the queries. */
+    static void tcpPipeline(ChannelPipeline pipeline, Supplier<Responder> responder, ZoneTransfer transfers) {
+        pipeline.addLast(
+                new IdleStateHandler(0, 0, TCP_IDLE_SECONDS, TimeUnit.SECONDS),
+                new LengthFieldBasedFrameDecoder(QueryHandler.TCP_SIZE + 2, 0, 2, 0, 2),
+                new LengthFieldPrepender(2),
+                new TcpHandler(responder, transfers));
     }
 
     private static Channel await(ChannelFuture bind, String protocol, InetSocketAddress address) {
