@@ -55,7 +55,9 @@ import org.xbill.DNS.RRset;
  * Native epoll is used when available, else NIO.
  *
  * <p>One event loop per CPU. On epoll each loop has its own UDP socket on the same port
- * ({@code SO_REUSEPORT}: the kernel spreads clients over them), else one UDP socket serves all.
+ * ({@code SO_REUSEPORT}), and the kernel hands each datagram to one of them at random
+ * ({@link DatagramSpread}), so that a few busy clients keep every loop busy; else (NIO) one UDP
+ * socket serves all.
  * TCP is bound without {@code SO_REUSEPORT}, so a second server on a taken port still fails to
  * start (its UDP sockets are closed again). Queries are answered by a {@link Responder} (prepared
  * answers, then {@link QueryHandler}); {@link #reload} swaps it atomically. UDP answers are rate
@@ -205,6 +207,9 @@ public final class DnsServer implements AutoCloseable {
             try {
                 for (int i = 1; i < sockets; i++) {
                     udp.add(await(udpBootstrap.bind(bound), "udp", bound));
+                }
+                if (sockets > 1 && !DatagramSpread.attach(first, sockets)) {
+                    log.warn("dns: cannot spread datagrams over the {} udp sockets one by one; the kernel spreads them by client", sockets);
                 }
                 return await(tcpBootstrap.bind(bound), "tcp", bound);
             } catch (UncheckedIOException e) {
