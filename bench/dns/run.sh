@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
-# DNS throughput, side by side: NSD (Debian's package, RRL off, 2 server processes) and webstack's
-# DNS tier serving the same zone, measured with dnsperf alternately (NSD, webstack, NSD, ...) on
-# the same query mix. Prints each run and the median queries/s ratio webstack/NSD.
+# DNS throughput and latency, side by side: NSD (Debian's package, RRL off, 2 server processes) and
+# webstack's DNS tier serving the same zone, measured with dnsperf alternately (NSD, webstack, NSD,
+# ...) on the same query mix, in two phases per round:
+#   - saturated: -q 200 outstanding queries, as fast as each server answers: queries/s, lost;
+#   - fixed rate: -Q $RATE queries/s, below both servers' capacity: latency without queueing.
+# Latency percentiles (p50, p99, p99.9) come from dnsperf -v, which prints every query's latency
+# (Debian's dnsperf prints only the average and the maximum otherwise). Prints each run and the
+# medians of the ratios webstack/NSD: queries/s (higher is better) and p99 (lower is better).
 #
 #   bench/dns/run.sh [rounds]            (default 3 rounds; each run is 10 s, bounded by -l)
 #
+# Environment: RATE (default 5000 q/s); CLIENTS, dnsperf's client sockets (default 2): with
+# SO_REUSEPORT the kernel puts each client socket (flow) on one of webstack's per-event-loop
+# sockets by a hash, so with 2 flows both land on one event loop in about half of the runs (NSD
+# reads one shared socket from both processes); 8 flows show the steady state of real traffic,
+# which comes from many source ports. WS_JAVA_OPTS (default -Xmx256m, as the supervisor starts
+# the DNS tier). NSD_PORT and WS_PORT (default 15353 and 15354).
 # Needs: apt-get install -y nsd dnsperf; the CLI jars: ./mvnw -q -DskipTests package.
-# Loopback only: NSD on 127.0.0.1:15353, webstack on 127.0.0.1:15354.
+# Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 PEERS=${PEERS:-$ROOT/../shared/peers}
 ROUNDS=${1:-3}
-NSD_PORT=15353
-WS_PORT=15354
+NSD_PORT=${NSD_PORT:-15353}
+WS_PORT=${WS_PORT:-15354}
+RATE=${RATE:-5000}
+CLIENTS=${CLIENTS:-2}
+WS_JAVA_OPTS=${WS_JAVA_OPTS:--Xmx256m}
 ZONE=$PEERS/foobar.com.zone
 QUERIES=$PEERS/queries.txt
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
@@ -82,7 +96,8 @@ else
   echo "bench: add it (DnsConfig -> DnsServer.start(config, RateLimit)) before measuring" >&2
   exit 1
 fi
-"$JAVA" -cp "cli/target/webstack-cli.jar:cli/target/lib/*" dev.webstack.cli.Webstack dns --config "$TMP/webstack.yml" \
+# shellcheck disable=SC2086 # the options are words
+"$JAVA" $WS_JAVA_OPTS -cp "cli/target/webstack-cli.jar:cli/target/lib/*" dev.webstack.cli.Webstack dns --config "$TMP/webstack.yml" \
   > "$TMP/webstack.log" 2>&1 &
 WS_PID=$!
 
@@ -101,25 +116,45 @@ for port in $NSD_PORT $WS_PORT; do
   dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -l 3 -c 2 -T 1 -q 200 >/dev/null
 done
 
-run() { # name port
-  local out qps lost avg max
-  out=$(dnsperf -s 127.0.0.1 -p "$2" -d "$QUERIES" -l 10 -c 2 -T 1 -q 200)
-  qps=$(awk '/Queries per second:/ {print $4}' <<<"$out")
-  lost=$(awk '/Queries lost:/ {print $3}' <<<"$out")
-  avg=$(awk '/Average Latency/ {print $4}' <<<"$out")
-  max=$(awk '/Average Latency/ {gsub(/[(),]/, ""); print $8}' <<<"$out")
-  sd=$(awk '/Latency StdDev/ {print $4}' <<<"$out")
-  printf '%-9s q/s %10s  lost %6s  latency avg %ss stddev %ss max %ss\n' "$1" "$qps" "$lost" "$avg" "$sd" "$max" >&2
-  echo "$qps"
+# Percentiles of the latencies (seconds, one a line) on stdin: "p50 p99 p99.9" in milliseconds.
+percentiles() {
+  sort -n | awk '{a[NR] = $1} END {
+    if (NR == 0) { print "- - -"; exit }
+    split("0.50 0.99 0.999", q, " ")
+    for (i = 1; i <= 3; i++) { k = int(q[i] * NR); if (k < 1) k = 1; printf "%.3f%s", a[k] * 1000, (i < 3 ? " " : "\n") }
+  }'
 }
 
-echo "command: dnsperf -s 127.0.0.1 -p PORT -d $QUERIES -l 10 -c 2 -T 1 -q 200 (NSD $NSD_PORT, webstack $WS_PORT)" >&2
-ratios=()
+run() { # name port extra-dnsperf-args...; prints "qps p99" on stdout, the details on stderr
+  local name=$1 port=$2 qps lost avg p50 p99 p999
+  shift 2
+  dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -l 10 -c "$CLIENTS" -T 1 -v "$@" > "$TMP/dnsperf.out"
+  qps=$(awk '/Queries per second:/ {print $4}' "$TMP/dnsperf.out")
+  lost=$(awk '/Queries lost:/ {print $3}' "$TMP/dnsperf.out")
+  avg=$(awk '/Average Latency/ {printf "%.3f", $4 * 1000}' "$TMP/dnsperf.out")
+  read -r p50 p99 p999 < <(awk '/^> / {print $NF}' "$TMP/dnsperf.out" | percentiles)
+  printf '%-9s q/s %9s  lost %5s  latency ms: avg %s p50 %s p99 %s p99.9 %s\n' "$name" "$qps" "$lost" "$avg" "$p50" "$p99" "$p999" >&2
+  echo "$qps $p99"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+echo "saturated:  dnsperf -s 127.0.0.1 -p PORT -d $QUERIES -l 10 -c $CLIENTS -T 1 -v -q 200 (NSD $NSD_PORT, webstack $WS_PORT: java $WS_JAVA_OPTS)" >&2
+echo "fixed rate: dnsperf -s 127.0.0.1 -p PORT -d $QUERIES -l 10 -c $CLIENTS -T 1 -v -Q $RATE" >&2
+qps_ratios=()
+p99_sat_ratios=()
+p99_rate_ratios=()
 for r in $(seq 1 "$ROUNDS"); do
-  n=$(run "nsd" $NSD_PORT)
-  w=$(run "webstack" $WS_PORT)
-  ratios+=("$(awk -v w="$w" -v n="$n" 'BEGIN {printf "%.3f", w / n}')")
-  echo "round $r: webstack/nsd = ${ratios[-1]}" >&2
+  read -r nq np < <(run "nsd" $NSD_PORT -q 200)
+  read -r wq wp < <(run "webstack" $WS_PORT -q 200)
+  qps_ratios+=("$(ratio "$wq" "$nq")")
+  p99_sat_ratios+=("$(ratio "$wp" "$np")")
+  read -r _ nr < <(run "nsd" $NSD_PORT -Q "$RATE")
+  read -r _ wr < <(run "webstack" $WS_PORT -Q "$RATE")
+  p99_rate_ratios+=("$(ratio "$wr" "$nr")")
+  echo "round $r: webstack/nsd q/s = ${qps_ratios[-1]}, p99 saturated = ${p99_sat_ratios[-1]}, p99 at $RATE q/s = ${p99_rate_ratios[-1]}" >&2
 done
-median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')
-echo "median ratio webstack/nsd (queries/s): $median" >&2
+echo "median ratios webstack/nsd: q/s $(printf '%s\n' "${qps_ratios[@]}" | median)," \
+  "p99 saturated $(printf '%s\n' "${p99_sat_ratios[@]}" | median)," \
+  "p99 at $RATE q/s $(printf '%s\n' "${p99_rate_ratios[@]}" | median)" >&2

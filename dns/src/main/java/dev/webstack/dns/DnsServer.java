@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
@@ -54,7 +55,9 @@ import org.xbill.DNS.RRset;
  * Native epoll is used when available, else NIO.
  *
  * <p>One event loop per CPU. On epoll each loop has its own UDP socket on the same port
- * ({@code SO_REUSEPORT}: the kernel spreads clients over them), else one UDP socket serves all.
+ * ({@code SO_REUSEPORT}), and the kernel hands each datagram to one of them at random
+ * ({@link DatagramSpread}), so that a few busy clients keep every loop busy; else (NIO) one UDP
+ * socket serves all.
  * TCP is bound without {@code SO_REUSEPORT}, so a second server on a taken port still fails to
  * start (its UDP sockets are closed again). Queries are answered by a {@link Responder} (prepared
  * answers, then {@link QueryHandler}); {@link #reload} swaps it atomically. UDP answers are rate
@@ -192,11 +195,7 @@ public final class DnsServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(
-                                new IdleStateHandler(0, 0, TCP_IDLE_SECONDS, TimeUnit.SECONDS),
-                                new LengthFieldBasedFrameDecoder(QueryHandler.TCP_SIZE + 2, 0, 2, 0, 2),
-                                new LengthFieldPrepender(2),
-                                new TcpHandler(responder, transfers));
+                        tcpPipeline(ch.pipeline(), responder, transfers);
                     }
                 });
 
@@ -209,6 +208,9 @@ public final class DnsServer implements AutoCloseable {
                 for (int i = 1; i < sockets; i++) {
                     udp.add(await(udpBootstrap.bind(bound), "udp", bound));
                 }
+                if (sockets > 1 && !DatagramSpread.attach(first, sockets)) {
+                    log.warn("dns: cannot spread datagrams over the {} udp sockets one by one; the kernel spreads them by client", sockets);
+                }
                 return await(tcpBootstrap.bind(bound), "tcp", bound);
             } catch (UncheckedIOException e) {
                 udp.forEach(ch -> ch.close().awaitUninterruptibly());
@@ -220,6 +222,15 @@ public final class DnsServer implements AutoCloseable {
                 log.debug("dns: {}, trying another port", e.getMessage());
             }
         }
+    }
+
+    /** The handlers of one TCP connection: idle timeout, the 2-byte length framing, the queries. */
+    static void tcpPipeline(ChannelPipeline pipeline, Supplier<Responder> responder, ZoneTransfer transfers) {
+        pipeline.addLast(
+                new IdleStateHandler(0, 0, TCP_IDLE_SECONDS, TimeUnit.SECONDS),
+                new LengthFieldBasedFrameDecoder(QueryHandler.TCP_SIZE + 2, 0, 2, 0, 2),
+                new LengthFieldPrepender(2),
+                new TcpHandler(responder, transfers));
     }
 
     private static Channel await(ChannelFuture bind, String protocol, InetSocketAddress address) {
