@@ -141,6 +141,9 @@ class AppServerTest {
         HttpResponse<String> home = get("/");
         assertThat(home.statusCode()).isEqualTo(200);
         assertThat(home.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
+        assertThat(home.headers().firstValue("Content-Length"))
+                .as("pages go out with their length, not chunked")
+                .hasValue(String.valueOf(home.body().getBytes(StandardCharsets.UTF_8).length));
         assertThat(home.body())
                 .contains("Welcome to foobar.com", "How a request reaches this page", "The JSON API")
                 .contains("/static/css/site.css", "/static/js/site.js", "/static/img/logo.svg")

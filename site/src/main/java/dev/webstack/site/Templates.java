@@ -7,6 +7,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -40,13 +41,19 @@ public final class Templates {
         return out.toString();
     }
 
-    /** Renders {@code page} as the whole response, with {@code status}. */
+    /**
+     * Renders {@code page} as the whole response, with {@code status}. The page is encoded in one
+     * {@code getBytes} and sent with its Content-Length: Jetty's response writer encodes char by
+     * char, which was the largest cost of the home page after the template itself, and a known
+     * length spares the web tier a chunked body.
+     */
     public void write(HttpServletResponse response, int status, Page page, Views.Layout layout, Object view) {
-        String html = render(page, layout, view);
+        byte[] html = render(page, layout, view).getBytes(StandardCharsets.UTF_8);
         response.setStatus(status);
         response.setContentType("text/html;charset=utf-8");
+        response.setContentLength(html.length);
         try {
-            response.getWriter().write(html);
+            response.getOutputStream().write(html);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
