@@ -11,6 +11,7 @@
 #   small 1k 1m notfound proxy  peer nginx (proxy: proxy_pass with upstream keepalive)
 #   proxy-haproxy               peer HAProxy (../shared/peers/haproxy.cfg), same upstream
 #   accesslog                   each server with its access log on, then off, on the small file
+#                               (webstack: the same tier reloaded with the other path, SIGHUP)
 #   idle10k                     IDLE_CONNS (10000) served keep-alive connections held HOLD (20) s
 #                               against each server: all still open? a fresh client served? RSS
 set -euo pipefail
@@ -30,7 +31,6 @@ HAPROXY=${HAPROXY:-28082}
 NGINX_NOLOG=${NGINX_NOLOG:-28083}
 UPSTREAM=${UPSTREAM:-28090}
 WEBSTACK=${WEBSTACK:-28180}
-WEBSTACK_NOLOG=${WEBSTACK_NOLOG:-28181}
 JAVA=${JAVA:-$(for j in /usr/lib/jvm/temurin-25-jdk-amd64/bin/java /usr/lib/jvm/temurin-21-jdk-amd64/bin/java; do [[ -x $j ]] && { echo $j; break; }; done)}
 JAVA=${JAVA:-java}
 JAVA_OPTS=${JAVA_OPTS:-"-Xms256m -Xmx512m -XX:+UseParallelGC"}
@@ -54,9 +54,9 @@ fi
 WEB_JAR=$(ls "$REPO"/web/target/webstack-web-*.jar 2>/dev/null | grep -v -- '-sources\|-tests' | head -1 || true)
 WORK=$(mktemp -d /tmp/webstack-bench.XXXXXX)
 chmod 755 "$WORK"  # nginx workers run as www-data
-WEB_PIDS=()
+WEB_PID=""
 cleanup() {
-  for pid in "${WEB_PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  [[ -n "$WEB_PID" ]] && kill "$WEB_PID" 2>/dev/null && wait "$WEB_PID" 2>/dev/null || true
   [[ -f "$WORK/nginx.pid" ]] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
   [[ -f "$WORK/haproxy.pid" ]] && kill "$(cat "$WORK/haproxy.pid")" 2>/dev/null || true
   sleep 0.5
@@ -117,11 +117,10 @@ if has_case proxy-haproxy; then
 fi
 
 # --- webstack's web tier on the same files, proxying to the same upstream -----------------------
-start_webstack() { # name port access-log
-  cat > "$WORK/$1.yml" <<YML
-var: $WORK/var-$1
+cat > "$WORK/webstack.yml" <<YML
+var: $WORK/var
 web:
-  listen: 127.0.0.1:$2
+  listen: 127.0.0.1:$WEBSTACK
   admin: 127.0.0.1:0
   public: $ROOT
   static:
@@ -131,20 +130,12 @@ web:
     - /missing.html
   upstreams:
     - 127.0.0.1:$UPSTREAM
-  access-log: $3
+  access-log: $WORK/webstack-access.log
 YML
-  # shellcheck disable=SC2086
-  "$JAVA" $JAVA_OPTS -cp "$REPO/cli/target/webstack-cli.jar:$WEB_JAR:$REPO/cli/target/lib/*" dev.webstack.cli.Webstack \
-    web --config "$WORK/$1.yml" --upstream "127.0.0.1:$UPSTREAM" > "$WORK/$1.log" 2>&1 &
-  WEB_PIDS+=($!)
-}
-start_webstack webstack "$WEBSTACK" "$WORK/webstack-access.log"
-WEB_PID=${WEB_PIDS[0]}
-if has_case accesslog; then
-  # webstack.yml has no "access log off" yet: the log goes to /dev/null, which saves the file
-  # writes but still formats and queues each line.
-  start_webstack webstack-nolog "$WEBSTACK_NOLOG" /dev/null
-fi
+# shellcheck disable=SC2086
+"$JAVA" $JAVA_OPTS -cp "$REPO/cli/target/webstack-cli.jar:$WEB_JAR:$REPO/cli/target/lib/*" dev.webstack.cli.Webstack \
+  web --config "$WORK/webstack.yml" --upstream "127.0.0.1:$UPSTREAM" > "$WORK/webstack.log" 2>&1 &
+WEB_PID=$!
 
 wait_port() {
   for _ in $(seq 1 100); do
@@ -155,7 +146,7 @@ wait_port() {
 }
 wait_port "$NGINX_STATIC"; wait_port "$NGINX_PROXY"; wait_port "$WEBSTACK"
 if has_case proxy-haproxy; then wait_port "$HAPROXY"; fi
-if has_case accesslog; then wait_port "$NGINX_NOLOG"; wait_port "$WEBSTACK_NOLOG"; fi
+if has_case accesslog; then wait_port "$NGINX_NOLOG"; fi
 grep -o 'listening on [^,]*' "$WORK/webstack.log" | head -1 | sed 's/^/webstack: /'
 
 # Per case: connections, path, the peer's name and port (webstack's is $WEBSTACK).
@@ -197,22 +188,42 @@ add() { awk -v x="$1" -v y="$2" 'BEGIN{print x+y}'; }
 for p in $(for c in $CASES; do case_path "$c"; done | sort -u); do
   run_wrk 64 "http://127.0.0.1:$WEBSTACK$p" "$JIT_WARMUP" >/dev/null
 done
-if has_case accesslog; then run_wrk 64 "http://127.0.0.1:$WEBSTACK_NOLOG/index.html" "$JIT_WARMUP" >/dev/null; fi
 
 rss_kb() { local s=0 pid; for pid in "$@"; do s=$((s + $(awk '/VmRSS/ {print $2}' "/proc/$pid/status"))); done; echo "$s"; }
 nginx_pids() { local m; m=$(cat "$WORK/nginx.pid"); echo "$m" $(pgrep -P "$m"); }
+
+# webstack's access log on (the file) or off: the same web tier, reloaded (SIGHUP) with the other
+# path, so that both sides of the comparison run with the same JIT state. webstack.yml has no
+# "access log off" yet: off is /dev/null, which saves the file writes but still formats and
+# queues each line.
+set_webstack_log() { # path
+  local before
+  before=$(grep -c 'web: reloaded' "$WORK/webstack.log" || true)
+  sed -i "s#^  access-log: .*#  access-log: $1#" "$WORK/webstack.yml"
+  kill -HUP "$WEB_PID"
+  for _ in $(seq 1 100); do
+    (( $(grep -c 'web: reloaded' "$WORK/webstack.log" || true) > before )) && return 0
+    sleep 0.1
+  done
+  echo "webstack did not reload its access log" >&2; exit 1
+}
 
 # accesslog: nginx and webstack, each with its access log on and off, in turn, on the small file.
 run_accesslog() {
   local names=(nginx_log nginx_nolog webstack_log webstack_nolog)
   local urls=("http://127.0.0.1:$NGINX_STATIC/index.html" "http://127.0.0.1:$NGINX_NOLOG/index.html"
-              "http://127.0.0.1:$WEBSTACK/index.html" "http://127.0.0.1:$WEBSTACK_NOLOG/index.html")
+              "http://127.0.0.1:$WEBSTACK/index.html" "http://127.0.0.1:$WEBSTACK/index.html")
+  local logs=("" "" "$WORK/webstack-access.log" /dev/null)
   local sums=(0 0 0 0) i r rps p99 line
-  for i in 0 1 2 3; do run_wrk 64 "${urls[$i]}" "$WARMUP" >/dev/null; done
+  for i in 0 1 2 3; do
+    [[ -n "${logs[$i]}" ]] && set_webstack_log "${logs[$i]}"
+    run_wrk 64 "${urls[$i]}" "$WARMUP" >/dev/null
+  done
   printf '  %-7s %12s %12s %14s %14s\n' round "${names[@]}"
   for r in $(seq 1 "$ROUNDS"); do
     line=()
     for i in 0 1 2 3; do
+      [[ -n "${logs[$i]}" ]] && set_webstack_log "${logs[$i]}"
       read -r rps p99 < <(run_wrk 64 "${urls[$i]}" "$DURATION")
       sums[i]=$(add "${sums[i]}" "$rps"); line+=("$rps")
     done
@@ -221,6 +232,7 @@ run_accesslog() {
   awk -v a="${sums[0]}" -v b="${sums[1]}" -v c="${sums[2]}" -v d="${sums[3]}" -v n="$ROUNDS" 'BEGIN{
     printf "accesslog     nginx %.0f on / %.0f off: cost %.1f%%; webstack %.0f on / %.0f off: cost %.1f%%\n",
       a/n, b/n, (b>0 ? (1-a/b)*100 : 0), c/n, d/n, (d>0 ? (1-c/d)*100 : 0) }'
+  set_webstack_log "$WORK/webstack-access.log"
 }
 
 # idle10k: the holder opens IDLE_CONNS connections (one request each), holds them HOLD s, checks

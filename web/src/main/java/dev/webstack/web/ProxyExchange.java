@@ -23,13 +23,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,13 +102,19 @@ final class ProxyExchange {
     // The client's 101, from the upstream's 101 until the codec has handed on its end.
     private FullHttpResponse switched;
     private boolean done;
-    private boolean headFlushPending;
-    private ScheduledFuture<?> timer;
+    // The response head to the client, until its first body piece or the end of the read.
+    private HttpResponse pendingHead;
+    private final ExchangeTimer timer;
+    private final long readTimeoutNanos;
+    private long deadlineNanos;
+    private boolean watched;
 
     /** Takes over {@code request}, already rewritten for the upstream. */
     ProxyExchange(ChannelHandlerContext client, FullHttpRequest request, boolean clientHttp10, boolean webSocket,
-                  UpstreamGroup group, UpstreamPool pool, Duration readTimeout) {
+                  UpstreamGroup group, UpstreamPool pool, Duration readTimeout, ExchangeTimer timer) {
         this.client = client;
+        this.timer = timer;
+        this.readTimeoutNanos = readTimeout.toNanos();
         this.request = request;
         this.clientHttp10 = clientHttp10;
         this.webSocket = webSocket;
@@ -302,13 +306,9 @@ final class ProxyExchange {
         if (!bodyless && !out.headers().contains(HttpHeaderNames.CONTENT_LENGTH) && !clientHttp10) {
             out.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        // Not flushed yet: the body usually came in the same read, and goes out in the same write.
-        client.write(out).addListener(f -> {
-            if (!f.isSuccess()) {
-                abort();
-            }
-        });
-        headFlushPending = true;
+        // Held back: the body usually comes in the same read, and then goes out with the head as
+        // one message (see onContent); else the end of the read sends the head alone.
+        pendingHead = out;
         upstream.read();
     }
 
@@ -332,7 +332,6 @@ final class ProxyExchange {
     /** Relays the 101 and hands both connections over to a {@link WebSocketTunnel}. */
     private void startTunnel() {
         done = true;
-        cancelTimer();
         detach(upstream);
         leave();
         request.release();
@@ -346,10 +345,20 @@ final class ProxyExchange {
 
     /** The upstream read ended: send what is still waiting, e.g. response headers before a slow body. */
     void upstreamReadComplete() {
-        if (headFlushPending && !done) {
-            headFlushPending = false;
+        if (pendingHead != null && !done) {
+            writeHead();
             client.flush();
         }
+    }
+
+    private void writeHead() {
+        HttpResponse out = pendingHead;
+        pendingHead = null;
+        client.write(out).addListener(f -> {
+            if (!f.isSuccess()) {
+                abort();
+            }
+        });
     }
 
     void onContent(HttpContent content) {
@@ -378,8 +387,20 @@ final class ProxyExchange {
         HttpContent piece = content instanceof HttpResponse
                 ? (last ? new DefaultLastHttpContent(content.content()) : new DefaultHttpContent(content.content()))
                 : content;
-        headFlushPending = false;
-        ChannelFuture written = client.writeAndFlush(piece);
+        ChannelFuture written;
+        if (pendingHead != null && last && !HttpUtil.isTransferEncodingChunked(pendingHead)) {
+            // The whole response in one read, the usual case: one message through the client's
+            // handlers, encoded into one buffer, one write(2) instead of a writev(2) of two.
+            HttpResponse h = pendingHead;
+            pendingHead = null;
+            written = client.writeAndFlush(new DefaultFullHttpResponse(h.protocolVersion(), h.status(), piece.content(),
+                    h.headers(), ((LastHttpContent) piece).trailingHeaders()));
+        } else {
+            if (pendingHead != null) {
+                writeHead();
+            }
+            written = client.writeAndFlush(piece);
+        }
         if (last) {
             finish();
             return;
@@ -425,7 +446,6 @@ final class ProxyExchange {
             return;
         }
         done = true;
-        cancelTimer();
         leave();
         if (upstream != null) {
             detach(upstream);
@@ -448,7 +468,6 @@ final class ProxyExchange {
 
     private void finish() {
         done = true;
-        cancelTimer();
         detach(upstream);
         releasePendingBody();
         // A drained, disabled or removed member keeps no idle connection.
@@ -463,7 +482,6 @@ final class ProxyExchange {
 
     private void fail(HttpResponseStatus status, Throwable cause) {
         done = true;
-        cancelTimer();
         leave();
         request.release();
         if (upstream != null) {
@@ -497,7 +515,17 @@ final class ProxyExchange {
         client.close();
     }
 
-    private void onTimeout() {
+    /** When {@link #timedOut()} is due, in {@link System#nanoTime()} terms. */
+    long deadlineNanos() {
+        return deadlineNanos;
+    }
+
+    boolean isDone() {
+        return done;
+    }
+
+    /** The deadline passed without a sign of life from the app server ({@link ExchangeTimer}). */
+    void timedOut() {
         if (done) {
             return;
         }
@@ -508,15 +536,12 @@ final class ProxyExchange {
                 new TimeoutException("no answer within " + readTimeout.toMillis() + " ms"));
     }
 
+    /** Gives the app server {@code web.readTimeout()} from now for its next sign of life. */
     private void armTimer() {
-        cancelTimer();
-        timer = client.executor().schedule(this::onTimeout, readTimeout.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    private void cancelTimer() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
+        deadlineNanos = System.nanoTime() + readTimeoutNanos;
+        if (!watched) {
+            watched = true;
+            timer.watch(this);
         }
     }
 

@@ -28,6 +28,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private Duration readTimeout;
     // One exchange at a time per connection (PipeliningHandler); the last one, possibly finished.
     private ProxyExchange exchange;
+    private ExchangeTimer timer;
 
     ProxyHandler(UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout) {
         this.upstreams = upstreams;
@@ -55,7 +56,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         boolean http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
         boolean webSocket = ProxyHeaders.isWebSocketUpgrade(req);
         ProxyHeaders.toUpstream(req, AccessLogHandler.clientIp(ctx.channel().remoteAddress()), webSocket);
-        exchange = new ProxyExchange(ctx, req, http10, webSocket, upstreams, pool, readTimeout);
+        if (timer == null) {
+            timer = new ExchangeTimer(ctx.executor());
+        }
+        exchange = new ProxyExchange(ctx, req, http10, webSocket, upstreams, pool, readTimeout, timer);
         exchange.start();
     }
 
@@ -64,6 +68,14 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         upstreams = nextUpstreams;
         pool = nextPool;
         readTimeout = nextReadTimeout;
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        // The connection closed, or became a WebSocket tunnel.
+        if (timer != null) {
+            timer.stop();
+        }
     }
 
     @Override
