@@ -208,7 +208,8 @@ class LoadBalancingTest {
 
     @Test
     void drainingStopsNewRequestsAndLetsInFlightOnesFinish() throws Exception {
-        TestUpstream a = upstream("a", 600);
+        // Slow enough that the drain below lands while the request is still in flight on a busy machine.
+        TestUpstream a = upstream("a", 3000);
         TestUpstream b = upstream("b", 0);
         int port = start(FAST, a.address(), b.address());
         try (RawHttp slow = new RawHttp(port)) {
