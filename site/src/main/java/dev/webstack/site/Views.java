@@ -144,29 +144,53 @@ public final class Views {
      * {@code text} with leading and trailing white space removed and each run of white space inside
      * made one space, cut after {@code limit} code points: the home page flattens only the start of
      * each post, not the whole body (a regex over every body was most of the page's CPU time).
+     * Stretches that need no change (words and single spaces) are copied in bulk.
      */
     static String flatten(String text, int limit) {
-        StringBuilder out = new StringBuilder(Math.min(text.length(), limit * 2));
+        int n = text.length();
+        int i = 0;
+        while (i < n && isSpace(text.charAt(i))) {
+            i++;
+        }
+        StringBuilder out = null;
+        int copyFrom = i;
         int count = 0;
-        boolean pendingSpace = false;
-        for (int i = 0; i < text.length() && count < limit; ) {
-            int cp = text.codePointAt(i);
-            i += Character.charCount(cp);
-            if (Character.isWhitespace(cp)) {
-                pendingSpace = !out.isEmpty();
-                continue;
-            }
-            if (pendingSpace) {
-                out.append(' ');
-                pendingSpace = false;
-                if (++count == limit) {
+        while (i < n && count < limit) {
+            char c = text.charAt(i);
+            if (c == ' ' && i + 1 < n && !isSpace(text.charAt(i + 1))) {
+                i++;
+                count++;
+            } else if (isSpace(c)) {
+                int next = i;
+                while (next < n && isSpace(text.charAt(next))) {
+                    next++;
+                }
+                if (out == null) {
+                    out = new StringBuilder(limit + 16);
+                }
+                out.append(text, copyFrom, i);
+                if (next == n) {
+                    copyFrom = i;
                     break;
                 }
+                out.append(' ');
+                count++;
+                copyFrom = i = next;
+            } else {
+                i++;
+                if (Character.isHighSurrogate(c) && i < n && Character.isLowSurrogate(text.charAt(i))) {
+                    i++;
+                }
+                count++;
             }
-            out.appendCodePoint(cp);
-            count++;
         }
-        return out.toString();
+        return out == null ? text.substring(copyFrom, i) : out.append(text, copyFrom, i).toString();
+    }
+
+    /** White space as the regex {@code \s} sees it, plus the Unicode spaces {@link Character#isWhitespace} knows. */
+    private static boolean isSpace(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0x0B
+                || (c > 0x7F && Character.isWhitespace(c));
     }
 
     private static String iso(Instant t) {

@@ -105,6 +105,10 @@ class TemplatesTest {
         assertThat(Views.flatten("abc   def", 5)).isEqualTo("abc d");
         assertThat(Views.flatten("\uD83D\uDE00x", 1)).isEqualTo("\uD83D\uDE00");
         assertThat(Views.flatten("", 3)).isEmpty();
+        assertThat(Views.flatten("one two ", 50)).isEqualTo("one two");
+        assertThat(Views.flatten("one\ttwo\n", 50)).isEqualTo("one two");
+        assertThat(Views.flatten(" \n ", 50)).isEmpty();
+        assertThat(Views.flatten("word ".repeat(100), 12)).isEqualTo("word word wo");
         assertThat(Views.excerpt("x".repeat(5) + " " + "y".repeat(Views.EXCERPT * 10))).hasSizeLessThanOrEqualTo(Views.EXCERPT + 1);
     }
 }
