@@ -14,7 +14,7 @@
 # SO_REUSEPORT the kernel puts each client socket (flow) on one of webstack's per-event-loop
 # sockets by a hash, so with 2 flows both land on one event loop in about half of the runs (NSD
 # reads one shared socket from both processes); 8 flows show the steady state of real traffic,
-# which comes from many source ports. WS_JAVA_OPTS (default -Xmx256m, as the supervisor starts
+# which comes from many source ports. WS_JAVA_OPTS (default -Xmx256m -XX:+UseParallelGC, as the supervisor starts
 # the DNS tier). NSD_PORT and WS_PORT (default 15353 and 15354).
 # Needs: apt-get install -y nsd dnsperf; the CLI jars: ./mvnw -q -DskipTests package.
 # Loopback only.
@@ -27,7 +27,7 @@ NSD_PORT=${NSD_PORT:-15353}
 WS_PORT=${WS_PORT:-15354}
 RATE=${RATE:-5000}
 CLIENTS=${CLIENTS:-2}
-WS_JAVA_OPTS=${WS_JAVA_OPTS:--Xmx256m}
+WS_JAVA_OPTS=${WS_JAVA_OPTS:--Xmx256m -XX:+UseParallelGC}
 ZONE=$PEERS/foobar.com.zone
 QUERIES=$PEERS/queries.txt
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java

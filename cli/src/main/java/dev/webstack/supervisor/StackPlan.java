@@ -22,6 +22,11 @@ import java.util.List;
  * <p>After {@code webstack db promote} (the replica's data dir holds the promotion marker, see
  * {@link DbServer#promote}) the plan has no {@code db}: the old primary refuses to start until it
  * is rebuilt, and {@code db-replica-1}, writable, is the primary ({@link #database}).
+ *
+ * <p>The serving tiers (app, web, dns) run the parallel collector: their live data is small, so
+ * its young collections are short, and on a 2-core machine it leaves more CPU to requests than
+ * G1's concurrent work (G1's young pauses reached 15–52 ms on the DNS tier under CPU contention).
+ * The benchmarks in {@code bench/} start webstack with the same flags.
  */
 public final class StackPlan {
 
@@ -56,12 +61,12 @@ public final class StackPlan {
                 ? app.instances().stream().map(AppConfig.Instance::name).toList()
                 : stack.web().upstreams().stream().map(Object::toString).toList();
         out.add(new Component("web", Tier.WEB, stack.web().listen(), List.of("web"),
-                List.of("-Xmx512m"),
+                List.of("-Xmx512m", "-XX:+UseParallelGC"),
                 new HttpHealthCheck(stack.web().listen(), stack.site().www(), "/-/health"),
                 Duration.ofSeconds(60), Duration.ofSeconds(20),
                 "static: " + relative(stack, stack.web().publicRoot()) + ", upstream: " + String.join(", ", upstreams)));
         out.add(new Component("dns", Tier.DNS, stack.dns().listen(), List.of("dns"),
-                List.of("-Xmx256m"),
+                List.of("-Xmx256m", "-XX:+UseParallelGC"),
                 new DnsHealthCheck(stack.dns().listen(), stack.site().domain()),
                 Duration.ofSeconds(60), Duration.ofSeconds(10),
                 "zones: " + String.join(", ", stack.dns().zones().stream().map(z -> z.origin()).toList())));
@@ -98,7 +103,7 @@ public final class StackPlan {
                 ? List.of("app", "--name", name)
                 : List.of("app", "--name", name, "--codebase", codebase.toString());
         return new Component(name, Tier.APP, instance.address(), args,
-                List.of("-Xmx512m"),
+                List.of("-Xmx512m", "-XX:+UseParallelGC"),
                 new HttpHealthCheck(instance.address(), instance.address().host(), "/-/ready"),
                 Duration.ofSeconds(90), app.shutdownTimeout().plusSeconds(10),
                 "codebase " + relative(stack, codebase));
