@@ -27,6 +27,13 @@ import java.util.Optional;
  *       ending in '/' tries the location's index files in order; no file is 404. With
  *       {@code try-files}, each of these refusals instead sends the request on to the proxy, which
  *       is how "the file if there is one, else the app" is written.</li>
+ *   <li>A path without a trailing '/' that names a directory under the root is answered, as nginx
+ *       does, 301 to the same path with a '/' and the query kept, so that the index file answers the
+ *       next request and relative links in it resolve inside the directory. The {@code Location} is
+ *       the raw path as received (no scheme or host: RFC 9110 section 10.2.2 allows a relative
+ *       reference, and it stays right behind another proxy); it cannot start with {@code //}, since
+ *       safe paths have no empty segment. This holds with {@code try-files} too: the directory is
+ *       in the root, so the root answers it.</li>
  *   <li>A redirect fills in its URL ({@link RedirectTarget}) and answers with the location's status.</li>
  *   <li>A fixed answer ({@code return:}) sends bytes made once, for any method.</li>
  * </ul>
@@ -85,7 +92,9 @@ final class LocationHandler extends ChannelInboundHandlerAdapter {
         boolean read = req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD);
         Optional<List<String>> segments = read ? RequestPaths.safeSegments(rawPath) : Optional.empty();
         boolean served = segments.isPresent() && serve(ctx, req, rawPath, segments.get(), f);
-        if (!served && f.tryFiles()) {
+        boolean directory = !served && segments.isPresent() && !segments.get().getLast().isEmpty()
+                && f.files().isDirectory(rawPath, segments.get());
+        if (!served && !directory && f.tryFiles()) {
             ctx.fireChannelRead(req); // no file answers it: the app's
             return;
         }
@@ -93,7 +102,10 @@ final class LocationHandler extends ChannelInboundHandlerAdapter {
             if (served) {
                 return;
             }
-            if (!read) {
+            if (directory) {
+                ctx.writeAndFlush(Responses.redirect(ctx.alloc(), HttpResponseStatus.MOVED_PERMANENTLY,
+                        rawPath + "/" + RequestPaths.query(req.uri())));
+            } else if (!read) {
                 FullHttpResponse res = Responses.page(ctx.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
                         "Static files answer GET and HEAD.");
                 res.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
