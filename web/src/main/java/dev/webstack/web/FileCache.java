@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
  *       {@value #GZIP_FROM_BYTES} bytes also keeps a gzip-compressed copy, made once per version of
  *       the file (gzip "on the fly", but not per request).</li>
  *   <li>A path that names no file is remembered as such for the same time (at most
- *       {@value #MAX_ABSENT} paths), like {@code open_file_cache_errors}.</li>
+ *       {@value #MAX_ABSENT} paths), like {@code open_file_cache_errors}, together with whether it
+ *       names a directory inside the root ({@link #isDirectory}), so that neither a 404 nor the
+ *       redirect of a directory costs a file system call while the entry holds.</li>
  *   <li>Kept in memory: files of at most {@value #MAX_FILE_BYTES} bytes, at most
  *       {@value #MAX_TOTAL_BYTES} bytes in all; larger files, and files beyond the budget, are
  *       resolved and stat'ed per request and sent zero-copy from the disk.</li>
@@ -96,10 +98,13 @@ final class FileCache {
     private final AtomicLong totalBytes = new AtomicLong();
     // Paths known to name no file, with when that was checked: a miss (404, or a missing .br/.gz
     // sibling) costs no file system call either until it is due again.
-    private final ConcurrentHashMap<String, Long> absent = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Miss> absent = new ConcurrentHashMap<>();
     private volatile RealRoot realRoot;
 
     private record RealRoot(Path path, long checkedAt) {}
+
+    /** A path that names no regular file, checked at {@code checkedAt}; {@code directory} when it names a folder inside the root. */
+    private record Miss(long checkedAt, boolean directory) {}
 
     /**
      * @param root         the folder the files are under
@@ -136,8 +141,8 @@ final class FileCache {
         if (known != null && now - known.checkedAt() < revalidateNanos) {
             return Optional.of(known);
         }
-        Long missing = known == null ? absent.get(key) : null;
-        if (missing != null && now - missing < revalidateNanos) {
+        Miss missing = known == null ? absent.get(key) : null;
+        if (missing != null && now - missing.checkedAt() < revalidateNanos) {
             return Optional.empty();
         }
         Optional<Path> real = resolve(segments);
@@ -147,12 +152,12 @@ final class FileCache {
         } catch (IOException e) {
             attrs = null;
         }
-        if (attrs == null) {
+        if (attrs == null || !attrs.isRegularFile()) {
             if (known != null) {
                 forget(key, known);
             }
             if (absent.size() < MAX_ABSENT) {
-                absent.put(key, now);
+                absent.put(key, new Miss(now, attrs != null && attrs.isDirectory()));
             }
             return Optional.empty();
         }
@@ -175,6 +180,19 @@ final class FileCache {
             }
         }
         return Optional.of(loaded);
+    }
+
+    /**
+     * Whether {@code key} (a raw path {@link #lookup} found no file at) names a directory whose real
+     * path lies inside the root: answered from the miss {@code lookup} just remembered, else from the
+     * disk (the table of misses is full, or the entry is due).
+     */
+    boolean isDirectory(String key, List<String> segments) {
+        Miss miss = absent.get(key);
+        if (miss != null && System.nanoTime() - miss.checkedAt() < revalidateNanos) {
+            return miss.directory();
+        }
+        return resolve(segments).filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).isPresent();
     }
 
     /** Bytes held in memory now. */
@@ -270,7 +288,7 @@ final class FileCache {
         return known.path();
     }
 
-    /** The file safe segments name, when it is a regular file whose real path is inside the root. */
+    /** The real path safe segments name, when there is one inside the root (a file, a directory or anything else). */
     private Optional<Path> resolve(List<String> segments) {
         try {
             Path realRoot = realRoot();
@@ -287,9 +305,6 @@ final class FileCache {
             Path real = p.toRealPath();
             if (!real.startsWith(realRoot)) {
                 log.debug("static: {} leads outside the root to {}", p, real);
-                return Optional.empty();
-            }
-            if (!Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
                 return Optional.empty();
             }
             return Optional.of(real);

@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -33,8 +34,11 @@ final class Location {
     /** Serve files; a path ending in '/' tries the {@code index} files in it. */
     record Files(StaticFiles files, List<String> index, boolean tryFiles) implements Answer {}
 
-    /** Proxy to the app servers. */
-    enum Proxy implements Answer { APP }
+    /**
+     * Proxy to the app servers; {@code cacheControl} is the location's {@code Cache-Control}, for
+     * the app's answers that have none (see {@link LocationHandler}).
+     */
+    record Proxy(Optional<String> cacheControl) implements Answer {}
 
     record Redirect(RedirectTarget target, HttpResponseStatus status, String cacheControl) implements Answer {}
 
@@ -59,7 +63,7 @@ final class Location {
                         k -> new StaticFiles(new FileCache(r.root(), cacheControl, mimeTypes, FileCache.REVALIDATE_AFTER)));
                 yield new Files(files, config.index(), config.tryFiles());
             }
-            case LocationConfig.Proxy p -> Proxy.APP;
+            case LocationConfig.Proxy p -> new Proxy(config.cacheControl());
             case LocationConfig.Redirect r -> new Redirect(new RedirectTarget(r.target()), HttpResponseStatus.valueOf(r.status()),
                     config.cacheControl().orElse(HttpHeaderValues.NO_STORE.toString()));
             case LocationConfig.Return r -> fixed(r, config.cacheControl().orElse(HttpHeaderValues.NO_STORE.toString()));

@@ -1,18 +1,24 @@
 package dev.webstack.web;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.Attribute;
+import io.netty.util.AttributeKey;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -27,17 +33,39 @@ import java.util.Optional;
  *       ending in '/' tries the location's index files in order; no file is 404. With
  *       {@code try-files}, each of these refusals instead sends the request on to the proxy, which
  *       is how "the file if there is one, else the app" is written.</li>
+ *   <li>A path without a trailing '/' that names a directory under the root is answered, as nginx
+ *       does, 301 to the same path with a '/' and the query kept, so that the index file answers the
+ *       next request and relative links in it resolve inside the directory. The {@code Location} is
+ *       the raw path as received (no scheme or host: RFC 9110 section 10.2.2 allows a relative
+ *       reference, and it stays right behind another proxy); it cannot start with {@code //}, since
+ *       safe paths have no empty segment. This holds with {@code try-files} too: the directory is
+ *       in the root, so the root answers it.</li>
  *   <li>A redirect fills in its URL ({@link RedirectTarget}) and answers with the location's status.</li>
  *   <li>A fixed answer ({@code return:}) sends bytes made once, for any method.</li>
+ *   <li>A proxy location with {@code cache-control} adds it to the app's answer when that has none
+ *       and its status is one nginx's {@code expires} applies to ({@link #cacheable}): an error of
+ *       the app is never made cacheable. Each proxied request queues its value (or none) in a
+ *       channel attribute, and each final answer of the app takes the first one: answers come back
+ *       in the order of the requests (RFC 9112 section 9.3.2), and pipelined requests may all be
+ *       on their way to the app before the first answer is.</li>
  * </ul>
- * Holds no per-connection state, so one instance serves every connection; a reload swaps it whole.
+ * Holds no per-connection state but that queue, so one instance serves every connection; a reload
+ * swaps it whole.
  */
 @Sharable
-final class LocationHandler extends ChannelInboundHandlerAdapter {
+final class LocationHandler extends ChannelDuplexHandler {
+    /** The Cache-Control for the answer of each request this connection is proxying, oldest first. */
+    private static final AttributeKey<ArrayDeque<Optional<String>>> PROXY_CACHE_CONTROL =
+            AttributeKey.valueOf(LocationHandler.class, "proxyCacheControl");
+
     private final Locations locations;
+    // Whether a connection needs the queue: only when a proxy location has a Cache-Control.
+    private final boolean proxyCacheControl;
 
     LocationHandler(Locations locations) {
         this.locations = locations;
+        this.proxyCacheControl = locations.all().stream()
+                .anyMatch(l -> l.answer() instanceof Location.Proxy p && p.cacheControl().isPresent());
     }
 
     Locations locations() {
@@ -52,13 +80,13 @@ final class LocationHandler extends ChannelInboundHandlerAdapter {
         }
         Optional<String> rawPath = RequestPaths.path(req.uri());
         if (rawPath.isEmpty()) {
-            ctx.fireChannelRead(req);
+            proxy(ctx, req, Optional.empty());
             return;
         }
         String path = RequestPaths.decodeLeniently(rawPath.get());
         Location location = locations.select(req, path);
         switch (location.answer()) {
-            case Location.Proxy p -> ctx.fireChannelRead(req);
+            case Location.Proxy p -> proxy(ctx, req, p.cacheControl());
             case Location.Files f -> files(ctx, req, rawPath.get(), f);
             case Location.Redirect r -> {
                 String url = r.target().fill(new RedirectTarget.Request(req.uri(), VirtualHosts.name(req), path, location));
@@ -81,19 +109,61 @@ final class LocationHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static void files(ChannelHandlerContext ctx, FullHttpRequest req, String rawPath, Location.Files f) {
+    /** Sends the request on to the proxy, with the Cache-Control its answer is to get, if any. */
+    private void proxy(ChannelHandlerContext ctx, FullHttpRequest req, Optional<String> cacheControl) {
+        // No lock needed: the queue is only used on the connection's event loop. Once a connection
+        // has one, every proxied request and answer use it, whatever a reload changed since.
+        if (proxyCacheControl || ctx.channel().hasAttr(PROXY_CACHE_CONTROL)) {
+            Attribute<ArrayDeque<Optional<String>>> attr = ctx.channel().attr(PROXY_CACHE_CONTROL);
+            if (attr.get() == null) {
+                attr.set(new ArrayDeque<>(2));
+            }
+            attr.get().add(cacheControl);
+        }
+        ctx.fireChannelRead(req);
+    }
+
+    /** The app's answers pass here on their way out (the proxy is the only handler after this one). */
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        // Interim answers (100, 101) leave the value for the final one.
+        if (msg instanceof HttpResponse res && res.status().code() >= 200 && ctx.channel().hasAttr(PROXY_CACHE_CONTROL)) {
+            Optional<String> cacheControl = Objects.requireNonNullElse(ctx.channel().attr(PROXY_CACHE_CONTROL).get().poll(),
+                    Optional.empty());
+            if (cacheControl.isPresent() && cacheable(res.status().code())
+                    && !res.headers().contains(HttpHeaderNames.CACHE_CONTROL)) {
+                res.headers().set(HttpHeaderNames.CACHE_CONTROL, cacheControl.get());
+            }
+        }
+        ctx.write(msg, promise);
+    }
+
+    /** The statuses a proxy location's Cache-Control is added to: those of nginx's {@code expires} and {@code add_header}. */
+    static boolean cacheable(int status) {
+        return switch (status) {
+            case 200, 201, 204, 206, 301, 302, 303, 304, 307, 308 -> true;
+            default -> false;
+        };
+    }
+
+    private void files(ChannelHandlerContext ctx, FullHttpRequest req, String rawPath, Location.Files f) {
         boolean read = req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD);
         Optional<List<String>> segments = read ? RequestPaths.safeSegments(rawPath) : Optional.empty();
         boolean served = segments.isPresent() && serve(ctx, req, rawPath, segments.get(), f);
-        if (!served && f.tryFiles()) {
-            ctx.fireChannelRead(req); // no file answers it: the app's
+        boolean directory = !served && segments.isPresent() && !segments.get().getLast().isEmpty()
+                && f.files().isDirectory(rawPath, segments.get());
+        if (!served && !directory && f.tryFiles()) {
+            proxy(ctx, req, Optional.empty()); // no file answers it: the app's, with the app's Cache-Control
             return;
         }
         try {
             if (served) {
                 return;
             }
-            if (!read) {
+            if (directory) {
+                ctx.writeAndFlush(Responses.redirect(ctx.alloc(), HttpResponseStatus.MOVED_PERMANENTLY,
+                        rawPath + "/" + RequestPaths.query(req.uri())));
+            } else if (!read) {
                 FullHttpResponse res = Responses.page(ctx.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
                         "Static files answer GET and HEAD.");
                 res.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");

@@ -96,6 +96,36 @@ final class RequestPaths {
         if (!rawPath.startsWith("/")) {
             return Optional.empty();
         }
+        // Nothing to decode in a plain ASCII path (the usual one): it is its own decoded form, and
+        // the checks of each segment below apply to it as they do to a decoded path.
+        Optional<String> decoded = isPlainAscii(rawPath) ? Optional.of(rawPath) : decodeStrictly(rawPath);
+        if (decoded.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> segments = new ArrayList<>();
+        String[] parts = decoded.get().substring(1).split("/", -1);
+        for (int i = 0; i < parts.length; i++) {
+            String seg = parts[i];
+            boolean last = i == parts.length - 1;
+            if (seg.equals(".") || seg.equals("..") || (seg.isEmpty() && !last)) {
+                return Optional.empty();
+            }
+            for (int j = 0; j < seg.length(); j++) {
+                char ch = seg.charAt(j);
+                if (Character.isISOControl(ch) || ch == '\\') {
+                    return Optional.empty();
+                }
+            }
+            segments.add(seg);
+        }
+        return Optional.of(List.copyOf(segments));
+    }
+
+    /**
+     * A raw path percent-decoded once into strict UTF-8; empty for a bad escape, an encoded '/',
+     * a backslash or control character (encoded or not), or bytes that are not strict UTF-8.
+     */
+    private static Optional<String> decodeStrictly(String rawPath) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(rawPath.length());
         for (int i = 0; i < rawPath.length(); i++) {
             char c = rawPath.charAt(i);
@@ -125,32 +155,14 @@ final class RequestPaths {
             }
             bytes.write(b);
         }
-        String decoded;
         try {
-            decoded = StandardCharsets.UTF_8.newDecoder()
+            return Optional.of(StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes.toByteArray()))
-                    .toString();
+                    .toString());
         } catch (CharacterCodingException e) {
             return Optional.empty();
         }
-        List<String> segments = new ArrayList<>();
-        String[] parts = decoded.substring(1).split("/", -1);
-        for (int i = 0; i < parts.length; i++) {
-            String seg = parts[i];
-            boolean last = i == parts.length - 1;
-            if (seg.equals(".") || seg.equals("..") || (seg.isEmpty() && !last)) {
-                return Optional.empty();
-            }
-            for (int j = 0; j < seg.length(); j++) {
-                char ch = seg.charAt(j);
-                if (Character.isISOControl(ch) || ch == '\\') {
-                    return Optional.empty();
-                }
-            }
-            segments.add(seg);
-        }
-        return Optional.of(List.copyOf(segments));
     }
 }

@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Which file: {@link FileCache} (the real path must lie inside the real root; small files are
  *       served from memory with precomputed headers, re-checked against the disk every second).
  *       Directories, missing and unreadable files are not found, and the caller answers 404 or
- *       proxies ({@code try-files}).</li>
+ *       proxies ({@code try-files}); a directory is first offered to {@link #isDirectory}, for the
+ *       caller's redirect to the path with a '/'.</li>
  *   <li>Content coding: a precompressed {@code .br} or {@code .gz} sibling when {@code Accept-Encoding}
  *       allows it, else a gzip copy kept with a cached compressible file; {@code Vary: Accept-Encoding}
  *       on compressible types and encoded answers.</li>
@@ -139,6 +140,14 @@ final class StaticFiles {
         ctx.write(new DefaultFileRegion(channel, first, length));
         ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
         return true;
+    }
+
+    /**
+     * Whether the raw path {@code key}, which {@link #serve} found no file at, names a directory
+     * inside the root (real path checked, so a link out of the root is none).
+     */
+    boolean isDirectory(String key, List<String> segments) {
+        return cache.isDirectory(key, segments);
     }
 
     /**

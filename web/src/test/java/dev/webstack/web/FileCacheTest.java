@@ -67,6 +67,24 @@ class FileCacheTest {
     }
 
     @Test
+    void aDirectoryIsNoFileButIsKnownAsADirectory(@TempDir Path outside) throws IOException {
+        Files.createDirectories(root.resolve("docs"));
+        Files.createSymbolicLink(root.resolve("out"), outside);
+        FileCache cache = new FileCache(root);
+        assertThat(cache.lookup("/docs", List.of("docs"))).isEmpty();
+        assertThat(cache.isDirectory("/docs", List.of("docs"))).isTrue();
+        assertThat(cache.lookup("/out", List.of("out"))).isEmpty();
+        assertThat(cache.isDirectory("/out", List.of("out"))).as("a link to a folder outside the root").isFalse();
+        assertThat(cache.isDirectory("/none", List.of("none"))).isFalse();
+
+        Files.delete(root.resolve("docs"));
+        assertThat(cache.isDirectory("/docs", List.of("docs"))).as("remembered until the entry is due").isTrue();
+        FileCache fresh = new FileCache(root, Duration.ZERO);
+        assertThat(fresh.lookup("/docs", List.of("docs"))).isEmpty();
+        assertThat(fresh.isDirectory("/docs", List.of("docs"))).isFalse();
+    }
+
+    @Test
     void aSymbolicLinkOutOfTheRootIsNotAFile(@TempDir Path outside) throws IOException {
         Files.writeString(outside.resolve("secret"), "secret");
         Files.createSymbolicLink(root.resolve("link"), outside.resolve("secret"));

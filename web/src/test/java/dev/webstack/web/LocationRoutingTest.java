@@ -73,7 +73,7 @@ class LocationRoutingTest {
         app = new TestUpstream("app-a", 0);
         Path root = Files.createDirectories(dir.resolve("public"));
         Files.createDirectories(root.resolve("static/docs"));
-        Files.createDirectories(root.resolve("echo"));
+        Files.createDirectories(root.resolve("echo/sub"));
         Files.writeString(root.resolve("static/app.css"), "body{}");
         Files.writeString(root.resolve("static/docs/index.html"), "<h1>docs</h1>");
         Files.writeString(root.resolve("robots.txt"), "User-agent: *\n");
@@ -116,7 +116,10 @@ class LocationRoutingTest {
         assertThat(docs.text()).isEqualTo("<h1>docs</h1>");
         assertThat(docs.header("content-type")).isEqualTo("text/html; charset=utf-8");
         assertThat(get("/static/").status()).as("no index file in it").isEqualTo(404);
-        assertThat(get("/static/docs").status()).as("index files are for paths ending in /").isEqualTo(404);
+        RawHttp.Response folder = get("/static/docs?lang=en");
+        assertThat(folder.status()).as("a folder without its '/', as nginx").isEqualTo(301);
+        assertThat(folder.header("location")).isEqualTo("/static/docs/?lang=en");
+        assertThat(get(folder.header("location")).text()).as("which its index file then answers").isEqualTo("<h1>docs</h1>");
         assertThat(app.requests.get()).as("nothing reached the app").isZero();
     }
 
@@ -132,6 +135,9 @@ class LocationRoutingTest {
         assertThat(missing.text()).startsWith("GET /echo/missing?x=1\n");
 
         assertThat(get("/echo/").text()).as("a folder is no file").startsWith("GET /echo/\n");
+        RawHttp.Response folder = get("/echo/sub?x=1");
+        assertThat(folder.status()).as("a folder of the root is the root's, try-files or not").isEqualTo(301);
+        assertThat(folder.header("location")).isEqualTo("/echo/sub/?x=1");
         assertThat(get("/echo/%2e%2e/secret").text()).as("not a file path").startsWith("GET /echo/%2e%2e/secret\n");
         RawHttp.Response post = RawHttp.exchange(port,
                 "POST /echo/file.txt HTTP/1.1\r\nHost: www.foobar.com\r\nContent-Length: 2\r\n\r\nhi");

@@ -179,13 +179,31 @@ class StaticFilesTest {
     }
 
     @Test
-    void missingFilesAndDirectoriesAre404Pages() throws IOException {
+    void missingFilesAndDirectoriesWithoutIndexAre404Pages() throws IOException {
         RawHttp.Response missing = get("/static/nope.css");
         assertThat(missing.status()).isEqualTo(404);
         assertThat(missing.header("content-type")).startsWith("text/html");
-        assertThat(get("/static/sub").status()).isEqualTo(404);
         assertThat(get("/static/sub/").status()).isEqualTo(404);
         assertThat(get("/static/").status()).isEqualTo(404);
+    }
+
+    @Test
+    void aDirectoryWithoutItsSlashIsRedirectedToIt() throws IOException {
+        RawHttp.Response sub = get("/static/sub?v=1&w=%20");
+        assertThat(sub.status()).isEqualTo(301);
+        assertThat(sub.header("location")).as("the raw path and the query as received").isEqualTo("/static/sub/?v=1&w=%20");
+        assertThat(get("/static/s%75b").header("location")).as("the path is not re-encoded").isEqualTo("/static/s%75b/");
+        RawHttp.Response head = RawHttp.exchange(port, "HEAD /static/sub HTTP/1.1\r\nHost: www.foobar.com\r\n\r\n");
+        assertThat(head.status()).isEqualTo(301);
+        assertThat(head.header("location")).isEqualTo("/static/sub/");
+        assertThat(head.body()).isEmpty();
+
+        assertThat(get("/static/dirlink").status()).as("a link to a folder outside the root is no folder of the root")
+                .isEqualTo(404);
+        assertThat(get("/static/app.css").status()).as("a file is still a file").isEqualTo(200);
+        RawHttp.Response post = RawHttp.exchange(port,
+                "POST /static/sub HTTP/1.1\r\nHost: www.foobar.com\r\nContent-Length: 0\r\n\r\n");
+        assertThat(post.status()).as("static folders answer GET and HEAD only").isEqualTo(405);
     }
 
     @Test

@@ -28,7 +28,9 @@ import java.util.regex.PatternSyntaxException;
  * @param action       what is done with a matching request
  * @param cacheControl the {@code Cache-Control} of the answers the web tier writes itself (files,
  *                     redirects, returns); empty: {@value #DEFAULT_CACHE_CONTROL} for files and
- *                     {@code no-store} for the others
+ *                     {@code no-store} for the others. On a proxy location, that of the app's
+ *                     answers that have none and a status nginx's {@code expires} applies to
+ *                     (200, 201, 204, 206, 301, 302, 303, 304, 307, 308); empty: none added
  * @param index        for a path ending in '/', the files tried in it, in order (a root location only)
  * @param tryFiles     a root location only: a request its files cannot answer (no such file, a
  *                     method other than GET or HEAD) is proxied to the app instead of answered 404/405
@@ -192,7 +194,6 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
         onlyWith(node, "body", action instanceof Return, "return");
         onlyWith(node, "index", action instanceof Root, "root");
         onlyWith(node, "try-files", action instanceof Root, "root");
-        onlyWith(node, "cache-control", !(action instanceof Proxy), "root, redirect or return (the app sets its own)");
 
         List<String> index = node.list("index").stream().map(n -> {
             String f = n.text().trim();

@@ -98,6 +98,14 @@ class LocationConfigTest {
     }
 
     @Test
+    void aProxyLocationMayGiveTheCacheControlOfTheAppsAnswers() {
+        LocationConfig api = web("  locations:\n    - path: /api/\n      proxy: app\n      cache-control: private, no-cache\n")
+                .locations().getFirst();
+        assertThat(api.cacheControl()).contains("private, no-cache");
+        assertThat(api.describe()).isEqualTo("location /api/ -> proxy app, Cache-Control: private, no-cache");
+    }
+
+    @Test
     void errorsNameTheFileLineKeyAndReason() {
         String head = "web:\n  locations:\n";
         assertError(head + "    - path: \"~ ^/posts/([0-9]+$\"\n      proxy: app\n",
@@ -118,8 +126,6 @@ class LocationConfigTest {
                 "/srv/stack/webstack.yml:3: web.locations[0].path: 'static/' (expected: /prefix/, = /exact, ^~ /prefix/, ~ regex or ~* regex)");
         assertError(head + "    - path: /a/\n      proxy: backend\n",
                 "/srv/stack/webstack.yml:4: web.locations[0].proxy: 'backend' (expected: app, the app servers' pool)");
-        assertError(head + "    - path: /a/\n      proxy: app\n      cache-control: no-cache\n",
-                "/srv/stack/webstack.yml:5: web.locations[0].cache-control: goes only with root, redirect or return (the app sets its own)");
         assertError(head + "    - path: /a/\n      proxy: app\n      try-files: true\n",
                 "/srv/stack/webstack.yml:5: web.locations[0].try-files: goes only with root");
         assertError(head + "    - path: /a/\n      redirect: /b$path\n",
