@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -150,7 +151,9 @@ final class PipeliningHandler extends ChannelDuplexHandler {
         Object first = waiting.poll();
         if (first instanceof FullHttpRequest req) {
             dispatch(ctx, req);
-            while (waiting.peek() instanceof HttpContent) {
+            // Only this request's own body pieces follow it now. A whole request is an HttpContent
+            // too: the next pipelined one waits for this one's answer.
+            while (waiting.peek() instanceof HttpContent piece && !(piece instanceof HttpRequest)) {
                 ctx.fireChannelRead(waiting.poll());
             }
         } else if (first != null) {

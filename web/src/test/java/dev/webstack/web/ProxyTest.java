@@ -110,6 +110,19 @@ class ProxyTest {
     }
 
     @Test
+    void pipelinedRequestsQueuedBehindAnAnsweredOneWaitForTheSlowOneBeforeThem() throws IOException {
+        int port = startWithUpstream(300, Duration.ofSeconds(5));
+        try (RawHttp http = new RawHttp(port)) {
+            http.send(RawHttp.get("/echo/1", TestConfigs.WWW) + RawHttp.get("/slow", TestConfigs.WWW)
+                    + RawHttp.get("/echo/3", TestConfigs.WWW) + RawHttp.get("/echo/4", TestConfigs.WWW));
+            assertThat(http.read().text()).startsWith("GET /echo/1\n");
+            assertThat(http.read().text()).isEqualTo("slow");
+            assertThat(http.read().text()).startsWith("GET /echo/3\n");
+            assertThat(http.read().text()).startsWith("GET /echo/4\n");
+        }
+    }
+
+    @Test
     void streamsAResponseWithoutLengthChunked() throws IOException {
         int port = startWithUpstream(0, Duration.ofSeconds(5));
         RawHttp.Response res = RawHttp.exchange(port, RawHttp.get("/stream", TestConfigs.WWW));
