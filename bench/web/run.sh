@@ -193,9 +193,8 @@ rss_kb() { local s=0 pid; for pid in "$@"; do s=$((s + $(awk '/VmRSS/ {print $2}
 nginx_pids() { local m; m=$(cat "$WORK/nginx.pid"); echo "$m" $(pgrep -P "$m"); }
 
 # webstack's access log on (the file) or off: the same web tier, reloaded (SIGHUP) with the other
-# path, so that both sides of the comparison run with the same JIT state. webstack.yml has no
-# "access log off" yet: off is /dev/null, which saves the file writes but still formats and
-# queues each line.
+# path (`access-log: off` for none), so that both sides of the comparison run with the same JIT
+# state.
 set_webstack_log() { # path
   local before
   before=$(grep -c 'web: reloaded' "$WORK/webstack.log" || true)
@@ -213,7 +212,7 @@ run_accesslog() {
   local names=(nginx_log nginx_nolog webstack_log webstack_nolog)
   local urls=("http://127.0.0.1:$NGINX_STATIC/index.html" "http://127.0.0.1:$NGINX_NOLOG/index.html"
               "http://127.0.0.1:$WEBSTACK/index.html" "http://127.0.0.1:$WEBSTACK/index.html")
-  local logs=("" "" "$WORK/webstack-access.log" /dev/null)
+  local logs=("" "" "$WORK/webstack-access.log" off)
   local sums=(0 0 0 0) i r rps p99 line
   for i in 0 1 2 3; do
     [[ -n "${logs[$i]}" ]] && set_webstack_log "${logs[$i]}"

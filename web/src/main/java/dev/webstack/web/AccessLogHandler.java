@@ -59,7 +59,7 @@ final class AccessLogHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof FullHttpRequest req) {
+        if (msg instanceof FullHttpRequest req && writer.enabled()) {
             Entry e = new Entry();
             e.requestLine = req.method() + " " + req.uri() + " " + req.protocolVersion();
             e.referer = req.headers().get(HttpHeaderNames.REFERER, "-");

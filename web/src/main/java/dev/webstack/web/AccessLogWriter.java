@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +52,16 @@ final class AccessLogWriter implements AutoCloseable {
         this.out = out;
         this.thread = new Thread(this::run, "web-access-log");
         this.thread.setDaemon(true);
+    }
+
+    /** The writer for {@code web.access-log}: a file, or none ({@code off}). */
+    static AccessLogWriter open(Optional<Path> file) {
+        return file.isPresent() ? open(file.get()) : new AccessLogWriter(null, null);
+    }
+
+    /** Whether lines are written at all; with {@code access-log: off} they are not even formatted. */
+    boolean enabled() {
+        return out != null;
     }
 
     static AccessLogWriter open(Path file) {
@@ -130,6 +141,9 @@ final class AccessLogWriter implements AutoCloseable {
     /** Writes what is queued, flushes and closes the file. */
     @Override
     public void close() {
+        if (!enabled()) {
+            return;
+        }
         closing = true;
         queue.offer(WAKE_UP);
         try {

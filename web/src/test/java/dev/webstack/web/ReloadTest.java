@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -75,10 +76,28 @@ class ReloadTest {
     }
 
     @Test
+    void theAccessLogIsTurnedOffAndOnByAReload() throws Exception {
+        Path log = dir.resolve("log/access.log");
+        RawHttp.exchange(port, RawHttp.get("/echo/logged-1", TestConfigs.WWW));
+        WebConfig on = config(a.address());
+        WebConfig off = new WebConfig(on.listen(), on.publicRoot(), on.locations(), on.mimeTypes(), on.upstreams(),
+                on.connectTimeout(), on.readTimeout(), on.idleTimeout(), Optional.empty(), on.admin(),
+                on.limits(), on.balancing());
+        server.reload(off, TestConfigs.SITE);
+        assertThat(RawHttp.exchange(port, RawHttp.get("/echo/not-logged", TestConfigs.WWW)).status()).isEqualTo(200);
+        server.reload(on, TestConfigs.SITE);
+        assertThat(RawHttp.exchange(port, RawHttp.get("/echo/logged-2", TestConfigs.WWW)).status()).isEqualTo(200);
+        server.reload(off, TestConfigs.SITE); // closes the file: every line queued before is written
+
+        String lines = Files.readString(log);
+        assertThat(lines).contains("GET /echo/logged-1 ", "GET /echo/logged-2 ").doesNotContain("not-logged");
+    }
+
+    @Test
     void changingTheListenAddressIsRefusedAndTheRunningConfigStays() throws IOException {
         WebConfig moved = config(b.address());
         WebConfig other = new WebConfig(new HostPort("127.0.0.1", 1), moved.publicRoot(), List.of("/static/"), moved.upstreams(),
-                moved.connectTimeout(), moved.readTimeout(), moved.idleTimeout(), moved.accessLog());
+                moved.connectTimeout(), moved.readTimeout(), moved.idleTimeout(), moved.accessLog().orElseThrow());
         assertThatThrownBy(() -> server.reload(other, TestConfigs.SITE))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("web.listen");

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -25,7 +26,8 @@ import java.util.regex.Pattern;
  * @param connectTimeout time to open an upstream connection before answering 502, default 2s
  * @param readTimeout    time to wait for an upstream's response before answering 504, default 30s
  * @param idleTimeout    keep-alive idle time of a client connection, default 60s
- * @param accessLog      the access log file (combined format plus request time)
+ * @param accessLog      the access log file (combined format plus request time); empty: no access log
+ *                       ({@code access-log: off})
  * @param admin          the admin API (upstream pool changes: scale, drain, deploy), loopback only;
  *                       default: the listen host, port + 1 (127.0.0.1:8081)
  * @param limits         limits against slow and oversized requests
@@ -40,7 +42,7 @@ public record WebConfig(
         Duration connectTimeout,
         Duration readTimeout,
         Duration idleTimeout,
-        Path accessLog,
+        Optional<Path> accessLog,
         HostPort admin,
         Limits limits,
         Balancing balancing) {
@@ -102,7 +104,7 @@ public record WebConfig(
                      Duration connectTimeout, Duration readTimeout, Duration idleTimeout, Path accessLog, HostPort admin,
                      Limits limits, Balancing balancing) {
         this(listen, publicRoot, staticLocations(staticPaths, publicRoot), Map.of(), upstreams, connectTimeout, readTimeout,
-                idleTimeout, accessLog, admin, limits, balancing);
+                idleTimeout, Optional.of(accessLog), admin, limits, balancing);
     }
 
     /** The same tier pointed at other upstreams (e.g. {@code webstack web --upstream host:port}). */
@@ -170,10 +172,16 @@ public record WebConfig(
                 node.duration("connect-timeout", Duration.ofSeconds(2)),
                 node.duration("read-timeout", Duration.ofSeconds(30)),
                 node.duration("idle-timeout", Duration.ofSeconds(60)),
-                base.resolve(node.string("access-log", varDir.resolve("log/web-access.log").toString())).normalize(),
+                accessLog(node, base, varDir),
                 admin,
                 limits(node),
                 balancing(node));
+    }
+
+    /** {@code access-log}: a file (relative to the config's folder), or {@code off}. */
+    private static Optional<Path> accessLog(ConfigNode node, Path base, Path varDir) {
+        String value = node.string("access-log", varDir.resolve("log/web-access.log").toString());
+        return value.equals("off") ? Optional.empty() : Optional.of(base.resolve(value).normalize());
     }
 
     private static Map<String, String> mimeTypes(ConfigNode node) {

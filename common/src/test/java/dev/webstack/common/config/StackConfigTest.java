@@ -36,6 +36,14 @@ class StackConfigTest {
     }
 
     @Test
+    void theAccessLogIsAFileUnderVarByDefault_andCanBeTurnedOff() {
+        assertThat(StackConfig.parse(FILE, "").web().accessLog()).hasValue(Path.of("/srv/stack/var/log/web-access.log"));
+        assertThat(StackConfig.parse(FILE, "web:\n  access-log: logs/a.log\n").web().accessLog())
+                .hasValue(Path.of("/srv/stack/logs/a.log"));
+        assertThat(StackConfig.parse(FILE, "web:\n  access-log: off\n").web().accessLog()).isEmpty();
+    }
+
+    @Test
     void theShippedFileParsesAndAgreesWithTheDefaults() throws Exception {
         Path shipped = Path.of("../webstack.yml").toAbsolutePath().normalize();
         StackConfig fromFile = StackConfig.load(shipped);
