@@ -30,7 +30,7 @@ CLIENTS=${CLIENTS:-2}
 WS_JAVA_OPTS=${WS_JAVA_OPTS:--Xmx256m -XX:+UseParallelGC}
 ZONE=$PEERS/foobar.com.zone
 QUERIES=$PEERS/queries.txt
-JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
+JAVA=${JAVA:-$(bin/find-jdk)/bin/java}   # a JDK 21+, as the launcher picks it
 
 for tool in nsd dnsperf; do
   command -v "$tool" >/dev/null || { echo "bench: $tool missing (apt-get install -y nsd dnsperf)" >&2; exit 1; }

@@ -17,7 +17,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 PEERS=${PEERS:-$(cd "$REPO/.." && pwd)/shared/peers}
 DURATION=${DURATION:-8s}
-WARMUP=${WARMUP:-8s}
+WARMUP=${WARMUP:-5s}
+JIT_WARMUP=${JIT_WARMUP:-30s}   # webstack's app and web tiers reach full speed only once the JIT has compiled the page's path
 ROUNDS=${ROUNDS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 APP_SERVERS=${APP_SERVERS:-1}
@@ -92,9 +93,9 @@ run() { # run NAME URL [header]: prints "req/s p99-ms"
   echo "$rps $p99"
 }
 
-echo "warm-up ($WARMUP each) ..."
+echo "warm-up (LEMP $WARMUP, webstack $JIT_WARMUP) ..."
 wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "$PEER_URL" >/dev/null
-wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" -H "$HOST" "$WEB_URL" >/dev/null
+wrk -t1 -c"$CONNECTIONS" -d"$JIT_WARMUP" -H "$HOST" "$WEB_URL" >/dev/null
 
 echo "DB-backed home page, wrk -t1 -c$CONNECTIONS -d$DURATION, $ROUNDS rounds, webstack app servers: $APP_SERVERS"
 peer_sum=0; ours_sum=0; peer_p99=0; ours_p99=0
