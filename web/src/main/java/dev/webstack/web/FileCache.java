@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
  *       again, and a changed file is read again (a missing one is dropped).</li>
  *   <li>An in-memory file of a compressible type ({@link MimeTypes#compressible}) of at least
  *       {@value #GZIP_FROM_BYTES} bytes also keeps a gzip-compressed copy, made once per version of
- *       the file (gzip "on the fly", but not per request).</li>
+ *       the file (gzip "on the fly", but not per request). A larger compressible file, up to
+ *       {@value #GZIP_MAX_BYTES} bytes, keeps only its gzip copy in memory: the identity is sent
+ *       from the disk, the compressed one from memory.</li>
  *   <li>A path that names no file is remembered as such for the same time (at most
  *       {@value #MAX_ABSENT} paths), like {@code open_file_cache_errors}, together with whether it
  *       names a directory inside the root ({@link #isDirectory}), so that neither a 404 nor the
@@ -59,6 +61,8 @@ final class FileCache {
     static final int MAX_ABSENT = 10_000;
     /** In-memory files of a compressible type from this size on also keep a gzip-compressed copy. */
     static final int GZIP_FROM_BYTES = 1024;
+    /** Compressible files larger than {@link #MAX_FILE_BYTES} keep a gzip copy up to this size. */
+    static final int GZIP_MAX_BYTES = 4 * 1024 * 1024;
     private static final Logger log = LoggerFactory.getLogger(FileCache.class);
 
     /**
@@ -174,9 +178,11 @@ final class FileCache {
         if (known != null) {
             forget(key, known);
         }
-        if (loaded.inMemory()) {
+        // Large compressible files are kept too, with or without their gzip copy: compressing is
+        // tried once per version of the file, not per request.
+        if (heldBytes(loaded) > 0 || gzipCandidate(loaded.size(), loaded.headers().get(HttpHeaderNames.CONTENT_TYPE))) {
             if (entries.putIfAbsent(key, loaded) != null) {
-                totalBytes.addAndGet(-loaded.size() - loaded.gzipped().map(StaticFile::size).orElse(0L));
+                totalBytes.addAndGet(-heldBytes(loaded));
             }
         }
         return Optional.of(loaded);
@@ -201,9 +207,19 @@ final class FileCache {
     }
 
     private void forget(String key, StaticFile known) {
-        if (entries.remove(key, known) && known.inMemory()) {
-            totalBytes.addAndGet(-known.size() - known.gzipped().map(StaticFile::size).orElse(0L));
+        if (entries.remove(key, known)) {
+            totalBytes.addAndGet(-heldBytes(known));
         }
+    }
+
+    /** What an entry counts against {@link #MAX_TOTAL_BYTES}: its bytes in memory, identity and gzip copy. */
+    private static long heldBytes(StaticFile f) {
+        return (f.inMemory() ? f.size() : 0) + f.gzipped().map(StaticFile::size).orElse(0L);
+    }
+
+    /** Too large to hold, small enough to keep a gzip copy of. */
+    private static boolean gzipCandidate(long size, String type) {
+        return size > MAX_FILE_BYTES && size <= GZIP_MAX_BYTES && type != null && MimeTypes.compressible(type);
     }
 
     private StaticFile load(Path file, long size, long mtime, long now) {
@@ -237,11 +253,25 @@ final class FileCache {
             totalBytes.addAndGet(-size);
         } else if (size <= MAX_FILE_BYTES) {
             totalBytes.addAndGet(-size);
+        } else if (gzipCandidate(size, type)) {
+            headers.set(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING);
+            // Read the file only when its copy may fit (gzip makes text 3-10x smaller).
+            if (totalBytes.get() + size / 3 <= MAX_TOTAL_BYTES) {
+                try {
+                    byte[] bytes = Files.readAllBytes(file);
+                    if (bytes.length == size) {
+                        return new StaticFile(file, size, mtime, etag, lastModified, headers, false, Unpooled.EMPTY_BUFFER,
+                                now, gzip(file, bytes, etag, lastModified, headers, mtime, now));
+                    }
+                } catch (IOException e) {
+                    log.debug("static {}: {}", file, e.toString());
+                }
+            }
         }
         return new StaticFile(file, size, mtime, etag, lastModified, headers, false, Unpooled.EMPTY_BUFFER, now, Optional.empty());
     }
 
-    /** The gzip-compressed copy of an in-memory file, counted in the budget; none when it would not be smaller. */
+    /** The gzip-compressed copy of a file's {@code bytes}, counted in the budget; none when it would not be smaller. */
     private Optional<StaticFile> gzip(Path file, byte[] bytes, String etag, String lastModified, HttpHeaders identity,
                                       long mtime, long now) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length / 2);

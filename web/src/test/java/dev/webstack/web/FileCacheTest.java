@@ -67,6 +67,23 @@ class FileCacheTest {
     }
 
     @Test
+    void aLargeTextFileKeepsOnlyItsGzipCopyInMemory_andGivesItsBytesBackWhenDeleted() throws IOException {
+        Path file = root.resolve("big.css");
+        Files.writeString(file, "body { margin: 0; }\n".repeat(FileCache.MAX_FILE_BYTES / 10));
+        FileCache cache = new FileCache(root, Duration.ZERO);
+        FileCache.StaticFile f = cache.lookup("/big.css", List.of("big.css")).orElseThrow();
+        assertThat(f.inMemory()).isFalse();
+        FileCache.StaticFile gz = f.gzipped().orElseThrow();
+        assertThat(gz.inMemory()).isTrue();
+        assertThat(cache.bytesInMemory()).isEqualTo(gz.size()).isLessThan(f.size() / 10);
+        assertThat(cache.lookup("/big.css", List.of("big.css")).orElseThrow().gzipped()).as("compressed once").containsSame(gz);
+
+        Files.delete(file);
+        assertThat(cache.lookup("/big.css", List.of("big.css"))).isEmpty();
+        assertThat(cache.bytesInMemory()).isZero();
+    }
+
+    @Test
     void aDirectoryIsNoFileButIsKnownAsADirectory(@TempDir Path outside) throws IOException {
         Files.createDirectories(root.resolve("docs"));
         Files.createSymbolicLink(root.resolve("out"), outside);

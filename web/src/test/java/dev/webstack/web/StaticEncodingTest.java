@@ -31,6 +31,7 @@ class StaticEncodingTest {
         Files.writeString(s.resolve("pre.js.br"), "pretend brotli");
         Files.writeString(s.resolve("pre.js.gz"), "pretend gzip");
         Files.write(s.resolve("img.png"), new byte[4096]);
+        Files.writeString(s.resolve("big.js"), BIG_JS);
         server = WebServer.start(TestConfigs.web(dir.resolve("public"), dir.resolve("log/access.log"), List.of(),
                 Duration.ofSeconds(1)), TestConfigs.SITE);
     }
@@ -43,6 +44,27 @@ class StaticEncodingTest {
     private RawHttp.Response get(String path, String acceptEncoding) throws IOException {
         return RawHttp.exchange(server.port(), "GET " + path + " HTTP/1.1\r\nHost: www.foobar.com\r\n"
                 + (acceptEncoding == null ? "" : "Accept-Encoding: " + acceptEncoding + "\r\n") + "\r\n");
+    }
+
+    // Larger than what the file cache holds in memory: the identity goes out from the disk.
+    private static final String BIG_JS = "function f(i) { return i * 2; } // a line of a large script\n"
+            .repeat(FileCache.MAX_FILE_BYTES / 40);
+
+    @Test
+    void aLargeCompressibleFileIsGzippedToo_andSentWholeFromTheDiskOtherwise() throws IOException {
+        RawHttp.Response gz = get("/static/big.js", "gzip");
+        assertThat(gz.status()).isEqualTo(200);
+        assertThat(gz.header("content-encoding")).isEqualTo("gzip");
+        assertThat(gz.header("vary")).isEqualToIgnoringCase("accept-encoding");
+        assertThat(gz.body().length).isLessThan(BIG_JS.length() / 10);
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gz.body()))) {
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(BIG_JS);
+        }
+        RawHttp.Response plain = get("/static/big.js", null);
+        assertThat(plain.header("content-encoding")).isNull();
+        assertThat(plain.header("vary")).isEqualToIgnoringCase("accept-encoding");
+        assertThat(plain.text()).isEqualTo(BIG_JS);
+        assertThat(plain.header("etag")).isNotEqualTo(gz.header("etag"));
     }
 
     @Test
