@@ -7,6 +7,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.regex.Pattern;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -44,6 +45,7 @@ public final class Csrf {
 
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+    private static final Pattern ISSUED_AT = Pattern.compile("[0-9]{1,12}");
 
     /** Why a token pair was accepted or refused; only {@link #VALID} lets a POST through. */
     public enum Verdict {
@@ -93,7 +95,7 @@ public final class Csrf {
 
     private Verdict check(String token, Duration maxAge) {
         String[] parts = token.split("\\.", -1);
-        if (parts.length != 3 || parts[0].isEmpty() || !parts[1].matches("[0-9]{1,12}")) {
+        if (parts.length != 3 || parts[0].isEmpty() || !ISSUED_AT.matcher(parts[1]).matches()) {
             return Verdict.MALFORMED;
         }
         String payload = parts[0] + "." + parts[1];

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +25,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class PostServlet extends HttpServlet {
     private static final Logger log = LoggerFactory.getLogger(PostServlet.class);
+    private static final Pattern POST_PATH = Pattern.compile("/[0-9]{1,18}");
 
     private final transient Site site;
 
@@ -101,7 +103,7 @@ public final class PostServlet extends HttpServlet {
 
     /** {@code /123} as 123; anything else (no digits, too large) is no post. */
     static Optional<Long> parseId(String path) {
-        if (!path.matches("/[0-9]{1,18}")) {
+        if (!POST_PATH.matcher(path).matches()) {
             return Optional.empty();
         }
         return Optional.of(Long.parseLong(path.substring(1)));
