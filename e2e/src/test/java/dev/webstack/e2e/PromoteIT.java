@@ -45,10 +45,7 @@ class PromoteIT {
 
     @BeforeAll
     void startTheStack() throws Exception {
-        home = Files.createDirectories(StackProcess.REPO.resolve("e2e/target/promote-" + System.currentTimeMillis()));
-        StackProcess.copyTree(StackProcess.REPO.resolve("site/public"), home.resolve("public"));
-        Files.createDirectories(home.resolve("zones"));
-        Files.copy(StackProcess.REPO.resolve("zones/foobar.com.zone"), home.resolve("zones/foobar.com.zone"));
+        home = StackProcess.newHome("promote");
         webPort = StackProcess.freePort();
         dbPort = StackProcess.freePortRange(2);
         config = home.resolve("webstack.yml");

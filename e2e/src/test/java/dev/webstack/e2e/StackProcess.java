@@ -80,6 +80,18 @@ final class StackProcess {
         throw new IOException("no range of " + count + " free ports");
     }
 
+    /**
+     * A fresh folder for a test's stack under {@code e2e/target}: a copy of the site's public files
+     * ({@code public}) and of the zone file ({@code zones/foobar.com.zone}), for its webstack.yml to name.
+     */
+    static Path newHome(String name) throws IOException {
+        Path home = Files.createDirectories(REPO.resolve("e2e/target/" + name + "-" + System.currentTimeMillis()));
+        copyTree(REPO.resolve("site/public"), home.resolve("public"));
+        Files.createDirectories(home.resolve("zones"));
+        Files.copy(REPO.resolve("zones/foobar.com.zone"), home.resolve("zones/foobar.com.zone"));
+        return home;
+    }
+
     static void copyTree(Path from, Path to) throws IOException {
         try (var paths = Files.walk(from)) {
             for (Path p : paths.toList()) {

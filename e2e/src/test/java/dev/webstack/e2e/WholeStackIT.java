@@ -76,10 +76,7 @@ class WholeStackIT {
 
     @BeforeAll
     void startTheStack() throws Exception {
-        home = Files.createDirectories(StackProcess.REPO.resolve("e2e/target/stack-" + System.currentTimeMillis()));
-        StackProcess.copyTree(StackProcess.REPO.resolve("site/public"), home.resolve("public"));
-        Files.createDirectories(home.resolve("zones"));
-        Files.copy(StackProcess.REPO.resolve("zones/foobar.com.zone"), home.resolve("zones/foobar.com.zone"));
+        home = StackProcess.newHome("stack");
         dnsPort = StackProcess.freePort();
         webPort = StackProcess.freePort();
         appPort = StackProcess.freePortRange(3);
