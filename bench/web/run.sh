@@ -31,8 +31,7 @@ HAPROXY=${HAPROXY:-28082}
 NGINX_NOLOG=${NGINX_NOLOG:-28083}
 UPSTREAM=${UPSTREAM:-28090}
 WEBSTACK=${WEBSTACK:-28180}
-JAVA=${JAVA:-$(for j in /usr/lib/jvm/temurin-25-jdk-amd64/bin/java /usr/lib/jvm/temurin-21-jdk-amd64/bin/java; do [[ -x $j ]] && { echo $j; break; }; done)}
-JAVA=${JAVA:-java}
+JAVA=${JAVA:-$("$REPO/bin/find-jdk")/bin/java}   # a JDK 21+, as the launcher picks it
 JAVA_OPTS=${JAVA_OPTS:-"-Xms256m -Xmx512m -XX:+UseParallelGC"}
 HOST_HEADER='Host: www.foobar.com'
 
