@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -226,13 +227,14 @@ final class FileCache {
         String etag = "\"" + Long.toHexString(size) + "-" + Long.toHexString(mtime) + "\"";
         String lastModified = DateFormatter.format(new Date(mtime / 1_000 * 1_000));
         String type = mimeTypes.of(file.getFileName().toString());
+        // AsciiString values: the response encoder copies them as bytes instead of char by char.
         HttpHeaders headers = new DefaultHttpHeaders(false)
-                .set(HttpHeaderNames.CONTENT_TYPE, type)
-                .set(HttpHeaderNames.CONTENT_LENGTH, size)
-                .set(HttpHeaderNames.LAST_MODIFIED, lastModified)
-                .set(HttpHeaderNames.ETAG, etag)
-                .set(HttpHeaderNames.CACHE_CONTROL, cacheControl)
-                .set(HttpHeaderNames.ACCEPT_RANGES, "bytes");
+                .set(HttpHeaderNames.CONTENT_TYPE, AsciiString.of(type))
+                .set(HttpHeaderNames.CONTENT_LENGTH, AsciiString.of(Long.toString(size)))
+                .set(HttpHeaderNames.LAST_MODIFIED, AsciiString.of(lastModified))
+                .set(HttpHeaderNames.ETAG, AsciiString.of(etag))
+                .set(HttpHeaderNames.CACHE_CONTROL, AsciiString.of(cacheControl))
+                .set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
         if (size <= MAX_FILE_BYTES && totalBytes.addAndGet(size) <= MAX_TOTAL_BYTES) {
             try {
                 byte[] bytes = Files.readAllBytes(file);

@@ -103,6 +103,10 @@ final class PipeliningHandler extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof HttpResponse res && !res.headers().contains(HttpHeaderNames.DATE)) {
+            // Every answer carries the time (RFC 9110 section 6.6.1); a proxied one keeps the app server's.
+            res.headers().set(HttpHeaderNames.DATE, HttpDate.now());
+        }
         if (msg instanceof HttpResponse res && busy && res.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
             // Its Connection: upgrade stays: the connection is the new protocol's from here on.
             responseStarted = true;

@@ -78,7 +78,12 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
     private final long headerTimeoutNanos;
     // No volatile needed: one channel, one event loop.
     private ChannelHandlerContext ctx;
+    // One timer per connection, not one per request: a request's start sets the deadline and
+    // schedules the timer only if none is pending; the end of its headers clears the deadline, and a
+    // timer that fires early (a later request's deadline) schedules itself again for that deadline.
     private ScheduledFuture<?> headerTimer;
+    private long headerDeadline;
+    private boolean awaitingHeaders;
     private State state = State.LINE;
     private int scanned;
     private int forwardable;
@@ -125,9 +130,14 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
     }
 
     /** The header section did not arrive in time: 408 (RFC 9110 section 15.5.9), whatever came of it is dropped. */
-    private void headerTimedOut() {
+    private void headerTimerFired() {
         headerTimer = null;
-        if (state == State.REJECTED || !ctx.channel().isActive()) {
+        if (!awaitingHeaders || state == State.REJECTED || !ctx.channel().isActive()) {
+            return;
+        }
+        long left = headerDeadline - System.nanoTime();
+        if (left > 0) {
+            headerTimer = ctx.executor().schedule(this::headerTimerFired, left, TimeUnit.NANOSECONDS);
             return;
         }
         state = State.REJECTED;
@@ -136,7 +146,16 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
         ctx.fireChannelReadComplete();
     }
 
+    private void startHeaderTimer() {
+        awaitingHeaders = true;
+        headerDeadline = System.nanoTime() + headerTimeoutNanos;
+        if (headerTimer == null) {
+            headerTimer = ctx.executor().schedule(this::headerTimerFired, headerTimeoutNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
     private void cancelHeaderTimer() {
+        awaitingHeaders = false;
         if (headerTimer != null) {
             headerTimer.cancel(false);
             headerTimer = null;
@@ -227,8 +246,8 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
                         throw new MalformedRequestException(HttpResponseStatus.REQUEST_URI_TOO_LONG,
                                 "The request line is longer than this server accepts.");
                     }
-                    if (line.isEmpty() && headerTimer == null) {
-                        headerTimer = ctx.executor().schedule(this::headerTimedOut, headerTimeoutNanos, TimeUnit.NANOSECONDS);
+                    if (line.isEmpty() && !awaitingHeaders) {
+                        startHeaderTimer();
                     }
                     line.append((char) (b & 0xff));
                 }
@@ -298,7 +317,8 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
                     throw bad("a CR without LF after the headers");
                 }
                 if (!trailers) {
-                    cancelHeaderTimer();
+                    // The timer stays scheduled for the next request on this connection.
+                    awaitingHeaders = false;
                 }
                 state = trailers ? startRequest() : framing();
             }

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
@@ -19,16 +20,18 @@ import java.util.regex.Pattern;
 final class RequestIdHandler extends ChannelDuplexHandler {
     static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
     static final int MAX_LENGTH = 128;
+    private static final HexFormat HEX = HexFormat.of();
     private static final Pattern VALID = Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_LENGTH + "}");
 
     // One request at a time reaches this handler (PipeliningHandler), so one id is current.
-    private String current = "-";
+    // An AsciiString: the response encoder copies it as bytes.
+    private AsciiString current = AsciiString.of("-");
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof FullHttpRequest req) {
             String incoming = req.headers().get(X_REQUEST_ID);
-            current = incoming != null && isValid(incoming) ? incoming : generate();
+            current = incoming != null && isValid(incoming) ? AsciiString.of(incoming) : generate();
             req.headers().set(X_REQUEST_ID, current);
         }
         ctx.fireChannelRead(msg);
@@ -46,9 +49,9 @@ final class RequestIdHandler extends ChannelDuplexHandler {
         return VALID.matcher(id).matches();
     }
 
-    static String generate() {
+    static AsciiString generate() {
         byte[] bytes = new byte[16];
         ThreadLocalRandom.current().nextBytes(bytes);
-        return HexFormat.of().formatHex(bytes);
+        return new AsciiString(HEX.formatHex(bytes).getBytes(StandardCharsets.US_ASCII), false);
     }
 }

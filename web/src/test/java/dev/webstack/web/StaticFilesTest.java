@@ -82,6 +82,16 @@ class StaticFilesTest {
     }
 
     @Test
+    void everyAnswerCarriesTheDate() throws IOException {
+        for (String path : List.of("/static/app.css", "/static/missing.css")) {
+            RawHttp.Response r = get(path);
+            java.util.Date date = io.netty.handler.codec.DateFormatter.parseHttpDate(r.header("date"));
+            assertThat(date).as("Date header of %s: %s", path, r.header("date")).isNotNull();
+            assertThat(Math.abs(date.getTime() - System.currentTimeMillis())).isLessThan(5_000);
+        }
+    }
+
+    @Test
     void conditionalRequestsAnswer304() throws IOException {
         RawHttp.Response first = get("/static/app.css");
         RawHttp.Response byEtag = get("/static/app.css", "If-None-Match: \"x\", " + first.header("etag"));
