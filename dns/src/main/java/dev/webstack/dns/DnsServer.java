@@ -192,7 +192,10 @@ public final class DnsServer implements AutoCloseable {
             udpBootstrap.option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                     .option(EpollChannelOption.SO_REUSEPORT, true)
                     .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_UDP_QUERY)
-                    .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY * RECV_BATCH));
+                    // One recvmmsg per read, then the answers go out (flush on read complete): a
+                    // query waits behind at most RECV_BATCH others, not behind a dozen batches.
+                    .option(ChannelOption.RECVBUF_ALLOCATOR,
+                            new FixedRecvByteBufAllocator(MAX_UDP_QUERY * RECV_BATCH).maxMessagesPerRead(1));
         }
         Class<? extends ServerChannel> serverChannel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap tcpBootstrap = new ServerBootstrap()
