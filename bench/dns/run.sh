@@ -27,6 +27,7 @@ NSD_PORT=${NSD_PORT:-15353}
 WS_PORT=${WS_PORT:-15354}
 RATE=${RATE:-5000}
 CLIENTS=${CLIENTS:-2}
+WARMUP=${WARMUP:-10}   # seconds of saturated queries to each server before the first round (JIT)
 WS_JAVA_OPTS=${WS_JAVA_OPTS:--Xmx256m -XX:+UseParallelGC}
 ZONE=$PEERS/foobar.com.zone
 QUERIES=$PEERS/queries.txt
@@ -113,7 +114,7 @@ done
 
 # Warm-up (JIT) for both, not counted.
 for port in $NSD_PORT $WS_PORT; do
-  dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -l 3 -c 2 -T 1 -q 200 >/dev/null
+  dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -l "$WARMUP" -c 2 -T 1 -q 200 >/dev/null
 done
 
 # Percentiles of the latencies (seconds, one a line) on stdin: "p50 p99 p99.9" in milliseconds.

@@ -49,8 +49,10 @@ import org.slf4j.LoggerFactory;
  *       names a directory inside the root ({@link #isDirectory}), so that neither a 404 nor the
  *       redirect of a directory costs a file system call while the entry holds.</li>
  *   <li>Kept in memory: files of at most {@value #MAX_FILE_BYTES} bytes, at most
- *       {@value #MAX_TOTAL_BYTES} bytes in all; larger files, and files beyond the budget, are
- *       resolved and stat'ed per request and sent zero-copy from the disk.</li>
+ *       {@value #MAX_TOTAL_BYTES} bytes in all. Larger files are sent zero-copy from the disk; their
+ *       entries (validators and headers, no bytes) are kept like the others, for up to
+ *       {@value #MAX_LARGE_ENTRIES} such files, so that one costs an open(2) per request. Small
+ *       files beyond the memory budget are resolved and stat'ed per request.</li>
  * </ul>
  * Shared by every event loop: the map is concurrent and an entry is immutable.
  */
@@ -60,6 +62,7 @@ final class FileCache {
     static final Duration REVALIDATE_AFTER = Duration.ofSeconds(1);
     /** Most paths remembered as missing; beyond, a miss is checked each time. */
     static final int MAX_ABSENT = 10_000;
+    static final int MAX_LARGE_ENTRIES = 10_000;
     /** In-memory files of a compressible type from this size on also keep a gzip-compressed copy. */
     static final int GZIP_FROM_BYTES = 1024;
     /** Compressible files larger than {@link #MAX_FILE_BYTES} keep a gzip copy up to this size. */
@@ -100,6 +103,8 @@ final class FileCache {
     private final MimeTypes mimeTypes;
     private final long revalidateNanos;
     private final ConcurrentHashMap<String, StaticFile> entries = new ConcurrentHashMap<>();
+    // Entries of files above MAX_FILE_BYTES (their bytes stay on the disk).
+    private final AtomicLong largeEntries = new AtomicLong();
     private final AtomicLong totalBytes = new AtomicLong();
     // Paths known to name no file, with when that was checked: a miss (404, or a missing .br/.gz
     // sibling) costs no file system call either until it is due again.
@@ -181,9 +186,14 @@ final class FileCache {
         }
         // Large compressible files are kept too, with or without their gzip copy: compressing is
         // tried once per version of the file, not per request.
-        if (heldBytes(loaded) > 0 || gzipCandidate(loaded.size(), loaded.headers().get(HttpHeaderNames.CONTENT_TYPE))) {
+        // And so are the validators and headers of a file too large to hold (up to MAX_LARGE_ENTRIES
+        // of them), so that it costs one open(2) per request, not a path resolution and a stat.
+        if (heldBytes(loaded) > 0 || gzipCandidate(loaded.size(), loaded.headers().get(HttpHeaderNames.CONTENT_TYPE))
+                || (loaded.size() > MAX_FILE_BYTES && largeEntries.get() < MAX_LARGE_ENTRIES)) {
             if (entries.putIfAbsent(key, loaded) != null) {
                 totalBytes.addAndGet(-heldBytes(loaded));
+            } else if (loaded.size() > MAX_FILE_BYTES) {
+                largeEntries.incrementAndGet();
             }
         }
         return Optional.of(loaded);
@@ -210,6 +220,9 @@ final class FileCache {
     private void forget(String key, StaticFile known) {
         if (entries.remove(key, known)) {
             totalBytes.addAndGet(-heldBytes(known));
+            if (known.size() > MAX_FILE_BYTES) {
+                largeEntries.decrementAndGet();
+            }
         }
     }
 

@@ -67,6 +67,27 @@ class FileCacheTest {
     }
 
     @Test
+    void aLargeFileKeepsItsEntryWithoutItsBytes_untilItChanges() throws IOException {
+        Path file = root.resolve("big.bin");
+        Files.write(file, new byte[FileCache.MAX_FILE_BYTES + 1]);
+        FileCache cache = new FileCache(root);
+        FileCache.StaticFile first = cache.lookup("/big.bin", List.of("big.bin")).orElseThrow();
+        // The same entry while it holds: no path resolution, no stat.
+        assertThat(cache.lookup("/big.bin", List.of("big.bin")).orElseThrow()).isSameAs(first);
+        assertThat(cache.bytesInMemory()).isZero();
+
+        FileCache due = new FileCache(root, Duration.ZERO);
+        FileCache.StaticFile before = due.lookup("/big.bin", List.of("big.bin")).orElseThrow();
+        Files.write(file, new byte[FileCache.MAX_FILE_BYTES + 2]);
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(5)));
+        FileCache.StaticFile after = due.lookup("/big.bin", List.of("big.bin")).orElseThrow();
+        assertThat(after.size()).isEqualTo(FileCache.MAX_FILE_BYTES + 2);
+        assertThat(after.etag()).isNotEqualTo(before.etag());
+        Files.delete(file);
+        assertThat(due.lookup("/big.bin", List.of("big.bin"))).isEmpty();
+    }
+
+    @Test
     void aLargeTextFileKeepsOnlyItsGzipCopyInMemory_andGivesItsBytesBackWhenDeleted() throws IOException {
         Path file = root.resolve("big.css");
         Files.writeString(file, "body { margin: 0; }\n".repeat(FileCache.MAX_FILE_BYTES / 10));

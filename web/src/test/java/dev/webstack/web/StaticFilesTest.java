@@ -81,6 +81,26 @@ class StaticFilesTest {
         assertThat(get("/robots.txt").text()).isEqualTo("User-agent: *\n");
     }
 
+    /** A file above what is held in memory goes out with sendfile, corked (TCP_CORK) until it is all written. */
+    @Test
+    void aLargeFileGoesOutWholeFromTheDisk_andTheNextAnswerOnTheConnectionFollows() throws IOException {
+        byte[] bytes = new byte[3 * 1024 * 1024 + 7];
+        new java.util.Random(7).nextBytes(bytes);
+        Files.write(dir.resolve("public/static/big.bin"), bytes);
+        try (RawHttp http = new RawHttp(port)) {
+            http.send("GET /static/big.bin HTTP/1.1\r\nHost: www.foobar.com\r\n\r\n"
+                    + "GET /static/big.bin HTTP/1.1\r\nHost: www.foobar.com\r\nRange: bytes=1048570-1048579\r\n\r\n"
+                    + "GET /static/app.css HTTP/1.1\r\nHost: www.foobar.com\r\n\r\n");
+            RawHttp.Response whole = http.read();
+            assertThat(whole.status()).isEqualTo(200);
+            assertThat(whole.body()).isEqualTo(bytes);
+            RawHttp.Response part = http.read();
+            assertThat(part.status()).isEqualTo(206);
+            assertThat(part.body()).isEqualTo(java.util.Arrays.copyOfRange(bytes, 1048570, 1048580));
+            assertThat(http.read().text()).isEqualTo(CSS);
+        }
+    }
+
     @Test
     void everyAnswerCarriesTheDate() throws IOException {
         for (String path : List.of("/static/app.css", "/static/missing.css")) {
