@@ -11,6 +11,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.server.handler.gzip.GzipHandler;
 import org.eclipse.jetty.util.thread.VirtualThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +24,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Handlers, in the order a request meets them: {@link GracefulHandler} (counts in-flight
  * requests so that {@link #close()} can wait for them), {@link FrontHandler} ({@code X-App-Server},
- * {@code /-/live}, {@code /-/ready}), then the webapp.
+ * {@code /-/live}, {@code /-/ready}), Jetty's {@link GzipHandler} (answers of at least
+ * {@value #GZIP_MIN_BYTES} bytes gzip-compressed for clients that accept it), then the webapp.
  *
  * <p>{@link #start} returns once the server listens, even when the webapp could not be deployed
  * (e.g. the database is down): the app server then answers 503 on {@code /-/ready} with the reason
@@ -35,6 +37,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AppServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AppServer.class);
+    /** Answers shorter than this go out as they are (nginx's gzip_min_length). */
+    static final int GZIP_MIN_BYTES = 256;
 
     private final String name;
     private final Server server;
@@ -75,8 +79,12 @@ public final class AppServer implements AutoCloseable {
         DbProbe probe = new DbProbe(pool);
         Deployment deployment = new Deployment(server, slot, app, pool, reads.<DataSource>map(r -> r).orElse(pool), probe, instance.name());
         Supplier<String> readsTo = () -> reads.map(ReadRouting::describe).orElse("primary (no replica)");
+        // The codebase's answers gzip-compressed for clients that accept it, as nginx's "gzip on"
+        // does for proxied pages: Jetty's GzipHandler (text types, at least GZIP_MIN_BYTES, Vary set).
+        GzipHandler gzip = new GzipHandler(slot);
+        gzip.setMinGzipSize(GZIP_MIN_BYTES);
         server.setHandler(new GracefulHandler(new FrontHandler(instance.name(), app.codebase().getFileName().toString(),
-                deployment::state, probe, readsTo, slot)));
+                deployment::state, probe, readsTo, gzip)));
         try {
             server.start();
         } catch (Exception e) {

@@ -137,6 +137,29 @@ class AppServerTest {
 
     @Test
     @Order(1)
+    void pagesAreGzippedForClientsThatAcceptIt() throws Exception {
+        HttpResponse<byte[]> gzipped = http.send(HttpRequest.newBuilder(base.resolve("/"))
+                .header("Accept-Encoding", "gzip").timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(gzipped.statusCode()).isEqualTo(200);
+        assertThat(gzipped.headers().firstValue("Content-Encoding")).hasValue("gzip");
+        assertThat(gzipped.headers().allValues("Vary").toString()).containsIgnoringCase("accept-encoding");
+        byte[] page;
+        try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gzipped.body()))) {
+            page = in.readAllBytes();
+        }
+        HttpResponse<String> plain = get("/");
+        assertThat(plain.headers().firstValue("Content-Encoding")).isEmpty();
+        // The same page (a form on it may carry a fresh CSRF token): the same title and length.
+        String unzipped = new String(page, StandardCharsets.UTF_8);
+        String title = plain.body().substring(plain.body().indexOf("<title>"), plain.body().indexOf("</title>"));
+        assertThat(unzipped).contains("<html").contains(title);
+        assertThat(unzipped.length()).isCloseTo(plain.body().length(), org.assertj.core.data.Offset.offset(64));
+        assertThat(gzipped.body().length).isLessThan(plain.body().length() / 2);
+    }
+
+    @Test
+    @Order(1)
     void homePageShowsTheSeedPosts() throws Exception {
         HttpResponse<String> home = get("/");
         assertThat(home.statusCode()).isEqualTo(200);
