@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  *       {@value #GZIP_FROM_BYTES} bytes also keeps a gzip-compressed copy, made once per version of
  *       the file (gzip "on the fly", but not per request). A larger compressible file, up to
  *       {@value #GZIP_MAX_BYTES} bytes, keeps only its gzip copy in memory: the identity is sent
- *       from the disk, the compressed one from memory.</li>
+ *       from the disk, the compressed one from memory. Larger ones, and those whose copy does not
+ *       fit the budget, are compressed while they are sent ({@link GzipFileStream}).</li>
  *   <li>A path that names no file is remembered as such for the same time (at most
  *       {@value #MAX_ABSENT} paths), like {@code open_file_cache_errors}, together with whether it
  *       names a directory inside the root ({@link #isDirectory}), so that neither a 404 nor the
@@ -79,6 +80,16 @@ final class FileCache {
 
         long mtimeSeconds() {
             return mtimeMillis / 1_000;
+        }
+
+        /**
+         * Too large to hold and without a gzip copy in memory, but of a compressible type: sent
+         * gzip-compressed while it is read ({@link GzipFileStream}) to clients that accept gzip.
+         */
+        boolean gzipWhileSending() {
+            String type = headers.get(HttpHeaderNames.CONTENT_TYPE);
+            return !inMemory && gzipped.isEmpty() && size > MAX_FILE_BYTES && type != null
+                    && MimeTypes.compressible(type) && !headers.contains(HttpHeaderNames.CONTENT_ENCODING);
         }
 
         StaticFile checkedAt(long nanos) {
@@ -268,10 +279,11 @@ final class FileCache {
             totalBytes.addAndGet(-size);
         } else if (size <= MAX_FILE_BYTES) {
             totalBytes.addAndGet(-size);
-        } else if (gzipCandidate(size, type)) {
+        } else if (MimeTypes.compressible(type)) {
+            // A gzip copy in memory (below), else compressed while it is sent: it varies either way.
             headers.set(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING);
             // Read the file only when its copy may fit (gzip makes text 3-10x smaller).
-            if (totalBytes.get() + size / 3 <= MAX_TOTAL_BYTES) {
+            if (gzipCandidate(size, type) && totalBytes.get() + size / 3 <= MAX_TOTAL_BYTES) {
                 try {
                     byte[] bytes = Files.readAllBytes(file);
                     if (bytes.length == size) {

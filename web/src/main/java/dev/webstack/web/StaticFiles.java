@@ -10,10 +10,13 @@ import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
@@ -121,6 +124,24 @@ final class StaticFiles {
             first = p.first();
             length = p.length();
             status = HttpResponseStatus.PARTIAL_CONTENT;
+        }
+        String acceptEncoding = h.get(HttpHeaderNames.ACCEPT_ENCODING);
+        if (range instanceof ByteRange.Full && file.gzipWhileSending() && acceptEncoding != null
+                && accepts(acceptEncoding, "gzip")) {
+            // Compressed while it is sent: no length known ahead, no ranges, a weak validator (as nginx).
+            HttpHeaders gzipHeaders = new DefaultHttpHeaders(false).set(file.headers())
+                    .remove(HttpHeaderNames.CONTENT_LENGTH)
+                    .remove(HttpHeaderNames.ACCEPT_RANGES)
+                    .set(HttpHeaderNames.CONTENT_ENCODING, HttpHeaderValues.GZIP)
+                    .set(HttpHeaderNames.ETAG, "W/" + file.etag());
+            if (head) {
+                ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                        Unpooled.EMPTY_BUFFER, gzipHeaders.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED),
+                        EmptyHttpHeaders.INSTANCE));
+                return true;
+            }
+            gzipHeaders.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            return GzipFileStream.send(ctx, file.path(), new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, gzipHeaders));
         }
         if (head || file.inMemory()) {
             // In-memory files are at most FileCache.MAX_FILE_BYTES long, so the int casts hold.

@@ -68,6 +68,49 @@ class StaticEncodingTest {
     }
 
     @Test
+    void aTextFileTooLargeForAGzipCopyIsCompressedWhileItIsSent() throws IOException {
+        // Above FileCache.GZIP_MAX_BYTES: no copy in memory; varied lines so that it does not shrink to nothing.
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; text.length() <= FileCache.GZIP_MAX_BYTES + 100_000; i++) {
+            text.append("line ").append(i).append(": ").append(Integer.toHexString(i * 31)).append('\n');
+        }
+        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+        Files.write(dir.resolve("public/static/huge.txt"), bytes);
+
+        RawHttp.Response gz = get("/static/huge.txt", "gzip");
+        assertThat(gz.status()).isEqualTo(200);
+        assertThat(gz.header("content-encoding")).isEqualTo("gzip");
+        assertThat(gz.header("transfer-encoding")).isEqualToIgnoringCase("chunked");
+        assertThat(gz.header("content-length")).isNull();
+        assertThat(gz.header("vary")).isEqualToIgnoringCase("accept-encoding");
+        assertThat(gz.header("etag")).startsWith("W/\"");
+        assertThat(gz.body().length).isLessThan(bytes.length / 2);
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gz.body()))) {
+            assertThat(in.readAllBytes()).isEqualTo(bytes);
+        }
+
+        RawHttp.Response plain = get("/static/huge.txt", null);
+        assertThat(plain.header("content-encoding")).isNull();
+        assertThat(plain.header("content-length")).isEqualTo(String.valueOf(bytes.length));
+        assertThat(plain.body()).isEqualTo(bytes);
+        // A range is served from the identity, compressed or not (as nginx).
+        RawHttp.Response range = RawHttp.exchange(server.port(), "GET /static/huge.txt HTTP/1.1\r\nHost: www.foobar.com\r\n"
+                + "Accept-Encoding: gzip\r\nRange: bytes=0-9\r\n\r\n");
+        assertThat(range.status()).isEqualTo(206);
+        assertThat(range.header("content-encoding")).isNull();
+        assertThat(range.body()).isEqualTo(java.util.Arrays.copyOf(bytes, 10));
+        RawHttp.Response head = RawHttp.exchange(server.port(), "HEAD /static/huge.txt HTTP/1.1\r\nHost: www.foobar.com\r\n"
+                + "Accept-Encoding: gzip\r\n\r\n");
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(head.header("content-encoding")).isEqualTo("gzip");
+        assertThat(head.body()).isEmpty();
+        // The weak validator of the compressed answer revalidates it.
+        RawHttp.Response again = RawHttp.exchange(server.port(), "GET /static/huge.txt HTTP/1.1\r\nHost: www.foobar.com\r\n"
+                + "Accept-Encoding: gzip\r\nIf-None-Match: " + gz.header("etag") + "\r\n\r\n");
+        assertThat(again.status()).isEqualTo(304);
+    }
+
+    @Test
     void aCompressibleFileIsGzippedForClientsThatAcceptIt() throws IOException {
         RawHttp.Response res = get("/static/app.css", "gzip, deflate");
         assertThat(res.status()).isEqualTo(200);
