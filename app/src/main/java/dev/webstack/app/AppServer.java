@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Handlers, in the order a request meets them: {@link GracefulHandler} (counts in-flight
  * requests so that {@link #close()} can wait for them), {@link FrontHandler} ({@code X-App-Server},
- * {@code /-/live}, {@code /-/ready}), Jetty's {@link GzipHandler} (answers of at least
- * {@value #GZIP_MIN_BYTES} bytes gzip-compressed for clients that accept it), then the webapp.
+ * {@code /-/live}, {@code /-/ready}), {@link GzipWhenAccepted} and Jetty's {@link GzipHandler}
+ * (answers of at least {@value #GZIP_MIN_BYTES} bytes gzip-compressed for clients that accept it),
+ * then the webapp.
  *
  * <p>{@link #start} returns once the server listens, even when the webapp could not be deployed
  * (e.g. the database is down): the app server then answers 503 on {@code /-/ready} with the reason
@@ -84,7 +85,7 @@ public final class AppServer implements AutoCloseable {
         GzipHandler gzip = new GzipHandler(slot);
         gzip.setMinGzipSize(GZIP_MIN_BYTES);
         server.setHandler(new GracefulHandler(new FrontHandler(instance.name(), app.codebase().getFileName().toString(),
-                deployment::state, probe, readsTo, gzip)));
+                deployment::state, probe, readsTo, new GzipWhenAccepted(gzip, slot))));
         try {
             server.start();
         } catch (Exception e) {

@@ -150,6 +150,7 @@ class AppServerTest {
         }
         HttpResponse<String> plain = get("/");
         assertThat(plain.headers().firstValue("Content-Encoding")).isEmpty();
+        assertThat(plain.headers().allValues("Vary").toString()).containsIgnoringCase("accept-encoding");
         // The same page (a form on it may carry a fresh CSRF token): the same title and length.
         String unzipped = new String(page, StandardCharsets.UTF_8);
         String title = plain.body().substring(plain.body().indexOf("<title>"), plain.body().indexOf("</title>"));
