@@ -129,7 +129,11 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
         super.channelInactive(ctx);
     }
 
-    /** The header section did not arrive in time: 408 (RFC 9110 section 15.5.9), whatever came of it is dropped. */
+    /**
+     * The timer is due: nothing to do between requests; a deadline further on (a later request's)
+     * schedules it again; else the header section did not arrive in time: 408 (RFC 9110 section
+     * 15.5.9), whatever came of it is dropped.
+     */
     private void headerTimerFired() {
         headerTimer = null;
         if (!awaitingHeaders || state == State.REJECTED || !ctx.channel().isActive()) {
