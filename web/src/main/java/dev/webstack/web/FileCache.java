@@ -87,9 +87,12 @@ final class FileCache {
          * gzip-compressed while it is read ({@link GzipFileStream}) to clients that accept gzip.
          */
         boolean gzipWhileSending() {
+            // The plain fields first: an in-memory file (the hot case) looks up no header.
+            if (inMemory || gzipped.isPresent() || size <= MAX_FILE_BYTES) {
+                return false;
+            }
             String type = headers.get(HttpHeaderNames.CONTENT_TYPE);
-            return !inMemory && gzipped.isEmpty() && size > MAX_FILE_BYTES && type != null
-                    && MimeTypes.compressible(type) && !headers.contains(HttpHeaderNames.CONTENT_ENCODING);
+            return type != null && MimeTypes.compressible(type) && !headers.contains(HttpHeaderNames.CONTENT_ENCODING);
         }
 
         StaticFile checkedAt(long nanos) {

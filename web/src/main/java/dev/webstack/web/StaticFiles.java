@@ -81,7 +81,8 @@ final class StaticFiles {
         }
         boolean head = req.method().equals(HttpMethod.HEAD);
         HttpHeaders h = req.headers();
-        FileCache.StaticFile file = negotiate(found.get(), key, segments, h.get(HttpHeaderNames.ACCEPT_ENCODING));
+        String acceptEncoding = h.get(HttpHeaderNames.ACCEPT_ENCODING);
+        FileCache.StaticFile file = negotiate(found.get(), key, segments, acceptEncoding);
 
         switch (preconditions(h, file)) {
             case FAILED -> {
@@ -125,7 +126,6 @@ final class StaticFiles {
             length = p.length();
             status = HttpResponseStatus.PARTIAL_CONTENT;
         }
-        String acceptEncoding = h.get(HttpHeaderNames.ACCEPT_ENCODING);
         if (range instanceof ByteRange.Full && file.gzipWhileSending() && acceptEncoding != null
                 && accepts(acceptEncoding, "gzip")) {
             // Compressed while it is sent: no length known ahead, no ranges, a weak validator (as nginx).
@@ -133,14 +133,13 @@ final class StaticFiles {
                     .remove(HttpHeaderNames.CONTENT_LENGTH)
                     .remove(HttpHeaderNames.ACCEPT_RANGES)
                     .set(HttpHeaderNames.CONTENT_ENCODING, HttpHeaderValues.GZIP)
+                    .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
                     .set(HttpHeaderNames.ETAG, "W/" + file.etag());
             if (head) {
                 ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                        Unpooled.EMPTY_BUFFER, gzipHeaders.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED),
-                        EmptyHttpHeaders.INSTANCE));
+                        Unpooled.EMPTY_BUFFER, gzipHeaders, EmptyHttpHeaders.INSTANCE));
                 return true;
             }
-            gzipHeaders.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             return GzipFileStream.send(ctx, file.path(), new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, gzipHeaders));
         }
         if (head || file.inMemory()) {
