@@ -5,10 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.webstack.common.config.DnsConfig;
 import dev.webstack.common.config.HostPort;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -95,7 +91,7 @@ class DnsFuzzTest {
         List<byte[]> seeds = new PacketMutator(seed).seeds();
         assertThat(seeds).hasSizeGreaterThan(400);
         for (byte[] query : seeds) {
-            byte[] answer = bytes(responder.respond(Unpooled.wrappedBuffer(query), QueryHandler.Transport.TCP, UnpooledByteBufAllocator.DEFAULT));
+            byte[] answer = ResponderTest.answer(responder, query, QueryHandler.Transport.TCP);
             Message response = TestZones.parse(answer);
             assertThat(response.getRcode()).as("answer to %s", TestZones.parse(query).getQuestion())
                     .isNotIn(Rcode.FORMERR, Rcode.SERVFAIL);
@@ -115,7 +111,7 @@ class DnsFuzzTest {
                 int index = i;
                 Supplier<String> what = () -> "packet " + index + " of seed " + seed + " over " + transport + ": " + hex(query);
                 long started = System.nanoTime();
-                byte[] answer = bytes(responder.respond(Unpooled.wrappedBuffer(query), transport, UnpooledByteBufAllocator.DEFAULT));
+                byte[] answer = ResponderTest.answer(responder, query, transport);
                 Optional<byte[]> slow = responder.slowPath().handle(query, transport);
                 Optional<List<byte[]>> transfer = transfers.transfer(query, LOOPBACK, zones);
                 long took = System.nanoTime() - started;
@@ -273,17 +269,6 @@ class DnsFuzzTest {
         DatagramPacket response = new DatagramPacket(new byte[65535], 65535);
         socket.receive(response);
         return Arrays.copyOf(response.getData(), response.getLength());
-    }
-
-    private static byte[] bytes(ByteBuf buf) {
-        if (buf == null) {
-            return null;
-        }
-        try {
-            return ByteBufUtil.getBytes(buf);
-        } finally {
-            buf.release();
-        }
     }
 
     private static String hex(byte[] bytes) {

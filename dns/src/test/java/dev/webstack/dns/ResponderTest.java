@@ -178,7 +178,12 @@ class ResponderTest {
     }
 
     private static byte[] respond(byte[] query, QueryHandler.Transport transport) {
-        return bytes(responder.respond(Unpooled.wrappedBuffer(query), transport, UnpooledByteBufAllocator.DEFAULT));
+        return answer(responder, query, transport);
+    }
+
+    /** {@code r}'s answer to {@code query} as bytes (its buffer released), or null for silence. */
+    static byte[] answer(Responder r, byte[] query, QueryHandler.Transport transport) {
+        return bytes(r.respond(Unpooled.wrappedBuffer(query), transport, UnpooledByteBufAllocator.DEFAULT));
     }
 
     private static byte[] slow(byte[] query, QueryHandler.Transport transport) {

@@ -99,7 +99,7 @@ public final class Views {
         }
 
         public String action() {
-            return newAccount ? "/signup" : "/signin";
+            return newAccount ? AccountServlet.SIGN_UP : AccountServlet.SIGN_IN;
         }
 
         public boolean hasErrors() {
