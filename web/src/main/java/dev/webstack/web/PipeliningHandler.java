@@ -142,10 +142,12 @@ final class PipeliningHandler extends ChannelDuplexHandler {
             closeAfterResponse = true;
             ctx.channel().config().setAutoRead(false);
             written.addListener(ChannelFutureListener.CLOSE);
-        } else {
+        } else if (!waiting.isEmpty() || !ctx.channel().config().isAutoRead()) {
             // Not from inside this write: the next request's handlers write themselves.
             ctx.executor().execute(() -> next(ctx));
         }
+        // Else (the usual keep-alive client, which waits for each answer) nothing waits and the
+        // socket is read already: no task to run.
     }
 
     private void next(ChannelHandlerContext ctx) {

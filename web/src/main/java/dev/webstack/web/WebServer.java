@@ -253,6 +253,11 @@ public final class WebServer implements AutoCloseable {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
+    /** The socket transport the tier runs on: {@code io_uring}, {@code epoll} or {@code nio}. */
+    public String transport() {
+        return transport.name();
+    }
+
     /**
      * Stops gracefully: stops accepting, lets each connection finish the response it is writing
      * (at most {@value #DRAIN_SECONDS} s), closes them and writes out the access log.
