@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ByteProcessor;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -185,8 +186,28 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
                         state = state == State.BODY ? startRequest() : State.CHUNK_DATA_CR;
                     }
                     markForwardable();
+                } else if (bulk()) {
+                    // The rest of a request line or a value nothing reads (all but the framing
+                    // headers'): checked in bulk up to its CR; that CR, or any other control
+                    // byte, goes through the state machine.
+                    int stop = in.forEachByte(at, end - at, PLAIN_BYTE);
+                    int n = (stop < 0 ? end : stop) - at;
+                    if (n == 0) {
+                        in.forEachByte(at, end - at, scanner);
+                    } else if (state == State.LINE) {
+                        if (line.length() + n > ClientPipeline.MAX_REQUEST_LINE) {
+                            throw new MalformedRequestException(HttpResponseStatus.REQUEST_URI_TOO_LONG,
+                                    "The request line is longer than this server accepts.");
+                        }
+                        line.append(in.toString(at, n, StandardCharsets.ISO_8859_1));
+                        scanned += n;
+                    } else {
+                        count(n);
+                        scanned += n;
+                    }
                 } else {
-                    // Byte by byte through the state machine, until a body to skip in bulk or the end.
+                    // Byte by byte through the state machine, until a body to skip in bulk, a part
+                    // to check in bulk, or the end.
                     in.forEachByte(at, end - at, scanner);
                 }
             }
@@ -215,13 +236,26 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
         return rejected;
     }
 
-    // Steps one byte; stops the scan when a body begins (skipped in bulk by decode).
+    // Steps one byte; stops the scan when a body begins (skipped in bulk by decode) or a part that
+    // decode checks in bulk.
     private final ByteProcessor scanner = b -> {
         scanned++;
         step(b);
         markForwardable();
-        return state != State.BODY && state != State.CHUNK_DATA;
+        return state != State.BODY && state != State.CHUNK_DATA && !bulk();
     };
+
+    /** Any byte of a request line or header value but a control character (HTAB is one in a request line). */
+    private static final ByteProcessor PLAIN_BYTE = b -> !isControl(b) && b != '\t';
+
+    /**
+     * In a part whose bytes need only be free of control characters: a request line after its
+     * first byte (which starts the header timer), or a value nothing reads. A tab ends the bulk
+     * check; in a value the state machine allows it and the check goes on after it.
+     */
+    private boolean bulk() {
+        return state == State.LINE ? line.length() > 0 : state == State.VALUE && !keepValue;
+    }
 
     /** Bytes up to here may go on: they are in a body, or end a request's header section. */
     private void markForwardable() {
@@ -410,7 +444,12 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
     }
 
     private void count() {
-        if (++headerBytes > ClientPipeline.MAX_HEADER_SIZE) {
+        count(1);
+    }
+
+    private void count(int bytes) {
+        headerBytes += bytes;
+        if (headerBytes > ClientPipeline.MAX_HEADER_SIZE) {
             throw new MalformedRequestException(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
                     "The request headers are larger than this server accepts.");
         }
