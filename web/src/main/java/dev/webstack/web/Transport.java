@@ -29,9 +29,11 @@ import org.slf4j.LoggerFactory;
  * <p>io_uring is the default because it costs less CPU per request here: a request and its answer
  * take a submission and a completion instead of an {@code epoll_wait} wake-up and a system call
  * each; on this project's 2-core bench the proxy answered about a fifth more requests per second
- * than on epoll (see {@code bench/README.md}). The system property {@value #PROPERTY}
- * ({@code io_uring}, {@code epoll}, {@code nio}; default {@code auto}) picks one, e.g. where
- * io_uring is disabled by policy; a transport the platform lacks falls back to the next one.
+ * than on epoll (see {@code bench/README.md}); large files are slower on it (Netty splices a
+ * {@code FileRegion} through a pipe where epoll uses sendfile). The system property
+ * {@value #PROPERTY}, else the environment variable {@value #ENVIRONMENT} ({@code io_uring},
+ * {@code epoll}, {@code nio}; default {@code auto}) picks one; a transport the platform lacks
+ * falls back to the next one.
  */
 record Transport(
         String name,
@@ -40,10 +42,13 @@ record Transport(
         Class<? extends Channel> socketChannel) {
 
     static final String PROPERTY = "webstack.transport";
+    /** The same choice for every tier process {@code ./webstack up} starts, which inherit the environment. */
+    static final String ENVIRONMENT = "WEBSTACK_TRANSPORT";
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
 
     static Transport best() {
-        String wanted = System.getProperty(PROPERTY, "auto").toLowerCase(Locale.ROOT);
+        String env = System.getenv(ENVIRONMENT);
+        String wanted = System.getProperty(PROPERTY, env == null ? "auto" : env).toLowerCase(Locale.ROOT);
         if (wanted.equals("nio")) {
             return nio();
         }
