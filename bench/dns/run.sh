@@ -14,7 +14,7 @@
 # SO_REUSEPORT the kernel puts each client socket (flow) on one of webstack's per-event-loop
 # sockets by a hash, so with 2 flows both land on one event loop in about half of the runs (NSD
 # reads one shared socket from both processes); 8 flows show the steady state of real traffic,
-# which comes from many source ports. WS_JAVA_OPTS (default -Xmx256m -XX:+UseParallelGC, as the supervisor starts
+# which comes from many source ports. WS_JAVA_OPTS (default -Xmx256m -XX:+UseParallelGC and the runtime flags, as the supervisor starts
 # the DNS tier). NSD_PORT and WS_PORT (default 15353 and 15354).
 # Needs: apt-get install -y nsd dnsperf; the CLI jars: ./mvnw -q -DskipTests package.
 # Loopback only.
@@ -28,10 +28,14 @@ WS_PORT=${WS_PORT:-15354}
 RATE=${RATE:-5000}
 CLIENTS=${CLIENTS:-2}
 WARMUP=${WARMUP:-10}   # seconds of saturated queries to each server before the first round (JIT)
-WS_JAVA_OPTS=${WS_JAVA_OPTS:--Xmx256m -XX:+UseParallelGC}
 ZONE=$PEERS/foobar.com.zone
 QUERIES=$PEERS/queries.txt
 JAVA=${JAVA:-$(bin/find-jdk)/bin/java}   # a JDK 21+, as the launcher picks it
+# The flags the supervisor gives every tier on Java 23+ (Supervisor.runtimeFlags): without them
+# Netty on Java 25 copies buffers without sun.misc.Unsafe, a byte at a time.
+RUNTIME_FLAGS=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' \
+  | awk '$1 >= 23 { print "--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow" }')
+WS_JAVA_OPTS=${WS_JAVA_OPTS:-"-Xmx256m -XX:+UseParallelGC $RUNTIME_FLAGS"}
 
 for tool in nsd dnsperf; do
   command -v "$tool" >/dev/null || { echo "bench: $tool missing (apt-get install -y nsd dnsperf)" >&2; exit 1; }

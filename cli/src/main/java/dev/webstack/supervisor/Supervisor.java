@@ -179,9 +179,24 @@ public final class Supervisor implements AutoCloseable {
         return "not healthy after " + c.startTimeout().toSeconds() + " s (last check: " + last.detail() + ")";
     }
 
+    /**
+     * Flags every tier JVM gets on a Java that has them (23 and later; the tiers run on this
+     * process's Java): Netty's native transports load a library, which is allowed up front instead
+     * of warned about at every start; and from Java 25 Netty leaves {@code sun.misc.Unsafe} off
+     * unless its memory access is allowed, and then copies buffers through {@code ByteBuffer} a
+     * byte at a time (the web tier's proxy answered about a tenth fewer requests per second).
+     * The same flags are in the launcher, {@code ./webstack}, for the tiers run in the foreground.
+     */
+    static List<String> runtimeFlags(int javaFeatureVersion) {
+        return javaFeatureVersion >= 23
+                ? List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow")
+                : List.of();
+    }
+
     private Process launch(Component c) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(runtimeFlags(Runtime.version().feature()));
         cmd.addAll(c.jvmOptions());
         cmd.add("-Dwebstack.component=" + c.name());
         cmd.add("-cp");
