@@ -195,10 +195,7 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
                     if (n == 0) {
                         in.forEachByte(at, end - at, scanner);
                     } else if (state == State.LINE) {
-                        if (line.length() + n > ClientPipeline.MAX_REQUEST_LINE) {
-                            throw new MalformedRequestException(HttpResponseStatus.REQUEST_URI_TOO_LONG,
-                                    "The request line is longer than this server accepts.");
-                        }
+                        checkLineRoom(n);
                         line.append(in.toString(at, n, StandardCharsets.ISO_8859_1));
                         scanned += n;
                     } else {
@@ -280,10 +277,7 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
                 } else if (isControl(b) || b == '\t') {
                     throw bad("a control character in the request line");
                 } else {
-                    if (line.length() >= ClientPipeline.MAX_REQUEST_LINE) {
-                        throw new MalformedRequestException(HttpResponseStatus.REQUEST_URI_TOO_LONG,
-                                "The request line is longer than this server accepts.");
-                    }
+                    checkLineRoom(1);
                     if (line.isEmpty() && !awaitingHeaders) {
                         startHeaderTimer();
                     }
@@ -441,6 +435,14 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
         http10 = parts[2].equals("HTTP/1.0");
         headerBytes = 0;
         headerCount = 0;
+    }
+
+    /** The request line may take {@code more} characters, else 414 (RFC 9110 section 15.5.15). */
+    private void checkLineRoom(int more) {
+        if (line.length() + more > ClientPipeline.MAX_REQUEST_LINE) {
+            throw new MalformedRequestException(HttpResponseStatus.REQUEST_URI_TOO_LONG,
+                    "The request line is longer than this server accepts.");
+        }
     }
 
     private void count() {
