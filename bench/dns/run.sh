@@ -31,10 +31,8 @@ WARMUP=${WARMUP:-10}   # seconds of saturated queries to each server before the 
 ZONE=$PEERS/foobar.com.zone
 QUERIES=$PEERS/queries.txt
 JAVA=${JAVA:-$(bin/find-jdk)/bin/java}   # a JDK 21+, as the launcher picks it
-# The flags the supervisor gives every tier on Java 23+ (Supervisor.runtimeFlags): without them
-# Netty on Java 25 copies buffers without sun.misc.Unsafe, a byte at a time.
-RUNTIME_FLAGS=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' \
-  | awk '$1 >= 23 { print "--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow" }')
+# The flags the supervisor gives every tier on Java 23+ (bin/runtime-flags).
+RUNTIME_FLAGS=$("$ROOT"/bin/runtime-flags "$(dirname "$(dirname "$(readlink -f "$JAVA")")")")
 WS_JAVA_OPTS=${WS_JAVA_OPTS:-"-Xmx256m -XX:+UseParallelGC $RUNTIME_FLAGS"}
 
 for tool in nsd dnsperf; do

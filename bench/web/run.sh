@@ -32,10 +32,8 @@ NGINX_NOLOG=${NGINX_NOLOG:-28083}
 UPSTREAM=${UPSTREAM:-28090}
 WEBSTACK=${WEBSTACK:-28180}
 JAVA=${JAVA:-$("$REPO/bin/find-jdk")/bin/java}   # a JDK 21+, as the launcher picks it
-# The flags the supervisor gives every tier on Java 23+ (Supervisor.runtimeFlags): without them
-# Netty on Java 25 copies buffers without sun.misc.Unsafe, a byte at a time.
-RUNTIME_FLAGS=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' \
-  | awk '$1 >= 23 { print "--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow" }')
+# The flags the supervisor gives every tier on Java 23+ (bin/runtime-flags).
+RUNTIME_FLAGS=$("$REPO"/bin/runtime-flags "$(dirname "$(dirname "$(readlink -f "$JAVA")")")")
 JAVA_OPTS=${JAVA_OPTS:-"-Xms256m -Xmx512m -XX:+UseParallelGC $RUNTIME_FLAGS"}
 HOST_HEADER='Host: www.foobar.com'
 

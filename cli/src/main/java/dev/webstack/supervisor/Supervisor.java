@@ -185,7 +185,7 @@ public final class Supervisor implements AutoCloseable {
      * of warned about at every start; and from Java 25 Netty leaves {@code sun.misc.Unsafe} off
      * unless its memory access is allowed, and then copies buffers through {@code ByteBuffer} a
      * byte at a time (the web tier's proxy answered about a tenth fewer requests per second).
-     * The same flags are in the launcher, {@code ./webstack}, for the tiers run in the foreground.
+     * Their shell twin, {@code bin/runtime-flags}, gives the same to {@code ./webstack} and the benchmarks.
      */
     static List<String> runtimeFlags(int javaFeatureVersion) {
         return javaFeatureVersion >= 23
