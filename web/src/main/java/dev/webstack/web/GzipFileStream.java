@@ -10,9 +10,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,11 +47,8 @@ final class GzipFileStream {
 
     /** Sends {@code head} and then {@code path} compressed; false, having sent nothing, when the file cannot be opened. */
     static boolean send(ChannelHandlerContext ctx, Path path, HttpResponse head) {
-        FileChannel channel;
-        try {
-            channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException e) {
-            log.debug("static {}: {}", path, e.toString());
+        FileChannel channel = StaticFiles.open(path);
+        if (channel == null) {
             return false;
         }
         GzipFileStream stream;
