@@ -153,8 +153,9 @@ final class StaticFiles {
         if (channel == null) {
             return false;
         }
-        // Zero-copy: sendfile(2) on epoll, splice(2) through a pipe on io_uring.
-        DefaultFileRegion body = new DefaultFileRegion(channel, first, length);
+        // Zero-copy: sendfile(2), by Netty on epoll and by SendfileHandler on io_uring.
+        SendfileHandler.install(ctx.channel());
+        DefaultFileRegion body = new SendfileHandler.FileBody(channel, first, length);
         HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
         setHeaders(res, file, status, first, length);
         // Corked while the headers and the file go out, like nginx's tcp_nopush: the file then fills

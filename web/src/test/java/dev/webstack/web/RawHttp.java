@@ -29,7 +29,15 @@ final class RawHttp implements AutoCloseable {
     }
 
     RawHttp(int port) throws IOException {
+        this(port, 0);
+    }
+
+    /** A connection whose receive buffer is {@code receiveBuffer} bytes (0: the system's), to play a slow client. */
+    RawHttp(int port, int receiveBuffer) throws IOException {
         socket = new Socket();
+        if (receiveBuffer > 0) {
+            socket.setReceiveBufferSize(receiveBuffer);
+        }
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
         socket.setSoTimeout(10_000);
         in = socket.getInputStream();
