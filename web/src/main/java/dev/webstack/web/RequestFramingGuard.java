@@ -101,8 +101,10 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
     private int hosts;
     private String contentLength = "";
     private String transferEncoding = "";
-    private String method = "-";
-    private String target = "-";
+    // The current request line and where its target lies in it, for the log of a refused request.
+    private String requestLine;
+    private int targetStart;
+    private int targetEnd;
     private long remaining;
     private long chunkSize;
     private int chunkDigits;
@@ -228,6 +230,7 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
     }
 
     private FullHttpRequest rejected(MalformedRequestException e) {
+        String target = requestLine == null ? "-" : requestLine.substring(targetStart, targetEnd);
         FullHttpRequest rejected = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, methodForLog(), target);
         rejected.setDecoderResult(DecoderResult.failure(e));
         return rejected;
@@ -423,16 +426,18 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
 
     private void requestLine() {
         String l = line.toString();
-        String[] parts = l.split(" ", -1);
-        if (parts.length != 3 || parts[0].isEmpty() || parts[1].isEmpty()) {
+        int methodEnd = l.indexOf(' ');
+        int versionStart = l.indexOf(' ', methodEnd + 1) + 1;
+        if (methodEnd <= 0 || versionStart <= methodEnd + 2 || l.indexOf(' ', versionStart) >= 0) {
             throw bad("a request line that is not 'method target version'");
         }
-        method = parts[0];
-        target = parts[1];
-        if (!parts[2].startsWith("HTTP/")) {
+        requestLine = l;
+        targetStart = methodEnd + 1;
+        targetEnd = versionStart - 1;
+        if (!l.startsWith("HTTP/", versionStart)) {
             throw bad("a request line without an HTTP version");
         }
-        http10 = parts[2].equals("HTTP/1.0");
+        http10 = l.length() - versionStart == 8 && l.endsWith("HTTP/1.0");
         headerBytes = 0;
         headerCount = 0;
     }
@@ -527,14 +532,16 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
         hosts = 0;
         contentLength = "";
         transferEncoding = "";
-        method = "-";
-        target = "-";
+        requestLine = null;
         return State.LINE;
     }
 
     private HttpMethod methodForLog() {
+        if (requestLine == null) {
+            return HttpMethod.valueOf("-");
+        }
         try {
-            return HttpMethod.valueOf(method);
+            return HttpMethod.valueOf(requestLine.substring(0, targetStart - 1));
         } catch (IllegalArgumentException e) {
             return HttpMethod.valueOf("-");
         }
