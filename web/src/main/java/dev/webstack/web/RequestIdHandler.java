@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
-import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
@@ -20,7 +19,7 @@ import java.util.regex.Pattern;
 final class RequestIdHandler extends ChannelDuplexHandler {
     static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
     static final int MAX_LENGTH = 128;
-    private static final HexFormat HEX = HexFormat.of();
+    private static final byte[] DIGITS = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     private static final Pattern VALID = Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_LENGTH + "}");
 
     // One request at a time reaches this handler (PipeliningHandler), so one id is current.
@@ -50,8 +49,18 @@ final class RequestIdHandler extends ChannelDuplexHandler {
     }
 
     static AsciiString generate() {
-        byte[] bytes = new byte[16];
-        ThreadLocalRandom.current().nextBytes(bytes);
-        return new AsciiString(HEX.formatHex(bytes).getBytes(StandardCharsets.US_ASCII), false);
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        byte[] hex = new byte[32];
+        writeHex(random.nextLong(), hex, 0);
+        writeHex(random.nextLong(), hex, 16);
+        return new AsciiString(hex, false);
+    }
+
+    /** The 16 lower-case hex digits of {@code bits} into {@code to} from {@code at}. */
+    private static void writeHex(long bits, byte[] to, int at) {
+        for (int i = 15; i >= 0; i--) {
+            to[at + i] = DIGITS[(int) (bits & 0xf)];
+            bits >>>= 4;
+        }
     }
 }

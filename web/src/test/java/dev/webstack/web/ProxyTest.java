@@ -79,6 +79,8 @@ class ProxyTest {
         String id = res.header("x-request-id");
         assertThat(id).matches("[0-9a-f]{32}");
         assertThat(res.text()).contains("x-request-id: " + id + "\n");
+        RawHttp.Response next = RawHttp.exchange(port, RawHttp.get("/echo", TestConfigs.WWW));
+        assertThat(next.header("x-request-id")).matches("[0-9a-f]{32}").isNotEqualTo(id);
     }
 
     @Test
