@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * <p>io_uring is the default because it costs less CPU per request here: a request and its answer
  * take a submission and a completion instead of an {@code epoll_wait} wake-up and a system call
  * each; on this project's 2-core bench the proxy answered about a fifth more requests per second
- * than on epoll (see {@code bench/README.md}); large files are slower on it (Netty splices a
- * {@code FileRegion} through a pipe where epoll uses sendfile). The system property
+ * than on epoll (see {@code bench/README.md}). Files go out with sendfile on both: Netty does it
+ * on epoll, {@link SendfileHandler} on io_uring (where Netty would splice them through a pipe).
+ * The system property
  * {@value #PROPERTY}, else the environment variable {@value #ENVIRONMENT} ({@code io_uring},
  * {@code epoll}, {@code nio}; default {@code auto}) picks one; a transport the platform lacks
  * falls back to the next one.
