@@ -67,16 +67,18 @@ public final class TierRuntime {
     /**
      * Runs {@code reload} on each SIGHUP, as nginx and NSD do: the tier re-reads its config and
      * applies it without stopping. A reload that fails is logged and the running config stays.
+     * Returns false (and logs why) when no SIGHUP can reach it: the process was started with
+     * SIGHUP ignored (nohup), which the JVM keeps, or the platform has no such signal.
      */
-    public static void onSighup(String name, Runnable reload) {
+    public static boolean onSighup(String name, Runnable reload) {
         reloadable = true;
-        handleSighup(name, reload);
+        return handleSighup(name, reload);
     }
 
     @SuppressWarnings("restriction")
-    private static void handleSighup(String name, Runnable reload) {
+    private static boolean handleSighup(String name, Runnable reload) {
         try {
-            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
+            sun.misc.SignalHandler before = sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
                 log.info("{}: SIGHUP, reloading", name);
                 try {
                     reload.run();
@@ -85,8 +87,17 @@ public final class TierRuntime {
                     log.error("{}: reload rejected, the running config stays: {}", name, e.getMessage());
                 }
             });
+            if (before == sun.misc.SignalHandler.SIG_IGN) {
+                // The JVM leaves a signal ignored at start ignored (nohup does that to SIGHUP).
+                log.warn("{}: SIGHUP is ignored in this process (started under nohup?): reload by signal and"
+                        + " './webstack reload' cannot reach it; start it without nohup (setsid keeps it"
+                        + " apart from the terminal)", name);
+                return false;
+            }
+            return true;
         } catch (Throwable t) {
             log.warn("{}: cannot handle SIGHUP, reload unavailable: {}", name, t.toString());
+            return false;
         }
     }
 
