@@ -205,7 +205,9 @@ set_webstack_log() { # path
     (( $(grep -c 'web: reloaded' "$WORK/webstack.log" || true) > before )) && return 0
     sleep 0.1
   done
-  echo "webstack did not reload its access log" >&2; exit 1
+  echo "webstack did not reload its access log; the end of its log:" >&2
+  tail -n 20 "$WORK/webstack.log" >&2
+  exit 1
 }
 
 # accesslog: nginx and webstack, each with its access log on and off, in turn, on the small file.

@@ -60,12 +60,14 @@ final class UpstreamPool {
 
     /** A new connection to {@code target} registered on {@code loop}, reads driven by the caller. */
     ChannelFuture connect(EventLoop loop, HostPort target) {
-        return new Bootstrap()
+        Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(transport.socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, connectTimeout.toMillis()))
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.TCP_NODELAY, true);
+        transport.applySocketOptions(bootstrap::option);
+        return bootstrap
                 .attr(TARGET, target)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override

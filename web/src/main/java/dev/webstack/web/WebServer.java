@@ -133,16 +133,16 @@ public final class WebServer implements AutoCloseable {
                         new UpstreamPool(transport, web.connectTimeout()),
                         web.readTimeout()),
                 limits);
-        ChannelFuture bound = new ServerBootstrap()
+        ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(pipeline)
-                .bind(web.listen().toSocketAddress())
-                .awaitUninterruptibly();
+                .childHandler(pipeline);
+        transport.applySocketOptions(bootstrap::childOption);
+        ChannelFuture bound = bootstrap.bind(web.listen().toSocketAddress()).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             accessLog.close();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringChannelOption;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,6 +41,17 @@ class TransportTest {
         assertThat(Transport.best().name()).isEqualTo(Epoll.isAvailable() ? "epoll" : "nio");
         System.setProperty(Transport.PROPERTY, "NIO");
         assertThat(Transport.best().name()).isEqualTo("nio");
+    }
+
+    @Test
+    void ioUringReceivesIntoARingOfBuffersWhereTheKernelHasOne() {
+        assumeTrue(IoUring.isAvailable(), "io_uring is not available on this platform");
+        Transport uring = Transport.best();
+        assertThat(uring.name()).isEqualTo("io_uring");
+        assertThat(uring.socketOptions().containsKey(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID))
+                .isEqualTo(IoUring.isRegisterBufferRingSupported());
+        System.setProperty(Transport.PROPERTY, "epoll");
+        assertThat(Transport.best().socketOptions()).isEmpty();
     }
 
     @ParameterizedTest
@@ -78,6 +90,21 @@ class TransportTest {
                     assertThat(proxied.status()).isEqualTo(200);
                     assertThat(proxied.header("x-upstream")).isEqualTo("app-1");
                     assertThat(new String(proxied.body(), StandardCharsets.UTF_8)).startsWith("GET /echo/hi\n");
+
+                    // Larger than one receive buffer of the io_uring ring: a header and a body
+                    // that arrive in several pieces.
+                    String cookie = "a".repeat(Transport.RECV_BUFFER_BYTES * 3 + 17);
+                    http.send("GET /echo/big HTTP/1.1\r\nHost: www.foobar.com\r\nCookie: " + cookie + "\r\n\r\n");
+                    RawHttp.Response bigHeader = http.read();
+                    assertThat(bigHeader.status()).isEqualTo(200);
+                    assertThat(new String(bigHeader.body(), StandardCharsets.UTF_8)).contains("cookie: " + cookie + "\n");
+
+                    String upload = "0123456789abcdef".repeat(20_000);
+                    http.send("POST /upload HTTP/1.1\r\nHost: www.foobar.com\r\nContent-Length: " + upload.length()
+                            + "\r\n\r\n" + upload);
+                    RawHttp.Response uploaded = http.read();
+                    assertThat(uploaded.status()).isEqualTo(200);
+                    assertThat(new String(uploaded.body(), StandardCharsets.UTF_8)).isEqualTo(upload);
                 }
             } finally {
                 server.close();
