@@ -21,6 +21,7 @@ public final class TierRuntime {
     private TierRuntime() {}
 
     private static volatile boolean reloadable;
+    private static volatile boolean sighupReachesReload;
 
     /**
      * Blocks until the process is asked to stop, then closes {@code tier}. A tier that registered no
@@ -67,12 +68,18 @@ public final class TierRuntime {
     /**
      * Runs {@code reload} on each SIGHUP, as nginx and NSD do: the tier re-reads its config and
      * applies it without stopping. A reload that fails is logged and the running config stays.
-     * Returns false (and logs why) when no SIGHUP can reach it: the process was started with
-     * SIGHUP ignored (nohup), which the JVM keeps, or the platform has no such signal.
+     * When no SIGHUP can reach it (the process was started with SIGHUP ignored, as nohup does,
+     * which the JVM keeps; or the platform has no such signal) it logs why, and
+     * {@link #sighupReachesReload} says so.
      */
-    public static boolean onSighup(String name, Runnable reload) {
+    public static void onSighup(String name, Runnable reload) {
         reloadable = true;
-        return handleSighup(name, reload);
+        sighupReachesReload = handleSighup(name, reload);
+    }
+
+    /** Whether a SIGHUP reaches the reload given to {@link #onSighup}. */
+    public static boolean sighupReachesReload() {
+        return sighupReachesReload;
     }
 
     @SuppressWarnings("restriction")
