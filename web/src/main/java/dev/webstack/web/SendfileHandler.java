@@ -1,7 +1,6 @@
 package dev.webstack.web;
 
-import com.sun.jna.Native;
-import com.sun.jna.Platform;
+import dev.webstack.common.process.LibC;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -36,7 +35,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Netty keeps io_uring sockets blocking (the ring does the waiting), so a plain {@code sendfile}
  * would stall the event loop until a slow client had read the file: the socket is switched to
- * {@code O_NONBLOCK} for the call and back right after ({@code fcntl} through JNA), on the event
+ * {@code O_NONBLOCK} for the call and back right after ({@code fcntl}, {@link LibC}), on the event
  * loop, while no write of Netty's is in flight on it (the bytes before the file are written, the
  * ones after it wait here). Netty's public API has no sendfile for io_uring; its epoll native
  * library, which the web tier ships for the epoll transport, has one ({@code LinuxSocket.sendFile}),
@@ -190,27 +189,13 @@ final class SendfileHandler extends ChannelOutboundHandlerAdapter {
         }
     }
 
-    /** The C library's {@code fcntl}, for a socket's {@code O_NONBLOCK} (values of Linux on x86-64 and arm64). */
-    private static final class LibC {
-        static final int F_GETFL = 3;
-        static final int F_SETFL = 4;
-        static final int O_NONBLOCK = 0x800;
-
-        static {
-            Native.register(Platform.C_LIBRARY_NAME);
-        }
-
-        static native int fcntl(int fd, int cmd, int arg);
-    }
-
     /** Netty's epoll {@code LinuxSocket}: a socket object for a descriptor and its {@code sendFile}. */
     private record SendFile(Constructor<?> socketOf, Method sendFile) {
         static SendFile find() {
-            if (!Epoll.isAvailable() || !Platform.isLinux()) {
+            if (!Epoll.isAvailable() || !LibC.available()) {
                 return null;
             }
             try {
-                LibC.fcntl(0, LibC.F_GETFL, 0); // loads the C library now, or fails here
                 Class<?> linuxSocket = Class.forName("io.netty.channel.epoll.LinuxSocket");
                 Constructor<?> socketOf = linuxSocket.getDeclaredConstructor(int.class);
                 Method sendFile = linuxSocket.getDeclaredMethod("sendFile",

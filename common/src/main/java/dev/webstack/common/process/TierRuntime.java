@@ -31,7 +31,7 @@ public final class TierRuntime {
         if (!reloadable) {
             handleSighup(name, () -> {
                 throw new UnsupportedOperationException("this tier has nothing to reload; SIGHUP ignored");
-            });
+            }, false);
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -68,13 +68,13 @@ public final class TierRuntime {
     /**
      * Runs {@code reload} on each SIGHUP, as nginx and NSD do: the tier re-reads its config and
      * applies it without stopping. A reload that fails is logged and the running config stays.
-     * When no SIGHUP can reach it (the process was started with SIGHUP ignored, as nohup does,
-     * which the JVM keeps; or the platform has no such signal) it logs why, and
-     * {@link #sighupReachesReload} says so.
+     * A process started with SIGHUP ignored (nohup; the JVM would leave it ignored) takes the signal
+     * back, as nginx does. When no SIGHUP can reach the reload all the same (no JNA, no such
+     * signal) it logs why, and {@link #sighupReachesReload} says so.
      */
     public static void onSighup(String name, Runnable reload) {
         reloadable = true;
-        sighupReachesReload = handleSighup(name, reload);
+        sighupReachesReload = handleSighup(name, reload, true);
     }
 
     /** Whether a SIGHUP reaches the reload given to {@link #onSighup}. */
@@ -83,22 +83,30 @@ public final class TierRuntime {
     }
 
     @SuppressWarnings("restriction")
-    private static boolean handleSighup(String name, Runnable reload) {
+    private static boolean handleSighup(String name, Runnable reload, boolean reloads) {
+        sun.misc.SignalHandler handler = signal -> {
+            log.info("{}: SIGHUP, reloading", name);
+            try {
+                reload.run();
+                log.info("{}: reloaded", name);
+            } catch (RuntimeException e) {
+                log.error("{}: reload rejected, the running config stays: {}", name, e.getMessage());
+            }
+        };
         try {
-            sun.misc.SignalHandler before = sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
-                log.info("{}: SIGHUP, reloading", name);
-                try {
-                    reload.run();
-                    log.info("{}: reloaded", name);
-                } catch (RuntimeException e) {
-                    log.error("{}: reload rejected, the running config stays: {}", name, e.getMessage());
-                }
-            });
+            sun.misc.Signal hup = new sun.misc.Signal("HUP");
+            sun.misc.SignalHandler before = sun.misc.Signal.handle(hup, handler);
+            if (before == sun.misc.SignalHandler.SIG_IGN && reloads && LibC.available()) {
+                // Started with SIGHUP ignored (nohup), which the JVM leaves ignored. A tier's SIGHUP
+                // means "reload", as nginx's does, which takes it back the same way.
+                LibC.signal(LibC.SIGHUP, null);
+                before = sun.misc.Signal.handle(hup, handler);
+            }
             if (before == sun.misc.SignalHandler.SIG_IGN) {
-                // The JVM leaves a signal ignored at start ignored (nohup does that to SIGHUP).
-                log.warn("{}: SIGHUP is ignored in this process (started under nohup?): reload by signal and"
-                        + " './webstack reload' cannot reach it; start it without nohup (setsid keeps it"
-                        + " apart from the terminal)", name);
+                if (reloads) {
+                    log.warn("{}: SIGHUP is ignored in this process (started under nohup?) and could not be"
+                            + " taken back: reload by signal and './webstack reload' cannot reach it", name);
+                }
                 return false;
             }
             return true;

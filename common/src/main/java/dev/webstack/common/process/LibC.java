@@ -1,0 +1,44 @@
+package dev.webstack.common.process;
+
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
+
+/**
+ * The few C library calls the JDK and Netty do not offer, through JNA (no native code of ours).
+ * Constants are Linux's (x86-64 and arm64 alike). Loading fails on a platform without JNA's native
+ * part; callers treat that as "not available" ({@link #available}).
+ */
+public final class LibC {
+    public static final int SIGHUP = 1;
+    public static final int F_GETFL = 3;
+    public static final int F_SETFL = 4;
+    public static final int O_NONBLOCK = 0x800;
+
+    private static final boolean AVAILABLE = load();
+
+    private LibC() {}
+
+    private static boolean load() {
+        if (!Platform.isLinux()) {
+            return false;
+        }
+        try {
+            Native.register(Platform.C_LIBRARY_NAME);
+            return true;
+        } catch (Throwable e) {
+            return false;
+        }
+    }
+
+    /** Whether the calls below can be made in this process. */
+    public static boolean available() {
+        return AVAILABLE;
+    }
+
+    /** {@code fcntl(fd, cmd, arg)} with an int argument; -1 on error. */
+    public static native int fcntl(int fd, int cmd, int arg);
+
+    /** {@code signal(sig, handler)}; a null handler is {@code SIG_DFL}. Returns the previous handler. */
+    public static native Pointer signal(int sig, Pointer handler);
+}
