@@ -71,21 +71,20 @@ final class SendfileHandler extends ChannelOutboundHandlerAdapter {
         this.socket = socket;
     }
 
-    /** Adds the handler to an io_uring connection's pipeline, once; false where it does not apply. */
-    static boolean install(Channel ch) {
-        if (SEND_FILE == null || !(ch instanceof IoUringSocketChannel uring)) {
-            return false;
-        }
-        if (ch.pipeline().get(SendfileHandler.class) != null) {
-            return true;
+    /**
+     * Adds the handler to an io_uring connection's pipeline, once; does nothing on other transports
+     * or where sendfile cannot be reached (Netty's own way is used).
+     */
+    static void install(Channel ch) {
+        if (SEND_FILE == null || !(ch instanceof IoUringSocketChannel uring)
+                || ch.pipeline().get(SendfileHandler.class) != null) {
+            return;
         }
         try {
             int fd = uring.fd().intValue();
             ch.pipeline().addFirst("sendfile", new SendfileHandler(fd, SEND_FILE.socket(fd)));
-            return true;
         } catch (ReflectiveOperationException e) {
             log.debug("sendfile unavailable on {}: {}", ch, e.toString());
-            return false;
         }
     }
 

@@ -15,10 +15,10 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringBufferRingConfig;
-import io.netty.channel.uring.IoUringFixedBufferRingAllocator;
-import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringChannelOption;
+import io.netty.channel.uring.IoUringFixedBufferRingAllocator;
 import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import java.util.Locale;
@@ -92,6 +92,7 @@ record Transport(
 
     private static Transport ioUring() {
         IoUringIoHandlerConfig config = new IoUringIoHandlerConfig();
+        Map<ChannelOption<?>, Object> socketOptions = Map.of();
         if (IoUring.isRegisterBufferRingSupported()) {
             config.setBufferRingConfig(IoUringBufferRingConfig.builder()
                     .bufferGroupId(RECV_BUFFER_GROUP)
@@ -99,11 +100,10 @@ record Transport(
                     .batchSize(RECV_BUFFERS / 8)
                     .allocator(new IoUringFixedBufferRingAllocator(RECV_BUFFER_BYTES))
                     .build());
-            return new Transport("io_uring", IoUringIoHandler.newFactory(config), IoUringServerSocketChannel.class,
-                    IoUringSocketChannel.class, Map.of(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, RECV_BUFFER_GROUP));
+            socketOptions = Map.of(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, RECV_BUFFER_GROUP);
         }
         return new Transport("io_uring", IoUringIoHandler.newFactory(config), IoUringServerSocketChannel.class,
-                IoUringSocketChannel.class, Map.of());
+                IoUringSocketChannel.class, socketOptions);
     }
 
     /** Sets {@link #socketOptions} with {@code setter} (a bootstrap's {@code option} or {@code childOption}). */
