@@ -148,7 +148,9 @@ wait_port() {
 wait_port "$NGINX_STATIC"; wait_port "$NGINX_PROXY"; wait_port "$WEBSTACK"
 if has_case proxy-haproxy; then wait_port "$HAPROXY"; fi
 if has_case accesslog; then wait_port "$NGINX_NOLOG"; fi
-grep -o 'listening on [^,]*' "$WORK/webstack.log" | head -1 | sed 's/^/webstack: /'
+# The tier accepts connections before it logs where it listens: give the line a moment.
+for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/webstack.log" && break; sleep 0.1; done
+{ grep -o 'listening on [^,]*' "$WORK/webstack.log" || true; } | head -1 | sed 's/^/webstack: /'
 
 # Per case: connections, path, the peer's name and port (webstack's is $WEBSTACK).
 case_conns() { [[ "$1" == 1m ]] && echo 16 || echo 64; }

@@ -8,14 +8,13 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.time.ZoneId;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.Locale;
+import java.nio.charset.StandardCharsets;
 
 /**
  * One access log line per answered request, in the combined format followed by the request time
@@ -25,22 +24,26 @@ import java.util.Locale;
  *
  * <p>A request whose connection closes before the response is complete is logged with status
  * {@value #CLIENT_CLOSED} when no response had started (nginx's "client closed request"). Quoted
- * fields escape {@code "}, {@code \} and non-printable characters as {@code \xHH}, so that a request
- * cannot forge log lines.
+ * fields escape as {@link LogLine#quoted(CharSequence)} says, so that a request cannot forge log
+ * lines. The line is formatted as bytes on the event loop and written by {@link AccessLogWriter}.
  */
 final class AccessLogHandler extends ChannelDuplexHandler {
     static final int CLIENT_CLOSED = 499;
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.US);
+    private static final byte[] NO_USER = " - - [".getBytes(StandardCharsets.US_ASCII);
 
     // Switched by a reload, on this channel's event loop.
     private AccessLogWriter writer;
     // One request at a time reaches this handler (PipeliningHandler).
     private Entry current;
+    // The client's address, formatted on the first line of the connection.
+    private String clientIp;
 
     private static final class Entry {
         final long startNanos = System.nanoTime();
         final long startMillis = System.currentTimeMillis();
-        String requestLine;
+        HttpMethod method;
+        String uri;
+        HttpVersion version;
         String referer;
         String userAgent;
         String requestId;
@@ -61,10 +64,12 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof FullHttpRequest req && writer.enabled()) {
             Entry e = new Entry();
-            e.requestLine = req.method() + " " + req.uri() + " " + req.protocolVersion();
-            e.referer = req.headers().get(HttpHeaderNames.REFERER, "-");
-            e.userAgent = req.headers().get(HttpHeaderNames.USER_AGENT, "-");
-            e.requestId = req.headers().get(RequestIdHandler.X_REQUEST_ID, "-");
+            e.method = req.method();
+            e.uri = req.uri();
+            e.version = req.protocolVersion();
+            e.referer = req.headers().get(HttpHeaderNames.REFERER);
+            e.userAgent = req.headers().get(HttpHeaderNames.USER_AGENT);
+            e.requestId = req.headers().get(RequestIdHandler.X_REQUEST_ID);
             current = e;
         }
         ctx.fireChannelRead(msg);
@@ -103,63 +108,26 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     }
 
     private void log(ChannelHandlerContext ctx, Entry e) {
-        long micros = (System.nanoTime() - e.startNanos) / 1_000;
-        String line = clientIp(ctx.channel().remoteAddress()) + " - - [" + localTime(e.startMillis) + "] \""
-                + escape(e.requestLine) + "\" " + e.status + " " + e.bytes + " \"" + escape(e.referer) + "\" \""
-                + escape(e.userAgent) + "\" " + seconds(micros) + " " + escape(e.requestId);
-        writer.append(line);
-    }
-
-    /** Seconds with millisecond precision, e.g. {@code 0.004}, rounded to the nearest millisecond. */
-    static String seconds(long micros) {
-        long ms = (micros + 500) / 1_000;
-        long frac = ms % 1_000;
-        return ms / 1_000 + (frac < 10 ? ".00" : frac < 100 ? ".0" : ".") + frac;
-    }
-
-    // The formatted second, per event loop thread: formatting a date per request costs more than the
-    // rest of the line.
-    private static final ThreadLocal<long[]> LAST_SECOND = ThreadLocal.withInitial(() -> new long[] {Long.MIN_VALUE});
-    private static final ThreadLocal<String[]> LAST_TEXT = ThreadLocal.withInitial(() -> new String[1]);
-
-    static String localTime(long millis) {
-        long second = Math.floorDiv(millis, 1_000);
-        long[] last = LAST_SECOND.get();
-        String[] text = LAST_TEXT.get();
-        if (last[0] != second) {
-            last[0] = second;
-            text[0] = TIME.format(ZonedDateTime.ofInstant(java.time.Instant.ofEpochSecond(second), ZoneId.systemDefault()));
+        if (!writer.enabled()) {
+            return;
         }
-        return text[0];
+        if (clientIp == null) {
+            clientIp = clientIp(ctx.channel().remoteAddress());
+        }
+        long micros = (System.nanoTime() - e.startNanos) / 1_000;
+        LogLine line = writer.line()
+                .ascii(clientIp).raw(NO_USER).localTime(e.startMillis).raw(']').raw(' ').raw('"')
+                .quoted(e.method.name()).raw(' ').quoted(e.uri).raw(' ').quoted(e.version.text()).raw('"').raw(' ')
+                .number(e.status).raw(' ').number(e.bytes).raw(' ')
+                .raw('"').quoted(e.referer).raw('"').raw(' ')
+                .raw('"').quoted(e.userAgent).raw('"').raw(' ')
+                .seconds(micros).raw(' ').quoted(e.requestId);
+        writer.append(line);
     }
 
     static String clientIp(SocketAddress address) {
         return address instanceof InetSocketAddress inet && inet.getAddress() != null
                 ? inet.getAddress().getHostAddress()
                 : "-";
-    }
-
-    static String escape(String s) {
-        int i = 0;
-        while (i < s.length()) {
-            char c = s.charAt(i);
-            if (c == '"' || c == '\\' || c < 0x20 || c == 0x7f) {
-                break;
-            }
-            i++;
-        }
-        if (i == s.length()) {
-            return s; // the usual case: nothing to escape, nothing to copy
-        }
-        StringBuilder sb = new StringBuilder(s.length() + 16).append(s, 0, i);
-        for (; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '"' || c == '\\' || c < 0x20 || c == 0x7f) {
-                sb.append(String.format(Locale.ROOT, "\\x%02X", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.toString();
     }
 }

@@ -2,52 +2,99 @@ package dev.webstack.web;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Appends access log lines to a file from one writer thread, so that the event loops never wait
- * for the disk.
+ * Appends access log lines to a file in large writes from one writer thread, so that the event
+ * loops never wait for the disk, like nginx's {@code access_log ... buffer=64k flush=1s}.
  *
  * <ul>
- *   <li>Queue: at most {@value #QUEUE_CAPACITY} lines wait; beyond that lines are dropped and
- *       counted (a full disk must not stop the web tier), the count is logged on close.</li>
- *   <li>Flush: when the queue runs empty and at least every {@value #FLUSH_INTERVAL_MS} ms, and on
- *       {@link #close()}, which writes every line queued before it.</li>
+ *   <li>Each thread that logs (an event loop) formats its lines as bytes into a {@link LogLine} and
+ *       copies them into a buffer of its own of {@value #BUFFER_SIZE} bytes; a full buffer goes to
+ *       the writer thread, which writes it with one {@code write}. Threads never share a buffer, so
+ *       the lock each buffer has is only ever contended by the writer thread's sweep.</li>
+ *   <li>Flush: every {@value #FLUSH_INTERVAL_MS} ms the writer thread takes what each buffer holds,
+ *       so a line reaches the file within about a second; {@link #close()} writes every line
+ *       appended before it.</li>
+ *   <li>Queue: at most {@value #QUEUE_CAPACITY} full buffers wait; beyond that their lines are
+ *       dropped and counted (a full or slow disk must not stop the web tier), the count is logged on
+ *       close.</li>
  * </ul>
  */
 final class AccessLogWriter implements AutoCloseable {
-    static final int QUEUE_CAPACITY = 65_536;
+    static final int BUFFER_SIZE = 64 * 1024;
+    static final int QUEUE_CAPACITY = 64;
     static final long FLUSH_INTERVAL_MS = 1_000;
-    /** Pause after writing a batch, so that lines under load are written in batches. */
-    static final long BATCH_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final Logger log = LoggerFactory.getLogger(AccessLogWriter.class);
 
+    /** Bytes handed to the writer thread, and how many lines they hold. */
+    private record Chunk(byte[] bytes, int length, int lines) {}
+
+    // Wakes the writer on close; compared by identity.
+    private static final Chunk WAKE_UP = new Chunk(new byte[0], 0, 0);
+
+    /** One thread's lines not yet handed over; guarded by its own monitor. */
+    private final class ThreadBuffer {
+        final LogLine line = new LogLine();
+        byte[] bytes = new byte[BUFFER_SIZE];
+        int length;
+        int lines;
+
+        synchronized void append(LogLine l) {
+            if (closing) {
+                dropped.incrementAndGet();
+                return;
+            }
+            int need = l.length() + 1;
+            if (length + need > bytes.length) {
+                handOff();
+                if (need > bytes.length) { // a line longer than a buffer goes on its own
+                    byte[] own = new byte[need];
+                    l.copyTo(own, 0);
+                    own[need - 1] = '\n';
+                    queue(new Chunk(own, need, 1));
+                    return;
+                }
+            }
+            l.copyTo(bytes, length);
+            length += need;
+            bytes[length - 1] = '\n';
+            lines++;
+        }
+
+        synchronized void handOff() {
+            if (length > 0) {
+                queue(new Chunk(bytes, length, lines));
+                bytes = new byte[BUFFER_SIZE];
+                length = 0;
+                lines = 0;
+            }
+        }
+    }
+
     private final Path file;
-    private final Writer out;
-    private final BlockingQueue<String> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    private final FileChannel out;
+    private final BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    private final List<ThreadBuffer> buffers = new CopyOnWriteArrayList<>();
+    private final ThreadLocal<ThreadBuffer> local = ThreadLocal.withInitial(this::newBuffer);
     private final AtomicLong dropped = new AtomicLong();
     private final Thread thread;
     private volatile boolean closing;
 
-    // Wakes the writer on close; compared by identity. No Thread.interrupt(): interrupting a thread
-    // in FileChannel I/O closes the channel.
-    private static final String WAKE_UP = new String("");
-
-    private AccessLogWriter(Path file, Writer out) {
+    private AccessLogWriter(Path file, FileChannel out) {
         this.file = file;
         this.out = out;
         this.thread = new Thread(this::run, "web-access-log");
@@ -59,19 +106,13 @@ final class AccessLogWriter implements AutoCloseable {
         return file.isPresent() ? open(file.get()) : new AccessLogWriter(null, null);
     }
 
-    /** Whether lines are written at all; with {@code access-log: off} they are not even formatted. */
-    boolean enabled() {
-        return out != null;
-    }
-
     static AccessLogWriter open(Path file) {
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) {
                 Files.createDirectories(parent);
             }
-            Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+            FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
             AccessLogWriter writer = new AccessLogWriter(file, out);
             writer.thread.start();
             return writer;
@@ -80,55 +121,57 @@ final class AccessLogWriter implements AutoCloseable {
         }
     }
 
-    /** Queues one line (without its line break); never blocks. */
-    void append(String line) {
-        if (closing || !queue.offer(line)) {
-            dropped.incrementAndGet();
+    /** Whether lines are written at all; with {@code access-log: off} they are not even formatted. */
+    boolean enabled() {
+        return out != null;
+    }
+
+    /** The calling thread's line, emptied: fill it, then {@link #append(LogLine)} it. */
+    LogLine line() {
+        return local.get().line.clear();
+    }
+
+    /** Appends {@code line} (from {@link #line()} on this thread) and a line break; never blocks on I/O. */
+    void append(LogLine line) {
+        local.get().append(line);
+    }
+
+    private ThreadBuffer newBuffer() {
+        ThreadBuffer b = new ThreadBuffer();
+        buffers.add(b);
+        return b;
+    }
+
+    private void queue(Chunk chunk) {
+        if (!queue.offer(chunk)) {
+            dropped.addAndGet(chunk.lines());
         }
     }
 
     private void run() {
-        List<String> batch = new ArrayList<>();
-        long lastFlush = System.nanoTime();
-        boolean dirty = false;
+        long lastSweep = System.nanoTime();
         while (true) {
-            String line = null;
+            Chunk chunk = null;
             try {
-                line = queue.poll(FLUSH_INTERVAL_MS, TimeUnit.MILLISECONDS);
+                chunk = queue.poll(FLUSH_INTERVAL_MS, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 closing = true;
             }
-            batch.clear();
-            if (line != null) {
-                batch.add(line);
-            }
-            queue.drainTo(batch);
-            try {
-                for (String l : batch) {
-                    if (l == WAKE_UP) {
-                        continue;
-                    }
-                    out.write(l);
-                    out.write('\n');
-                    dirty = true;
+            write(chunk);
+            boolean stop = closing;
+            if (stop || System.nanoTime() - lastSweep >= TimeUnit.MILLISECONDS.toNanos(FLUSH_INTERVAL_MS)) {
+                // Under the buffers' locks: after this sweep with closing set, no line gets in.
+                for (ThreadBuffer b : buffers) {
+                    b.handOff();
                 }
-                boolean due = System.nanoTime() - lastFlush >= TimeUnit.MILLISECONDS.toNanos(FLUSH_INTERVAL_MS);
-                if (dirty && (queue.isEmpty() || due)) {
-                    out.flush();
-                    dirty = false;
-                    lastFlush = System.nanoTime();
-                }
-            } catch (IOException e) {
-                log.warn("access log {}: cannot write: {}", file, e.getMessage());
+                lastSweep = System.nanoTime();
             }
-            if (closing && queue.isEmpty()) {
+            for (Chunk c; (c = queue.poll()) != null; ) {
+                write(c);
+            }
+            if (stop) {
                 break;
-            }
-            // Under load, let lines gather for a moment: one wake-up and one write per batch
-            // instead of per request.
-            if (!closing && !batch.isEmpty()) {
-                LockSupport.parkNanos(BATCH_PAUSE_NANOS);
             }
         }
         try {
@@ -138,7 +181,22 @@ final class AccessLogWriter implements AutoCloseable {
         }
     }
 
-    /** Writes what is queued, flushes and closes the file. */
+    private void write(Chunk chunk) {
+        if (chunk == null || chunk == WAKE_UP) {
+            return;
+        }
+        try {
+            ByteBuffer buf = ByteBuffer.wrap(chunk.bytes(), 0, chunk.length());
+            while (buf.hasRemaining()) {
+                out.write(buf);
+            }
+        } catch (IOException e) {
+            dropped.addAndGet(chunk.lines());
+            log.warn("access log {}: cannot write: {}", file, e.getMessage());
+        }
+    }
+
+    /** Writes every line appended before, and closes the file; lines appended after are dropped. */
     @Override
     public void close() {
         if (!enabled()) {
@@ -152,7 +210,8 @@ final class AccessLogWriter implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         if (dropped.get() > 0) {
-            log.warn("access log {}: {} lines dropped (queue full: {} lines)", file, dropped.get(), QUEUE_CAPACITY);
+            log.warn("access log {}: {} lines dropped (queue full: {} buffers of {} bytes, or a write failed)",
+                    file, dropped.get(), QUEUE_CAPACITY, BUFFER_SIZE);
         }
     }
 }

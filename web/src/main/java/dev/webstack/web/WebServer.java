@@ -48,7 +48,9 @@ import org.slf4j.LoggerFactory;
  *       until health checks pass</td></tr>
  *   <tr><td>retries</td><td>one per other member; idempotent methods, or any method that could not connect</td><td>502</td></tr>
  *   <tr><td>graceful stop</td><td>{@value #DRAIN_SECONDS} s for in-flight requests</td><td>connections closed</td></tr>
- *   <tr><td>access log queue</td><td>{@value AccessLogWriter#QUEUE_CAPACITY} lines</td><td>lines dropped and counted</td></tr>
+ *   <tr><td>access log</td><td>a {@value AccessLogWriter#BUFFER_SIZE}-byte buffer per event loop, flushed every
+ *       {@value AccessLogWriter#FLUSH_INTERVAL_MS} ms; {@value AccessLogWriter#QUEUE_CAPACITY} full buffers
+ *       waiting</td><td>lines dropped and counted</td></tr>
  * </table>
  */
 public final class WebServer implements AutoCloseable {

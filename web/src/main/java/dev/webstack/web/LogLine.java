@@ -1,0 +1,155 @@
+package dev.webstack.web;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * One access log line being built as bytes, reused by its thread for every line it writes (see
+ * {@link AccessLogWriter#line()}): no {@code String} per field or per line, no charset encoder.
+ *
+ * <p>{@link #quoted(CharSequence)} escapes like nginx's {@code escape=default}: {@code "}, {@code \},
+ * control characters and every byte from {@code 0x7f} up become {@code \xHH}, so that a request can
+ * neither forge a line nor put raw bytes in the file. Netty decodes a request's bytes one char per
+ * byte, so a char is escaped as the byte it came from; a char above {@code 0xff} (never from the
+ * wire) as its UTF-8 bytes.
+ */
+final class LogLine {
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.US);
+    private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
+
+    private byte[] bytes = new byte[512];
+    private int length;
+
+    // The last second formatted by this thread: formatting a date costs more than the rest of a line.
+    private long second = Long.MIN_VALUE;
+    private byte[] secondText;
+
+    LogLine clear() {
+        length = 0;
+        return this;
+    }
+
+    int length() {
+        return length;
+    }
+
+    /** Copies the line's bytes, without a line break, to {@code dst} at {@code offset}. */
+    void copyTo(byte[] dst, int offset) {
+        System.arraycopy(bytes, 0, dst, offset, length);
+    }
+
+    LogLine raw(byte[] b) {
+        ensure(b.length);
+        System.arraycopy(b, 0, bytes, length, b.length);
+        length += b.length;
+        return this;
+    }
+
+    LogLine raw(char c) {
+        ensure(1);
+        bytes[length++] = (byte) c;
+        return this;
+    }
+
+    /** Text we produced ourselves (an address, a protocol version): ASCII, written as it is. */
+    LogLine ascii(String s) {
+        ensure(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            bytes[length++] = (byte) s.charAt(i);
+        }
+        return this;
+    }
+
+    /** Text from the request, escaped as the class comment says; {@code -} for none. */
+    LogLine quoted(CharSequence s) {
+        if (s == null) {
+            return raw('-');
+        }
+        int n = s.length();
+        ensure(n);
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+                if (length == bytes.length) {
+                    ensure(n - i);
+                }
+                bytes[length++] = (byte) c;
+            } else if (c <= 0xff) {
+                hex(c);
+            } else {
+                for (byte b : String.valueOf(c).getBytes(StandardCharsets.UTF_8)) {
+                    hex(b & 0xff);
+                }
+            }
+        }
+        return this;
+    }
+
+    LogLine number(long n) {
+        if (n < 0) {
+            raw('-');
+            n = -n;
+        }
+        ensure(20);
+        int start = length;
+        do {
+            bytes[length++] = (byte) ('0' + n % 10);
+            n /= 10;
+        } while (n > 0);
+        for (int i = start, j = length - 1; i < j; i++, j--) {
+            byte t = bytes[i];
+            bytes[i] = bytes[j];
+            bytes[j] = t;
+        }
+        return this;
+    }
+
+    /** Seconds with millisecond precision, e.g. {@code 0.004}, rounded to the nearest millisecond. */
+    LogLine seconds(long micros) {
+        long ms = (micros + 500) / 1_000;
+        long frac = ms % 1_000;
+        number(ms / 1_000).raw('.');
+        if (frac < 100) {
+            raw('0');
+        }
+        if (frac < 10) {
+            raw('0');
+        }
+        return number(frac);
+    }
+
+    /** {@code 26/Nov/2026:07:05:09 +0000}: the local time of {@code millis}, to the second. */
+    LogLine localTime(long millis) {
+        long s = Math.floorDiv(millis, 1_000);
+        if (s != second) {
+            second = s;
+            secondText = TIME.format(ZonedDateTime.ofInstant(Instant.ofEpochSecond(s), ZoneId.systemDefault()))
+                    .getBytes(StandardCharsets.US_ASCII);
+        }
+        return raw(secondText);
+    }
+
+    private void hex(int b) {
+        ensure(4);
+        bytes[length++] = '\\';
+        bytes[length++] = 'x';
+        bytes[length++] = HEX[b >>> 4];
+        bytes[length++] = HEX[b & 0xf];
+    }
+
+    private void ensure(int more) {
+        if (length + more > bytes.length) {
+            bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + more));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return new String(bytes, 0, length, StandardCharsets.ISO_8859_1);
+    }
+}
