@@ -29,6 +29,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     // One exchange at a time per connection (PipeliningHandler); the last one, possibly finished.
     private ProxyExchange exchange;
     private ExchangeTimer timer;
+    // The client's address for X-Forwarded-For, formatted on the connection's first request.
+    private String clientIp;
 
     ProxyHandler(UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout) {
         this.upstreams = upstreams;
@@ -55,7 +57,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         boolean http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
         boolean webSocket = ProxyHeaders.isWebSocketUpgrade(req);
-        ProxyHeaders.toUpstream(req, AccessLogHandler.clientIp(ctx.channel().remoteAddress()), webSocket);
+        if (clientIp == null) {
+            clientIp = AccessLogHandler.clientIp(ctx.channel().remoteAddress());
+        }
+        ProxyHeaders.toUpstream(req, clientIp, webSocket);
         if (timer == null) {
             timer = new ExchangeTimer(ctx.executor());
         }

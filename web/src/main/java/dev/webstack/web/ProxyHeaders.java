@@ -8,9 +8,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The header rewriting of a proxy hop (RFC 9110 sections 7.6.1 and 7.6.3): hop-by-hop headers are
@@ -45,24 +43,44 @@ final class ProxyHeaders {
 
     /** Removes the standard hop-by-hop headers and those the Connection header names (but never Host or X-Request-Id). */
     static void removeHopByHop(HttpHeaders h) {
-        List<String> named = new ArrayList<>();
-        for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : value.split(",")) {
-                String t = token.trim().toLowerCase(Locale.ROOT);
-                if (!t.isEmpty()) {
-                    named.add(t);
-                }
-            }
+        if (h.isEmpty()) {
+            return;
         }
-        for (String name : named) {
-            // A client must not be able to strip what routing and tracing rely on.
-            if (!name.equals("host") && !RequestIdHandler.X_REQUEST_ID.contentEqualsIgnoreCase(name)) {
-                h.remove(name);
-            }
+        List<String> connection = h.getAll(HttpHeaderNames.CONNECTION);
+        for (int i = 0; i < connection.size(); i++) {
+            removeNamed(h, connection.get(i));
         }
         for (AsciiString name : HOP_BY_HOP) {
             h.remove(name);
         }
+    }
+
+    // The headers a Connection value names, but never Host or X-Request-Id: a client must not be
+    // able to strip what routing and tracing rely on. Names removed below anyway are skipped.
+    private static void removeNamed(HttpHeaders h, String value) {
+        int start = 0;
+        while (start <= value.length()) {
+            int comma = value.indexOf(',', start);
+            int end = comma < 0 ? value.length() : comma;
+            String t = value.substring(start, end).trim();
+            if (!t.isEmpty() && !isHopByHop(t) && !t.equalsIgnoreCase("host")
+                    && !RequestIdHandler.X_REQUEST_ID.contentEqualsIgnoreCase(t)) {
+                h.remove(t);
+            }
+            start = end + 1;
+        }
+    }
+
+    private static boolean isHopByHop(String name) {
+        if (name.equalsIgnoreCase("close")) {
+            return true; // a connection option, not a header
+        }
+        for (AsciiString n : HOP_BY_HOP) {
+            if (n.contentEqualsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -74,4 +74,13 @@ class ProxyHeadersTest {
         assertThat(h.get("Via")).isEqualTo(ProxyHeaders.VIA);
         assertThat(h.contains("Keep-Alive")).isFalse();
     }
+
+    @Test
+    void headersNamedByEveryConnectionHeaderAreDroppedButNeverHostOrTheRequestId() {
+        DefaultHttpHeaders h = new DefaultHttpHeaders();
+        h.add("Host", "www.foobar.com").add("X-Request-Id", "r-1").add("Connection", "close, X-Secret ,host,,X-REQUEST-ID")
+                .add("Connection", "Foo").add("X-Secret", "s").add("Foo", "f").add("Keep-Alive", "timeout=5").add("Accept", "*/*");
+        ProxyHeaders.toClient(h);
+        assertThat(h.names()).containsExactlyInAnyOrder("Host", "X-Request-Id", "Accept", "via");
+    }
 }
