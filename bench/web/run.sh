@@ -213,29 +213,43 @@ set_webstack_log() { # path
 }
 
 # accesslog: nginx and webstack, each with its access log on and off, in turn, on the small file.
+# Besides requests/s it reads each server's CPU time per request (all its processes and threads,
+# from /proc): on this shared 2-core machine requests/s moves with where the scheduler puts wrk
+# and the server, CPU time per request much less.
+cpu_ticks() { local s=0 pid; for pid in "$@"; do s=$((s + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$s"; }
 run_accesslog() {
   local names=(nginx_log nginx_nolog webstack_log webstack_nolog)
   local urls=("http://127.0.0.1:$NGINX_STATIC/index.html" "http://127.0.0.1:$NGINX_NOLOG/index.html"
               "http://127.0.0.1:$WEBSTACK/index.html" "http://127.0.0.1:$WEBSTACK/index.html")
   local logs=("" "" "$WORK/webstack-access.log" off)
-  local sums=(0 0 0 0) i r rps p99 line
+  local sums=(0 0 0 0) cpus=(0 0 0 0) i r rps p99 line pids t0 t1 us secs=${DURATION%s}
   for i in 0 1 2 3; do
     [[ -n "${logs[$i]}" ]] && set_webstack_log "${logs[$i]}"
     run_wrk 64 "${urls[$i]}" "$WARMUP" >/dev/null
   done
-  printf '  %-7s %12s %12s %14s %14s\n' round "${names[@]}"
+  printf '  %-7s %12s %12s %14s %14s   (CPU µs per request)\n' round "${names[@]}"
   for r in $(seq 1 "$ROUNDS"); do
     line=()
     for i in 0 1 2 3; do
       [[ -n "${logs[$i]}" ]] && set_webstack_log "${logs[$i]}"
+      if (( i < 2 )); then pids=$(nginx_pids); else pids=$WEB_PID; fi
+      # shellcheck disable=SC2086 # a list of pids
+      t0=$(cpu_ticks $pids)
       read -r rps p99 < <(run_wrk 64 "${urls[$i]}" "$DURATION")
-      sums[i]=$(add "${sums[i]}" "$rps"); line+=("$rps")
+      # shellcheck disable=SC2086
+      t1=$(cpu_ticks $pids)
+      us=$(awk -v t="$((t1 - t0))" -v r="$rps" -v s="$secs" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN{printf "%.1f", (r > 0 ? t * 1e6 / hz / (r * s) : 0)}')
+      sums[i]=$(add "${sums[i]}" "$rps"); cpus[i]=$(add "${cpus[i]}" "$us"); line+=("$rps/$us")
     done
     printf '  %-7s %12s %12s %14s %14s\n' "#$r" "${line[@]}"
   done
-  awk -v a="${sums[0]}" -v b="${sums[1]}" -v c="${sums[2]}" -v d="${sums[3]}" -v n="$ROUNDS" 'BEGIN{
+  awk -v a="${sums[0]}" -v b="${sums[1]}" -v c="${sums[2]}" -v d="${sums[3]}" -v n="$ROUNDS" \
+      -v ca="${cpus[0]}" -v cb="${cpus[1]}" -v cc="${cpus[2]}" -v cd="${cpus[3]}" 'BEGIN{
     printf "accesslog     nginx %.0f on / %.0f off: cost %.1f%%; webstack %.0f on / %.0f off: cost %.1f%%\n",
-      a/n, b/n, (b>0 ? (1-a/b)*100 : 0), c/n, d/n, (d>0 ? (1-c/d)*100 : 0) }'
+      a/n, b/n, (b>0 ? (1-a/b)*100 : 0), c/n, d/n, (d>0 ? (1-c/d)*100 : 0)
+    printf "accesslog     CPU per request: nginx %.1f on / %.1f off µs (%+.1f%%); webstack %.1f on / %.1f off µs (%+.1f%%)\n",
+      ca/n, cb/n, (cb>0 ? (ca/cb-1)*100 : 0), cc/n, cd/n, (cd>0 ? (cc/cd-1)*100 : 0) }'
   set_webstack_log "$WORK/webstack-access.log"
 }
 
