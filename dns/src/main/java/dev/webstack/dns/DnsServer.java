@@ -21,6 +21,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
@@ -29,6 +30,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -176,7 +178,6 @@ public final class DnsServer implements AutoCloseable {
                                 List<Channel> udp) {
         Bootstrap udpBootstrap = new Bootstrap()
                 .group(group)
-                .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY))
                 // Room for a burst while the thread is busy (a GC pause): the default of about 200 KB
                 // holds only a hundred or so datagrams. The kernel caps it at net.core.rmem_max.
@@ -184,6 +185,12 @@ public final class DnsServer implements AutoCloseable {
                 .option(ChannelOption.SO_SNDBUF, UDP_SOCKET_BUFFER)
                 .handler(udpHandler);
         if (epoll) {
+            // An IPv4 address gets an IPv4 socket: Netty's default is an IPv6 socket taking IPv4 as
+            // mapped addresses, which costs every datagram a trip through the IPv6 code and a
+            // 28-byte address both ways.
+            SocketProtocolFamily family = address.getAddress() instanceof Inet4Address
+                    ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
+            udpBootstrap.channelFactory(() -> new EpollDatagramChannel(family));
             // recvmmsg: one system call reads up to RECV_BATCH datagrams into slices of one buffer.
             // The pooled allocator: a 64 KB read buffer is above what Netty 4.2's default (adaptive)
             // allocator pools, so each read got a buffer of its own, and on Java 25 freeing one closes a
@@ -196,6 +203,8 @@ public final class DnsServer implements AutoCloseable {
                     // query waits behind at most RECV_BATCH others, not behind a dozen batches.
                     .option(ChannelOption.RECVBUF_ALLOCATOR,
                             new FixedRecvByteBufAllocator(MAX_UDP_QUERY * RECV_BATCH).maxMessagesPerRead(1));
+        } else {
+            udpBootstrap.channel(NioDatagramChannel.class);
         }
         Class<? extends ServerChannel> serverChannel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap tcpBootstrap = new ServerBootstrap()
