@@ -161,8 +161,8 @@ public final class DnsServer implements AutoCloseable {
             Channel tcp = bind(group, epoll, sockets, new UdpHandler(responder::get, limiter), responder::get, transfers, address, udp);
             DnsServer server = new DnsServer(group, udp, tcp, responder, config, zones, notifier);
             server.watchFrontDoors(config.healthChecks());
-            log.info("dns: serving {} on {}:{} (udp x{} and tcp, {}, {} answers precompiled, rate limit {})",
-                    zones.stream().map(ZoneData::origin).toList(), config.listen().host(), server.port, sockets,
+            log.info("dns: serving {} on {}:{} (udp x{}, {} readers, and tcp, {}, {} answers precompiled, rate limit {})",
+                    zones.stream().map(ZoneData::origin).toList(), config.listen().host(), server.port, sockets, udp.size(),
                     epoll ? "epoll" : "nio", responder.get().precompiled(),
                     rateLimit.enabled() ? rateLimit.responsesPerSecond() + "/s per /" + rateLimit.ipv4PrefixLength()
                             + " slip " + rateLimit.slip() : "off");
@@ -441,6 +441,11 @@ public final class DnsServer implements AutoCloseable {
     /** The port UDP and TCP listen on: the configured one, or the one the system chose for 0. */
     public int port() {
         return port;
+    }
+
+    /** The UDP channels: one per socket, and the neighbours' readers of them (tests). */
+    List<Channel> udpChannels() {
+        return udp;
     }
 
     /**
