@@ -24,6 +24,9 @@ import java.util.List;
  */
 final class ProxyHeaders {
     static final String VIA = "1.1 webstack";
+    // Values as AsciiString: the encoder copies them as bytes instead of char by char.
+    private static final AsciiString VIA_VALUE = AsciiString.cached(VIA);
+    private static final AsciiString HTTP = AsciiString.cached("http");
     static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
@@ -125,7 +128,7 @@ final class ProxyHeaders {
         }
         String forwardedFor = h.get(X_FORWARDED_FOR);
         h.set(X_FORWARDED_FOR, forwardedFor == null || forwardedFor.isBlank() ? clientIp : forwardedFor + ", " + clientIp);
-        h.set(X_FORWARDED_PROTO, "http");
+        h.set(X_FORWARDED_PROTO, HTTP);
         String host = h.get(HttpHeaderNames.HOST);
         if (host != null) {
             h.set(X_FORWARDED_HOST, host);
@@ -154,6 +157,10 @@ final class ProxyHeaders {
 
     private static void addVia(HttpHeaders h) {
         String via = h.get(HttpHeaderNames.VIA);
-        h.set(HttpHeaderNames.VIA, via == null || via.isBlank() ? VIA : via + ", " + VIA);
+        if (via == null || via.isBlank()) {
+            h.set(HttpHeaderNames.VIA, VIA_VALUE);
+        } else {
+            h.set(HttpHeaderNames.VIA, via + ", " + VIA);
+        }
     }
 }
