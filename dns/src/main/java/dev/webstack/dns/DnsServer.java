@@ -14,6 +14,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
@@ -202,8 +203,7 @@ public final class DnsServer implements AutoCloseable {
                     .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_UDP_QUERY)
                     // One recvmmsg per read, then the answers go out (flush on read complete): a
                     // query waits behind at most RECV_BATCH others, not behind a dozen batches.
-                    .option(ChannelOption.RECVBUF_ALLOCATOR,
-                            new FixedRecvByteBufAllocator(MAX_UDP_QUERY * RECV_BATCH).maxMessagesPerRead(1));
+                    .option(ChannelOption.RECVBUF_ALLOCATOR, batchedReads());
         } else {
             udpBootstrap.channel(NioDatagramChannel.class);
         }
@@ -279,13 +279,17 @@ public final class DnsServer implements AutoCloseable {
                 continue;
             }
             EpollDatagramChannel reader = new EpollDatagramChannel(second);
-            reader.config().setAllocator(PooledByteBufAllocator.DEFAULT)
-                    .setRecvByteBufAllocator(new FixedRecvByteBufAllocator(MAX_UDP_QUERY * RECV_BATCH).maxMessagesPerRead(1));
+            reader.config().setAllocator(PooledByteBufAllocator.DEFAULT).setRecvByteBufAllocator(batchedReads());
             reader.config().setMaxDatagramPayloadSize(MAX_UDP_QUERY);
             reader.pipeline().addLast(handler);
+            udp.add(reader); // closed with the others if registering fails
             await(own.get((i + 1) % own.size()).eventLoop().register(reader), "udp", bound);
-            udp.add(reader);
         }
+    }
+
+    /** One {@code recvmmsg} of up to {@value #RECV_BATCH} datagrams per read. */
+    private static RecvByteBufAllocator batchedReads() {
+        return new FixedRecvByteBufAllocator(MAX_UDP_QUERY * RECV_BATCH).maxMessagesPerRead(1);
     }
 
     private static Channel await(ChannelFuture bind, String protocol, InetSocketAddress address) {
