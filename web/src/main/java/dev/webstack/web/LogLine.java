@@ -91,6 +91,9 @@ final class LogLine {
     }
 
     LogLine number(long n) {
+        if (n == Long.MIN_VALUE) {
+            return ascii(Long.toString(n)); // has no positive counterpart to negate to
+        }
         if (n < 0) {
             raw('-');
             n = -n;

@@ -25,8 +25,9 @@ class AccessLogWriterTest {
 
     @Test
     void numbersAndSecondsAreWrittenAsDecimals() {
-        assertThat(new LogLine().number(0).raw(' ').number(-42).raw(' ').number(Long.MAX_VALUE).toString())
-                .isEqualTo("0 -42 " + Long.MAX_VALUE);
+        assertThat(new LogLine().number(0).raw(' ').number(-42).raw(' ').number(Long.MAX_VALUE).raw(' ')
+                .number(Long.MIN_VALUE).toString())
+                .isEqualTo("0 -42 " + Long.MAX_VALUE + " " + Long.MIN_VALUE);
         assertThat(new LogLine().seconds(0).raw(' ').seconds(4_499).raw(' ').seconds(4_500).raw(' ')
                 .seconds(1_234_567).raw(' ').seconds(61_000_000).toString())
                 .isEqualTo("0.000 0.004 0.005 1.235 61.000");
