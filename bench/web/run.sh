@@ -214,8 +214,8 @@ set_webstack_log() { # path
 
 # accesslog: nginx and webstack, each with its access log on and off, in turn, on the small file.
 # Besides requests/s it reads each server's CPU time per request (all its processes and threads,
-# from /proc): on this shared 2-core machine requests/s moves with where the scheduler puts wrk
-# and the server, CPU time per request much less.
+# from /proc), a second view of the same cost; on this shared 2-core machine both move from run
+# to run with the machine's speed, so compare them within a round.
 cpu_ticks() { local s=0 pid; for pid in "$@"; do s=$((s + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$s"; }
 run_accesslog() {
   local names=(nginx_log nginx_nolog webstack_log webstack_nolog)
