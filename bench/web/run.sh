@@ -10,6 +10,8 @@
 # each run's req/s and p99, then the mean of each side and the ratio webstack/peer. Cases:
 #   small 1k 1m notfound proxy  peer nginx (proxy: proxy_pass with upstream keepalive)
 #   proxy-haproxy               peer HAProxy (../shared/peers/haproxy.cfg), same upstream
+#   tls tls1m                   the small file and the 1 MB file over HTTPS (TLS 1.3, the same
+#                               ECDSA P-256 certificate on both sides, made here with openssl)
 #   accesslog                   each server with its access log on, then off, on the small file
 #                               (webstack: the same tier reloaded with the other path, SIGHUP)
 #   idle10k                     IDLE_CONNS (10000) served keep-alive connections held HOLD (20) s
@@ -22,13 +24,15 @@ DURATION=${DURATION:-8s}
 WARMUP=${WARMUP:-3s}
 JIT_WARMUP=${JIT_WARMUP:-20s}
 ROUNDS=${ROUNDS:-2}
-CASES=${CASES:-"small 1k 1m notfound proxy proxy-haproxy accesslog idle10k"}
+CASES=${CASES:-"small 1k 1m notfound proxy proxy-haproxy tls tls1m accesslog idle10k"}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 HOLD=${HOLD:-20}
 NGINX_STATIC=${NGINX_STATIC:-28080}
 NGINX_PROXY=${NGINX_PROXY:-28081}
 HAPROXY=${HAPROXY:-28082}
 NGINX_NOLOG=${NGINX_NOLOG:-28083}
+NGINX_TLS=${NGINX_TLS:-28443}
+WEBSTACK_TLS=${WEBSTACK_TLS:-28444}
 UPSTREAM=${UPSTREAM:-28090}
 WEBSTACK=${WEBSTACK:-28180}
 JAVA=${JAVA:-$("$REPO/bin/find-jdk")/bin/java}   # a JDK 21+, as the launcher picks it
@@ -38,7 +42,7 @@ JAVA_OPTS=${JAVA_OPTS:-"-Xms256m -Xmx512m -XX:+UseParallelGC $RUNTIME_FLAGS"}
 HOST_HEADER='Host: www.foobar.com'
 
 has_case() { [[ " $CASES " == *" $1 "* ]]; }
-for tool in nginx wrk; do
+for tool in nginx wrk openssl; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y nginx wrk haproxy" >&2; exit 1; }
 done
 if has_case proxy-haproxy && ! command -v haproxy >/dev/null; then
@@ -78,6 +82,11 @@ mkdir -p "$ROOT"
 } > "$ROOT/1k.html"
 head -c 1048576 /dev/urandom > "$ROOT/1m.bin"
 
+# --- one certificate for both HTTPS sides (ECDSA P-256, as webstack's self-signed default) -------
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=www.foobar.com \
+  -addext subjectAltName=DNS:www.foobar.com,IP:127.0.0.1 -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null
+chmod 644 "$WORK/tls.key"  # nginx's workers (www-data) need not read it, but its master may drop privileges first
+
 # --- nginx: static server, reverse proxy and the fixed upstream (from ../shared/peers/nginx.conf)
 # worker_connections and worker_rlimit_nofile are raised so that one worker can hold idle10k.
 cat > "$WORK/nginx.conf" <<CONF
@@ -101,6 +110,8 @@ http {
   upstream app { server 127.0.0.1:$UPSTREAM; keepalive 64; }
   server { listen 127.0.0.1:$NGINX_STATIC; root $ROOT; }
   server { listen 127.0.0.1:$NGINX_NOLOG; root $ROOT; access_log off; }
+  server { listen 127.0.0.1:$NGINX_TLS ssl; root $ROOT;
+           ssl_certificate $WORK/tls.crt; ssl_certificate_key $WORK/tls.key; ssl_protocols TLSv1.2 TLSv1.3; }
   server { listen 127.0.0.1:$NGINX_PROXY;
            location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; } }
   server { listen 127.0.0.1:$UPSTREAM; access_log off; location / { return 200 "hello from upstream\n"; } }
@@ -132,15 +143,19 @@ web:
   upstreams:
     - 127.0.0.1:$UPSTREAM
   access-log: $WORK/webstack-access.log
+  tls:
+    listen: 127.0.0.1:$WEBSTACK_TLS
+    certificate: $WORK/tls.crt
+    key: $WORK/tls.key
 YML
 # shellcheck disable=SC2086
 "$JAVA" $JAVA_OPTS -cp "$REPO/cli/target/webstack-cli.jar:$WEB_JAR:$REPO/cli/target/lib/*" dev.webstack.cli.Webstack \
   web --config "$WORK/webstack.yml" --upstream "127.0.0.1:$UPSTREAM" > "$WORK/webstack.log" 2>&1 &
 WEB_PID=$!
 
-wait_port() {
+wait_port() { # port [scheme]
   for _ in $(seq 1 100); do
-    curl -s -o /dev/null -H "$HOST_HEADER" "http://127.0.0.1:$1/index.html" && return 0
+    curl -sk -o /dev/null -H "$HOST_HEADER" "${2:-http}://127.0.0.1:$1/index.html" && return 0
     sleep 0.1
   done
   echo "nothing answers on port $1" >&2; cat "$WORK"/*.log >&2; exit 1
@@ -148,28 +163,31 @@ wait_port() {
 wait_port "$NGINX_STATIC"; wait_port "$NGINX_PROXY"; wait_port "$WEBSTACK"
 if has_case proxy-haproxy; then wait_port "$HAPROXY"; fi
 if has_case accesslog; then wait_port "$NGINX_NOLOG"; fi
+if has_case tls || has_case tls1m; then wait_port "$NGINX_TLS" https; wait_port "$WEBSTACK_TLS" https; fi
 # The tier accepts connections before it logs where it listens: give the line a moment.
 for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/webstack.log" && break; sleep 0.1; done
 { grep -o 'listening on [^,]*' "$WORK/webstack.log" || true; } | head -1 | sed 's/^/webstack: /'
 
 # Per case: connections, path, the peer's name and port (webstack's is $WEBSTACK).
-case_conns() { [[ "$1" == 1m ]] && echo 16 || echo 64; }
+case_conns() { [[ "$1" == 1m || "$1" == tls1m ]] && echo 16 || echo 64; }
 case_path() {
   case "$1" in
-    small|accesslog|idle10k) echo /index.html ;; 1k) echo /1k.html ;; 1m) echo /1m.bin ;;
+    small|accesslog|idle10k|tls) echo /index.html ;; 1k) echo /1k.html ;; 1m|tls1m) echo /1m.bin ;;
     notfound) echo /missing.html ;; proxy|proxy-haproxy) echo /app/hello ;;
     *) echo "unknown case: $1" >&2; exit 1 ;;
   esac
 }
 peer_name() { [[ "$1" == proxy-haproxy ]] && echo haproxy || echo nginx; }
 peer_port() {
-  case "$1" in proxy) echo "$NGINX_PROXY" ;; proxy-haproxy) echo "$HAPROXY" ;; *) echo "$NGINX_STATIC" ;; esac
+  case "$1" in proxy) echo "$NGINX_PROXY" ;; proxy-haproxy) echo "$HAPROXY" ;; tls|tls1m) echo "$NGINX_TLS" ;; *) echo "$NGINX_STATIC" ;; esac
 }
+webstack_port() { [[ "$1" == tls* ]] && echo "$WEBSTACK_TLS" || echo "$WEBSTACK"; }
+case_scheme() { [[ "$1" == tls* ]] && echo https || echo http; }
 
 # Sanity: same status on both sides.
 for c in $CASES; do
-  a=$(curl -s -o /dev/null -w '%{http_code}' -H "$HOST_HEADER" "http://127.0.0.1:$(peer_port "$c")$(case_path "$c")")
-  b=$(curl -s -o /dev/null -w '%{http_code}' -H "$HOST_HEADER" "http://127.0.0.1:$WEBSTACK$(case_path "$c")")
+  a=$(curl -sk -o /dev/null -w '%{http_code}' -H "$HOST_HEADER" "$(case_scheme "$c")://127.0.0.1:$(peer_port "$c")$(case_path "$c")")
+  b=$(curl -sk -o /dev/null -w '%{http_code}' -H "$HOST_HEADER" "$(case_scheme "$c")://127.0.0.1:$(webstack_port "$c")$(case_path "$c")")
   [[ "$a" == "$b" ]] || { echo "case $c: $(peer_name "$c") answers $a, webstack $b" >&2; exit 1; }
 done
 
@@ -188,8 +206,8 @@ run_wrk() { # conns url duration
 add() { awk -v x="$1" -v y="$2" 'BEGIN{print x+y}'; }
 
 # The JIT needs a moment: warm webstack up on every path once before measuring anything.
-for p in $(for c in $CASES; do case_path "$c"; done | sort -u); do
-  run_wrk 64 "http://127.0.0.1:$WEBSTACK$p" "$JIT_WARMUP" >/dev/null
+for u in $(for c in $CASES; do echo "$(case_scheme "$c")://127.0.0.1:$(webstack_port "$c")$(case_path "$c")"; done | sort -u); do
+  run_wrk 64 "$u" "$JIT_WARMUP" >/dev/null
 done
 
 rss_kb() { local s=0 pid; for pid in "$@"; do s=$((s + $(awk '/VmRSS/ {print $2}' "/proc/$pid/status"))); done; echo "$s"; }
@@ -216,7 +234,8 @@ set_webstack_log() { # path
 # Besides requests/s it reads each server's CPU time per request (all its processes and threads,
 # from /proc), a second view of the same cost; on this shared 2-core machine both move from run
 # to run with the machine's speed, so compare them within a round.
-cpu_ticks() { local s=0 pid; for pid in "$@"; do s=$((s + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$s"; }
+# The fields after the command name: "nginx: worker process" has spaces in it.
+cpu_ticks() { local s=0 pid; for pid in "$@"; do s=$((s + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'))); done; echo "$s"; }
 run_accesslog() {
   local names=(nginx_log nginx_nolog webstack_log webstack_nolog)
   local urls=("http://127.0.0.1:$NGINX_STATIC/index.html" "http://127.0.0.1:$NGINX_NOLOG/index.html"
@@ -276,7 +295,7 @@ for c in $CASES; do
   if [[ "$c" == accesslog ]]; then run_accesslog; continue; fi
   if [[ "$c" == idle10k ]]; then run_idle; continue; fi
   conns=$(case_conns "$c"); path=$(case_path "$c")
-  A="http://127.0.0.1:$(peer_port "$c")$path"; B="http://127.0.0.1:$WEBSTACK$path"
+  A="$(case_scheme "$c")://127.0.0.1:$(peer_port "$c")$path"; B="$(case_scheme "$c")://127.0.0.1:$(webstack_port "$c")$path"
   run_wrk "$conns" "$A" "$WARMUP" >/dev/null; run_wrk "$conns" "$B" "$WARMUP" >/dev/null
   sa=0; sb=0; pa=0; pb=0
   for r in $(seq 1 "$ROUNDS"); do

@@ -64,7 +64,8 @@ public final class StackPlan {
                 List.of("-Xmx512m", "-XX:+UseParallelGC"),
                 new HttpHealthCheck(stack.web().listen(), stack.site().www(), "/-/health"),
                 Duration.ofSeconds(60), Duration.ofSeconds(20),
-                "static: " + relative(stack, stack.web().publicRoot()) + ", upstream: " + String.join(", ", upstreams)));
+                "static: " + relative(stack, stack.web().publicRoot()) + ", upstream: " + String.join(", ", upstreams)
+                        + stack.web().tls().map(t -> ", https: " + t.listen()).orElse("")));
         out.add(new Component("dns", Tier.DNS, stack.dns().listen(), List.of("dns"),
                 List.of("-Xmx256m", "-XX:+UseParallelGC"),
                 new DnsHealthCheck(stack.dns().listen(), stack.site().domain()),

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
+import io.netty.handler.stream.ChunkedInput;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -87,6 +88,8 @@ final class AccessLogHandler extends ChannelDuplexHandler {
                 e.bytes += holder.content().readableBytes();
             } else if (msg instanceof FileRegion region) {
                 e.bytes += region.count();
+            } else if (msg instanceof ChunkedInput<?> input) {
+                e.bytes += Math.max(0, input.length()); // a file sent over TLS
             } else if (msg instanceof ByteBuf buf) {
                 e.bytes += buf.readableBytes();
             }

@@ -6,6 +6,8 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
 import java.time.Duration;
@@ -17,6 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The handlers of a client connection, in the order a request meets them:
  * <pre>
+ * tls        HTTPS connections only: TLS (SslHandler), its errors (plain HTTP: 400, like nginx), and files
+ *            written in buffers (ChunkedWriteHandler)
  * guard      strict framing on the raw bytes; a malformed request stops the connection (RequestFramingGuard)
  * codec      HTTP/1.1 bytes ⇄ messages (limits below)
  * idle       IdleStateEvent after web.idleTimeout() without traffic
@@ -41,10 +45,12 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
     /**
      * What a reload may change, swapped as a whole: new connections take the current one, open ones
-     * switch to it between two requests (see {@link #apply}).
+     * switch to it between two requests (see {@link #apply}). {@code tls} is the context of the
+     * connections accepted on the HTTPS address (a reload reads the certificate again), null when
+     * HTTPS is off; an open HTTPS connection keeps the session it has.
      */
     record Settings(Duration idleTimeout, AccessLogWriter accessLog, VirtualHostHandler vhost, LocationHandler locations,
-                    UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout) {}
+                    UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout, SslContext tls) {}
 
     private final ChannelGroup clients;
     private final BadRequestHandler bad = new BadRequestHandler();
@@ -55,7 +61,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
     ClientPipeline(ChannelGroup clients, Duration idleTimeout, AccessLogWriter accessLog, VirtualHosts hosts,
                    LocationHandler locations, UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout) {
-        this(clients, new Settings(idleTimeout, accessLog, new VirtualHostHandler(hosts), locations, upstreams, pool, readTimeout),
+        this(clients, new Settings(idleTimeout, accessLog, new VirtualHostHandler(hosts), locations, upstreams, pool, readTimeout, null),
                 WebLimits.defaults());
     }
 
@@ -118,6 +124,17 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         // Added before the settings are read: a reload from now on reaches this connection too.
         clients.add(ch);
         Settings s = current;
+        if (Tls.isSecure(ch)) {
+            if (s.tls() == null) {
+                ch.close(); // HTTPS was switched off by a reload while this connection was being accepted
+                return;
+            }
+            ch.pipeline()
+                    .addLast("plainHttp", new Tls.PlainHttpDetector())
+                    .addLast("tls", s.tls().newHandler(ch.alloc()))
+                    .addLast("tlsErrors", Tls.Errors.INSTANCE)
+                    .addLast("chunked", new ChunkedWriteHandler());
+        }
         HttpDecoderConfig codecLimits = new HttpDecoderConfig()
                 .setMaxInitialLineLength(MAX_REQUEST_LINE)
                 .setMaxHeaderSize(MAX_HEADER_SIZE);

@@ -89,7 +89,7 @@ final class LocationHandler extends ChannelDuplexHandler {
             case Location.Proxy p -> proxy(ctx, req, p.cacheControl());
             case Location.Files f -> files(ctx, req, rawPath.get(), f);
             case Location.Redirect r -> {
-                String url = r.target().fill(new RedirectTarget.Request(req.uri(), VirtualHosts.name(req), path, location));
+                String url = r.target().fill(new RedirectTarget.Request(req.uri(), VirtualHosts.name(req), path, location, Tls.isSecure(ctx.channel())));
                 req.release();
                 FullHttpResponse res = Responses.redirect(ctx.alloc(), r.status(), url);
                 res.headers().set(HttpHeaderNames.CACHE_CONTROL, r.cacheControl());

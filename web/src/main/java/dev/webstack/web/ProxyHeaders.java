@@ -27,6 +27,7 @@ final class ProxyHeaders {
     // Values as AsciiString: the encoder copies them as bytes instead of char by char.
     private static final AsciiString VIA_VALUE = AsciiString.cached(VIA);
     private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final AsciiString HTTPS = AsciiString.cached("https");
     static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
@@ -105,7 +106,7 @@ final class ProxyHeaders {
      * 100-continue), forwarding headers added; a WebSocket handshake ({@code webSocket}) keeps
      * asking for the upgrade.
      */
-    static void toUpstream(FullHttpRequest req, String clientIp, boolean webSocket) {
+    static void toUpstream(FullHttpRequest req, String clientIp, boolean secure, boolean webSocket) {
         HttpHeaders h = req.headers();
         removeHopByHop(h);
         if (webSocket) {
@@ -128,7 +129,7 @@ final class ProxyHeaders {
         }
         String forwardedFor = h.get(X_FORWARDED_FOR);
         h.set(X_FORWARDED_FOR, forwardedFor == null || forwardedFor.isBlank() ? clientIp : forwardedFor + ", " + clientIp);
-        h.set(X_FORWARDED_PROTO, HTTP);
+        h.set(X_FORWARDED_PROTO, secure ? HTTPS : HTTP);
         String host = h.get(HttpHeaderNames.HOST);
         if (host != null) {
             h.set(X_FORWARDED_HOST, host);

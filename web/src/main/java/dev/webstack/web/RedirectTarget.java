@@ -26,7 +26,7 @@ final class RedirectTarget {
     private record Group(int number) implements Part {}
 
     /** What a target is filled in from. */
-    record Request(String uri, String host, String decodedPath, Location location) {}
+    record Request(String uri, String host, String decodedPath, Location location, boolean secure) {}
 
     private final List<Part> parts;
     private final boolean usesGroups;
@@ -72,7 +72,7 @@ final class RedirectTarget {
                     case "args" -> query.isEmpty() ? "" : query.substring(1);
                     case "is_args" -> query.isEmpty() ? "" : "?";
                     case "host" -> r.host();
-                    case "scheme" -> "http";
+                    case "scheme" -> r.secure() ? "https" : "http";
                     default -> throw new IllegalStateException("unknown variable $" + v.name() + " (the config checks them)");
                 });
             }

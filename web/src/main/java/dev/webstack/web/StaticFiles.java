@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.stream.ChunkedNioFile;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.LinkOption;
@@ -59,6 +60,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  */
 final class StaticFiles {
+    /** Bytes read per chunk of a file sent over TLS: four full TLS records. */
+    private static final int TLS_CHUNK = 64 * 1024;
     private static final String[][] SIBLINGS = {{"br", ".br"}, {"gzip", ".gz"}};
     private static final Logger log = LoggerFactory.getLogger(StaticFiles.class);
 
@@ -152,6 +155,26 @@ final class StaticFiles {
         FileChannel channel = open(file.path());
         if (channel == null) {
             return false;
+        }
+        if (Tls.isSecure(ctx.channel())) {
+            // sendfile cannot encrypt: the file is read in chunks as the socket takes them (ChunkedWriteHandler).
+            HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
+            setHeaders(res, file, status, first, length);
+            ctx.write(res);
+            try {
+                ctx.write(new ChunkedNioFile(channel, first, length, TLS_CHUNK));
+            } catch (IOException e) {
+                log.debug("static {}: {}", file.path(), e.toString());
+                ctx.close(); // the headers are out: the client sees a short answer, not a wrong one
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // closing a file we only read
+                }
+                return true;
+            }
+            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            return true;
         }
         // Zero-copy: sendfile(2), by Netty on epoll and by SendfileHandler on io_uring.
         SendfileHandler.install(ctx.channel());

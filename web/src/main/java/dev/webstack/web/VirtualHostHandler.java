@@ -24,7 +24,7 @@ final class VirtualHostHandler extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg); // a piece of a streamed request body
             return;
         }
-        VirtualHosts.Decision decision = hosts.decide(req);
+        VirtualHosts.Decision decision = hosts.decide(req, Tls.isSecure(ctx.channel()));
         if (decision instanceof VirtualHosts.Serve) {
             ctx.fireChannelRead(req);
             return;

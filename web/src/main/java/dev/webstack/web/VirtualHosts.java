@@ -48,6 +48,11 @@ final class VirtualHosts {
     record BadHost(String reason) implements Decision {}
 
     Decision decide(HttpRequest req) {
+        return decide(req, false);
+    }
+
+    /** What to do with {@code req}, which came over HTTPS when {@code secure} (the apex then redirects to https://www). */
+    Decision decide(HttpRequest req, boolean secure) {
         List<String> hosts = req.headers().getAll(HttpHeaderNames.HOST);
         if (hosts.size() > 1) {
             return new BadHost("more than one Host header");
@@ -69,9 +74,9 @@ final class VirtualHosts {
             return new Serve();
         }
         if (name.equals(site.domain())) {
-            String keepPort = port.equals(":80") || !port.matches(":[0-9]{1,5}") ? "" : port;
+            String keepPort = port.equals(secure ? ":443" : ":80") || !port.matches(":[0-9]{1,5}") ? "" : port;
             String path = RequestPaths.path(req.uri()).orElse("/");
-            return new Redirect("http://" + site.www() + keepPort + path + RequestPaths.query(req.uri()));
+            return new Redirect((secure ? "https://" : "http://") + site.www() + keepPort + path + RequestPaths.query(req.uri()));
         }
         return new Misdirected(name);
     }

@@ -10,6 +10,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.UncheckedIOException;
@@ -60,6 +61,8 @@ public final class WebServer implements AutoCloseable {
 
     private final EventLoopGroup group;
     private final Channel serverChannel;
+    /** The HTTPS address's channel; null without {@code web.tls}. */
+    private final Channel tlsChannel;
     private final ChannelGroup clients;
     private final Transport transport;
     private final ClientPipeline pipeline;
@@ -71,7 +74,7 @@ public final class WebServer implements AutoCloseable {
     private WebConfig web;
     private SiteConfig site;
 
-    private WebServer(EventLoopGroup group, Channel serverChannel, ChannelGroup clients, Transport transport,
+    private WebServer(EventLoopGroup group, Channel serverChannel, Channel tlsChannel, ChannelGroup clients, Transport transport,
                       ClientPipeline pipeline, UpstreamGroup upstreams, HealthChecker checker, AdminApi admin,
                       WebConfig web, SiteConfig site) {
         this.upstreams = upstreams;
@@ -79,6 +82,7 @@ public final class WebServer implements AutoCloseable {
         this.admin = admin;
         this.group = group;
         this.serverChannel = serverChannel;
+        this.tlsChannel = tlsChannel;
         this.clients = clients;
         this.transport = transport;
         this.pipeline = pipeline;
@@ -113,10 +117,13 @@ public final class WebServer implements AutoCloseable {
      * names the admin API and {@code ./webstack servers} use); the admin API listens on
      * {@code web.admin()}.
      *
-     * @throws IllegalStateException when the address or the admin address cannot be bound
-     * @throws UncheckedIOException  when the access log cannot be opened
+     * @throws IllegalStateException    when the address, the HTTPS address or the admin address cannot be bound
+     * @throws IllegalArgumentException when {@code web.tls}'s certificate and key cannot be read
+     * @throws UncheckedIOException     when the access log cannot be opened, or a self-signed certificate written
      */
     public static WebServer start(WebConfig web, SiteConfig site, WebLimits limits, BalancerSettings balancing) {
+        // Read (or made) before anything is started: a certificate that cannot be read stops nothing.
+        SslContext tls = web.tls().map(t -> Tls.context(t, site)).orElse(null);
         Transport transport = Transport.best();
         AccessLogWriter accessLog = AccessLogWriter.open(web.accessLog());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(
@@ -133,7 +140,8 @@ public final class WebServer implements AutoCloseable {
                         locations,
                         upstreams,
                         new UpstreamPool(transport, web.connectTimeout()),
-                        web.readTimeout()),
+                        web.readTimeout(),
+                        tls),
                 limits);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
@@ -152,6 +160,21 @@ public final class WebServer implements AutoCloseable {
             String why = cause instanceof BindException ? "the address is in use or not local" : String.valueOf(cause);
             throw new IllegalStateException("web: cannot listen on " + web.listen() + ": " + why, cause);
         }
+        Channel tlsChannel = null;
+        if (tls != null) {
+            WebConfig.Tls t = web.tls().orElseThrow();
+            ChannelFuture secure = bootstrap.clone().childAttr(Tls.SECURE, Boolean.TRUE).bind(t.listen().toSocketAddress())
+                    .awaitUninterruptibly();
+            if (!secure.isSuccess()) {
+                bound.channel().close().awaitUninterruptibly();
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+                accessLog.close();
+                Throwable cause = secure.cause();
+                String why = cause instanceof BindException ? "the address is in use or not local" : String.valueOf(cause);
+                throw new IllegalStateException("web: cannot listen on " + t.listen() + " (web.tls.listen): " + why, cause);
+            }
+            tlsChannel = secure.channel();
+        }
         // The pool of the moment: a reload may replace it.
         upstreams.onRetire(address -> pipeline.settings().pool().closeIdle(address));
         HealthChecker checker = new HealthChecker(group, transport, upstreams);
@@ -160,16 +183,24 @@ public final class WebServer implements AutoCloseable {
             admin = AdminApi.start(web.admin(), upstreams, checker);
         } catch (IllegalStateException e) {
             bound.channel().close().awaitUninterruptibly();
+            if (tlsChannel != null) {
+                tlsChannel.close().awaitUninterruptibly();
+            }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             accessLog.close();
             throw e;
         }
         checker.start();
-        WebServer server = new WebServer(group, bound.channel(), clients, transport, pipeline, upstreams, checker, admin, web, site);
+        WebServer server = new WebServer(group, bound.channel(), tlsChannel, clients, transport, pipeline, upstreams, checker, admin, web, site);
         log.info("web: listening on {} ({}), www={} apex={}, public folder {}, upstreams {} ({}), admin API on {}",
                 server.serverChannel.localAddress(), transport.name(), site.www(), site.domain(),
                 web.publicRoot(), web.upstreams().isEmpty() ? "none (502)" : upstreams.members(),
                 balancing.algorithm().name().toLowerCase(java.util.Locale.ROOT), admin.address());
+        if (tlsChannel != null) {
+            WebConfig.Tls t = web.tls().orElseThrow();
+            log.info("web: HTTPS on {} ({}, TLS 1.3 and 1.2, HTTP/1.1), certificate {}{}", tlsChannel.localAddress(), Tls.provider(),
+                    t.certificate(), t.selfSigned() ? " (self-signed)" : "");
+        }
         logLocations(locations);
         return server;
     }
@@ -182,7 +213,8 @@ public final class WebServer implements AutoCloseable {
      * the access log file). The caller validates the config first (as {@code webstack.yml} loading
      * does); what cannot change without a restart is refused and nothing is applied.
      *
-     * @throws IllegalArgumentException when {@code web.listen()} differs from the running one
+     * @throws IllegalArgumentException when {@code web.listen()} or the HTTPS address differs from the running one, or
+     *                                  {@code web.tls}'s certificate and key cannot be read (nothing applied)
      * @throws UncheckedIOException     when a new access log file cannot be opened (nothing applied)
      */
     public synchronized void reload(WebConfig next, SiteConfig nextSite) {
@@ -193,6 +225,13 @@ public final class WebServer implements AutoCloseable {
             throw new IllegalArgumentException("web.listen: " + next.listen() + " (expected: " + web.listen()
                     + "; the listen address changes only with a restart)");
         }
+        if (!next.tls().map(WebConfig.Tls::listen).equals(web.tls().map(WebConfig.Tls::listen))) {
+            throw new IllegalArgumentException("web.tls: " + next.tls().map(t -> "listen " + t.listen()).orElse("off")
+                    + " (expected: " + web.tls().map(t -> "listen " + t.listen()).orElse("off")
+                    + "; HTTPS's address changes only with a restart)");
+        }
+        // The certificate is read again, as nginx's reload does: a renewed one is served to new connections.
+        SslContext tls = next.tls().map(t -> Tls.context(t, nextSite)).orElse(null);
         ClientPipeline.Settings now = pipeline.settings();
         AccessLogWriter accessLog = next.accessLog().equals(web.accessLog()) ? now.accessLog() : AccessLogWriter.open(next.accessLog());
         // Unchanged locations keep their handler, and with it the files held in memory.
@@ -205,7 +244,7 @@ public final class WebServer implements AutoCloseable {
             upstreams.reconfigure(web.upstreams(), next.upstreams());
         }
         List<io.netty.util.concurrent.Future<?>> switched = pipeline.apply(new ClientPipeline.Settings(
-                next.idleTimeout(), accessLog, vhost, locations, upstreams, pool, next.readTimeout()));
+                next.idleTimeout(), accessLog, vhost, locations, upstreams, pool, next.readTimeout(), tls));
         if (accessLog != now.accessLog()) {
             // Lines of requests still logging to the old file are written before it closes.
             for (io.netty.util.concurrent.Future<?> f : switched) {
@@ -255,6 +294,11 @@ public final class WebServer implements AutoCloseable {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
+    /** The bound HTTPS port, or -1 without {@code web.tls}. */
+    public int tlsPort() {
+        return tlsChannel == null ? -1 : ((InetSocketAddress) tlsChannel.localAddress()).getPort();
+    }
+
     /** The socket transport the tier runs on: {@code io_uring}, {@code epoll} or {@code nio}. */
     public String transport() {
         return transport.name();
@@ -272,6 +316,9 @@ public final class WebServer implements AutoCloseable {
         admin.close();
         checker.close();
         serverChannel.close().awaitUninterruptibly();
+        if (tlsChannel != null) {
+            tlsChannel.close().awaitUninterruptibly();
+        }
         for (Channel ch : clients) {
             ch.pipeline().fireUserEventTriggered(PipeliningHandler.Drain.INSTANCE);
         }

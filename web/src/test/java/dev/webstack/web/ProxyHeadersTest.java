@@ -47,7 +47,7 @@ class ProxyHeadersTest {
     void aWebSocketHandshakeKeepsAskingForTheUpgradeButLosesOtherHopHeaders() {
         FullHttpRequest req = request(HttpMethod.GET, HttpVersion.HTTP_1_1, "keep-alive, Upgrade, X-Hop", "websocket");
         req.headers().set("X-Hop", "drop me").set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
-        ProxyHeaders.toUpstream(req, "192.0.2.1", true);
+        ProxyHeaders.toUpstream(req, "192.0.2.1", false, true);
         assertThat(req.headers().get("Connection")).isEqualTo("upgrade");
         assertThat(req.headers().get("Upgrade")).isEqualTo("websocket");
         assertThat(req.headers().get("Sec-WebSocket-Key")).isEqualTo("dGhlIHNhbXBsZSBub25jZQ==");
@@ -58,7 +58,7 @@ class ProxyHeadersTest {
     void anyOtherUpgradeIsStripped() {
         FullHttpRequest req = request(HttpMethod.GET, HttpVersion.HTTP_1_1, "Upgrade, HTTP2-Settings", "h2c");
         req.headers().set("HTTP2-Settings", "AAMAAABkAARAAAAAAAIAAAAA");
-        ProxyHeaders.toUpstream(req, "192.0.2.1", false);
+        ProxyHeaders.toUpstream(req, "192.0.2.1", false, false);
         assertThat(req.headers().names()).doesNotContain("Connection", "Upgrade", "HTTP2-Settings");
     }
 

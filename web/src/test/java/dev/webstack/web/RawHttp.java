@@ -43,6 +43,13 @@ final class RawHttp implements AutoCloseable {
         in = socket.getInputStream();
     }
 
+    /** Over a socket already connected (a TLS one, say). */
+    RawHttp(Socket connected) throws IOException {
+        socket = connected;
+        socket.setSoTimeout(10_000);
+        in = socket.getInputStream();
+    }
+
     /** A one-off request on a new connection. */
     static Response exchange(int port, String request) throws IOException {
         try (RawHttp http = new RawHttp(port)) {

@@ -29,7 +29,7 @@ class RedirectTargetTest {
     private static String fill(String template, String uri) {
         String path = RequestPaths.decodeLeniently(RequestPaths.path(uri).orElseThrow());
         Location location = LOCATIONS.select(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri), path);
-        return new RedirectTarget(template).fill(new RedirectTarget.Request(uri, "www.foobar.com", path, location));
+        return new RedirectTarget(template).fill(new RedirectTarget.Request(uri, "www.foobar.com", path, location, false));
     }
 
     @Test

@@ -82,7 +82,7 @@ class ReloadTest {
         WebConfig on = config(a.address());
         WebConfig off = new WebConfig(on.listen(), on.publicRoot(), on.locations(), on.mimeTypes(), on.upstreams(),
                 on.connectTimeout(), on.readTimeout(), on.idleTimeout(), Optional.empty(), on.admin(),
-                on.limits(), on.balancing());
+                on.limits(), on.balancing(), Optional.empty());
         server.reload(off, TestConfigs.SITE);
         assertThat(RawHttp.exchange(port, RawHttp.get("/echo/not-logged", TestConfigs.WWW)).status()).isEqualTo(200);
         server.reload(on, TestConfigs.SITE);

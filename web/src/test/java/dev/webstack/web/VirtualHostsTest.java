@@ -37,6 +37,16 @@ class VirtualHostsTest {
     }
 
     @Test
+    void apexOverHttpsIsRedirectedToHttps() {
+        assertThat(hosts.decide(request(HttpVersion.HTTP_1_1, "/a?b", "foobar.com:443"), true))
+                .isEqualTo(new VirtualHosts.Redirect("https://www.foobar.com/a?b"));
+        assertThat(hosts.decide(request(HttpVersion.HTTP_1_1, "/", "foobar.com:8443"), true))
+                .isEqualTo(new VirtualHosts.Redirect("https://www.foobar.com:8443/"));
+        assertThat(hosts.decide(request(HttpVersion.HTTP_1_1, "/", "foobar.com:80"), true))
+                .as("port 80 over TLS is not the default port").isEqualTo(new VirtualHosts.Redirect("https://www.foobar.com:80/"));
+    }
+
+    @Test
     void otherNamesAreMisdirected() {
         assertThat(hosts.decide(request(HttpVersion.HTTP_1_1, "/", "evil.example")))
                 .isEqualTo(new VirtualHosts.Misdirected("evil.example"));

@@ -32,6 +32,7 @@ import java.util.regex.Pattern;
  *                       default: the listen host, port + 1 (127.0.0.1:8081)
  * @param limits         limits against slow and oversized requests
  * @param balancing      how requests are spread over the app servers, and how their health is judged
+ * @param tls            HTTPS beside HTTP (see {@link Tls}); empty: HTTP only, the default
  */
 public record WebConfig(
         HostPort listen,
@@ -45,7 +46,8 @@ public record WebConfig(
         Optional<Path> accessLog,
         HostPort admin,
         Limits limits,
-        Balancing balancing) {
+        Balancing balancing,
+        Optional<Tls> tls) {
 
     /**
      * @param headerTimeout  from a request's first byte to the end of its headers; beyond it 408 (slowloris), default 10s
@@ -77,6 +79,18 @@ public record WebConfig(
                 2, 1, 2, 3, Duration.ofSeconds(10), Duration.ofSeconds(10));
     }
 
+    /**
+     * HTTPS on a second address, the same site behind it (like an nginx server with
+     * {@code listen 443 ssl} beside {@code listen 80}).
+     *
+     * @param listen      HTTPS address, default the HTTP listen host, port 8443
+     * @param certificate the certificate chain (PEM), the server's own first
+     * @param key         its private key (PEM, PKCS#8)
+     * @param selfSigned  no certificate was configured: the web tier makes a self-signed one for the
+     *                    site's names at these paths (under var/tls) when they do not exist yet
+     */
+    public record Tls(HostPort listen, Path certificate, Path key, boolean selfSigned) {}
+
     /** The request paths served from the public folder when {@code web.static} and {@code web.locations} are absent. */
     public static final List<String> DEFAULT_STATIC_PATHS = List.of("/static/", "/favicon.ico", "/robots.txt");
     private static final Pattern EXTENSION = Pattern.compile("[a-z0-9][a-z0-9_+-]*");
@@ -104,19 +118,25 @@ public record WebConfig(
                      Duration connectTimeout, Duration readTimeout, Duration idleTimeout, Path accessLog, HostPort admin,
                      Limits limits, Balancing balancing) {
         this(listen, publicRoot, staticLocations(staticPaths, publicRoot), Map.of(), upstreams, connectTimeout, readTimeout,
-                idleTimeout, Optional.of(accessLog), admin, limits, balancing);
+                idleTimeout, Optional.of(accessLog), admin, limits, balancing, Optional.empty());
     }
 
     /** The same tier pointed at other upstreams (e.g. {@code webstack web --upstream host:port}). */
     public WebConfig withUpstreams(List<HostPort> newUpstreams) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, newUpstreams, connectTimeout, readTimeout, idleTimeout,
-                accessLog, admin, limits, balancing);
+                accessLog, admin, limits, balancing, tls);
     }
 
     /** The same tier with other locations and MIME types (what a reload most often changes). */
     public WebConfig withLocations(List<LocationConfig> newLocations, Map<String, String> newMimeTypes) {
         return new WebConfig(listen, publicRoot, newLocations, newMimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                accessLog, admin, limits, balancing);
+                accessLog, admin, limits, balancing, tls);
+    }
+
+    /** The same tier with HTTPS as {@code newTls} says (empty: HTTP only). */
+    public WebConfig withTls(Optional<Tls> newTls) {
+        return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
+                accessLog, admin, limits, balancing, newTls);
     }
 
     /** The static paths as locations, then {@code / -> proxy app}, which the web tier does anyway with what no location matches. */
@@ -130,7 +150,7 @@ public record WebConfig(
 
     static WebConfig from(ConfigNode node, Path base, Path varDir, SiteConfig site) {
         node.allowOnly("listen", "public", "static", "locations", "mime-types", "upstreams", "connect-timeout", "read-timeout", "idle-timeout", "access-log", "admin",
-                "header-timeout", "max-body", "max-connections", "balance", "health-check", "passive-ejection", "slow-start");
+                "header-timeout", "max-body", "max-connections", "balance", "health-check", "passive-ejection", "slow-start", "tls");
         List<String> staticPaths = node.list("static").stream().map(n -> {
             String p = n.text().trim();
             if (!p.startsWith("/")) {
@@ -175,7 +195,43 @@ public record WebConfig(
                 accessLog(node, base, varDir),
                 admin,
                 limits(node),
-                balancing(node));
+                balancing(node),
+                tls(node, base, varDir, listen));
+    }
+
+    /**
+     * {@code tls}: absent or {@code off} for none; else {@code listen}, and {@code certificate} with
+     * {@code key} (both or neither; neither: self-signed under {@code var/tls}). Configured files
+     * must be readable now, so that a wrong path is reported with its line, not at start.
+     */
+    private static Optional<Tls> tls(ConfigNode node, Path base, Path varDir, HostPort httpListen) {
+        Optional<ConfigNode> child = node.child("tls");
+        if (child.isEmpty() || (!child.get().isMap() && child.get().text().trim().equals("off"))) {
+            return Optional.empty();
+        }
+        ConfigNode tls = node.section("tls").allowOnly("listen", "certificate", "key");
+        HostPort listen = tls.hostPort("listen", httpListen.withPort(httpListen.port() == 0 ? 0 : 8443).toString());
+        if (listen.equals(httpListen) && listen.port() != 0) {
+            throw tls.child("listen").orElseThrow().error("'" + listen + "' is web.listen's address (expected: another port)");
+        }
+        Optional<ConfigNode> cert = tls.child("certificate");
+        Optional<ConfigNode> key = tls.child("key");
+        if (cert.isPresent() != key.isPresent()) {
+            throw (cert.isPresent() ? cert : key).orElseThrow().error("give both certificate and key, or neither (a self-signed pair is made)");
+        }
+        if (cert.isEmpty()) {
+            Path dir = varDir.resolve("tls");
+            return Optional.of(new Tls(listen, dir.resolve("web.crt"), dir.resolve("web.key"), true));
+        }
+        return Optional.of(new Tls(listen, readable(cert.get(), base), readable(key.get(), base), false));
+    }
+
+    private static Path readable(ConfigNode node, Path base) {
+        Path file = base.resolve(node.text().trim()).normalize();
+        if (!java.nio.file.Files.isReadable(file) || java.nio.file.Files.isDirectory(file)) {
+            throw node.error(file + ": no such readable file");
+        }
+        return file;
     }
 
     /** {@code access-log}: a file (relative to the config's folder), or {@code off}. */

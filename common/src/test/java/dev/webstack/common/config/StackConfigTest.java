@@ -50,10 +50,38 @@ class StackConfigTest {
         StackConfig defaults = StackConfig.parse(shipped, "");
 
         assertThat(fromFile.dns()).isEqualTo(defaults.dns());
-        assertThat(fromFile.web()).isEqualTo(defaults.web());
+        // HTTPS is the one thing the shipped file turns on: absent, web.tls is off (as nginx serves no TLS unless told).
+        assertThat(fromFile.web().withTls(java.util.Optional.empty())).isEqualTo(defaults.web());
+        assertThat(defaults.web().tls()).isEmpty();
+        assertThat(fromFile.web().tls()).hasValue(new WebConfig.Tls(new HostPort("127.0.0.1", 8443),
+                shipped.resolveSibling("var/tls/web.crt"), shipped.resolveSibling("var/tls/web.key"), true));
         assertThat(fromFile.app()).isEqualTo(defaults.app());
         assertThat(fromFile.db()).isEqualTo(defaults.db());
         assertThat(Files.readString(shipped)).contains("# ");
+    }
+
+    @Test
+    void tlsIsReadWithItsDefaultsAndBadValuesNameTheLine(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        assertThat(StackConfig.parse(FILE, "web:\n  tls: off\n").web().tls()).isEmpty();
+        WebConfig.Tls tls = StackConfig.parse(FILE, "web:\n  listen: 127.0.0.2:80\n  tls: {}\n").web().tls().orElseThrow();
+        assertThat(tls).isEqualTo(new WebConfig.Tls(new HostPort("127.0.0.2", 8443),
+                Path.of("/srv/stack/var/tls/web.crt"), Path.of("/srv/stack/var/tls/web.key"), true));
+
+        Path cert = Files.writeString(dir.resolve("site.crt"), "x");
+        Path key = Files.writeString(dir.resolve("site.key"), "x");
+        Path file = dir.resolve("webstack.yml");
+        WebConfig.Tls given = StackConfig.parse(file, "web:\n  tls:\n    listen: 127.0.0.1:9443\n    certificate: site.crt\n    key: site.key\n")
+                .web().tls().orElseThrow();
+        assertThat(given).isEqualTo(new WebConfig.Tls(new HostPort("127.0.0.1", 9443), cert, key, false));
+
+        assertThatThrownBy(() -> StackConfig.parse(file, "web:\n  tls:\n    certificate: site.crt\n"))
+                .hasMessageContaining("webstack.yml:3").hasMessageContaining("both certificate and key");
+        assertThatThrownBy(() -> StackConfig.parse(file, "web:\n  tls:\n    certificate: site.crt\n    key: missing.key\n"))
+                .hasMessageContaining("webstack.yml:4").hasMessageContaining("missing.key: no such readable file");
+        assertThatThrownBy(() -> StackConfig.parse(file, "web:\n  listen: 127.0.0.1:8080\n  tls:\n    listen: 127.0.0.1:8080\n"))
+                .hasMessageContaining("webstack.yml:4").hasMessageContaining("another port");
+        assertThatThrownBy(() -> StackConfig.parse(file, "web:\n  tls:\n    port: 1\n"))
+                .hasMessageContaining("webstack.yml:3").hasMessageContaining("unknown key");
     }
 
     @Test

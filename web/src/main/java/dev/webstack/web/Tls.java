@@ -1,0 +1,209 @@
+package dev.webstack.web;
+
+import dev.webstack.common.config.SiteConfig;
+import dev.webstack.common.config.WebConfig;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.AttributeKey;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.InvalidKeySpecException;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * HTTPS for the web tier ({@code web.tls}): the server's {@link SslContext}, and which connections
+ * came in over it.
+ *
+ * <p>A connection accepted on the HTTPS address carries the {@link #SECURE} attribute (set by the
+ * server bootstrap); {@link ClientPipeline} then puts an {@code SslHandler} in front of the same
+ * handlers plain HTTP has. What differs after that is only what names the scheme: the apex
+ * redirect, {@code $scheme} in redirect locations, {@code X-Forwarded-Proto} to the app, and how
+ * a large file goes out (read into buffers and encrypted, since {@code sendfile} cannot encrypt).
+ *
+ * <p>TLS 1.3 and 1.2, on BoringSSL (netty-tcnative, linked statically) where its native library
+ * loads, else the JDK's TLS. ALPN offers {@code http/1.1} only: HTTP/2 is not served yet.
+ */
+final class Tls {
+    /** Set on the connections accepted on the HTTPS address. */
+    static final AttributeKey<Boolean> SECURE = AttributeKey.valueOf("webstack.tls");
+    private static final Logger log = LoggerFactory.getLogger(Tls.class);
+    private static final String PKCS8_BEGIN = "-----BEGIN PRIVATE KEY-----";
+    private static final String PKCS8_END = "-----END PRIVATE KEY-----";
+
+    private Tls() {}
+
+    /** Whether {@code ch} came in over HTTPS. */
+    static boolean isSecure(Channel ch) {
+        return ch.hasAttr(SECURE);
+    }
+
+    /** The provider contexts are built on: {@code openssl} (BoringSSL) or {@code jdk}. */
+    static String provider() {
+        return OpenSsl.isAvailable() ? "BoringSSL" : "JDK";
+    }
+
+    /**
+     * The server context for {@code tls}, read from its files now (a reload reads them again, as
+     * nginx's does). A self-signed pair is made first when {@code tls} names none and the files
+     * are missing or expired.
+     *
+     * @throws IllegalArgumentException when the files cannot be read or do not make a key pair
+     *                                  (the message names them and says why)
+     */
+    static SslContext context(WebConfig.Tls tls, SiteConfig site) {
+        if (tls.selfSigned()) {
+            try {
+                SelfSignedCertificate.ensure(tls.certificate(), tls.key(), names(tls, site));
+            } catch (IOException e) {
+                throw new UncheckedIOException("web.tls: cannot write a self-signed certificate to " + tls.certificate() + ": " + e, e);
+            }
+        }
+        try {
+            return builder(tls)
+                    .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
+                    .protocols("TLSv1.3", "TLSv1.2")
+                    .applicationProtocolConfig(new ApplicationProtocolConfig(
+                            ApplicationProtocolConfig.Protocol.ALPN,
+                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                            ApplicationProtocolNames.HTTP_1_1))
+                    .build();
+        } catch (Exception e) {
+            // SSLException for a key that does not match, IllegalArgumentException for a file that is not PEM.
+            throw new IllegalArgumentException("web.tls: certificate " + tls.certificate() + ", key " + tls.key() + ": "
+                    + rootMessage(e), e);
+        }
+    }
+
+    /**
+     * A builder with the certificate chain and key of {@code tls}. An unencrypted PKCS#8 key (what
+     * {@code openssl genpkey} and the self-signed pair write) is read with the JDK's own classes;
+     * other PEM keys (PKCS#1 {@code RSA PRIVATE KEY}, SEC 1 {@code EC PRIVATE KEY}, encrypted ones)
+     * through Netty, whose reader loads BouncyCastle's, about a second more at start here.
+     */
+    private static SslContextBuilder builder(WebConfig.Tls tls) throws Exception {
+        String pem = Files.readString(tls.key(), StandardCharsets.US_ASCII);
+        int begin = pem.indexOf(PKCS8_BEGIN);
+        int end = pem.indexOf(PKCS8_END);
+        if (begin < 0 || end < begin) {
+            return SslContextBuilder.forServer(tls.certificate().toFile(), tls.key().toFile());
+        }
+        byte[] der = Base64.getMimeDecoder().decode(pem.substring(begin + PKCS8_BEGIN.length(), end));
+        PrivateKey key = null;
+        for (String algorithm : List.of("EC", "RSA", "Ed25519", "RSASSA-PSS")) {
+            try {
+                key = KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+                break;
+            } catch (InvalidKeySpecException e) {
+                // another algorithm's key
+            }
+        }
+        if (key == null) {
+            throw new IllegalArgumentException("the key is none of EC, RSA, Ed25519");
+        }
+        List<X509Certificate> chain = new ArrayList<>();
+        try (InputStream in = Files.newInputStream(tls.certificate())) {
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                chain.add((X509Certificate) c);
+            }
+        }
+        if (chain.isEmpty()) {
+            throw new IllegalArgumentException("no certificate in " + tls.certificate());
+        }
+        return SslContextBuilder.forServer(key, chain);
+    }
+
+    /** The names a self-signed certificate is made for: the site's, localhost, and the HTTPS address when it is an IP. */
+    static List<String> names(WebConfig.Tls tls, SiteConfig site) {
+        List<String> names = new ArrayList<>(List.of(site.www(), site.domain(), "localhost", "127.0.0.1"));
+        String host = tls.listen().host();
+        if (!names.contains(host)) {
+            names.add(host);
+        }
+        return names;
+    }
+
+    /**
+     * In front of the {@code SslHandler}, for a connection's first bytes only: a client that speaks
+     * plain HTTP to the HTTPS port (its first byte a letter, a method's, where a TLS handshake
+     * record starts with 0x16) gets nginx's answer, a plain-text 400, and the connection closes.
+     * Otherwise it steps out of the way.
+     */
+    static final class PlainHttpDetector extends ChannelInboundHandlerAdapter {
+        private static final byte[] ANSWER = ("HTTP/1.1 400 Bad Request\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\n"
+                + "Content-Length: 48\r\n"
+                + "Connection: close\r\n\r\n"
+                + "The plain HTTP request was sent to HTTPS port.\r\n").getBytes(StandardCharsets.US_ASCII);
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof ByteBuf buf && buf.isReadable()) {
+                byte first = buf.getByte(buf.readerIndex());
+                if (first >= 'A' && first <= 'Z') {
+                    buf.release();
+                    log.debug("client {}: plain HTTP on the HTTPS port", ctx.channel().remoteAddress());
+                    ctx.writeAndFlush(Unpooled.wrappedBuffer(ANSWER)).addListener(ChannelFutureListener.CLOSE);
+                    return;
+                }
+                ctx.pipeline().remove(this);
+            }
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    /**
+     * Right after the {@code SslHandler}: a failed handshake (which the {@code SslHandler} has
+     * already answered with an alert and closed) is logged at debug level, not as an error of the
+     * handlers behind.
+     */
+    @ChannelHandler.Sharable
+    static final class Errors extends ChannelInboundHandlerAdapter {
+        static final Errors INSTANCE = new Errors();
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            Throwable why = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+            if (why instanceof SSLException) {
+                log.debug("client {}: TLS: {}", ctx.channel().remoteAddress(), why.toString());
+                ctx.close();
+            } else {
+                ctx.fireExceptionCaught(cause);
+            }
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + t.getMessage() + ")";
+    }
+}
