@@ -6,7 +6,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.ssl.SslContext;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
@@ -20,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The handlers of a client connection, in the order a request meets them:
  * <pre>
  * tls        HTTPS connections only: TLS (SslHandler), its errors (plain HTTP: 400, like nginx), and files
- *            written in buffers (ChunkedWriteHandler)
+ *            written in buffers (ChunkedWriteHandler); after the codec, Strict-Transport-Security (web.tls.hsts)
  * guard      strict framing on the raw bytes; a malformed request stops the connection (RequestFramingGuard)
  * codec      HTTP/1.1 bytes ⇄ messages (limits below)
  * idle       IdleStateEvent after web.idleTimeout() without traffic
@@ -50,7 +49,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
      * HTTPS is off; an open HTTPS connection keeps the session it has.
      */
     record Settings(Duration idleTimeout, AccessLogWriter accessLog, VirtualHostHandler vhost, LocationHandler locations,
-                    UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout, SslContext tls) {}
+                    UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout, Tls.Server tls) {}
 
     private final ChannelGroup clients;
     private final BadRequestHandler bad = new BadRequestHandler();
@@ -131,7 +130,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
             }
             ch.pipeline()
                     .addLast("plainHttp", new Tls.PlainHttpDetector())
-                    .addLast("tls", s.tls().newHandler(ch.alloc()))
+                    .addLast("tls", s.tls().ssl().newHandler(ch.alloc()))
                     .addLast("tlsErrors", Tls.Errors.INSTANCE)
                     .addLast("chunked", new ChunkedWriteHandler());
         }
@@ -151,5 +150,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
                 .addLast("vhost", s.vhost())
                 .addLast("locations", s.locations())
                 .addLast("proxy", new ProxyHandler(s.upstreams(), s.pool(), s.readTimeout()));
+        if (s.tls() != null && s.tls().hsts() != null && Tls.isSecure(ch)) {
+            ch.pipeline().addAfter("codec", "hsts", new Tls.Hsts(s.tls().hsts()));
+        }
     }
 }

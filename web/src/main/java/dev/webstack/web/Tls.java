@@ -9,6 +9,9 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -16,6 +19,7 @@ import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.util.AsciiString;
 import io.netty.util.AttributeKey;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -76,6 +80,18 @@ final class Tls {
      * @throws IllegalArgumentException when the files cannot be read or do not make a key pair
      *                                  (the message names them and says why)
      */
+    /**
+     * What HTTPS connections are made with: the TLS context and, when {@code web.tls.hsts} is set,
+     * the {@code Strict-Transport-Security} value of their answers (else null).
+     */
+    record Server(SslContext ssl, AsciiString hsts) {}
+
+    /** The context for {@code tls} (see {@link #context}) and its HSTS value. */
+    static Server server(WebConfig.Tls tls, SiteConfig site) {
+        return new Server(context(tls, site),
+                tls.hsts().isZero() ? null : AsciiString.cached("max-age=" + tls.hsts().toSeconds()));
+    }
+
     static SslContext context(WebConfig.Tls tls, SiteConfig site) {
         if (tls.selfSigned()) {
             try {
@@ -175,6 +191,25 @@ final class Tls {
                 ctx.pipeline().remove(this);
             }
             ctx.fireChannelRead(msg);
+        }
+    }
+
+    /** After the HTTP codec of an HTTPS connection: {@code Strict-Transport-Security} on every answer (RFC 6797). */
+    @ChannelHandler.Sharable
+    static final class Hsts extends ChannelOutboundHandlerAdapter {
+        private static final AsciiString STRICT_TRANSPORT_SECURITY = AsciiString.cached("strict-transport-security");
+        private final AsciiString value;
+
+        Hsts(AsciiString value) {
+            this.value = value;
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            if (msg instanceof HttpResponse res) {
+                res.headers().set(STRICT_TRANSPORT_SECURITY, value);
+            }
+            ctx.write(msg, promise);
         }
     }
 

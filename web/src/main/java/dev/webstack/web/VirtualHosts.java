@@ -26,15 +26,21 @@ import java.util.Set;
 final class VirtualHosts {
     private final SiteConfig site;
     private final Set<String> locationHosts;
+    private final String httpsAuthoritySuffix;
 
     VirtualHosts(SiteConfig site) {
-        this(site, Set.of());
+        this(site, Set.of(), -1);
     }
 
-    /** @param locationHosts names served with locations of their own */
-    VirtualHosts(SiteConfig site, Set<String> locationHosts) {
+    /**
+     * @param locationHosts names served with locations of their own
+     * @param httpsPort     plain HTTP requests for a served name are redirected to HTTPS on this port
+     *                      ({@code web.tls.redirect-http}); -1 for none
+     */
+    VirtualHosts(SiteConfig site, Set<String> locationHosts, int httpsPort) {
         this.site = site;
         this.locationHosts = Set.copyOf(locationHosts);
+        this.httpsAuthoritySuffix = httpsPort < 0 ? null : httpsPort == 443 ? "" : ":" + httpsPort;
     }
 
     sealed interface Decision {}
@@ -69,6 +75,12 @@ final class VirtualHosts {
         String port = hostPort.substring(name.length());
         if (name.endsWith(".")) {
             name = name.substring(0, name.length() - 1);
+        }
+        if (!secure && httpsAuthoritySuffix != null && (name.equals(site.www()) || name.equals(site.domain()) || locationHosts.contains(name))) {
+            // The apex goes straight to www over HTTPS, one redirect rather than two.
+            String target = name.equals(site.domain()) && !locationHosts.contains(name) ? site.www() : name;
+            String path = RequestPaths.path(req.uri()).orElse("/");
+            return new Redirect("https://" + target + httpsAuthoritySuffix + path + RequestPaths.query(req.uri()));
         }
         if (name.equals(site.www()) || locationHosts.contains(name)) {
             return new Serve();

@@ -10,7 +10,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.UncheckedIOException;
@@ -123,7 +122,7 @@ public final class WebServer implements AutoCloseable {
      */
     public static WebServer start(WebConfig web, SiteConfig site, WebLimits limits, BalancerSettings balancing) {
         // Read (or made) before anything is started: a certificate that cannot be read stops nothing.
-        SslContext tls = web.tls().map(t -> Tls.context(t, site)).orElse(null);
+        Tls.Server tls = web.tls().map(t -> Tls.server(t, site)).orElse(null);
         Transport transport = Transport.best();
         AccessLogWriter accessLog = AccessLogWriter.open(web.accessLog());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(
@@ -136,7 +135,7 @@ public final class WebServer implements AutoCloseable {
                 new ClientPipeline.Settings(
                         web.idleTimeout(),
                         accessLog,
-                        vhost(site, locations),
+                        vhost(site, locations, web),
                         locations,
                         upstreams,
                         new UpstreamPool(transport, web.connectTimeout()),
@@ -231,13 +230,14 @@ public final class WebServer implements AutoCloseable {
                     + "; HTTPS's address changes only with a restart)");
         }
         // The certificate is read again, as nginx's reload does: a renewed one is served to new connections.
-        SslContext tls = next.tls().map(t -> Tls.context(t, nextSite)).orElse(null);
+        Tls.Server tls = next.tls().map(t -> Tls.server(t, nextSite)).orElse(null);
         ClientPipeline.Settings now = pipeline.settings();
         AccessLogWriter accessLog = next.accessLog().equals(web.accessLog()) ? now.accessLog() : AccessLogWriter.open(next.accessLog());
         // Unchanged locations keep their handler, and with it the files held in memory.
         boolean sameLocations = next.locations().equals(web.locations()) && next.mimeTypes().equals(web.mimeTypes());
         LocationHandler locations = sameLocations ? now.locations() : locations(next);
-        VirtualHostHandler vhost = nextSite.equals(site) && sameLocations ? now.vhost() : vhost(nextSite, locations);
+        VirtualHostHandler vhost = nextSite.equals(site) && sameLocations && next.tls().equals(web.tls())
+                ? now.vhost() : vhost(nextSite, locations, next);
         UpstreamPool pool = next.connectTimeout().equals(web.connectTimeout()) ? now.pool() : new UpstreamPool(transport, next.connectTimeout());
         // One group for the server's life: members whose name and address stay keep their state.
         if (!next.upstreams().equals(web.upstreams())) {
@@ -267,9 +267,10 @@ public final class WebServer implements AutoCloseable {
         return new LocationHandler(new Locations(web.locations(), new MimeTypes(web.mimeTypes())));
     }
 
-    /** The site's names, and the names that have locations of their own. */
-    private static VirtualHostHandler vhost(SiteConfig site, LocationHandler locations) {
-        return new VirtualHostHandler(new VirtualHosts(site, locations.locations().hosts()));
+    /** The site's names, the names that have locations of their own, and where plain HTTP is sent (web.tls.redirect-http). */
+    private static VirtualHostHandler vhost(SiteConfig site, LocationHandler locations, WebConfig web) {
+        int httpsPort = web.tls().filter(WebConfig.Tls::redirectHttp).map(t -> t.listen().port()).orElse(-1);
+        return new VirtualHostHandler(new VirtualHosts(site, locations.locations().hosts(), httpsPort));
     }
 
     /** One line per location, in file order, like {@code web: location ~ ^/posts/[0-9]+$ -> proxy app}. */

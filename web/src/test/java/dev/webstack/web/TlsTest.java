@@ -228,6 +228,31 @@ class TlsTest {
         assertThatThrownBy(() -> server.reload(off, TestConfigs.SITE)).hasMessageContaining("only with a restart");
     }
 
+    @Test
+    void hstsAndTheRedirectOfPlainHttpWhenConfigured() throws Exception {
+        server.close();
+        int httpsPort = TestConfigs.closedPort();
+        WebConfig.Tls tls = new WebConfig.Tls(new HostPort("127.0.0.1", httpsPort), dir.resolve("var/tls/web.crt"),
+                dir.resolve("var/tls/web.key"), true, true, Duration.ofDays(365));
+        server = WebServer.start(config(tls), TestConfigs.SITE);
+        assertThat(server.tlsPort()).isEqualTo(httpsPort);
+
+        RawHttp.Response plain = RawHttp.exchange(server.port(), RawHttp.get("/static/small.txt?v=2", TestConfigs.WWW));
+        assertThat(plain.status()).isEqualTo(301);
+        assertThat(plain.header("location")).isEqualTo("https://www.foobar.com:" + httpsPort + "/static/small.txt?v=2");
+        assertThat(plain.header("strict-transport-security")).as("only over HTTPS (RFC 6797 section 7.2)").isNull();
+        assertThat(RawHttp.exchange(server.port(), RawHttp.get("/-/health", TestConfigs.WWW)).status())
+                .as("the supervisor's health check stays on plain HTTP").isEqualTo(200);
+        try (RawHttp https = connect()) {
+            https.send(RawHttp.get("/static/small.txt", TestConfigs.WWW));
+            RawHttp.Response secure = https.read();
+            assertThat(secure.status()).isEqualTo(200);
+            assertThat(secure.header("strict-transport-security")).isEqualTo("max-age=31536000");
+            https.send(RawHttp.get("/echo/h", TestConfigs.WWW));
+            assertThat(https.read().header("strict-transport-security")).as("proxied answers too").isEqualTo("max-age=31536000");
+        }
+    }
+
     private static BigInteger serial(Path certificate) throws Exception {
         try (InputStream in = Files.newInputStream(certificate)) {
             return ((X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in)).getSerialNumber();

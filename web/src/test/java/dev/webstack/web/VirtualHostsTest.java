@@ -37,6 +37,21 @@ class VirtualHostsTest {
     }
 
     @Test
+    void withRedirectHttpPlainRequestsForTheSiteGoToHttps() {
+        VirtualHosts redirecting = new VirtualHosts(TestConfigs.SITE, java.util.Set.of("static.foobar.com"), 8443);
+        assertThat(redirecting.decide(request(HttpVersion.HTTP_1_1, "/p?q=1", "www.foobar.com:8080"), false))
+                .isEqualTo(new VirtualHosts.Redirect("https://www.foobar.com:8443/p?q=1"));
+        assertThat(redirecting.decide(request(HttpVersion.HTTP_1_1, "/", "foobar.com"), false))
+                .as("the apex straight to www").isEqualTo(new VirtualHosts.Redirect("https://www.foobar.com:8443/"));
+        assertThat(redirecting.decide(request(HttpVersion.HTTP_1_1, "/a.css", "static.foobar.com"), false))
+                .isEqualTo(new VirtualHosts.Redirect("https://static.foobar.com:8443/a.css"));
+        assertThat(redirecting.decide(request(HttpVersion.HTTP_1_1, "/", "evil.example"), false)).isInstanceOf(VirtualHosts.Misdirected.class);
+        assertThat(redirecting.decide(request(HttpVersion.HTTP_1_1, "/", "www.foobar.com"), true)).isInstanceOf(VirtualHosts.Serve.class);
+        assertThat(new VirtualHosts(TestConfigs.SITE, java.util.Set.of(), 443).decide(request(HttpVersion.HTTP_1_1, "/x", "www.foobar.com"), false))
+                .as("the default port is left out").isEqualTo(new VirtualHosts.Redirect("https://www.foobar.com/x"));
+    }
+
+    @Test
     void apexOverHttpsIsRedirectedToHttps() {
         assertThat(hosts.decide(request(HttpVersion.HTTP_1_1, "/a?b", "foobar.com:443"), true))
                 .isEqualTo(new VirtualHosts.Redirect("https://www.foobar.com/a?b"));

@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * keeps them by building the tree straight from the parser's tokens.
  */
 public final class ConfigNode {
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
     private final Path file;
     private final String key;
@@ -228,7 +228,7 @@ public final class ConfigNode {
         }
     }
 
-    /** A duration such as {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}. */
+    /** A duration such as {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 365d}. */
     public Duration duration(String name, Duration def) {
         Optional<ConfigNode> child = child(name);
         if (child.isEmpty()) {
@@ -236,14 +236,15 @@ public final class ConfigNode {
         }
         Matcher m = DURATION.matcher(child.get().text().trim());
         if (!m.matches()) {
-            throw child.get().error("'" + child.get().text() + "' is not a duration (expected e.g. 500ms, 30s, 5m, 1h)");
+            throw child.get().error("'" + child.get().text() + "' is not a duration (expected e.g. 500ms, 30s, 5m, 1h, 365d)");
         }
         long n = Long.parseLong(m.group(1));
         return switch (m.group(2)) {
             case "ms" -> Duration.ofMillis(n);
             case "s" -> Duration.ofSeconds(n);
             case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
         };
     }
 

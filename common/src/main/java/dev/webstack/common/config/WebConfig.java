@@ -88,8 +88,16 @@ public record WebConfig(
      * @param key         its private key (PEM, PKCS#8)
      * @param selfSigned  no certificate was configured: the web tier makes a self-signed one for the
      *                    site's names at these paths (under var/tls) when they do not exist yet
+     * @param redirectHttp plain HTTP requests for the site are answered 301 to the same URL over
+     *                    HTTPS (nginx's {@code return 301 https://$host$request_uri}), default false
+     * @param hsts        {@code Strict-Transport-Security: max-age} on HTTPS answers; zero (the default) for none
      */
-    public record Tls(HostPort listen, Path certificate, Path key, boolean selfSigned) {}
+    public record Tls(HostPort listen, Path certificate, Path key, boolean selfSigned, boolean redirectHttp, Duration hsts) {
+        /** HTTPS without the redirect of plain HTTP and without HSTS. */
+        public Tls(HostPort listen, Path certificate, Path key, boolean selfSigned) {
+            this(listen, certificate, key, selfSigned, false, Duration.ZERO);
+        }
+    }
 
     /** The request paths served from the public folder when {@code web.static} and {@code web.locations} are absent. */
     public static final List<String> DEFAULT_STATIC_PATHS = List.of("/static/", "/favicon.ico", "/robots.txt");
@@ -201,7 +209,8 @@ public record WebConfig(
 
     /**
      * {@code tls}: absent or {@code off} for none; else {@code listen}, and {@code certificate} with
-     * {@code key} (both or neither; neither: self-signed under {@code var/tls}). Configured files
+     * {@code key} (both or neither; neither: self-signed under {@code var/tls}), {@code redirect-http}
+     * and {@code hsts}. Configured files
      * must be readable now, so that a wrong path is reported with its line, not at start.
      */
     private static Optional<Tls> tls(ConfigNode node, Path base, Path varDir, HostPort httpListen) {
@@ -209,7 +218,7 @@ public record WebConfig(
         if (child.isEmpty() || (!child.get().isMap() && child.get().text().trim().equals("off"))) {
             return Optional.empty();
         }
-        ConfigNode tls = node.section("tls").allowOnly("listen", "certificate", "key");
+        ConfigNode tls = node.section("tls").allowOnly("listen", "certificate", "key", "redirect-http", "hsts");
         HostPort listen = tls.hostPort("listen", httpListen.withPort(httpListen.port() == 0 ? 0 : 8443).toString());
         if (listen.equals(httpListen) && listen.port() != 0) {
             throw tls.child("listen").orElseThrow().error("'" + listen + "' is web.listen's address (expected: another port)");
@@ -219,11 +228,13 @@ public record WebConfig(
         if (cert.isPresent() != key.isPresent()) {
             throw (cert.isPresent() ? cert : key).orElseThrow().error("give both certificate and key, or neither (a self-signed pair is made)");
         }
+        boolean redirect = tls.bool("redirect-http", false);
+        Duration hsts = tls.duration("hsts", Duration.ZERO);
         if (cert.isEmpty()) {
             Path dir = varDir.resolve("tls");
-            return Optional.of(new Tls(listen, dir.resolve("web.crt"), dir.resolve("web.key"), true));
+            return Optional.of(new Tls(listen, dir.resolve("web.crt"), dir.resolve("web.key"), true, redirect, hsts));
         }
-        return Optional.of(new Tls(listen, readable(cert.get(), base), readable(key.get(), base), false));
+        return Optional.of(new Tls(listen, readable(cert.get(), base), readable(key.get(), base), false, redirect, hsts));
     }
 
     private static Path readable(ConfigNode node, Path base) {

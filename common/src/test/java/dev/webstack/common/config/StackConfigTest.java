@@ -73,6 +73,9 @@ class StackConfigTest {
         WebConfig.Tls given = StackConfig.parse(file, "web:\n  tls:\n    listen: 127.0.0.1:9443\n    certificate: site.crt\n    key: site.key\n")
                 .web().tls().orElseThrow();
         assertThat(given).isEqualTo(new WebConfig.Tls(new HostPort("127.0.0.1", 9443), cert, key, false));
+        WebConfig.Tls strict = StackConfig.parse(FILE, "web:\n  tls:\n    redirect-http: true\n    hsts: 180d\n").web().tls().orElseThrow();
+        assertThat(strict.redirectHttp()).isTrue();
+        assertThat(strict.hsts()).isEqualTo(Duration.ofDays(180));
 
         assertThatThrownBy(() -> StackConfig.parse(file, "web:\n  tls:\n    certificate: site.crt\n"))
                 .hasMessageContaining("webstack.yml:3").hasMessageContaining("both certificate and key");
