@@ -17,7 +17,8 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
  * no handler can use, then closes the
  * connection (the rest of the byte stream cannot be trusted to be framed right):
  * a request line over the limit → 414 (RFC 9110 section 15.5.15), headers over the limit → 431
- * (RFC 6585 section 5), an HTTP major version other than 1 → 505, any other decoding failure or a
+ * (RFC 6585 section 5), an HTTP major version other than 1 → 505 (an HTTP/2 stream's request is
+ * marked by {@link Http2Request}, which an HTTP/1.1 request line cannot imitate), any other decoding failure or a
  * target that is not a path → 400.
  */
 @Sharable
@@ -46,7 +47,7 @@ final class BadRequestHandler extends ChannelInboundHandlerAdapter {
                 status = HttpResponseStatus.BAD_REQUEST;
                 why = "The request is not valid HTTP/1.1.";
             }
-        } else if (req.protocolVersion().majorVersion() != 1) {
+        } else if (req.protocolVersion().majorVersion() != 1 && req.protocolVersion() != Http2Request.HTTP_2) {
             status = HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED;
             why = "This server speaks HTTP/1.1.";
         } else if (RequestPaths.path(req.uri()).isEmpty()

@@ -1,12 +1,21 @@
 package dev.webstack.web;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.stream.ChunkedWriteHandler;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
 import java.time.Duration;
@@ -18,8 +27,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The handlers of a client connection, in the order a request meets them:
  * <pre>
- * tls        HTTPS connections only: TLS (SslHandler), its errors (plain HTTP: 400, like nginx), and files
- *            written in buffers (ChunkedWriteHandler); after the codec, Strict-Transport-Security (web.tls.hsts)
+ * tls        HTTPS connections only: TLS (SslHandler), its errors (plain HTTP: 400, like nginx), ALPN; then
+ *            HTTP/1.1 as below, with files written in buffers (ChunkedWriteHandler) and, after the codec,
+ *            Strict-Transport-Security (web.tls.hsts); or HTTP/2 ({@link #addHttp2}): each stream gets
+ *            the handlers from pipelining on, behind a frame converter
  * guard      strict framing on the raw bytes; a malformed request stops the connection (RequestFramingGuard)
  * codec      HTTP/1.1 bytes ⇄ messages (limits below)
  * idle       IdleStateEvent after web.idleTimeout() without traffic
@@ -39,6 +50,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     static final int MAX_REQUEST_LINE = 8 * 1024;
     /** Largest header section; larger is answered 431. */
     static final int MAX_HEADER_SIZE = 16 * 1024;
+    /** Most HTTP/2 streams open at once on a connection (nginx's {@code http2_max_concurrent_streams}). */
+    static final int MAX_STREAMS = 128;
     /** Largest request body by default; larger is answered 413 (see {@link WebLimits}). */
     static final int MAX_BODY = WebLimits.MAX_BODY;
 
@@ -123,16 +136,32 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         // Added before the settings are read: a reload from now on reaches this connection too.
         clients.add(ch);
         Settings s = current;
-        if (Tls.isSecure(ch)) {
-            if (s.tls() == null) {
-                ch.close(); // HTTPS was switched off by a reload while this connection was being accepted
-                return;
-            }
-            ch.pipeline()
-                    .addLast("plainHttp", new Tls.PlainHttpDetector())
-                    .addLast("tls", s.tls().ssl().newHandler(ch.alloc()))
-                    .addLast("tlsErrors", Tls.Errors.INSTANCE)
-                    .addLast("chunked", new ChunkedWriteHandler());
+        if (!Tls.isSecure(ch)) {
+            addHttp1(ch, s);
+            return;
+        }
+        if (s.tls() == null) {
+            ch.close(); // HTTPS was switched off by a reload while this connection was being accepted
+            return;
+        }
+        // The handshake reads before any HTTP handler is there; ALPN then picks HTTP/2 or HTTP/1.1.
+        ch.config().setAutoRead(true);
+        ch.pipeline()
+                .addLast("plainHttp", new Tls.PlainHttpDetector())
+                .addLast("tls", s.tls().ssl().newHandler(ch.alloc()))
+                .addLast("tlsErrors", Tls.Errors.INSTANCE)
+                .addLast("alpn", new Tls.Negotiation(this));
+    }
+
+    /** The HTTP/1.1 handlers (over TLS, after the handshake, with the file chunker and HSTS). */
+    void addHttp1(Channel ch) {
+        addHttp1(ch, current);
+    }
+
+    private void addHttp1(Channel ch, Settings s) {
+        boolean secure = Tls.isSecure(ch);
+        if (secure) {
+            ch.pipeline().addLast("chunked", new ChunkedWriteHandler());
         }
         HttpDecoderConfig codecLimits = new HttpDecoderConfig()
                 .setMaxInitialLineLength(MAX_REQUEST_LINE)
@@ -141,8 +170,16 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
                 .addLast("guard", new RequestFramingGuard(limits.maxBody(), limits.headerTimeout()))
                 .addLast("codec", new HttpServerCodec(codecLimits))
                 .addLast("idle", idle(s))
-                .addLast("body", new BodyGate())
-                .addLast("pipelining", new PipeliningHandler())
+                .addLast("body", new BodyGate());
+        addRequestHandlers(ch.pipeline(), s);
+        if (secure && s.tls() != null && s.tls().hsts() != null) {
+            ch.pipeline().addAfter("codec", "hsts", new Tls.Hsts(s.tls().hsts()));
+        }
+    }
+
+    /** From one request on, the same handlers for an HTTP/1.1 connection and for an HTTP/2 stream. */
+    private void addRequestHandlers(ChannelPipeline p, Settings s) {
+        p.addLast("pipelining", new PipeliningHandler())
                 .addLast("requestId", new RequestIdHandler())
                 .addLast("accessLog", new AccessLogHandler(s.accessLog()))
                 .addLast("bad", bad)
@@ -150,8 +187,60 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
                 .addLast("vhost", s.vhost())
                 .addLast("locations", s.locations())
                 .addLast("proxy", new ProxyHandler(s.upstreams(), s.pool(), s.readTimeout()));
-        if (s.tls() != null && s.tls().hsts() != null && Tls.isSecure(ch)) {
-            ch.pipeline().addAfter("codec", "hsts", new Tls.Hsts(s.tls().hsts()));
+    }
+
+    /**
+     * HTTP/2 (after ALPN chose it): Netty's frame codec and stream multiplexer on the connection;
+     * each stream becomes a child channel with the HTTP/1.1 request handlers behind a converter
+     * ({@link #initStream}). Up to {@value #MAX_STREAMS} streams at once (nginx's default); the
+     * header list as large as HTTP/1.1's header section; the connection closes (GOAWAY first)
+     * when idle, and on a graceful stop after its streams finish.
+     */
+    void addHttp2(Channel ch) {
+        Settings s = current;
+        ch.pipeline()
+                .addLast("h2", Http2FrameCodecBuilder.forServer()
+                        .initialSettings(Http2Settings.defaultSettings()
+                                .maxConcurrentStreams(MAX_STREAMS)
+                                .maxHeaderListSize(MAX_HEADER_SIZE))
+                        .gracefulShutdownTimeoutMillis(WebServer.DRAIN_SECONDS * 1_000L)
+                        .build())
+                .addLast("idle", idle(s))
+                .addLast("h2streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                    @Override
+                    protected void initChannel(Http2StreamChannel stream) {
+                        initStream(stream);
+                    }
+                }))
+                .addLast("h2connection", Http2Connection.INSTANCE);
+    }
+
+    /** One HTTP/2 stream: frames ⇄ HTTP/1.1 messages, then the request handlers, with the settings of the moment. */
+    private void initStream(Http2StreamChannel stream) {
+        Settings s = current;
+        ChannelPipeline p = stream.pipeline()
+                .addLast("h2codec", new Http2StreamFrameToHttpObjectCodec(true))
+                .addLast("chunked", new ChunkedWriteHandler())
+                .addLast("h2request", new Http2Request(limits.maxBody()))
+                .addLast("body", new BodyGate());
+        addRequestHandlers(p, s);
+        if (s.tls() != null && s.tls().hsts() != null) {
+            p.addAfter("h2codec", "hsts", new Tls.Hsts(s.tls().hsts()));
+        }
+    }
+
+    /** On an HTTP/2 connection: idle or a graceful stop closes it (the frame codec sends GOAWAY and lets open streams end). */
+    @ChannelHandler.Sharable
+    private static final class Http2Connection extends ChannelInboundHandlerAdapter {
+        static final Http2Connection INSTANCE = new Http2Connection();
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent || evt == PipeliningHandler.Drain.INSTANCE) {
+                ctx.close();
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
         }
     }
 }

@@ -20,7 +20,9 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.HttpChunkedInput;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.stream.ChunkedNioFile;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -157,12 +159,18 @@ final class StaticFiles {
             return false;
         }
         if (Tls.isSecure(ctx.channel())) {
-            // sendfile cannot encrypt: the file is read in chunks as the socket takes them (ChunkedWriteHandler).
+            // sendfile cannot encrypt: the file is read in chunks as the connection takes them (ChunkedWriteHandler).
             HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
             setHeaders(res, file, status, first, length);
             ctx.write(res);
             try {
-                ctx.write(new ChunkedNioFile(channel, first, length, TLS_CHUNK));
+                ChunkedNioFile chunks = new ChunkedNioFile(channel, first, length, TLS_CHUNK);
+                if (ctx.channel() instanceof Http2StreamChannel) {
+                    // HTTP/2: the stream's converter takes HTTP messages only; the input ends with the last one.
+                    ctx.writeAndFlush(new HttpChunkedInput(chunks));
+                    return true;
+                }
+                ctx.write(chunks);
             } catch (IOException e) {
                 log.debug("static {}: {}", file.path(), e.toString());
                 ctx.close(); // the headers are out: the client sees a short answer, not a wrong one

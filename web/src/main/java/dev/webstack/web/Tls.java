@@ -11,19 +11,23 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http2.Http2SecurityUtil;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.AsciiString;
 import io.netty.util.AttributeKey;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.KeyFactory;
@@ -33,8 +37,8 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.InvalidKeySpecException;
 import java.security.spec.PKCS8EncodedKeySpec;
-import java.util.Base64;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
@@ -51,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * a large file goes out (read into buffers and encrypted, since {@code sendfile} cannot encrypt).
  *
  * <p>TLS 1.3 and 1.2, on BoringSSL (netty-tcnative, linked statically) where its native library
- * loads, else the JDK's TLS. ALPN offers {@code http/1.1} only: HTTP/2 is not served yet.
+ * loads, else the JDK's TLS. ALPN offers {@code h2} and {@code http/1.1} ({@link Negotiation}); a
+ * client that names neither gets HTTP/1.1.
  */
 final class Tls {
     /** Set on the connections accepted on the HTTPS address. */
@@ -64,7 +69,8 @@ final class Tls {
 
     /** Whether {@code ch} came in over HTTPS. */
     static boolean isSecure(Channel ch) {
-        return ch.hasAttr(SECURE);
+        // An HTTP/2 stream's parent is its connection; a connection's is the listening socket.
+        return ch.hasAttr(SECURE) || ch instanceof Http2StreamChannel && ch.parent().hasAttr(SECURE);
     }
 
     /** The provider contexts are built on: {@code openssl} (BoringSSL) or {@code jdk}. */
@@ -104,11 +110,13 @@ final class Tls {
             return builder(tls)
                     .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
                     .protocols("TLSv1.3", "TLSv1.2")
+                    // TLS 1.2 suites HTTP/2 allows (RFC 9113 section 9.2.2: ephemeral keys, AEAD).
+                    .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
                     .applicationProtocolConfig(new ApplicationProtocolConfig(
                             ApplicationProtocolConfig.Protocol.ALPN,
                             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            ApplicationProtocolNames.HTTP_1_1))
+                            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
                     .build();
         } catch (Exception e) {
             // SSLException for a key that does not match, IllegalArgumentException for a file that is not PEM.
@@ -191,6 +199,35 @@ final class Tls {
                 ctx.pipeline().remove(this);
             }
             ctx.fireChannelRead(msg);
+        }
+    }
+
+    /**
+     * After the handshake: the HTTP/2 handlers when the client chose {@code h2} by ALPN, else the
+     * HTTP/1.1 ones ({@link ClientPipeline}). A failed handshake is logged at debug level (the
+     * client gave up, spoke something else, or does not trust the certificate).
+     */
+    static final class Negotiation extends ApplicationProtocolNegotiationHandler {
+        private final ClientPipeline pipeline;
+
+        Negotiation(ClientPipeline pipeline) {
+            super(ApplicationProtocolNames.HTTP_1_1);
+            this.pipeline = pipeline;
+        }
+
+        @Override
+        protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+            if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                pipeline.addHttp2(ctx.channel());
+            } else {
+                pipeline.addHttp1(ctx.channel());
+            }
+        }
+
+        @Override
+        protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("client {}: TLS handshake failed: {}", ctx.channel().remoteAddress(), cause.toString());
+            ctx.close();
         }
     }
 

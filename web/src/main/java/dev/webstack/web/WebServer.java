@@ -197,7 +197,7 @@ public final class WebServer implements AutoCloseable {
                 balancing.algorithm().name().toLowerCase(java.util.Locale.ROOT), admin.address());
         if (tlsChannel != null) {
             WebConfig.Tls t = web.tls().orElseThrow();
-            log.info("web: HTTPS on {} ({}, TLS 1.3 and 1.2, HTTP/1.1), certificate {}{}", tlsChannel.localAddress(), Tls.provider(),
+            log.info("web: HTTPS on {} ({}, TLS 1.3 and 1.2, HTTP/2 and HTTP/1.1), certificate {}{}", tlsChannel.localAddress(), Tls.provider(),
                     t.certificate(), t.selfSigned() ? " (self-signed)" : "");
         }
         logLocations(locations);
