@@ -12,6 +12,8 @@
 #   proxy-haproxy               peer HAProxy (../shared/peers/haproxy.cfg), same upstream
 #   tls tls1m                   the small file and the 1 MB file over HTTPS (TLS 1.3, the same
 #                               ECDSA P-256 certificate on both sides, made here with openssl)
+#   h2                          the small file over HTTP/2 (TLS, ALPN h2): h2load -c16 -m10
+#                               (apt-get install -y nghttp2-client); skipped without h2load
 #   accesslog                   each server with its access log on, then off, on the small file
 #                               (webstack: the same tier reloaded with the other path, SIGHUP)
 #   idle10k                     IDLE_CONNS (10000) served keep-alive connections held HOLD (20) s
@@ -24,7 +26,7 @@ DURATION=${DURATION:-8s}
 WARMUP=${WARMUP:-3s}
 JIT_WARMUP=${JIT_WARMUP:-20s}
 ROUNDS=${ROUNDS:-2}
-CASES=${CASES:-"small 1k 1m notfound proxy proxy-haproxy tls tls1m accesslog idle10k"}
+CASES=${CASES:-"small 1k 1m notfound proxy proxy-haproxy tls tls1m h2 accesslog idle10k"}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 HOLD=${HOLD:-20}
 NGINX_STATIC=${NGINX_STATIC:-28080}
@@ -110,7 +112,7 @@ http {
   upstream app { server 127.0.0.1:$UPSTREAM; keepalive 64; }
   server { listen 127.0.0.1:$NGINX_STATIC; root $ROOT; }
   server { listen 127.0.0.1:$NGINX_NOLOG; root $ROOT; access_log off; }
-  server { listen 127.0.0.1:$NGINX_TLS ssl; root $ROOT;
+  server { listen 127.0.0.1:$NGINX_TLS ssl http2; root $ROOT;
            ssl_certificate $WORK/tls.crt; ssl_certificate_key $WORK/tls.key; ssl_protocols TLSv1.2 TLSv1.3; }
   server { listen 127.0.0.1:$NGINX_PROXY;
            location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; } }
@@ -163,7 +165,7 @@ wait_port() { # port [scheme]
 wait_port "$NGINX_STATIC"; wait_port "$NGINX_PROXY"; wait_port "$WEBSTACK"
 if has_case proxy-haproxy; then wait_port "$HAPROXY"; fi
 if has_case accesslog; then wait_port "$NGINX_NOLOG"; fi
-if has_case tls || has_case tls1m; then wait_port "$NGINX_TLS" https; wait_port "$WEBSTACK_TLS" https; fi
+if has_case tls || has_case tls1m || has_case h2; then wait_port "$NGINX_TLS" https; wait_port "$WEBSTACK_TLS" https; fi
 # The tier accepts connections before it logs where it listens: give the line a moment.
 for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/webstack.log" && break; sleep 0.1; done
 { grep -o 'listening on [^,]*' "$WORK/webstack.log" || true; } | head -1 | sed 's/^/webstack: /'
@@ -172,17 +174,17 @@ for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/webstack.log" && break; s
 case_conns() { [[ "$1" == 1m || "$1" == tls1m ]] && echo 16 || echo 64; }
 case_path() {
   case "$1" in
-    small|accesslog|idle10k|tls) echo /index.html ;; 1k) echo /1k.html ;; 1m|tls1m) echo /1m.bin ;;
+    small|accesslog|idle10k|tls|h2) echo /index.html ;; 1k) echo /1k.html ;; 1m|tls1m) echo /1m.bin ;;
     notfound) echo /missing.html ;; proxy|proxy-haproxy) echo /app/hello ;;
     *) echo "unknown case: $1" >&2; exit 1 ;;
   esac
 }
 peer_name() { [[ "$1" == proxy-haproxy ]] && echo haproxy || echo nginx; }
 peer_port() {
-  case "$1" in proxy) echo "$NGINX_PROXY" ;; proxy-haproxy) echo "$HAPROXY" ;; tls|tls1m) echo "$NGINX_TLS" ;; *) echo "$NGINX_STATIC" ;; esac
+  case "$1" in proxy) echo "$NGINX_PROXY" ;; proxy-haproxy) echo "$HAPROXY" ;; tls|tls1m|h2) echo "$NGINX_TLS" ;; *) echo "$NGINX_STATIC" ;; esac
 }
-webstack_port() { [[ "$1" == tls* ]] && echo "$WEBSTACK_TLS" || echo "$WEBSTACK"; }
-case_scheme() { [[ "$1" == tls* ]] && echo https || echo http; }
+webstack_port() { [[ "$1" == tls* || "$1" == h2 ]] && echo "$WEBSTACK_TLS" || echo "$WEBSTACK"; }
+case_scheme() { [[ "$1" == tls* || "$1" == h2 ]] && echo https || echo http; }
 
 # Sanity: same status on both sides.
 for c in $CASES; do
@@ -272,6 +274,22 @@ run_accesslog() {
   set_webstack_log "$WORK/webstack-access.log"
 }
 
+# h2: the small file over HTTP/2, h2load with 16 connections of up to 10 streams each, A B A B.
+# h2load sends the URL's host as :authority; webstack's is set to the site's name.
+run_h2() {
+  local a="https://127.0.0.1:$NGINX_TLS/index.html" b="https://127.0.0.1:$WEBSTACK_TLS/index.html" r ra rb sa=0 sb=0
+  if ! command -v h2load >/dev/null; then echo "h2            skipped: no h2load (apt-get install -y nghttp2-client)"; return; fi
+  h2rps() { h2load -t1 -c16 -m10 -D "${2%s}" "${@:3}" "$1" 2>/dev/null | awk '/^finished in/ {print $4}'; }
+  h2rps "$a" "$WARMUP" >/dev/null; h2rps "$b" "$JIT_WARMUP" -H ":authority: www.foobar.com" >/dev/null
+  for r in $(seq 1 "$ROUNDS"); do
+    ra=$(h2rps "$a" "$DURATION"); rb=$(h2rps "$b" "$DURATION" -H ":authority: www.foobar.com")
+    printf '  %-19s %10s %9s %12s %9s\n' "#$r" "${ra:-0}" - "${rb:-0}" -
+    sa=$(add "$sa" "${ra:-0}"); sb=$(add "$sb" "${rb:-0}")
+  done
+  awk -v sa="$sa" -v sb="$sb" -v n="$ROUNDS" 'BEGIN{
+    printf "%-13s %-7s %10.0f %9s %12.0f %9s %7.2fx\n", "h2", "nginx", sa/n, "-", sb/n, "-", (sa>0?sb/sa:0) }'
+}
+
 # idle10k: the holder opens IDLE_CONNS connections (one request each), holds them HOLD s, checks
 # them and a fresh client, and reads the server's RSS (nginx: master and workers) while holding.
 run_idle() {
@@ -294,6 +312,7 @@ printf '%-13s %-7s %10s %9s %12s %9s %8s %8s\n' case peer peer_rps p99_ms websta
 for c in $CASES; do
   if [[ "$c" == accesslog ]]; then run_accesslog; continue; fi
   if [[ "$c" == idle10k ]]; then run_idle; continue; fi
+  if [[ "$c" == h2 ]]; then run_h2; continue; fi
   conns=$(case_conns "$c"); path=$(case_path "$c")
   A="$(case_scheme "$c")://127.0.0.1:$(peer_port "$c")$path"; B="$(case_scheme "$c")://127.0.0.1:$(webstack_port "$c")$path"
   run_wrk "$conns" "$A" "$WARMUP" >/dev/null; run_wrk "$conns" "$B" "$WARMUP" >/dev/null
