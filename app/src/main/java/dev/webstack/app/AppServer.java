@@ -9,6 +9,8 @@ import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ForwardedRequestCustomizer;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.server.handler.gzip.GzipHandler;
@@ -68,6 +70,11 @@ public final class AppServer implements AutoCloseable {
         server.setStopAtShutdown(false);
 
         ServerConnector connector = new ServerConnector(server);
+        // The web tier's X-Forwarded-For/-Proto/-Host are the request as the visitor made it:
+        // getRemoteAddr() is the visitor, isSecure() says HTTPS. Trusted because the app servers
+        // listen where only the web tier (and the machine's own users) reach them.
+        connector.getConnectionFactory(HttpConnectionFactory.class).getHttpConfiguration()
+                .addCustomizer(new ForwardedRequestCustomizer());
         connector.setHost(instance.address().host());
         connector.setPort(instance.address().port());
         server.addConnector(connector);

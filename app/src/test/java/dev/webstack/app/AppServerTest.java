@@ -232,6 +232,17 @@ class AppServerTest {
 
     @Test
     @Order(1)
+    void cookiesAreSecureWhenTheWebTierSaysTheRequestCameOverHttps() throws Exception {
+        HttpResponse<String> plain = get("/posts/new");
+        assertThat(plain.headers().firstValue("Set-Cookie").orElseThrow()).doesNotContainIgnoringCase("Secure");
+        HttpResponse<String> overHttps = send(HttpRequest.newBuilder(base.resolve("/posts/new"))
+                .header("X-Forwarded-Proto", "https").header("X-Forwarded-For", "203.0.113.9").GET());
+        assertThat(overHttps.statusCode()).isEqualTo(200);
+        assertThat(overHttps.headers().firstValue("Set-Cookie").orElseThrow()).startsWith("csrf=").containsIgnoringCase("; Secure");
+    }
+
+    @Test
+    @Order(1)
     void formPostNeedsTheCsrfTokenFromTheForm() throws Exception {
         HttpResponse<String> withoutToken = postForm("", "title=T&author=A&body=B");
         assertThat(withoutToken.statusCode()).isEqualTo(403);

@@ -134,8 +134,8 @@ public final class AccountServlet extends HttpServlet {
         if (session.isPresent()) {
             site.sessions().delete(session.get());
         }
-        Cookies.clear(response, SessionStore.COOKIE);
-        site.readYourWrites().wrote(response);
+        Cookies.clear(request, response, SessionStore.COOKIE);
+        site.readYourWrites().wrote(request, response);
         redirectHome(request, response);
     }
 
@@ -145,8 +145,8 @@ public final class AccountServlet extends HttpServlet {
         if (previous.isPresent()) {
             site.sessions().delete(previous.get());
         }
-        Cookies.set(response, SessionStore.COOKIE, site.sessions().create(user), SessionStore.LIFETIME);
-        site.readYourWrites().wrote(response);
+        Cookies.set(request, response, SessionStore.COOKIE, site.sessions().create(user), SessionStore.LIFETIME);
+        site.readYourWrites().wrote(request, response);
         redirectHome(request, response);
     }
 

@@ -81,7 +81,7 @@ public final class ApiPostsServlet extends HttpServlet {
             throw new HttpError(400, String.join("; ", errors));
         }
         Post post = site.posts().insert(input);
-        site.readYourWrites().wrote(response);
+        site.readYourWrites().wrote(request, response);
         response.setHeader("Location", request.getContextPath() + "/api/posts/" + post.id());
         send(response, 201, PostJson.toJson(post));
     }

@@ -9,7 +9,9 @@ import java.util.Optional;
 
 /**
  * The site's cookies, all alike: {@code HttpOnly} (no script reads them), {@code SameSite=Lax}
- * (not sent with cross-site POSTs), {@code Path=/}. No {@code Secure}: the web tier serves plain HTTP.
+ * (not sent with cross-site POSTs), {@code Path=/}; {@code Secure} when the request came over HTTPS
+ * (the web tier says so in {@code X-Forwarded-Proto}, which the app server reads into
+ * {@code isSecure()}), so that a cookie set over HTTPS never travels over plain HTTP.
  */
 final class Cookies {
     private Cookies() {}
@@ -25,17 +27,18 @@ final class Cookies {
     }
 
     /** Sets a cookie that the browser keeps for {@code maxAge} (zero: deletes it). */
-    static void set(HttpServletResponse response, String name, String value, Duration maxAge) {
+    static void set(HttpServletRequest request, HttpServletResponse response, String name, String value, Duration maxAge) {
         Cookie cookie = new Cookie(name, value);
         cookie.setPath("/");
         cookie.setHttpOnly(true);
+        cookie.setSecure(request.isSecure());
         cookie.setAttribute("SameSite", "Lax");
         cookie.setMaxAge((int) Math.min(Integer.MAX_VALUE, maxAge.toSeconds()));
         response.addCookie(cookie);
     }
 
     /** Tells the browser to forget the cookie. */
-    static void clear(HttpServletResponse response, String name) {
-        set(response, name, "", Duration.ZERO);
+    static void clear(HttpServletRequest request, HttpServletResponse response, String name) {
+        set(request, response, name, "", Duration.ZERO);
     }
 }

@@ -25,7 +25,7 @@ import javax.crypto.spec.SecretKeySpec;
  * expired. A cross-site page can make the browser send the cookie but cannot read it to fill the
  * field; the signature stops an attacker who can plant cookies (e.g. from a sibling subdomain)
  * from choosing a token of their own, and the expiry bounds how long a leaked token is useful.
- * The cookie has no {@code Secure} attribute because the web tier serves plain HTTP.
+ * The cookie is {@code Secure} when the page came over HTTPS ({@link Cookies}).
  *
  * <table>
  *   <caption>Limits</caption>

@@ -82,7 +82,7 @@ public final class PostServlet extends HttpServlet {
         }
         try {
             Post post = site.posts().insert(input);
-            site.readYourWrites().wrote(response);
+            site.readYourWrites().wrote(request, response);
             response.setStatus(HttpServletResponse.SC_SEE_OTHER);
             response.setHeader("Location", request.getContextPath() + "/posts/" + post.id());
         } catch (SQLException e) {

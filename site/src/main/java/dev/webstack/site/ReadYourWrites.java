@@ -32,8 +32,8 @@ public final class ReadYourWrites {
     }
 
     /** Marks the response of a write: this browser reads from the primary for the next {@code window}. */
-    public void wrote(HttpServletResponse response) {
-        Cookies.set(response, COOKIE, "1", window);
+    public void wrote(HttpServletRequest request, HttpServletResponse response) {
+        Cookies.set(request, response, COOKIE, "1", window);
     }
 
     public Duration window() {

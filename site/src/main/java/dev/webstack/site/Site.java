@@ -36,7 +36,7 @@ public record Site(
         String current = Cookies.get(request, Csrf.COOKIE).orElse("");
         String token = csrf.tokenFor(current);
         if (!token.equals(current)) {
-            Cookies.set(response, Csrf.COOKIE, token, Csrf.MAX_AGE);
+            Cookies.set(request, response, Csrf.COOKIE, token, Csrf.MAX_AGE);
         }
         response.setHeader("Cache-Control", "no-store");
         return token;
