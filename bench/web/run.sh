@@ -40,7 +40,8 @@ WEBSTACK=${WEBSTACK:-28180}
 JAVA=${JAVA:-$("$REPO/bin/find-jdk")/bin/java}   # a JDK 21+, as the launcher picks it
 # The flags the supervisor gives every tier on Java 23+ (bin/runtime-flags).
 RUNTIME_FLAGS=$("$REPO"/bin/runtime-flags "$(dirname "$(dirname "$(readlink -f "$JAVA")")")")
-JAVA_OPTS=${JAVA_OPTS:-"-Xms256m -Xmx512m -XX:+UseParallelGC $RUNTIME_FLAGS"}
+# -XX:MaxNewSize=96m as the supervisor starts the web tier (StackPlan).
+JAVA_OPTS=${JAVA_OPTS:-"-Xms256m -Xmx512m -XX:+UseParallelGC -XX:MaxNewSize=96m $RUNTIME_FLAGS"}
 HOST_HEADER='Host: www.foobar.com'
 
 has_case() { [[ " $CASES " == *" $1 "* ]]; }

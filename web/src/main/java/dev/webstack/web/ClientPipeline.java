@@ -141,7 +141,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
             return;
         }
         if (s.tls() == null) {
-            ch.close(); // HTTPS was switched off by a reload while this connection was being accepted
+            ch.close(); // cannot happen (a reload that turns HTTPS off is refused): never served in plain
             return;
         }
         // The handshake reads before any HTTP handler is there; ALPN then picks HTTP/2 or HTTP/1.1.

@@ -49,8 +49,9 @@ import org.slf4j.LoggerFactory;
  * came in over it.
  *
  * <p>A connection accepted on the HTTPS address carries the {@link #SECURE} attribute (set by the
- * server bootstrap); {@link ClientPipeline} then puts an {@code SslHandler} in front of the same
- * handlers plain HTTP has. What differs after that is only what names the scheme: the apex
+ * server bootstrap); {@link ClientPipeline} then puts an {@code SslHandler} in front, and after the
+ * handshake the HTTP/1.1 handlers plain HTTP has, or HTTP/2's, which run the same ones per stream.
+ * What differs after that is only what names the scheme: the apex
  * redirect, {@code $scheme} in redirect locations, {@code X-Forwarded-Proto} to the app, and how
  * a large file goes out (read into buffers and encrypted, since {@code sendfile} cannot encrypt).
  *
@@ -73,19 +74,11 @@ final class Tls {
         return ch.hasAttr(SECURE) || ch instanceof Http2StreamChannel && ch.parent().hasAttr(SECURE);
     }
 
-    /** The provider contexts are built on: {@code openssl} (BoringSSL) or {@code jdk}. */
+    /** The TLS implementation contexts are built on: {@code BoringSSL} (netty-tcnative) or {@code JDK}. */
     static String provider() {
         return OpenSsl.isAvailable() ? "BoringSSL" : "JDK";
     }
 
-    /**
-     * The server context for {@code tls}, read from its files now (a reload reads them again, as
-     * nginx's does). A self-signed pair is made first when {@code tls} names none and the files
-     * are missing or expired.
-     *
-     * @throws IllegalArgumentException when the files cannot be read or do not make a key pair
-     *                                  (the message names them and says why)
-     */
     /**
      * What HTTPS connections are made with: the TLS context and, when {@code web.tls.hsts} is set,
      * the {@code Strict-Transport-Security} value of their answers (else null).
@@ -98,6 +91,14 @@ final class Tls {
                 tls.hsts().isZero() ? null : AsciiString.cached("max-age=" + tls.hsts().toSeconds()));
     }
 
+    /**
+     * The server context for {@code tls}, read from its files now (a reload reads them again, as
+     * nginx's does). A self-signed pair is made first when {@code tls} names none and the files
+     * are missing or expired.
+     *
+     * @throws IllegalArgumentException when the files cannot be read or do not make a key pair
+     *                                  (the message names them and says why)
+     */
     static SslContext context(WebConfig.Tls tls, SiteConfig site) {
         if (tls.selfSigned()) {
             try {
@@ -132,7 +133,7 @@ final class Tls {
      * through Netty, whose reader loads BouncyCastle's, about a second more at start here.
      */
     private static SslContextBuilder builder(WebConfig.Tls tls) throws Exception {
-        String pem = Files.readString(tls.key(), StandardCharsets.US_ASCII);
+        String pem = Files.readString(tls.key(), StandardCharsets.ISO_8859_1);
         int begin = pem.indexOf(PKCS8_BEGIN);
         int end = pem.indexOf(PKCS8_END);
         if (begin < 0 || end < begin) {

@@ -6,15 +6,12 @@ import dev.webstack.common.config.HostPort;
 import dev.webstack.common.config.SiteConfig;
 import dev.webstack.common.config.WebConfig;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,8 +19,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,7 +53,7 @@ class Http2Test {
         WebConfig web = TestConfigs.web(dir.resolve("public"), dir.resolve("log/access.log"), List.of(app.address()),
                 Duration.ofSeconds(5)).withTls(Optional.of(tls));
         server = WebServer.start(web, SITE, WebLimits.defaults().withMaxBody(MAX_BODY));
-        client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(trusting(dir.resolve("var/tls/web.crt")))
+        client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(TrustingContext.of(dir.resolve("var/tls/web.crt")))
                 .connectTimeout(Duration.ofSeconds(5)).build();
     }
 
@@ -67,19 +62,6 @@ class Http2Test {
         client.close();
         server.close();
         app.close();
-    }
-
-    private static SSLContext trusting(Path certificate) throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        try (InputStream in = Files.newInputStream(certificate)) {
-            trust.setCertificateEntry("web", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, tmf.getTrustManagers(), null);
-        return context;
     }
 
     private URI uri(String path) {
