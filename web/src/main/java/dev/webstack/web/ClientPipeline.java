@@ -172,8 +172,15 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
                 .addLast("idle", idle(s))
                 .addLast("body", new BodyGate());
         addRequestHandlers(ch.pipeline(), s);
-        if (secure && s.tls() != null && s.tls().hsts() != null) {
-            ch.pipeline().addAfter("codec", "hsts", new Tls.Hsts(s.tls().hsts()));
+        if (secure) {
+            addHsts(ch.pipeline(), "codec", s);
+        }
+    }
+
+    /** Strict-Transport-Security (web.tls.hsts) on the answers, right after the codec named {@code codec}. */
+    private static void addHsts(ChannelPipeline p, String codec, Settings s) {
+        if (s.tls() != null && s.tls().hsts() != null) {
+            p.addAfter(codec, "hsts", s.tls().hsts());
         }
     }
 
@@ -224,9 +231,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
                 .addLast("h2request", new Http2Request(limits.maxBody()))
                 .addLast("body", new BodyGate());
         addRequestHandlers(p, s);
-        if (s.tls() != null && s.tls().hsts() != null) {
-            p.addAfter("h2codec", "hsts", new Tls.Hsts(s.tls().hsts()));
-        }
+        addHsts(p, "h2codec", s);
     }
 
     /** On an HTTP/2 connection: idle or a graceful stop closes it (the frame codec sends GOAWAY and lets open streams end). */

@@ -19,8 +19,8 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.HttpChunkedInput;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.stream.ChunkedNioFile;
@@ -158,10 +158,10 @@ final class StaticFiles {
         if (channel == null) {
             return false;
         }
+        HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
+        setHeaders(res, file, status, first, length);
         if (Tls.isSecure(ctx.channel())) {
             // sendfile cannot encrypt: the file is read in chunks as the connection takes them (ChunkedWriteHandler).
-            HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
-            setHeaders(res, file, status, first, length);
             ctx.write(res);
             try {
                 ChunkedNioFile chunks = new ChunkedNioFile(channel, first, length, TLS_CHUNK);
@@ -187,8 +187,6 @@ final class StaticFiles {
         // Zero-copy: sendfile(2), by Netty on epoll and by SendfileHandler on io_uring.
         SendfileHandler.install(ctx.channel());
         DefaultFileRegion body = new SendfileHandler.FileBody(channel, first, length);
-        HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
-        setHeaders(res, file, status, first, length);
         // Corked while the headers and the file go out, like nginx's tcp_nopush: the file then fills
         // whole segments (1 MB over loopback: about 1.6x the answers per second uncorked).
         boolean corked = Transport.cork(ctx.channel(), true);

@@ -81,14 +81,15 @@ final class Tls {
 
     /**
      * What HTTPS connections are made with: the TLS context and, when {@code web.tls.hsts} is set,
-     * the {@code Strict-Transport-Security} value of their answers (else null).
+     * the handler that adds {@code Strict-Transport-Security} to their answers (else null), one for
+     * every connection and stream.
      */
-    record Server(SslContext ssl, AsciiString hsts) {}
+    record Server(SslContext ssl, Hsts hsts) {}
 
-    /** The context for {@code tls} (see {@link #context}) and its HSTS value. */
+    /** The context for {@code tls} (see {@link #context}) and its HSTS handler. */
     static Server server(WebConfig.Tls tls, SiteConfig site) {
         return new Server(context(tls, site),
-                tls.hsts().isZero() ? null : AsciiString.cached("max-age=" + tls.hsts().toSeconds()));
+                tls.hsts().isZero() ? null : new Hsts(AsciiString.cached("max-age=" + tls.hsts().toSeconds())));
     }
 
     /**

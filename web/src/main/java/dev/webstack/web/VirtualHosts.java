@@ -79,18 +79,21 @@ final class VirtualHosts {
         if (!secure && httpsAuthoritySuffix != null && (name.equals(site.www()) || name.equals(site.domain()) || locationHosts.contains(name))) {
             // The apex goes straight to www over HTTPS, one redirect rather than two.
             String target = name.equals(site.domain()) && !locationHosts.contains(name) ? site.www() : name;
-            String path = RequestPaths.path(req.uri()).orElse("/");
-            return new Redirect("https://" + target + httpsAuthoritySuffix + path + RequestPaths.query(req.uri()));
+            return redirect("https://" + target + httpsAuthoritySuffix, req);
         }
         if (name.equals(site.www()) || locationHosts.contains(name)) {
             return new Serve();
         }
         if (name.equals(site.domain())) {
             String keepPort = port.equals(secure ? ":443" : ":80") || !port.matches(":[0-9]{1,5}") ? "" : port;
-            String path = RequestPaths.path(req.uri()).orElse("/");
-            return new Redirect((secure ? "https://" : "http://") + site.www() + keepPort + path + RequestPaths.query(req.uri()));
+            return redirect((secure ? "https://" : "http://") + site.www() + keepPort, req);
         }
         return new Misdirected(name);
+    }
+
+    /** To {@code origin} (scheme, host and port), keeping the request's path and query. */
+    private static Redirect redirect(String origin, HttpRequest req) {
+        return new Redirect(origin + RequestPaths.path(req.uri()).orElse("/") + RequestPaths.query(req.uri()));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.webstack.web;
 
+import dev.webstack.common.config.HostPort;
 import dev.webstack.common.config.SiteConfig;
 import dev.webstack.common.config.WebConfig;
 import io.netty.bootstrap.ServerBootstrap;
@@ -16,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -151,46 +153,34 @@ public final class WebServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(pipeline);
         transport.applySocketOptions(bootstrap::childOption);
-        ChannelFuture bound = bootstrap.bind(web.listen().toSocketAddress()).awaitUninterruptibly();
-        if (!bound.isSuccess()) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
-            accessLog.close();
-            Throwable cause = bound.cause();
-            String why = cause instanceof BindException ? "the address is in use or not local" : String.valueOf(cause);
-            throw new IllegalStateException("web: cannot listen on " + web.listen() + ": " + why, cause);
-        }
+        // What is started so far; stopped again if a later step fails, so that nothing is left half up.
+        List<Channel> listening = new ArrayList<>();
+        Channel serverChannel;
         Channel tlsChannel = null;
-        if (tls != null) {
-            WebConfig.Tls t = web.tls().orElseThrow();
-            ChannelFuture secure = bootstrap.clone().childAttr(Tls.SECURE, Boolean.TRUE).bind(t.listen().toSocketAddress())
-                    .awaitUninterruptibly();
-            if (!secure.isSuccess()) {
-                bound.channel().close().awaitUninterruptibly();
-                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
-                accessLog.close();
-                Throwable cause = secure.cause();
-                String why = cause instanceof BindException ? "the address is in use or not local" : String.valueOf(cause);
-                throw new IllegalStateException("web: cannot listen on " + t.listen() + " (web.tls.listen): " + why, cause);
-            }
-            tlsChannel = secure.channel();
-        }
-        // The pool of the moment: a reload may replace it.
-        upstreams.onRetire(address -> pipeline.settings().pool().closeIdle(address));
-        HealthChecker checker = new HealthChecker(group, transport, upstreams);
+        HealthChecker checker;
         AdminApi admin;
         try {
+            serverChannel = bind(bootstrap, web.listen(), "");
+            listening.add(serverChannel);
+            if (tls != null) {
+                tlsChannel = bind(bootstrap.clone().childAttr(Tls.SECURE, Boolean.TRUE), web.tls().orElseThrow().listen(),
+                        " (web.tls.listen)");
+                listening.add(tlsChannel);
+            }
+            // The pool of the moment: a reload may replace it.
+            upstreams.onRetire(address -> pipeline.settings().pool().closeIdle(address));
+            checker = new HealthChecker(group, transport, upstreams);
             admin = AdminApi.start(web.admin(), upstreams, checker);
         } catch (IllegalStateException e) {
-            bound.channel().close().awaitUninterruptibly();
-            if (tlsChannel != null) {
-                tlsChannel.close().awaitUninterruptibly();
+            for (Channel ch : listening) {
+                ch.close().awaitUninterruptibly();
             }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             accessLog.close();
             throw e;
         }
         checker.start();
-        WebServer server = new WebServer(group, bound.channel(), tlsChannel, clients, transport, pipeline, upstreams, checker, admin, web, site);
+        WebServer server = new WebServer(group, serverChannel, tlsChannel, clients, transport, pipeline, upstreams, checker, admin, web, site);
         log.info("web: listening on {} ({}), www={} apex={}, public folder {}, upstreams {} ({}), admin API on {}",
                 server.serverChannel.localAddress(), transport.name(), site.www(), site.domain(),
                 web.publicRoot(), web.upstreams().isEmpty() ? "none (502)" : upstreams.members(),
@@ -260,6 +250,21 @@ public final class WebServer implements AutoCloseable {
         if (!sameLocations) {
             logLocations(locations);
         }
+    }
+
+    /**
+     * The listening socket for {@code address} ({@code what} says which, for the message).
+     *
+     * @throws IllegalStateException when it cannot be bound
+     */
+    private static Channel bind(ServerBootstrap bootstrap, HostPort address, String what) {
+        ChannelFuture bound = bootstrap.bind(address.toSocketAddress()).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            Throwable cause = bound.cause();
+            String why = cause instanceof BindException ? "the address is in use or not local" : String.valueOf(cause);
+            throw new IllegalStateException("web: cannot listen on " + address + what + ": " + why, cause);
+        }
+        return bound.channel();
     }
 
     /** The locations of {@code web}, compiled. */

@@ -1,5 +1,6 @@
 package dev.webstack.common.config;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -85,7 +86,7 @@ public record WebConfig(
      *
      * @param listen      HTTPS address, default the HTTP listen host, port 8443
      * @param certificate the certificate chain (PEM), the server's own first
-     * @param key         its private key (PEM, PKCS#8)
+     * @param key         its private key (PEM: PKCS#8, or PKCS#1 / SEC 1)
      * @param selfSigned  no certificate was configured: the web tier makes a self-signed one for the
      *                    site's names at these paths (under var/tls) when they do not exist yet
      * @param redirectHttp plain HTTP requests for the site are answered 301 to the same URL over
@@ -239,7 +240,7 @@ public record WebConfig(
 
     private static Path readable(ConfigNode node, Path base) {
         Path file = base.resolve(node.text().trim()).normalize();
-        if (!java.nio.file.Files.isReadable(file) || java.nio.file.Files.isDirectory(file)) {
+        if (!Files.isReadable(file) || Files.isDirectory(file)) {
             throw node.error(file + ": no such readable file");
         }
         return file;
