@@ -7,7 +7,8 @@
 #   DURATION=4s CASES="small proxy" bench/web/run.sh
 #
 # Every load run is bounded (wrk -d); everything listens on 127.0.0.1 only. Prints, per case,
-# each run's req/s and p99, then the mean of each side and the ratio webstack/peer. Cases:
+# each run's req/s, p99 and the server's CPU time per request, then the mean of each side and the
+# ratios webstack/peer. Cases:
 #   small 1k 1m notfound proxy  peer nginx (proxy: proxy_pass with upstream keepalive)
 #   proxy-haproxy               peer HAProxy (../shared/peers/haproxy.cfg), same upstream
 #   tls tls1m                   the small file and the 1 MB file over HTTPS (TLS 1.3, the same
@@ -40,8 +41,8 @@ WEBSTACK=${WEBSTACK:-28180}
 JAVA=${JAVA:-$("$REPO/bin/find-jdk")/bin/java}   # a JDK 21+, as the launcher picks it
 # The flags the supervisor gives every tier on Java 23+ (bin/runtime-flags).
 RUNTIME_FLAGS=$("$REPO"/bin/runtime-flags "$(dirname "$(dirname "$(readlink -f "$JAVA")")")")
-# -XX:MaxNewSize=96m as the supervisor starts the web tier (StackPlan).
-JAVA_OPTS=${JAVA_OPTS:-"-Xms256m -Xmx512m -XX:+UseParallelGC -XX:MaxNewSize=96m $RUNTIME_FLAGS"}
+# The heap flags the supervisor starts the web tier with (StackPlan).
+JAVA_OPTS=${JAVA_OPTS:-"-Xmx512m -XX:+UseParallelGC -XX:MaxNewSize=64m $RUNTIME_FLAGS"}
 HOST_HEADER='Host: www.foobar.com'
 
 has_case() { [[ " $CASES " == *" $1 "* ]]; }
@@ -66,6 +67,7 @@ WEB_PID=""
 cleanup() {
   [[ -n "$WEB_PID" ]] && kill "$WEB_PID" 2>/dev/null && wait "$WEB_PID" 2>/dev/null || true
   [[ -f "$WORK/nginx.pid" ]] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  [[ -f "$WORK/upstream.pid" ]] && kill "$(cat "$WORK/upstream.pid")" 2>/dev/null || true
   [[ -f "$WORK/haproxy.pid" ]] && kill "$(cat "$WORK/haproxy.pid")" 2>/dev/null || true
   sleep 0.5
   rm -rf "$WORK"
@@ -117,11 +119,29 @@ http {
            ssl_certificate $WORK/tls.crt; ssl_certificate_key $WORK/tls.key; ssl_protocols TLSv1.2 TLSv1.3; }
   server { listen 127.0.0.1:$NGINX_PROXY;
            location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+}
+CONF
+# The fixed upstream is an nginx of its own, so that the CPU time read per case (see below) is the
+# proxy's alone on both sides.
+cat > "$WORK/upstream.conf" <<CONF
+worker_processes auto;
+pid $WORK/upstream.pid;
+error_log $WORK/upstream-error.log warn;
+events { worker_connections 4096; }
+http {
+  keepalive_requests 100000;
+  client_body_temp_path $WORK/nginx-tmp;
+  proxy_temp_path $WORK/nginx-tmp;
+  fastcgi_temp_path $WORK/nginx-tmp;
+  uwsgi_temp_path $WORK/nginx-tmp;
+  scgi_temp_path $WORK/nginx-tmp;
   server { listen 127.0.0.1:$UPSTREAM; access_log off; location / { return 200 "hello from upstream\n"; } }
 }
 CONF
 mkdir -p "$WORK/nginx-tmp"
-nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" 2>/dev/null || nginx -c "$WORK/nginx.conf"
+for conf in nginx upstream; do
+  nginx -c "$WORK/$conf.conf" -e "$WORK/$conf-error.log" 2>/dev/null || nginx -c "$WORK/$conf.conf"
+done
 
 # --- HAProxy in front of the same upstream: the peer config, with this run's ports and pid file.
 # It has no log line: HAProxy logs nothing here, while nginx and webstack do.
@@ -239,12 +259,15 @@ set_webstack_log() { # path
 # to run with the machine's speed, so compare them within a round.
 # The fields after the command name: "nginx: worker process" has spaces in it.
 cpu_ticks() { local s=0 pid; for pid in "$@"; do s=$((s + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'))); done; echo "$s"; }
+cpu_us() { # ticks rps -> CPU µs per request over one run of $DURATION
+  awk -v t="$1" -v r="$2" -v s="${DURATION%s}" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", (r > 0 ? t * 1e6 / hz / (r * s) : 0)}'
+}
 run_accesslog() {
   local names=(nginx_log nginx_nolog webstack_log webstack_nolog)
   local urls=("http://127.0.0.1:$NGINX_STATIC/index.html" "http://127.0.0.1:$NGINX_NOLOG/index.html"
               "http://127.0.0.1:$WEBSTACK/index.html" "http://127.0.0.1:$WEBSTACK/index.html")
   local logs=("" "" "$WORK/webstack-access.log" off)
-  local sums=(0 0 0 0) cpus=(0 0 0 0) i r rps p99 line pids t0 t1 us secs=${DURATION%s}
+  local sums=(0 0 0 0) cpus=(0 0 0 0) i r rps p99 line pids t0 t1 us
   for i in 0 1 2 3; do
     [[ -n "${logs[$i]}" ]] && set_webstack_log "${logs[$i]}"
     run_wrk 64 "${urls[$i]}" "$WARMUP" >/dev/null
@@ -260,8 +283,7 @@ run_accesslog() {
       read -r rps p99 < <(run_wrk 64 "${urls[$i]}" "$DURATION")
       # shellcheck disable=SC2086
       t1=$(cpu_ticks $pids)
-      us=$(awk -v t="$((t1 - t0))" -v r="$rps" -v s="$secs" -v hz="$(getconf CLK_TCK)" \
-        'BEGIN{printf "%.1f", (r > 0 ? t * 1e6 / hz / (r * s) : 0)}')
+      us=$(cpu_us "$((t1 - t0))" "$rps")
       sums[i]=$(add "${sums[i]}" "$rps"); cpus[i]=$(add "${cpus[i]}" "$us"); line+=("$rps/$us")
     done
     printf '  %-7s %12s %12s %14s %14s\n' "#$r" "${line[@]}"
@@ -308,8 +330,21 @@ run_idle() {
     printf "idle10k       RSS while held: nginx %.0f MB, webstack %.0f MB, ratio %.2fx\n", n/1024, w/1024, (n>0 ? w/n : 0) }'
 }
 
+# Besides requests/s and p99, each wrk case reads the CPU time each server spent (all its processes
+# and threads, from /proc; the fixed upstream is not counted on either side) per request: a steadier
+# view of their cost than requests/s when wrk, the server and the upstream share two cores.
+peer_pids() { [[ "$1" == proxy-haproxy ]] && cat "$WORK/haproxy.pid" || nginx_pids; }
+run_measured() { # conns url pids... -> "req/s p99_ms cpu_us"
+  local t0 t1 rps p99
+  t0=$(cpu_ticks "${@:3}")
+  read -r rps p99 < <(run_wrk "$1" "$2" "$DURATION")
+  t1=$(cpu_ticks "${@:3}")
+  echo "$rps $p99 $(cpu_us "$((t1 - t0))" "$rps")"
+}
+
 echo "wrk -t1 -c<64|16 for 1m> -d$DURATION --latency, $ROUNDS rounds A B A B, after a $WARMUP warm-up of each side"
-printf '%-13s %-7s %10s %9s %12s %9s %8s %8s\n' case peer peer_rps p99_ms webstack_rps p99_ms ratio p99x
+echo "cpu_us: the server's CPU time per request (µs); cpu_x: webstack's over the peer's (lower is better)"
+printf '%-13s %-7s %10s %9s %7s %12s %9s %7s %8s %8s %7s\n' case peer peer_rps p99_ms cpu_us webstack_rps p99_ms cpu_us ratio p99x cpu_x
 for c in $CASES; do
   if [[ "$c" == accesslog ]]; then run_accesslog; continue; fi
   if [[ "$c" == idle10k ]]; then run_idle; continue; fi
@@ -317,14 +352,18 @@ for c in $CASES; do
   conns=$(case_conns "$c"); path=$(case_path "$c")
   A="$(case_scheme "$c")://127.0.0.1:$(peer_port "$c")$path"; B="$(case_scheme "$c")://127.0.0.1:$(webstack_port "$c")$path"
   run_wrk "$conns" "$A" "$WARMUP" >/dev/null; run_wrk "$conns" "$B" "$WARMUP" >/dev/null
-  sa=0; sb=0; pa=0; pb=0
+  # shellcheck disable=SC2207 # pids are numbers
+  pa=($(peer_pids "$c"))
+  sa=0; sb=0; qsa=0; qsb=0; ca=0; cb=0
   for r in $(seq 1 "$ROUNDS"); do
-    read -r ra qa < <(run_wrk "$conns" "$A" "$DURATION")
-    read -r rb qb < <(run_wrk "$conns" "$B" "$DURATION")
-    printf '  %-19s %10s %9s %12s %9s\n' "#$r" "$ra" "$qa" "$rb" "$qb"
-    sa=$(add "$sa" "$ra"); sb=$(add "$sb" "$rb"); pa=$(add "$pa" "$qa"); pb=$(add "$pb" "$qb")
+    read -r ra qa ua < <(run_measured "$conns" "$A" "${pa[@]}")
+    read -r rb qb ub < <(run_measured "$conns" "$B" "$WEB_PID")
+    printf '  %-19s %10s %9s %7s %12s %9s %7s\n' "#$r" "$ra" "$qa" "$ua" "$rb" "$qb" "$ub"
+    sa=$(add "$sa" "$ra"); sb=$(add "$sb" "$rb"); qsa=$(add "$qsa" "$qa"); qsb=$(add "$qsb" "$qb")
+    ca=$(add "$ca" "$ua"); cb=$(add "$cb" "$ub")
   done
-  awk -v c="$c" -v p="$(peer_name "$c")" -v sa="$sa" -v sb="$sb" -v pa="$pa" -v pb="$pb" -v n="$ROUNDS" 'BEGIN{
-    printf "%-13s %-7s %10.0f %9.2f %12.0f %9.2f %7.2fx %7.2fx\n", c, p, sa/n, pa/n, sb/n, pb/n, (sa>0?sb/sa:0), (pa>0?pb/pa:0) }'
+  awk -v c="$c" -v p="$(peer_name "$c")" -v sa="$sa" -v sb="$sb" -v pa="$qsa" -v pb="$qsb" -v ca="$ca" -v cb="$cb" -v n="$ROUNDS" 'BEGIN{
+    printf "%-13s %-7s %10.0f %9.2f %7.1f %12.0f %9.2f %7.1f %7.2fx %7.2fx %6.2fx\n", c, p, sa/n, pa/n, ca/n, sb/n, pb/n, cb/n,
+      (sa>0?sb/sa:0), (pa>0?pb/pa:0), (ca>0?cb/ca:0) }'
 done
 echo "webstack RSS: $(rss_kb "$WEB_PID") kB"

@@ -62,10 +62,11 @@ public final class StackPlan {
                 : stack.web().upstreams().stream().map(Object::toString).toList();
         // The young generation capped: after HTTP/2 load (a pipeline per stream) the parallel
         // collector had grown it until the tier held 327 MB before any idle connection (355 MB with
-        // 10,000 idle ones, over the 300 MB bound); capped at 96 MB, 298 MB in the same benchmark,
-        // throughput unchanged (bench/README.md).
+        // 10,000 idle ones, over the 300 MB bound); capped at 96 MB, 275-298 MB in the same
+        // benchmark; at 64 MB, 263 MB, for 0.6% of one thread's time in young collections under
+        // proxy and file load instead of 0.4% (bench/README.md).
         out.add(new Component("web", Tier.WEB, stack.web().listen(), List.of("web"),
-                List.of("-Xmx512m", "-XX:+UseParallelGC", "-XX:MaxNewSize=96m"),
+                List.of("-Xmx512m", "-XX:+UseParallelGC", "-XX:MaxNewSize=64m"),
                 new HttpHealthCheck(stack.web().listen(), stack.site().www(), "/-/health"),
                 Duration.ofSeconds(60), Duration.ofSeconds(20),
                 "static: " + relative(stack, stack.web().publicRoot()) + ", upstream: " + String.join(", ", upstreams)
