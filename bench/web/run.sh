@@ -354,16 +354,21 @@ for c in $CASES; do
   run_wrk "$conns" "$A" "$WARMUP" >/dev/null; run_wrk "$conns" "$B" "$WARMUP" >/dev/null
   # shellcheck disable=SC2207 # pids are numbers
   pa=($(peer_pids "$c"))
-  sa=0; sb=0; qsa=0; qsb=0; ca=0; cb=0
+  sa=0; sb=0; qsa=0; qsb=0; ca=0; cb=0; ratios=()
   for r in $(seq 1 "$ROUNDS"); do
     read -r ra qa ua < <(run_measured "$conns" "$A" "${pa[@]}")
     read -r rb qb ub < <(run_measured "$conns" "$B" "$WEB_PID")
-    printf '  %-19s %10s %9s %7s %12s %9s %7s\n' "#$r" "$ra" "$qa" "$ua" "$rb" "$qb" "$ub"
+    printf '  %-19s %10s %9s %7s %12s %9s %7s %7sx\n' "#$r" "$ra" "$qa" "$ua" "$rb" "$qb" "$ub" \
+      "$(awk -v a="$ra" -v b="$rb" 'BEGIN{printf "%.2f", (a>0?b/a:0)}')"
     sa=$(add "$sa" "$ra"); sb=$(add "$sb" "$rb"); qsa=$(add "$qsa" "$qa"); qsb=$(add "$qsb" "$qb")
-    ca=$(add "$ca" "$ua"); cb=$(add "$cb" "$ub")
+    ca=$(add "$ca" "$ua"); cb=$(add "$cb" "$ub"); ratios+=("$(awk -v a="$ra" -v b="$rb" 'BEGIN{print (a>0?b/a:0)}')")
   done
   awk -v c="$c" -v p="$(peer_name "$c")" -v sa="$sa" -v sb="$sb" -v pa="$qsa" -v pb="$qsb" -v ca="$ca" -v cb="$cb" -v n="$ROUNDS" 'BEGIN{
     printf "%-13s %-7s %10.0f %9.2f %7.1f %12.0f %9.2f %7.1f %7.2fx %7.2fx %6.2fx\n", c, p, sa/n, pa/n, ca/n, sb/n, pb/n, cb/n,
       (sa>0?sb/sa:0), (pa>0?pb/pa:0), (ca>0?cb/ca:0) }'
+  # The machine's speed drifts between rounds; each round's pair ran back to back, so the ratios
+  # of the pairs say more than the ratio of the means when they disagree.
+  printf '%s\n' "${ratios[@]}" | sort -g | awk -v c="$c" '{r[NR]=$1} END{
+    printf "%-13s req/s ratio per round: median %.2fx, lowest %.2fx, highest %.2fx\n", "", (NR%2 ? r[(NR+1)/2] : (r[NR/2]+r[NR/2+1])/2), r[1], r[NR] }'
 done
 echo "webstack RSS: $(rss_kb "$WEB_PID") kB"
