@@ -76,6 +76,33 @@ class RequestFramingGuardSplitTest {
     }
 
     @Test
+    void headerNamesAreReadWhereverTheRequestIsCut() {
+        // A framing header in any case is one; a longer name that contains one is not; a bad byte in
+        // a name, or whitespace before its colon, refuses the request.
+        String[][] cases = {
+            {"POST /a HTTP/1.1\r\nHOST: www.foobar.com\r\ncontent-LENGTH: 3\r\n\r\nabc", "pass"},
+            {"POST /a HTTP/1.1\r\nHost: www.foobar.com\r\nX-Original-Content-Length: 99\r\nContent-Length: 3\r\n\r\nabc", "pass"},
+            {"POST /a HTTP/1.1\r\nHost: www.foobar.com\r\nTransfer-Encoding-Hint: gzip\r\nContent-Length: 3\r\n\r\nabc", "pass"},
+            {"GET /a HTTP/1.1\r\nHost: a\r\nhOsT: b\r\n\r\n", "400"},
+            {"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTRANSFER-ENCODING: chunked\r\n\r\n0\r\n\r\n", "400"},
+            {"GET /a HTTP/1.1\r\nHost: a\r\nX-Na(me: v\r\n\r\n", "400"},
+            {"GET /a HTTP/1.1\r\nHost: a\r\nX-Long-Name-Over-Seventeen : v\r\n\r\n", "400"},
+        };
+        for (String[] c : cases) {
+            String request = c[0];
+            for (int cut = 1; cut <= request.length(); cut++) {
+                Outcome o = feed(request, cut);
+                if (c[1].equals("pass")) {
+                    assertThat(o).as("%s cut at %d", request, cut).isEqualTo(new Outcome(request, null));
+                } else {
+                    assertThat(o.refused()).as("%s cut at %d", request, cut).isEqualTo(HttpResponseStatus.BAD_REQUEST);
+                    assertThat(o.forwarded()).as("%s cut at %d", request, cut).isEmpty();
+                }
+            }
+        }
+    }
+
+    @Test
     void theLimitsHoldAcrossReads() {
         String longLine = "GET /" + "a".repeat(ClientPipeline.MAX_REQUEST_LINE) + " HTTP/1.1\r\nHost: x\r\n\r\n";
         String bigHeader = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(ClientPipeline.MAX_HEADER_SIZE) + "\r\n\r\n";
