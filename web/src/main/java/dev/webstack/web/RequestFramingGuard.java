@@ -194,23 +194,11 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
                 } else if (bulk()) {
                     // The rest of a request line or a value nothing reads (all but the framing
                     // headers'): checked in bulk up to its CR; that CR, or any other control
-                    // byte, goes through the state machine. The rest of a header name likewise up
-                    // to the first byte that is not tchar (the colon, or an error).
-                    int stop = state == State.NAME ? nameEnd(in, at, end) : in.forEachByte(at, end - at, PLAIN_BYTE);
+                    // byte, goes through the state machine.
+                    int stop = in.forEachByte(at, end - at, PLAIN_BYTE);
                     int n = (stop < 0 ? end : stop) - at;
                     if (n == 0) {
                         in.forEachByte(at, end - at, scanner);
-                    } else if (state == State.NAME) {
-                        count(n);
-                        if (name.length() + n <= MAX_FRAMING_NAME) {
-                            // Only a framing header's name is ever compared: longer ones are not kept whole.
-                            for (int i = at; i < at + n; i++) {
-                                name.append((char) in.getByte(i));
-                            }
-                        } else {
-                            nameTooLong = true;
-                        }
-                        scanned += n;
                     } else if (state == State.LINE) {
                         checkLineRoom(n);
                         line.append(in.toString(at, n, StandardCharsets.ISO_8859_1));
@@ -264,34 +252,13 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
     private static final ByteProcessor PLAIN_BYTE = b -> !isControl(b) && b != '\t';
 
     /**
-     * Where the run of tchar from {@code at} ends, or -1 at {@code end}. A loop of its own, not
-     * {@code forEachByte}: a third processor type there made that call site megamorphic, and every
-     * byte of every request line and value cost a virtual call (measured 2x slower in
-     * {@code RequestFramingGuardBenchmark}).
-     */
-    private static int nameEnd(ByteBuf in, int at, int end) {
-        for (int i = at; i < end; i++) {
-            if (!isTchar(in.getByte(i))) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    /**
-     * In a part checked in bulk: a request line after its first byte (which starts the header
-     * timer) or a value nothing reads, whose bytes need only be free of control characters (a tab
-     * ends the bulk check; in a value the state machine allows it and the check goes on after it);
-     * or a header name after its first byte, a run of tchar up to the colon (or whatever else ends
-     * it, which the state machine judges).
+     * In a part whose bytes need only be free of control characters: a request line after its
+     * first byte (which starts the header timer), or a value nothing reads (every value but
+     * Content-Length's and Transfer-Encoding's). A tab ends the bulk check; in a value the state
+     * machine allows it and the check goes on after it.
      */
     private boolean bulk() {
-        return switch (state) {
-            case LINE -> line.length() > 0;
-            case NAME -> true;
-            case VALUE -> !keepValue;
-            default -> false;
-        };
+        return state == State.LINE ? line.length() > 0 : state == State.VALUE && !keepValue;
     }
 
     /** Bytes up to here may go on: they are in a body, or end a request's header section. */
