@@ -90,11 +90,8 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
     private final StringBuilder line = new StringBuilder();
     private final StringBuilder name = new StringBuilder();
     private final StringBuilder value = new StringBuilder();
-    // The header being read: which framing header it is (null: none), whether its value is kept,
-    // whether its name outgrew the longest framing name (then it is none of them).
+    // Which framing header the header being read is (null: none).
     private FramingName framingName;
-    private boolean keepValue;
-    private boolean nameTooLong;
     private boolean trailers;
     private boolean http10;
     private int headerBytes;
@@ -258,7 +255,7 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
      * machine allows it and the check goes on after it.
      */
     private boolean bulk() {
-        return state == State.LINE ? line.length() > 0 : state == State.VALUE && !keepValue;
+        return state == State.LINE ? line.length() > 0 : state == State.VALUE && !readsValue();
     }
 
     /** Bytes up to here may go on: they are in a body, or end a request's header section. */
@@ -312,7 +309,6 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
                 } else if (isTchar(b)) {
                     name.setLength(0);
                     name.append((char) b);
-                    nameTooLong = false;
                     state = State.NAME;
                 } else {
                     throw bad(b == ':' ? "an empty header name" : "an invalid character in a header name");
@@ -322,20 +318,18 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
                 count();
                 if (b == ':') {
                     // Only three names matter for framing, and only the two lengths' values are read.
-                    framingName = trailers || nameTooLong ? null : framingName(name);
+                    framingName = trailers ? null : framingName(name);
                     if (framingName == FramingName.HOST) {
                         hosts++;
                     }
-                    keepValue = framingName == FramingName.CONTENT_LENGTH || framingName == FramingName.TRANSFER_ENCODING;
                     value.setLength(0);
                     state = State.VALUE;
                 } else if (b == ' ' || b == '\t') {
                     throw bad("whitespace between a header name and the colon");
                 } else if (isTchar(b)) {
-                    if (name.length() < MAX_FRAMING_NAME) {
+                    // Kept up to one character past the longest framing name: enough to tell it is none.
+                    if (name.length() <= MAX_FRAMING_NAME) {
                         name.append((char) b);
-                    } else {
-                        nameTooLong = true;
                     }
                 } else {
                     throw bad("an invalid character in a header name");
@@ -347,7 +341,7 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
                     state = State.VALUE_LF;
                 } else if (isControl(b)) {
                     throw bad("a control character in a header value");
-                } else if (keepValue) {
+                } else if (readsValue()) {
                     value.append((char) (b & 0xff));
                 }
             }
@@ -443,8 +437,13 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
         }
     }
 
-    /** Longest name of {@link FramingName}: a name longer than this is not kept whole. */
+    /** Longest name of {@link FramingName}: a longer name is not kept whole (it is none of them). */
     private static final int MAX_FRAMING_NAME = "transfer-encoding".length();
+
+    /** Whether the value of the header being read is read: Content-Length's and Transfer-Encoding's. */
+    private boolean readsValue() {
+        return framingName == FramingName.CONTENT_LENGTH || framingName == FramingName.TRANSFER_ENCODING;
+    }
 
     /** Which framing header {@code n} names (ASCII, any case), or null; without a copy of it. */
     private static FramingName framingName(CharSequence n) {
@@ -513,7 +512,7 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
             throw new MalformedRequestException(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
                     "The request has more header fields than this server accepts.");
         }
-        if (!keepValue) {
+        if (!readsValue()) {
             return;
         }
         String v = value.toString().strip();
