@@ -128,16 +128,32 @@ percentiles() {
   }'
 }
 
-run() { # name port extra-dnsperf-args...; prints "qps p99" on stdout, the details on stderr
-  local name=$1 port=$2 qps lost avg p50 p99 p999
+# CPU time (user + system, in clock ticks) of the given processes and all their threads, from /proc.
+cpu_ticks() { local s=0 pid; for pid in "$@"; do s=$((s + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'))); done; echo "$s"; }
+server_pids() { # name -> the server's processes: all of NSD's (xfrd, main, the servers), or webstack's JVM
+  if [ "$1" = nsd ]; then pgrep -f "^nsd -c $TMP/nsd.conf"; else echo "$WS_PID"; fi
+}
+
+run() { # name port extra-dnsperf-args...; prints "qps p99 cpu" on stdout, the details on stderr
+  local name=$1 port=$2 qps lost avg p50 p99 p999 done pids t0 t1 cpu
   shift 2
+  pids=$(server_pids "$name")
+  # shellcheck disable=SC2086 # a list of pids
+  t0=$(cpu_ticks $pids)
   dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -l 10 -c "$CLIENTS" -T 1 -v "$@" > "$TMP/dnsperf.out"
+  # shellcheck disable=SC2086
+  t1=$(cpu_ticks $pids)
+  done=$(awk '/Queries completed:/ {print $3}' "$TMP/dnsperf.out")
+  # The server's CPU time per answered query, in µs: a second view of its cost, steadier than
+  # queries/s on a machine whose two cores the load generator shares.
+  cpu=$(awk -v t=$((t1 - t0)) -v n="$done" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (n > 0 ? t * 1e6 / hz / n : 0)}')
   qps=$(awk '/Queries per second:/ {print $4}' "$TMP/dnsperf.out")
   lost=$(awk '/Queries lost:/ {print $3}' "$TMP/dnsperf.out")
   avg=$(awk '/Average Latency/ {printf "%.3f", $4 * 1000}' "$TMP/dnsperf.out")
   read -r p50 p99 p999 < <(awk '/^> / {print $NF}' "$TMP/dnsperf.out" | percentiles)
-  printf '%-9s q/s %9s  lost %5s  latency ms: avg %s p50 %s p99 %s p99.9 %s\n' "$name" "$qps" "$lost" "$avg" "$p50" "$p99" "$p999" >&2
-  echo "$qps $p99"
+  printf '%-9s q/s %9s  lost %5s  cpu/query %5s us  latency ms: avg %s p50 %s p99 %s p99.9 %s\n' \
+    "$name" "$qps" "$lost" "$cpu" "$avg" "$p50" "$p99" "$p999" >&2
+  echo "$qps $p99 $cpu"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
@@ -148,16 +164,19 @@ echo "fixed rate: dnsperf -s 127.0.0.1 -p PORT -d $QUERIES -l 10 -c $CLIENTS -T 
 qps_ratios=()
 p99_sat_ratios=()
 p99_rate_ratios=()
+cpu_ratios=()
 for r in $(seq 1 "$ROUNDS"); do
-  read -r nq np < <(run "nsd" $NSD_PORT -q 200)
-  read -r wq wp < <(run "webstack" $WS_PORT -q 200)
+  read -r nq np nc < <(run "nsd" $NSD_PORT -q 200)
+  read -r wq wp wc < <(run "webstack" $WS_PORT -q 200)
   qps_ratios+=("$(ratio "$wq" "$nq")")
+  cpu_ratios+=("$(ratio "$wc" "$nc")")
   p99_sat_ratios+=("$(ratio "$wp" "$np")")
-  read -r _ nr < <(run "nsd" $NSD_PORT -Q "$RATE")
-  read -r _ wr < <(run "webstack" $WS_PORT -Q "$RATE")
+  read -r _ nr _ < <(run "nsd" $NSD_PORT -Q "$RATE")
+  read -r _ wr _ < <(run "webstack" $WS_PORT -Q "$RATE")
   p99_rate_ratios+=("$(ratio "$wr" "$nr")")
-  echo "round $r: webstack/nsd q/s = ${qps_ratios[-1]}, p99 saturated = ${p99_sat_ratios[-1]}, p99 at $RATE q/s = ${p99_rate_ratios[-1]}" >&2
+  echo "round $r: webstack/nsd q/s = ${qps_ratios[-1]}, cpu/query saturated = ${cpu_ratios[-1]}, p99 saturated = ${p99_sat_ratios[-1]}, p99 at $RATE q/s = ${p99_rate_ratios[-1]}" >&2
 done
 echo "median ratios webstack/nsd: q/s $(printf '%s\n' "${qps_ratios[@]}" | median)," \
+  "cpu/query saturated $(printf '%s\n' "${cpu_ratios[@]}" | median)," \
   "p99 saturated $(printf '%s\n' "${p99_sat_ratios[@]}" | median)," \
   "p99 at $RATE q/s $(printf '%s\n' "${p99_rate_ratios[@]}" | median)" >&2
