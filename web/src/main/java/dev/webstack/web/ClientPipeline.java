@@ -1,9 +1,7 @@
 package dev.webstack.web;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
@@ -15,7 +13,6 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.stream.ChunkedWriteHandler;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
 import java.time.Duration;
@@ -219,7 +216,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
                         initStream(stream);
                     }
                 }))
-                .addLast("h2connection", Http2Connection.INSTANCE);
+                .addLast("h2connection", PipeliningHandler.CloseOnIdleOrDrain.INSTANCE);
     }
 
     /** One HTTP/2 stream: frames ⇄ HTTP/1.1 messages, then the request handlers, with the settings of the moment. */
@@ -232,20 +229,5 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
                 .addLast("body", new BodyGate());
         addRequestHandlers(p, s);
         addHsts(p, "h2codec", s);
-    }
-
-    /** On an HTTP/2 connection: idle or a graceful stop closes it (the frame codec sends GOAWAY and lets open streams end). */
-    @ChannelHandler.Sharable
-    private static final class Http2Connection extends ChannelInboundHandlerAdapter {
-        static final Http2Connection INSTANCE = new Http2Connection();
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof IdleStateEvent || evt == PipeliningHandler.Drain.INSTANCE) {
-                ctx.close();
-                return;
-            }
-            ctx.fireUserEventTriggered(evt);
-        }
     }
 }

@@ -2,7 +2,9 @@ package dev.webstack.web;
 
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
@@ -46,6 +48,27 @@ final class PipeliningHandler extends ChannelDuplexHandler {
 
     /** Graceful stop: finish the current response, then close. */
     enum Drain { INSTANCE }
+
+    /**
+     * Closes a connection that has no response of its own to finish when it has been idle too long
+     * or on a graceful stop ({@link Drain}): an HTTP/2 connection (its frame codec sends GOAWAY and
+     * lets the open streams end) and a {@link WebSocketTunnel}.
+     */
+    @ChannelHandler.Sharable
+    static final class CloseOnIdleOrDrain extends ChannelInboundHandlerAdapter {
+        static final CloseOnIdleOrDrain INSTANCE = new CloseOnIdleOrDrain();
+
+        private CloseOnIdleOrDrain() {}
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent || evt == Drain.INSTANCE) {
+                ctx.close();
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
 
     // No volatile needed: every field is touched on the channel's event loop only.
     // Requests not yet dispatched, each followed by the body pieces of a streamed request.

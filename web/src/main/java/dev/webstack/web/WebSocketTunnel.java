@@ -7,7 +7,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
@@ -63,11 +62,13 @@ final class WebSocketTunnel extends ChannelInboundHandlerAdapter {
         ChannelPipeline c = client.pipeline();
         List<String> clientHttp = handlerNames(c);
         c.addLast("tunnelIdle", new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
+                .addLast("tunnelClose", PipeliningHandler.CloseOnIdleOrDrain.INSTANCE)
                 .addLast("tunnel", new WebSocketTunnel(upstream));
         removeAll(c, clientHttp);
         ChannelPipeline u = upstream.pipeline();
         List<String> upstreamHttp = handlerNames(u);
-        u.addLast("tunnel", new WebSocketTunnel(client));
+        u.addLast("tunnelClose", PipeliningHandler.CloseOnIdleOrDrain.INSTANCE)
+                .addLast("tunnel", new WebSocketTunnel(client));
         removeAll(u, upstreamHttp);
         client.read();
         upstream.read();
@@ -114,15 +115,6 @@ final class WebSocketTunnel extends ChannelInboundHandlerAdapter {
             peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
         ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent || evt == PipeliningHandler.Drain.INSTANCE) {
-            ctx.close();
-            return;
-        }
-        ctx.fireUserEventTriggered(evt);
     }
 
     @Override
