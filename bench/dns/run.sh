@@ -128,8 +128,8 @@ percentiles() {
   }'
 }
 
-# CPU time (user + system, in clock ticks) of the given processes and all their threads, from /proc.
-cpu_ticks() { local s=0 pid; for pid in "$@"; do s=$((s + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'))); done; echo "$s"; }
+# shellcheck source=../proc.sh
+. "$ROOT/bench/proc.sh"   # cpu_ticks
 server_pids() { # name -> the server's processes: all of NSD's (xfrd, main, the servers), or webstack's JVM
   if [ "$1" = nsd ]; then pgrep -f "^nsd -c $TMP/nsd.conf"; else echo "$WS_PID"; fi
 }

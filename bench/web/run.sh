@@ -257,8 +257,8 @@ set_webstack_log() { # path
 # Besides requests/s it reads each server's CPU time per request (all its processes and threads,
 # from /proc), a second view of the same cost; on this shared 2-core machine both move from run
 # to run with the machine's speed, so compare them within a round.
-# The fields after the command name: "nginx: worker process" has spaces in it.
-cpu_ticks() { local s=0 pid; for pid in "$@"; do s=$((s + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'))); done; echo "$s"; }
+# shellcheck source=../proc.sh
+. "$REPO/bench/proc.sh"   # cpu_ticks
 cpu_us() { # ticks rps -> CPU µs per request over one run of $DURATION
   awk -v t="$1" -v r="$2" -v s="${DURATION%s}" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", (r > 0 ? t * 1e6 / hz / (r * s) : 0)}'
 }
