@@ -145,7 +145,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         ch.config().setAutoRead(true);
         ch.pipeline()
                 .addLast("plainHttp", new Tls.PlainHttpDetector())
-                .addLast("tls", s.tls().ssl().newHandler(ch.alloc()))
+                .addLast("tls", s.tls().newHandler(ch))
                 .addLast("tlsErrors", Tls.Errors.INSTANCE)
                 .addLast("alpn", new Tls.Negotiation(this));
     }

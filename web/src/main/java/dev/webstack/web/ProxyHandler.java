@@ -60,7 +60,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (clientIp == null) {
             clientIp = AccessLogHandler.clientIp(ctx.channel().remoteAddress());
         }
-        ProxyHeaders.toUpstream(req, clientIp, Tls.isSecure(ctx.channel()), webSocket);
+        ProxyHeaders.toUpstream(req, clientIp, Tls.isSecure(ctx.channel()), Tls.clientCertificate(ctx.channel()), webSocket);
         if (timer == null) {
             timer = new ExchangeTimer(ctx.executor());
         }

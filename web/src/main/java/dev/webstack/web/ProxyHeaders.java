@@ -31,6 +31,8 @@ final class ProxyHeaders {
     static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    static final AsciiString X_SSL_CLIENT_VERIFY = AsciiString.cached("x-ssl-client-verify");
+    static final AsciiString X_SSL_CLIENT_S_DN = AsciiString.cached("x-ssl-client-s-dn");
 
     // Keep-Alive and Proxy-Connection are spelled out: Netty deprecates its constants for them
     // (they are not HTTP/1.1 headers), which is exactly why a proxy must drop them.
@@ -104,9 +106,11 @@ final class ProxyHeaders {
      * Turns the client's request into the request to the app server, in place: HTTP/1.1 with a
      * Content-Length (the body is aggregated), {@code Expect} dropped (this tier already answered
      * 100-continue), forwarding headers added; a WebSocket handshake ({@code webSocket}) keeps
-     * asking for the upgrade.
+     * asking for the upgrade. What the client's certificate said ({@code client}; null when the
+     * connection asked for none) replaces any {@code X-SSL-Client-*} header the client sent, which
+     * is never passed on: the app may trust them.
      */
-    static void toUpstream(FullHttpRequest req, String clientIp, boolean secure, boolean webSocket) {
+    static void toUpstream(FullHttpRequest req, String clientIp, boolean secure, Tls.ClientCertificate client, boolean webSocket) {
         HttpHeaders h = req.headers();
         removeHopByHop(h);
         if (webSocket) {
@@ -135,6 +139,14 @@ final class ProxyHeaders {
             h.set(X_FORWARDED_HOST, host);
         } else {
             h.remove(X_FORWARDED_HOST);
+        }
+        h.remove(X_SSL_CLIENT_VERIFY);
+        h.remove(X_SSL_CLIENT_S_DN);
+        if (client != null) {
+            h.set(X_SSL_CLIENT_VERIFY, client.verify());
+            if (client.subject() != null) {
+                h.set(X_SSL_CLIENT_S_DN, client.subject());
+            }
         }
         addVia(h);
     }

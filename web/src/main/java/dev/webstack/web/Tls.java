@@ -18,18 +18,24 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.AsciiString;
 import io.netty.util.AttributeKey;
+import io.netty.util.DomainWildcardMappingBuilder;
+import io.netty.util.Mapping;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
@@ -40,7 +46,9 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,8 +73,62 @@ final class Tls {
     private static final Logger log = LoggerFactory.getLogger(Tls.class);
     private static final String PKCS8_BEGIN = "-----BEGIN PRIVATE KEY-----";
     private static final String PKCS8_END = "-----END PRIVATE KEY-----";
+    /** Time a connection has to send its ClientHello when SNI picks the certificate (an SslHandler's handshake default). */
+    private static final long HANDSHAKE_TIMEOUT_MILLIS = 10_000;
 
     private Tls() {}
+
+    /** Set on an HTTPS connection after the handshake when {@code web.tls.verify-client} asked for a certificate. */
+    private static final AttributeKey<ClientCertificate> CLIENT_CERTIFICATE = AttributeKey.valueOf("webstack.tls.client");
+
+    /**
+     * What a client showed when asked for a certificate ({@code web.tls.verify-client}), as the app
+     * server is told in {@code X-SSL-Client-Verify} and {@code X-SSL-Client-S-DN} (named after
+     * nginx's {@code $ssl_client_verify} and {@code $ssl_client_s_dn}).
+     *
+     * @param verify  {@code SUCCESS}: a certificate that chains to {@code client-ca} (any other
+     *                fails the handshake); {@code NONE}: none shown ({@code verify-client: optional})
+     * @param subject its subject's distinguished name (RFC 4514, non-ASCII as {@code \\xx} escapes); null with NONE
+     */
+    record ClientCertificate(AsciiString verify, AsciiString subject) {
+        static final ClientCertificate NONE = new ClientCertificate(AsciiString.cached("NONE"), null);
+        private static final AsciiString SUCCESS = AsciiString.cached("SUCCESS");
+
+        /** What the handshake of {@code engine} settled; null when it asked for no certificate. */
+        static ClientCertificate of(SSLEngine engine) {
+            if (!engine.getNeedClientAuth() && !engine.getWantClientAuth()) {
+                return null;
+            }
+            try {
+                Certificate[] chain = engine.getSession().getPeerCertificates();
+                if (chain.length > 0 && chain[0] instanceof X509Certificate leaf) {
+                    return new ClientCertificate(SUCCESS, new AsciiString(ascii(leaf.getSubjectX500Principal().getName())));
+                }
+            } catch (SSLPeerUnverifiedException e) {
+                // none shown
+            }
+            return NONE;
+        }
+
+        /** Printable ASCII as it is; anything else as RFC 4514's escapes of its UTF-8 bytes, so that it fits a header. */
+        private static String ascii(String dn) {
+            StringBuilder out = new StringBuilder(dn.length());
+            for (byte b : dn.getBytes(StandardCharsets.UTF_8)) {
+                if (b >= 0x20 && b < 0x7f) {
+                    out.append((char) b);
+                } else {
+                    out.append('\\').append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
+                }
+            }
+            return out.toString();
+        }
+    }
+
+    /** What the client of {@code ch} (a connection or an HTTP/2 stream) showed when asked for a certificate; null when not asked. */
+    static ClientCertificate clientCertificate(Channel ch) {
+        Channel connection = ch instanceof Http2StreamChannel ? ch.parent() : ch;
+        return connection.hasAttr(CLIENT_CERTIFICATE) ? connection.attr(CLIENT_CERTIFICATE).get() : null;
+    }
 
     /** Whether {@code ch} came in over HTTPS. */
     static boolean isSecure(Channel ch) {
@@ -80,22 +142,44 @@ final class Tls {
     }
 
     /**
-     * What HTTPS connections are made with: the TLS context and, when {@code web.tls.hsts} is set,
-     * the handler that adds {@code Strict-Transport-Security} to their answers (else null), one for
-     * every connection and stream.
+     * What HTTPS connections are made with: the TLS context of the default certificate; the
+     * contexts of {@code web.tls.sni}'s certificates by host name (null when there are none); when
+     * {@code web.tls.hsts} is set, the handler that adds {@code Strict-Transport-Security} to their
+     * answers (else null), one for every connection and stream.
      */
-    record Server(SslContext ssl, Hsts hsts) {}
+    record Server(SslContext ssl, Mapping<String, SslContext> sni, Hsts hsts) {
+        /**
+         * The handler that speaks TLS on {@code ch}: an {@code SslHandler} with the default
+         * context, or with SNI certificates an {@code SniHandler} that reads the ClientHello first,
+         * picks the context by the name in it and puts the {@code SslHandler} in its place.
+         */
+        ChannelHandler newHandler(Channel ch) {
+            return sni == null ? ssl.newHandler(ch.alloc()) : new SniHandler(sni, HANDSHAKE_TIMEOUT_MILLIS);
+        }
+    }
 
-    /** The context for {@code tls} (see {@link #context}) and its HSTS handler. */
+    /** The contexts for {@code tls} (see {@link #context}) and its HSTS handler. */
     static Server server(WebConfig.Tls tls, SiteConfig site) {
-        return new Server(context(tls, site),
+        SslContext main = context(tls, site);
+        Mapping<String, SslContext> sni = null;
+        if (!tls.sni().isEmpty()) {
+            DomainWildcardMappingBuilder<SslContext> byName = new DomainWildcardMappingBuilder<>(main);
+            for (WebConfig.SniCertificate c : tls.sni()) {
+                SslContext context = context(c.certificate(), c.key(), tls);
+                for (String name : c.names()) {
+                    byName.add(name, context);
+                }
+            }
+            sni = byName.build();
+        }
+        return new Server(main, sni,
                 tls.hsts().isZero() ? null : new Hsts(AsciiString.cached("max-age=" + tls.hsts().toSeconds())));
     }
 
     /**
-     * The server context for {@code tls}, read from its files now (a reload reads them again, as
-     * nginx's does). A self-signed pair is made first when {@code tls} names none and the files
-     * are missing or expired.
+     * The server context for {@code tls}'s default certificate, read from its files now (a reload
+     * reads them again, as nginx's does). A self-signed pair is made first when {@code tls} names
+     * none and the files are missing or expired.
      *
      * @throws IllegalArgumentException when the files cannot be read or do not make a key pair
      *                                  (the message names them and says why)
@@ -108,8 +192,16 @@ final class Tls {
                 throw new UncheckedIOException("web.tls: cannot write a self-signed certificate to " + tls.certificate() + ": " + e, e);
             }
         }
+        return context(tls.certificate(), tls.key(), tls);
+    }
+
+    /**
+     * A server context for one certificate chain and key, with what {@code tls} says of all: TLS
+     * 1.3 and 1.2, ALPN, and client certificates when {@code verify-client} asks for them.
+     */
+    private static SslContext context(Path certificate, Path key, WebConfig.Tls tls) {
         try {
-            return builder(tls)
+            SslContextBuilder builder = builder(certificate, key)
                     .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
                     .protocols("TLSv1.3", "TLSv1.2")
                     // TLS 1.2 suites HTTP/2 allows (RFC 9113 section 9.2.2: ephemeral keys, AEAD).
@@ -118,12 +210,20 @@ final class Tls {
                             ApplicationProtocolConfig.Protocol.ALPN,
                             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
-                    .build();
+                            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1));
+            if (tls.verifyClient() != WebConfig.VerifyClient.OFF) {
+                Path ca = tls.clientCa().orElseThrow();
+                try {
+                    builder.trustManager(ca.toFile());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("client-ca " + ca + ": " + rootMessage(e), e);
+                }
+                builder.clientAuth(tls.verifyClient() == WebConfig.VerifyClient.REQUIRED ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
+            }
+            return builder.build();
         } catch (Exception e) {
             // SSLException for a key that does not match, IllegalArgumentException for a file that is not PEM.
-            throw new IllegalArgumentException("web.tls: certificate " + tls.certificate() + ", key " + tls.key() + ": "
-                    + rootMessage(e), e);
+            throw new IllegalArgumentException("web.tls: certificate " + certificate + ", key " + key + ": " + rootMessage(e), e);
         }
     }
 
@@ -133,12 +233,12 @@ final class Tls {
      * other PEM keys (PKCS#1 {@code RSA PRIVATE KEY}, SEC 1 {@code EC PRIVATE KEY}, encrypted ones)
      * through Netty, whose reader loads BouncyCastle's, about a second more at start here.
      */
-    private static SslContextBuilder builder(WebConfig.Tls tls) throws Exception {
-        String pem = Files.readString(tls.key(), StandardCharsets.ISO_8859_1);
+    private static SslContextBuilder builder(Path certificate, Path keyFile) throws Exception {
+        String pem = Files.readString(keyFile, StandardCharsets.ISO_8859_1);
         int begin = pem.indexOf(PKCS8_BEGIN);
         int end = pem.indexOf(PKCS8_END);
         if (begin < 0 || end < begin) {
-            return SslContextBuilder.forServer(tls.certificate().toFile(), tls.key().toFile());
+            return SslContextBuilder.forServer(certificate.toFile(), keyFile.toFile());
         }
         byte[] der = Base64.getMimeDecoder().decode(pem.substring(begin + PKCS8_BEGIN.length(), end));
         PrivateKey key = null;
@@ -154,13 +254,13 @@ final class Tls {
             throw new IllegalArgumentException("the key is none of EC, RSA, Ed25519");
         }
         List<X509Certificate> chain = new ArrayList<>();
-        try (InputStream in = Files.newInputStream(tls.certificate())) {
+        try (InputStream in = Files.newInputStream(certificate)) {
             for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
                 chain.add((X509Certificate) c);
             }
         }
         if (chain.isEmpty()) {
-            throw new IllegalArgumentException("no certificate in " + tls.certificate());
+            throw new IllegalArgumentException("no certificate in " + certificate);
         }
         return SslContextBuilder.forServer(key, chain);
     }
@@ -219,6 +319,13 @@ final class Tls {
 
         @Override
         protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+            SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+            if (ssl != null) {
+                ClientCertificate client = ClientCertificate.of(ssl.engine());
+                if (client != null) {
+                    ctx.channel().attr(CLIENT_CERTIFICATE).set(client);
+                }
+            }
             if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
                 pipeline.addHttp2(ctx.channel());
             } else {

@@ -187,8 +187,12 @@ public final class WebServer implements AutoCloseable {
                 balancing.algorithm().name().toLowerCase(java.util.Locale.ROOT), admin.address());
         if (tlsChannel != null) {
             WebConfig.Tls t = web.tls().orElseThrow();
-            log.info("web: HTTPS on {} ({}, TLS 1.3 and 1.2, HTTP/2 and HTTP/1.1), certificate {}{}", tlsChannel.localAddress(), Tls.provider(),
-                    t.certificate(), t.selfSigned() ? " (self-signed)" : "");
+            log.info("web: HTTPS on {} ({}, TLS 1.3 and 1.2, HTTP/2 and HTTP/1.1), certificate {}{}{}", tlsChannel.localAddress(), Tls.provider(),
+                    t.certificate(), t.selfSigned() ? " (self-signed)" : "", t.verifyClient() == WebConfig.VerifyClient.OFF ? ""
+                            : ", client certificates " + t.verifyClient().name().toLowerCase(java.util.Locale.ROOT) + " (CA " + t.clientCa().orElseThrow() + ")");
+            for (WebConfig.SniCertificate c : t.sni()) {
+                log.info("web: HTTPS for {}: certificate {}", String.join(", ", c.names()), c.certificate());
+            }
         }
         logLocations(locations);
         return server;

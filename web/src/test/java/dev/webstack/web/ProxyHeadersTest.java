@@ -47,7 +47,7 @@ class ProxyHeadersTest {
     void aWebSocketHandshakeKeepsAskingForTheUpgradeButLosesOtherHopHeaders() {
         FullHttpRequest req = request(HttpMethod.GET, HttpVersion.HTTP_1_1, "keep-alive, Upgrade, X-Hop", "websocket");
         req.headers().set("X-Hop", "drop me").set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
-        ProxyHeaders.toUpstream(req, "192.0.2.1", false, true);
+        ProxyHeaders.toUpstream(req, "192.0.2.1", false, null, true);
         assertThat(req.headers().get("Connection")).isEqualTo("upgrade");
         assertThat(req.headers().get("Upgrade")).isEqualTo("websocket");
         assertThat(req.headers().get("Sec-WebSocket-Key")).isEqualTo("dGhlIHNhbXBsZSBub25jZQ==");
@@ -58,7 +58,7 @@ class ProxyHeadersTest {
     void anyOtherUpgradeIsStripped() {
         FullHttpRequest req = request(HttpMethod.GET, HttpVersion.HTTP_1_1, "Upgrade, HTTP2-Settings", "h2c");
         req.headers().set("HTTP2-Settings", "AAMAAABkAARAAAAAAAIAAAAA");
-        ProxyHeaders.toUpstream(req, "192.0.2.1", false, false);
+        ProxyHeaders.toUpstream(req, "192.0.2.1", false, null, false);
         assertThat(req.headers().names()).doesNotContain("Connection", "Upgrade", "HTTP2-Settings");
     }
 
@@ -82,5 +82,27 @@ class ProxyHeadersTest {
                 .add("Connection", "Foo").add("X-Secret", "s").add("Foo", "f").add("Keep-Alive", "timeout=5").add("Accept", "*/*");
         ProxyHeaders.toClient(h);
         assertThat(h.names()).containsExactlyInAnyOrder("Host", "X-Request-Id", "Accept", "via");
+    }
+
+    @Test
+    void clientCertificateHeadersComeOnlyFromTheHandshake() {
+        FullHttpRequest forged = request(HttpMethod.GET, HttpVersion.HTTP_1_1, "", "");
+        forged.headers().set("X-SSL-Client-Verify", "SUCCESS").set("X-SSL-Client-S-DN", "CN=admin");
+        ProxyHeaders.toUpstream(forged, "192.0.2.1", false, null, false);
+        assertThat(forged.headers().contains("X-SSL-Client-Verify")).as("not asked for a certificate").isFalse();
+        assertThat(forged.headers().contains("X-SSL-Client-S-DN")).isFalse();
+
+        FullHttpRequest none = request(HttpMethod.GET, HttpVersion.HTTP_1_1, "", "");
+        none.headers().set("X-SSL-Client-S-DN", "CN=admin");
+        ProxyHeaders.toUpstream(none, "192.0.2.1", true, Tls.ClientCertificate.NONE, false);
+        assertThat(none.headers().getAll("X-SSL-Client-Verify")).containsExactly("NONE");
+        assertThat(none.headers().contains("X-SSL-Client-S-DN")).isFalse();
+
+        FullHttpRequest shown = request(HttpMethod.GET, HttpVersion.HTTP_1_1, "", "");
+        shown.headers().add("X-SSL-Client-Verify", "FAILED").add("X-SSL-Client-S-DN", "CN=admin");
+        ProxyHeaders.toUpstream(shown, "192.0.2.1", true, new Tls.ClientCertificate(
+                io.netty.util.AsciiString.cached("SUCCESS"), new io.netty.util.AsciiString("CN=alice,O=Foobar")), false);
+        assertThat(shown.headers().getAll("X-SSL-Client-Verify")).containsExactly("SUCCESS");
+        assertThat(shown.headers().getAll("X-SSL-Client-S-DN")).containsExactly("CN=alice,O=Foobar");
     }
 }

@@ -111,6 +111,10 @@ public final class ConfigNode {
         return value instanceof Map;
     }
 
+    public boolean isList() {
+        return value instanceof List;
+    }
+
     /** An error about this node, pointing at its line. */
     public ConfigException error(String reason) {
         return new ConfigException(file, line, key, reason);

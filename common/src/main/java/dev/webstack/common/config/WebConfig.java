@@ -4,11 +4,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -84,25 +86,73 @@ public record WebConfig(
      * HTTPS on a second address, the same site behind it (like an nginx server with
      * {@code listen 443 ssl} beside {@code listen 80}).
      *
-     * @param listen      HTTPS address, default the HTTP listen host, port 8443
-     * @param certificate the certificate chain (PEM), the server's own first
-     * @param key         its private key (PEM: PKCS#8, or PKCS#1 / SEC 1)
-     * @param selfSigned  no certificate was configured: the web tier makes a self-signed one for the
-     *                    site's names at these paths (under var/tls) when they do not exist yet
+     * @param listen       HTTPS address, default the HTTP listen host, port 8443
+     * @param certificate  the certificate chain (PEM), the server's own first: the one a client gets
+     *                     that names no host of {@code sni} in its handshake
+     * @param key          its private key (PEM: PKCS#8, or PKCS#1 / SEC 1)
+     * @param selfSigned   no certificate was configured: the web tier makes a self-signed one for the
+     *                     site's names at these paths (under var/tls) when they do not exist yet
      * @param redirectHttp plain HTTP requests for the site are answered 301 to the same URL over
-     *                    HTTPS (nginx's {@code return 301 https://$host$request_uri}), default false
-     * @param hsts        {@code Strict-Transport-Security: max-age} on HTTPS answers; zero (the default) for none
+     *                     HTTPS (nginx's {@code return 301 https://$host$request_uri}), default false
+     * @param hsts         {@code Strict-Transport-Security: max-age} on HTTPS answers; zero (the default) for none
+     * @param sni          other names' certificates, chosen by the host name the client sends in its
+     *                     handshake (SNI), as nginx's {@code ssl_certificate} per {@code server}; default none
+     * @param verifyClient whether clients must show a certificate signed by {@code clientCa}
+     *                     (nginx's {@code ssl_verify_client}), default {@link VerifyClient#OFF}
+     * @param clientCa     the certificates (PEM) client certificates must chain to; present exactly
+     *                     when {@code verifyClient} is not off
      */
-    public record Tls(HostPort listen, Path certificate, Path key, boolean selfSigned, boolean redirectHttp, Duration hsts) {
-        /** HTTPS without the redirect of plain HTTP and without HSTS. */
+    public record Tls(HostPort listen, Path certificate, Path key, boolean selfSigned, boolean redirectHttp, Duration hsts,
+                      List<SniCertificate> sni, VerifyClient verifyClient, Optional<Path> clientCa) {
+        public Tls {
+            sni = List.copyOf(sni);
+            if ((verifyClient == VerifyClient.OFF) != clientCa.isEmpty()) {
+                throw new IllegalArgumentException("a client CA goes with verify-client optional or required, and only then");
+            }
+        }
+
+        /** HTTPS with one certificate, without client certificates. */
+        public Tls(HostPort listen, Path certificate, Path key, boolean selfSigned, boolean redirectHttp, Duration hsts) {
+            this(listen, certificate, key, selfSigned, redirectHttp, hsts, List.of(), VerifyClient.OFF, Optional.empty());
+        }
+
+        /** HTTPS with one certificate, without the redirect of plain HTTP, HSTS or client certificates. */
         public Tls(HostPort listen, Path certificate, Path key, boolean selfSigned) {
             this(listen, certificate, key, selfSigned, false, Duration.ZERO);
         }
+
+        /** The same HTTPS with these certificates for other names. */
+        public Tls withSni(List<SniCertificate> newSni) {
+            return new Tls(listen, certificate, key, selfSigned, redirectHttp, hsts, newSni, verifyClient, clientCa);
+        }
+
+        /** The same HTTPS asking clients for certificates signed by {@code ca} ({@code mode} not off). */
+        public Tls withClientCertificates(VerifyClient mode, Path ca) {
+            return new Tls(listen, certificate, key, selfSigned, redirectHttp, hsts, sni, mode, Optional.of(ca));
+        }
     }
+
+    /**
+     * A certificate served to clients that ask for one of {@code names} (SNI).
+     *
+     * @param names       host names in lower case, each exact ({@code shop.example.com}) or a wildcard for
+     *                    one more label ({@code *.example.com})
+     * @param certificate the certificate chain (PEM)
+     * @param key         its private key (PEM)
+     */
+    public record SniCertificate(List<String> names, Path certificate, Path key) {
+        public SniCertificate {
+            names = List.copyOf(names);
+        }
+    }
+
+    /** Client certificates: not asked for; asked for and checked when shown; or required (mutual TLS). */
+    public enum VerifyClient { OFF, OPTIONAL, REQUIRED }
 
     /** The request paths served from the public folder when {@code web.static} and {@code web.locations} are absent. */
     public static final List<String> DEFAULT_STATIC_PATHS = List.of("/static/", "/favicon.ico", "/robots.txt");
     private static final Pattern EXTENSION = Pattern.compile("[a-z0-9][a-z0-9_+-]*");
+    private static final Pattern HOST_NAME = Pattern.compile("(\\*\\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
     private static final Pattern MEDIA_TYPE = Pattern.compile("[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;.*)?");
 
     public WebConfig {
@@ -210,16 +260,18 @@ public record WebConfig(
 
     /**
      * {@code tls}: absent or {@code off} for none; else {@code listen}, and {@code certificate} with
-     * {@code key} (both or neither; neither: self-signed under {@code var/tls}), {@code redirect-http}
-     * and {@code hsts}. Configured files
-     * must be readable now, so that a wrong path is reported with its line, not at start.
+     * {@code key} (both or neither; neither: self-signed under {@code var/tls}), {@code redirect-http},
+     * {@code hsts}, {@code sni} (other names' certificates) and {@code verify-client} with
+     * {@code client-ca}. Configured files must be readable now, so that a wrong path is reported with
+     * its line, not at start.
      */
     private static Optional<Tls> tls(ConfigNode node, Path base, Path varDir, HostPort httpListen) {
         Optional<ConfigNode> child = node.child("tls");
         if (child.isEmpty() || (!child.get().isMap() && child.get().text().trim().equals("off"))) {
             return Optional.empty();
         }
-        ConfigNode tls = node.section("tls").allowOnly("listen", "certificate", "key", "redirect-http", "hsts");
+        ConfigNode tls = node.section("tls").allowOnly("listen", "certificate", "key", "redirect-http", "hsts", "sni",
+                "verify-client", "client-ca");
         HostPort listen = tls.hostPort("listen", httpListen.withPort(httpListen.port() == 0 ? 0 : 8443).toString());
         if (listen.equals(httpListen) && listen.port() != 0) {
             throw tls.child("listen").orElseThrow().error("'" + listen + "' is web.listen's address (expected: another port)");
@@ -231,11 +283,54 @@ public record WebConfig(
         }
         boolean redirect = tls.bool("redirect-http", false);
         Duration hsts = tls.duration("hsts", Duration.ZERO);
+        VerifyClient verify = tls.enumValue("verify-client", VerifyClient.OFF);
+        Optional<ConfigNode> ca = tls.child("client-ca");
+        if (verify != VerifyClient.OFF && ca.isEmpty()) {
+            throw tls.child("verify-client").orElseThrow().error("needs client-ca: the certificates (PEM) client certificates are checked against");
+        }
+        if (verify == VerifyClient.OFF && ca.isPresent()) {
+            throw ca.get().error("has no effect without verify-client: optional or required");
+        }
+        Optional<Path> clientCa = ca.map(n -> readable(n, base));
+        List<SniCertificate> sni = sni(tls, base);
         if (cert.isEmpty()) {
             Path dir = varDir.resolve("tls");
-            return Optional.of(new Tls(listen, dir.resolve("web.crt"), dir.resolve("web.key"), true, redirect, hsts));
+            return Optional.of(new Tls(listen, dir.resolve("web.crt"), dir.resolve("web.key"), true, redirect, hsts, sni, verify, clientCa));
         }
-        return Optional.of(new Tls(listen, readable(cert.get(), base), readable(key.get(), base), false, redirect, hsts));
+        return Optional.of(new Tls(listen, readable(cert.get(), base), readable(key.get(), base), false, redirect, hsts, sni, verify,
+                clientCa));
+    }
+
+    /** {@code tls.sni}: a list of {@code names} (one or a list), {@code certificate} and {@code key}; no name twice. */
+    private static List<SniCertificate> sni(ConfigNode tls, Path base) {
+        List<SniCertificate> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (ConfigNode entry : tls.list("sni")) {
+            entry.allowOnly("names", "certificate", "key");
+            List<ConfigNode> nameNodes = entry.child("names").filter(n -> !n.isList()).isPresent()
+                    ? List.of(entry.child("names").orElseThrow()) : entry.list("names");
+            if (nameNodes.isEmpty()) {
+                throw entry.error("names: the host names this certificate is for (e.g. [shop.example.com, \"*.shop.example.com\"])");
+            }
+            List<String> names = new ArrayList<>();
+            for (ConfigNode n : nameNodes) {
+                String name = n.text().trim().toLowerCase(Locale.ROOT);
+                if (name.endsWith(".")) {
+                    name = name.substring(0, name.length() - 1);
+                }
+                if (!HOST_NAME.matcher(name).matches()) {
+                    throw n.error("'" + n.text().trim() + "' (expected: a host name, or *. and a domain for one more label)");
+                }
+                if (!seen.add(name)) {
+                    throw n.error("'" + name + "' is named by another sni entry");
+                }
+                names.add(name);
+            }
+            ConfigNode certificate = entry.child("certificate").orElseThrow(() -> entry.error("certificate: the chain (PEM) is missing"));
+            ConfigNode key = entry.child("key").orElseThrow(() -> entry.error("key: the private key (PEM) is missing"));
+            out.add(new SniCertificate(names, readable(certificate, base), readable(key, base)));
+        }
+        return out;
     }
 
     private static Path readable(ConfigNode node, Path base) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class StackConfigTest {
@@ -85,6 +86,63 @@ class StackConfigTest {
                 .hasMessageContaining("webstack.yml:4").hasMessageContaining("another port");
         assertThatThrownBy(() -> StackConfig.parse(file, "web:\n  tls:\n    port: 1\n"))
                 .hasMessageContaining("webstack.yml:3").hasMessageContaining("unknown key");
+    }
+
+    @Test
+    void sniCertificatesAndClientCertificatesAreReadAndBadOnesNameTheLine(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path cert = Files.writeString(dir.resolve("shop.crt"), "x");
+        Path key = Files.writeString(dir.resolve("shop.key"), "x");
+        Path ca = Files.writeString(dir.resolve("ca.pem"), "x");
+        Path file = dir.resolve("webstack.yml");
+        WebConfig.Tls tls = StackConfig.parse(file, """
+                web:
+                  tls:
+                    sni:
+                      - names: [Shop.Example.com., "*.blog.example.com"]
+                        certificate: shop.crt
+                        key: shop.key
+                      - names: api.example.com
+                        certificate: shop.crt
+                        key: shop.key
+                    verify-client: optional
+                    client-ca: ca.pem
+                """).web().tls().orElseThrow();
+        assertThat(tls.sni()).containsExactly(
+                new WebConfig.SniCertificate(List.of("shop.example.com", "*.blog.example.com"), cert, key),
+                new WebConfig.SniCertificate(List.of("api.example.com"), cert, key));
+        assertThat(tls.verifyClient()).isEqualTo(WebConfig.VerifyClient.OPTIONAL);
+        assertThat(tls.clientCa()).hasValue(ca);
+        assertThat(StackConfig.parse(FILE, "web:\n  tls: {}\n").web().tls().orElseThrow().verifyClient())
+                .isEqualTo(WebConfig.VerifyClient.OFF);
+
+        String entry = "web:\n  tls:\n    sni:\n      - names: [%s]\n        certificate: shop.crt\n        key: %s\n";
+        assertThatThrownBy(() -> StackConfig.parse(file, entry.formatted("shop.example.com, \"*\"", "shop.key")))
+                .hasMessageContaining("webstack.yml:4").hasMessageContaining("'*' (expected: a host name");
+        assertThatThrownBy(() -> StackConfig.parse(file, entry.formatted("a..example.com", "shop.key")))
+                .hasMessageContaining("webstack.yml:4").hasMessageContaining("a..example.com");
+        assertThatThrownBy(() -> StackConfig.parse(file, entry.formatted("shop.example.com", "missing.key")))
+                .hasMessageContaining("webstack.yml:6").hasMessageContaining("missing.key: no such readable file");
+        assertThatThrownBy(() -> StackConfig.parse(file, entry.formatted("", "shop.key")))
+                .hasMessageContaining("webstack.yml:4").hasMessageContaining("names:");
+        assertThatThrownBy(() -> StackConfig.parse(file, """
+                web:
+                  tls:
+                    sni:
+                      - names: a.example.com
+                        certificate: shop.crt
+                        key: shop.key
+                      - names: [b.example.com, A.example.com]
+                        certificate: shop.crt
+                        key: shop.key
+                """)).hasMessageContaining("webstack.yml:7").hasMessageContaining("'a.example.com' is named by another sni entry");
+        assertThatThrownBy(() -> StackConfig.parse(file, "web:\n  tls:\n    sni:\n      - names: a.example.com\n        key: shop.key\n"))
+                .hasMessageContaining("webstack.yml:4").hasMessageContaining("certificate");
+        assertThatThrownBy(() -> StackConfig.parse(file, "web:\n  tls:\n    verify-client: required\n"))
+                .hasMessageContaining("webstack.yml:3").hasMessageContaining("needs client-ca");
+        assertThatThrownBy(() -> StackConfig.parse(file, "web:\n  tls:\n    client-ca: ca.pem\n"))
+                .hasMessageContaining("webstack.yml:3").hasMessageContaining("no effect without verify-client");
+        assertThatThrownBy(() -> StackConfig.parse(file, "web:\n  tls:\n    verify-client: on\n    client-ca: ca.pem\n"))
+                .hasMessageContaining("webstack.yml:3").hasMessageContaining("off, optional, required");
     }
 
     @Test
