@@ -27,6 +27,7 @@ final class Location {
     private final LocationConfig config;
     private final Pattern regex; // regex locations only
     private final Answer answer;
+    private final ClientAccess access; // null: open to every client, unlimited
 
     /** The action, compiled. */
     sealed interface Answer {}
@@ -56,6 +57,7 @@ final class Location {
             case REGEX_CASELESS -> Pattern.compile(config.pattern(), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
             default -> null;
         };
+        this.access = ClientAccess.of(config.access());
         this.answer = switch (config.action()) {
             case LocationConfig.Root r -> {
                 String cacheControl = config.cacheControl().orElse(LocationConfig.DEFAULT_CACHE_CONTROL);
@@ -100,6 +102,11 @@ final class Location {
 
     Answer answer() {
         return answer;
+    }
+
+    /** Who may use this location and how often; null when every client may, as often as it likes. */
+    ClientAccess access() {
+        return access;
     }
 
     /** Whether this regex location matches the decoded path (anywhere in it, as nginx's regexes do unless anchored). */

@@ -9,12 +9,14 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.Attribute;
 import io.netty.util.AttributeKey;
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +30,9 @@ import java.util.Optional;
  * <ul>
  *   <li>Which location: chosen on the percent-decoded path ({@link RequestPaths#decodeLeniently}).
  *       A target without a path ({@code *}, authority-form) goes to the proxy.</li>
+ *   <li>A location with {@code allow}, {@code deny} or {@code limit-requests} first asks its
+ *       {@link ClientAccess} about the client's address: 403, 429 or 503 instead of its answer (a
+ *       target without a path, by the location of {@code /}).</li>
  *   <li>A root location answers GET and HEAD (else 405 with {@code Allow}); the file is named by
  *       {@link RequestPaths#safeSegments} (400 when the path is not a plain file path); a path
  *       ending in '/' tries the location's index files in order; no file is 404. With
@@ -80,11 +85,18 @@ final class LocationHandler extends ChannelDuplexHandler {
         }
         Optional<String> rawPath = RequestPaths.path(req.uri());
         if (rawPath.isEmpty()) {
-            proxy(ctx, req, Optional.empty());
+            // No path to choose by: the clients the location of "/" refuses are refused here too.
+            ClientAccess rootAccess = locations.select(req, "/").access();
+            if (rootAccess == null || !refused(ctx, req, rootAccess)) {
+                proxy(ctx, req, Optional.empty());
+            }
             return;
         }
         String path = RequestPaths.decodeLeniently(rawPath.get());
         Location location = locations.select(req, path);
+        if (location.access() != null && refused(ctx, req, location.access())) {
+            return;
+        }
         switch (location.answer()) {
             case Location.Proxy p -> proxy(ctx, req, p.cacheControl());
             case Location.Files f -> files(ctx, req, rawPath.get(), f);
@@ -107,6 +119,33 @@ final class LocationHandler extends ChannelDuplexHandler {
                 ctx.writeAndFlush(head ? res.replace(Unpooled.EMPTY_BUFFER) : res);
             }
         }
+    }
+
+    /**
+     * Answers 403, 429 (with {@code Retry-After}) or 503 when the location's {@code allow},
+     * {@code deny} or {@code limit-requests} refuse the client, and releases the request; false
+     * when it is served. The connection stays open, as nginx's does.
+     */
+    private static boolean refused(ChannelHandlerContext ctx, FullHttpRequest req, ClientAccess access) {
+        if (!(ctx.channel().remoteAddress() instanceof InetSocketAddress client) || client.getAddress() == null) {
+            return false;
+        }
+        ClientAccess.Verdict verdict = access.check(client.getAddress(), System.nanoTime());
+        if (verdict.served()) {
+            return false;
+        }
+        req.release();
+        FullHttpResponse res = Responses.page(ctx.alloc(), verdict.refusal(), switch (verdict.refusal().code()) {
+            case 403 -> "This address is not served to you.";
+            case 429 -> "Too many requests from your address; please wait a moment.";
+            default -> "Too many clients at once; please try again.";
+        });
+        if (verdict.retryAfterSeconds() > 0) {
+            res.headers().set(HttpHeaderNames.RETRY_AFTER, verdict.retryAfterSeconds());
+        }
+        res.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        ctx.writeAndFlush(res);
+        return true;
     }
 
     /** Sends the request on to the proxy, with the Cache-Control its answer is to get, if any. */

@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import java.util.stream.Collectors;
 
 /**
  * One entry of {@code web.locations}, like an nginx {@code location} block: which request paths it
@@ -34,15 +35,17 @@ import java.util.regex.PatternSyntaxException;
  * @param index        for a path ending in '/', the files tried in it, in order (a root location only)
  * @param tryFiles     a root location only: a request its files cannot answer (no such file, a
  *                     method other than GET or HEAD) is proxied to the app instead of answered 404/405
+ * @param access       which clients may use the location, and how often ({@link Access#OPEN}: all, unlimited)
  */
 public record LocationConfig(Kind kind, String pattern, Optional<String> host, Action action, Optional<String> cacheControl,
-                             List<String> index, boolean tryFiles) {
+                             List<String> index, boolean tryFiles, Access access) {
     /** The Cache-Control of static files when a location sets none. */
     public static final String DEFAULT_CACHE_CONTROL = "public, max-age=3600";
     /** The variables a redirect target may use (see {@link Redirect}). */
     public static final Set<String> REDIRECT_VARIABLES = Set.of("request_uri", "uri", "args", "is_args", "host", "scheme");
     private static final Pattern HOST = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
     private static final Pattern FILE_NAME = Pattern.compile("[^/\\\\\\x00-\\x1f]+");
+    private static final Pattern RATE = Pattern.compile("([0-9]{1,9})/(s|m)");
 
     public enum Kind {
         EXACT("= "), PREFIX(""), PREFIX_NO_REGEX("^~ "), REGEX("~ "), REGEX_CASELESS("~* ");
@@ -85,6 +88,34 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
     /** Answer {@code status}, with {@code body} as text/plain when given (else a short page for errors, nothing for others). */
     public record Return(int status, Optional<String> body) implements Action {}
 
+    /**
+     * Which clients may use a location and how often, checked before its action, by the address
+     * the connection comes from (nginx's {@code allow}/{@code deny} and {@code limit_req}).
+     *
+     * @param allow when not empty, only clients in one of these blocks are served; others get 403
+     * @param deny  clients in one of these blocks get 403, whatever {@code allow} says
+     * @param rate  requests per second each client address may make here; beyond it 429
+     */
+    public record Access(List<AddressRange> allow, List<AddressRange> deny, Optional<RequestRate> rate) {
+        /** Every client, as often as it likes: a location without allow, deny or limit-requests. */
+        public static final Access OPEN = new Access(List.of(), List.of(), Optional.empty());
+
+        public Access {
+            allow = List.copyOf(allow);
+            deny = List.copyOf(deny);
+        }
+    }
+
+    /**
+     * A request rate per client address, as nginx's {@code limit_req ... burst=N nodelay}: requests
+     * are served at once while the client stays within {@code perSecond} on average, with up to
+     * {@code burst} more at a time; the one after that is refused.
+     *
+     * @param perSecond requests per second, more than 0
+     * @param burst     requests a client may make at once beyond the rate, default 0
+     */
+    public record RequestRate(double perSecond, int burst) {}
+
     public LocationConfig {
         index = List.copyOf(index);
     }
@@ -108,6 +139,14 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
         if (!index.isEmpty()) {
             sb.append(", index ").append(String.join(" ", index));
         }
+        if (!access.allow().isEmpty()) {
+            sb.append(", allow ").append(access.allow().stream().map(AddressRange::toString).collect(Collectors.joining(" ")));
+        }
+        if (!access.deny().isEmpty()) {
+            sb.append(", deny ").append(access.deny().stream().map(AddressRange::toString).collect(Collectors.joining(" ")));
+        }
+        access.rate().ifPresent(r -> sb.append(", ").append(r.perSecond() >= 1 ? (long) r.perSecond() + "/s" : Math.round(r.perSecond() * 60) + "/m")
+                .append(" per client, burst ").append(r.burst()));
         cacheControl.ifPresent(c -> sb.append(", Cache-Control: ").append(c));
         return sb.toString();
     }
@@ -115,12 +154,12 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
     /** A static location, as each entry of the older {@code web.static} list is: a prefix ending in '/', else an exact path. */
     public static LocationConfig staticPath(String path, Path root) {
         return new LocationConfig(path.endsWith("/") ? Kind.PREFIX : Kind.EXACT, path, Optional.empty(), new Root(root),
-                Optional.empty(), List.of(), false);
+                Optional.empty(), List.of(), false, Access.OPEN);
     }
 
     /** {@code / -> proxy app}: what the web tier does with a path no location matches. */
     public static LocationConfig proxyAll() {
-        return new LocationConfig(Kind.PREFIX, "/", Optional.empty(), new Proxy(Proxy.APP), Optional.empty(), List.of(), false);
+        return new LocationConfig(Kind.PREFIX, "/", Optional.empty(), new Proxy(Proxy.APP), Optional.empty(), List.of(), false, Access.OPEN);
     }
 
     static List<LocationConfig> listFrom(List<ConfigNode> nodes, Path base, SiteConfig site) {
@@ -144,7 +183,8 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
     }
 
     static LocationConfig from(ConfigNode node, Path base) {
-        node.allowOnly("path", "host", "root", "proxy", "redirect", "status", "return", "body", "cache-control", "index", "try-files");
+        node.allowOnly("path", "host", "root", "proxy", "redirect", "status", "return", "body", "cache-control", "index", "try-files",
+                "allow", "deny", "limit-requests", "limit-burst");
         ConfigNode pathNode = node.child("path").orElseThrow(() -> node.error("path is missing (e.g. path: /static/)"));
         String written = pathNode.text().trim();
         Kind kind = Kind.PREFIX;
@@ -206,7 +246,36 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
         if (cacheControl.isPresent() && cacheControl.get().chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
             throw node.child("cache-control").orElseThrow().error("control characters are not allowed in a header value");
         }
-        return new LocationConfig(kind, pattern, host, action, cacheControl, index, node.bool("try-files", false));
+        return new LocationConfig(kind, pattern, host, action, cacheControl, index, node.bool("try-files", false), access(node));
+    }
+
+    /** {@code allow} and {@code deny} (lists of address blocks), {@code limit-requests} ({@code N/s} or {@code N/m}) and {@code limit-burst}. */
+    private static Access access(ConfigNode node) {
+        Optional<RequestRate> rate = Optional.empty();
+        Optional<ConfigNode> limit = node.child("limit-requests");
+        if (limit.isPresent()) {
+            Matcher m = RATE.matcher(limit.get().text().trim());
+            if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+                throw limit.get().error("'" + limit.get().text().trim() + "' (expected: requests per client per second or minute, e.g. 10/s or 30/m)");
+            }
+            double perSecond = Long.parseLong(m.group(1)) / (m.group(2).equals("s") ? 1.0 : 60.0);
+            rate = Optional.of(new RequestRate(perSecond, node.integer("limit-burst", 0, 0, 1_000_000)));
+        } else if (node.child("limit-burst").isPresent()) {
+            throw node.child("limit-burst").orElseThrow().error("goes only with limit-requests");
+        }
+        return new Access(ranges(node, "allow"), ranges(node, "deny"), rate);
+    }
+
+    private static List<AddressRange> ranges(ConfigNode node, String key) {
+        Optional<ConfigNode> child = node.child(key);
+        List<ConfigNode> items = child.isPresent() && !child.get().isList() ? List.of(child.get()) : node.list(key);
+        return items.stream().map(n -> {
+            try {
+                return AddressRange.parse(n.text());
+            } catch (IllegalArgumentException e) {
+                throw n.error(e.getMessage());
+            }
+        }).toList();
     }
 
     private static void onlyWith(ConfigNode node, String key, boolean allowed, String what) {

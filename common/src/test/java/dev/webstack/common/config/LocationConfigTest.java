@@ -154,6 +154,68 @@ class LocationConfigTest {
     }
 
     @Test
+    void allowDenyAndARequestRateAreRead() {
+        List<LocationConfig> l = web("""
+                  locations:
+                    - path: /admin/
+                      proxy: app
+                      allow: [127.0.0.1, 10.0.0.0/8, "2001:db8::/32"]
+                      deny: 10.0.5.7/24
+                    - path: /api/
+                      proxy: app
+                      limit-requests: 30/m
+                      limit-burst: 5
+                    - path: /
+                      proxy: app
+                      deny: all
+                """).locations();
+        LocationConfig.Access admin = l.get(0).access();
+        assertThat(admin.allow()).extracting(AddressRange::toString).containsExactly("127.0.0.1", "10.0.0.0/8", "2001:db8:0:0:0:0:0:0/32");
+        assertThat(admin.deny()).extracting(AddressRange::toString).as("bits past the prefix ignored").containsExactly("10.0.5.0/24");
+        assertThat(admin.rate()).isEmpty();
+        assertThat(l.get(1).access()).isEqualTo(new LocationConfig.Access(List.of(), List.of(),
+                Optional.of(new LocationConfig.RequestRate(0.5, 5))));
+        assertThat(l.get(1).describe()).isEqualTo("location /api/ -> proxy app, 30/m per client, burst 5");
+        assertThat(l.get(2).access().deny()).containsExactly(AddressRange.ALL);
+        assertThat(web("  locations:\n    - path: /\n      proxy: app\n").locations().getFirst().access())
+                .isEqualTo(LocationConfig.Access.OPEN);
+
+        String head = "web:\n  locations:\n    - path: /a/\n      proxy: app\n";
+        assertError(head + "      allow: [10.0.0.0/33]\n",
+                "/srv/stack/webstack.yml:5: web.locations[0].allow[0]: '10.0.0.0/33': the prefix length must be 0-32");
+        assertError(head + "      deny: [example.com]\n",
+                "/srv/stack/webstack.yml:5: web.locations[0].deny[0]: 'example.com' (expected: all, an IP address, or a network such as 10.0.0.0/8)");
+        assertError(head + "      limit-requests: 10/h\n",
+                "/srv/stack/webstack.yml:5: web.locations[0].limit-requests: '10/h' (expected: requests per client per second or minute, e.g. 10/s or 30/m)");
+        assertError(head + "      limit-requests: 0/s\n",
+                "/srv/stack/webstack.yml:5: web.locations[0].limit-requests: '0/s' (expected: requests per client per second or minute, e.g. 10/s or 30/m)");
+        assertError(head + "      limit-burst: 5\n",
+                "/srv/stack/webstack.yml:5: web.locations[0].limit-burst: goes only with limit-requests");
+    }
+
+    @Test
+    void addressRangesContainTheirAddressesOnly() throws Exception {
+        AddressRange ten = AddressRange.parse("10.0.0.0/8");
+        assertThat(ten.contains(java.net.InetAddress.getByName("10.255.1.2"))).isTrue();
+        assertThat(ten.contains(java.net.InetAddress.getByName("11.0.0.1"))).isFalse();
+        assertThat(ten.contains(java.net.InetAddress.getByName("::ffff:10.1.2.3"))).as("IPv4-mapped").isTrue();
+        assertThat(ten.contains(java.net.InetAddress.getByName("::1"))).isFalse();
+        AddressRange odd = AddressRange.parse("192.0.2.128/25");
+        assertThat(odd.contains(java.net.InetAddress.getByName("192.0.2.200"))).isTrue();
+        assertThat(odd.contains(java.net.InetAddress.getByName("192.0.2.127"))).isFalse();
+        AddressRange v6 = AddressRange.parse("2001:db8:ab00::/40");
+        assertThat(v6.contains(java.net.InetAddress.getByName("2001:db8:abff::1"))).isTrue();
+        assertThat(v6.contains(java.net.InetAddress.getByName("2001:db8:ac00::1"))).isFalse();
+        assertThat(AddressRange.parse("::1").contains(java.net.InetAddress.getByName("::1"))).isTrue();
+        assertThat(AddressRange.parse("127.0.0.1").contains(java.net.InetAddress.getByName("127.0.0.2"))).isFalse();
+        assertThat(AddressRange.parse("0.0.0.0/0").contains(java.net.InetAddress.getByName("::1"))).as("an IPv4 block holds no IPv6 address").isFalse();
+        assertThat(AddressRange.ALL.contains(java.net.InetAddress.getByName("::1"))).isTrue();
+        assertThatThrownBy(() -> AddressRange.parse("localhost")).hasMessageContaining("expected: all, an IP address");
+        assertThatThrownBy(() -> AddressRange.parse("10.0.0.1/x")).hasMessageContaining("prefix length must be 0-32");
+        assertThatThrownBy(() -> AddressRange.parse("::1/129")).hasMessageContaining("prefix length must be 0-128");
+    }
+
+    @Test
     void duplicatePathsOfOtherHostsAreDistinctLocations() {
         List<LocationConfig> l = web("""
                   locations:
