@@ -105,8 +105,8 @@ final class ClientAccess {
         return emptyAt.size() < MAX_CLIENTS;
     }
 
-    /** An IPv4 address as its 32 bits; an IPv6 one by its /64, tagged so that the two never meet. */
-    private static long key(InetAddress address) {
+    /** A client's key: an IPv4 address as its 32 bits; an IPv6 one by its /64, tagged so that the two never meet. */
+    static long key(InetAddress address) {
         byte[] a = address.getAddress();
         if (address instanceof Inet4Address) {
             return ((a[0] & 0xffL) << 24 | (a[1] & 0xffL) << 16 | (a[2] & 0xffL) << 8 | (a[3] & 0xffL)) | 1L << 32;

@@ -20,6 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The handlers of a client connection, in the order a request meets them:
@@ -43,6 +45,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </pre>
  */
 final class ClientPipeline extends ChannelInitializer<Channel> {
+    private static final Logger log = LoggerFactory.getLogger(ClientPipeline.class);
     /** Longest request line; longer is answered 414. */
     static final int MAX_REQUEST_LINE = 8 * 1024;
     /** Largest header section; larger is answered 431. */
@@ -66,6 +69,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     private final HealthHandler health = new HealthHandler();
     private final WebLimits limits;
     private final AtomicInteger open = new AtomicInteger();
+    private final ConnectionsPerClient perClient; // null: no per-client limit
     private volatile Settings current;
 
     ClientPipeline(ChannelGroup clients, Duration idleTimeout, AccessLogWriter accessLog, VirtualHosts hosts,
@@ -78,6 +82,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         this.clients = clients;
         this.current = settings;
         this.limits = limits;
+        this.perClient = limits.maxConnectionsPerClient() > 0 ? new ConnectionsPerClient(limits.maxConnectionsPerClient()) : null;
     }
 
     Settings settings() {
@@ -130,6 +135,11 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
             return;
         }
         ch.closeFuture().addListener(f -> open.decrementAndGet());
+        if (perClient != null && !perClient.admit(ch)) {
+            log.debug("client {}: more than {} connections from its address, closed", ch.remoteAddress(), limits.maxConnectionsPerClient());
+            ch.close();
+            return;
+        }
         // Added before the settings are read: a reload from now on reaches this connection too.
         clients.add(ch);
         Settings s = current;

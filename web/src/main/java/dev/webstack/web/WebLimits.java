@@ -14,8 +14,11 @@ import java.time.Duration;
  *                       section 15.5.14). Default {@value #MAX_BODY}.
  * @param maxConnections most client connections open at once; a connection beyond it is closed as
  *                       soon as it is accepted. Default {@value #MAX_CONNECTIONS}.
+ * @param maxConnectionsPerClient most connections open at once from one client address (IPv6: one
+ *                       /64), as nginx's {@code limit_conn}; a connection beyond it is closed as
+ *                       soon as it is accepted. 0, the default, for no such limit.
  */
-public record WebLimits(Duration headerTimeout, int maxBody, int maxConnections) {
+public record WebLimits(Duration headerTimeout, int maxBody, int maxConnections, int maxConnectionsPerClient) {
     public static final Duration HEADER_TIMEOUT = Duration.ofSeconds(10);
     public static final int MAX_BODY = 10 * 1024 * 1024;
     public static final int MAX_CONNECTIONS = 20_000;
@@ -30,26 +33,33 @@ public record WebLimits(Duration headerTimeout, int maxBody, int maxConnections)
         if (maxConnections <= 0) {
             throw new IllegalArgumentException("maxConnections: " + maxConnections + " (expected: > 0)");
         }
+        if (maxConnectionsPerClient < 0) {
+            throw new IllegalArgumentException("maxConnectionsPerClient: " + maxConnectionsPerClient + " (expected: >= 0)");
+        }
     }
 
-    /** The limits {@code webstack.yml} sets: web.header-timeout, web.max-body, web.max-connections. */
+    /** The limits {@code webstack.yml} sets: web.header-timeout, web.max-body, web.max-connections, web.max-connections-per-client. */
     public static WebLimits from(dev.webstack.common.config.WebConfig.Limits limits) {
-        return new WebLimits(limits.headerTimeout(), limits.maxBody(), limits.maxConnections());
+        return new WebLimits(limits.headerTimeout(), limits.maxBody(), limits.maxConnections(), limits.maxConnectionsPerClient());
     }
 
     public static WebLimits defaults() {
-        return new WebLimits(HEADER_TIMEOUT, MAX_BODY, MAX_CONNECTIONS);
+        return new WebLimits(HEADER_TIMEOUT, MAX_BODY, MAX_CONNECTIONS, 0);
     }
 
     public WebLimits withHeaderTimeout(Duration d) {
-        return new WebLimits(d, maxBody, maxConnections);
+        return new WebLimits(d, maxBody, maxConnections, maxConnectionsPerClient);
     }
 
     public WebLimits withMaxBody(int bytes) {
-        return new WebLimits(headerTimeout, bytes, maxConnections);
+        return new WebLimits(headerTimeout, bytes, maxConnections, maxConnectionsPerClient);
     }
 
     public WebLimits withMaxConnections(int n) {
-        return new WebLimits(headerTimeout, maxBody, n);
+        return new WebLimits(headerTimeout, maxBody, n, maxConnectionsPerClient);
+    }
+
+    public WebLimits withMaxConnectionsPerClient(int n) {
+        return new WebLimits(headerTimeout, maxBody, maxConnections, n);
     }
 }

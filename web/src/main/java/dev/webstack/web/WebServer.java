@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>request body</td><td>{@link WebLimits#maxBody()}, {@value WebLimits#MAX_BODY} bytes</td><td>413, close (RFC 9110 section 15.5.14)</td></tr>
  *   <tr><td>time to receive the request headers</td><td>{@link WebLimits#headerTimeout()}, 10 s</td><td>408, close (slowloris)</td></tr>
  *   <tr><td>client connections</td><td>{@link WebLimits#maxConnections()}, {@value WebLimits#MAX_CONNECTIONS}</td><td>closed on accept</td></tr>
+ *   <tr><td>client connections from one address (IPv6: /64)</td><td>{@link WebLimits#maxConnectionsPerClient()}, none</td><td>closed on accept</td></tr>
  *   <tr><td>client keep-alive idle</td><td>{@code web.idleTimeout()}, 60 s</td><td>connection closed</td></tr>
  *   <tr><td>upstream connect</td><td>{@code web.connectTimeout()}, 2 s</td><td>502</td></tr>
  *   <tr><td>upstream response</td><td>{@code web.readTimeout()}, 30 s</td><td>504</td></tr>

@@ -160,4 +160,48 @@ class ClientAccessTest {
             assertThat(app.requests.get()).as("only the three requests within the rate reached the app").isEqualTo(3);
         }
     }
+
+    @Test
+    void aClientBeyondItsConnectionsIsClosedAndAdmittedAgainWhenOneCloses() throws Exception {
+        Files.createDirectories(dir.resolve("public/static"));
+        Files.writeString(dir.resolve("public/static/a.txt"), "a\n");
+        try (TestUpstream app = new TestUpstream("app-1", 0)) {
+            WebServer server = WebServer.start(TestConfigs.web(dir.resolve("public"), dir.resolve("log/access.log"),
+                    List.of(app.address()), java.time.Duration.ofSeconds(5)), TestConfigs.SITE, WebLimits.defaults().withMaxConnectionsPerClient(3));
+            List<RawHttp> three = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    RawHttp c = new RawHttp(server.port());
+                    c.send(RawHttp.get("/static/a.txt", TestConfigs.WWW));
+                    assertThat(c.read().text()).isEqualTo("a\n");
+                    three.add(c);
+                }
+                try (RawHttp fourth = new RawHttp(server.port())) {
+                    assertThat(fourth.closedByServer()).as("a fourth from the same address").isTrue();
+                }
+                three.removeFirst().close();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                RawHttp.Response again = null;
+                while (again == null && System.nanoTime() < deadline) {
+                    try (RawHttp next = new RawHttp(server.port())) {
+                        next.send(RawHttp.get("/static/a.txt", TestConfigs.WWW));
+                        again = next.read();
+                    } catch (IOException e) {
+                        Thread.sleep(20); // the closed one is not yet uncounted
+                    }
+                }
+                assertThat(again).as("admitted once one of the three closed").isNotNull();
+                assertThat(again.status()).isEqualTo(200);
+                for (RawHttp c : three) {
+                    c.send(RawHttp.get("/static/a.txt", TestConfigs.WWW));
+                    assertThat(c.read().status()).as("the open ones are served on").isEqualTo(200);
+                }
+            } finally {
+                for (RawHttp c : three) {
+                    c.close();
+                }
+                server.close();
+            }
+        }
+    }
 }

@@ -56,9 +56,11 @@ public record WebConfig(
      * @param headerTimeout  from a request's first byte to the end of its headers; beyond it 408 (slowloris), default 10s
      * @param maxBody        largest request body in bytes; beyond it 413, default 10 MiB
      * @param maxConnections most client connections open at once, default 20000
+     * @param maxConnectionsPerClient most connections open at once from one client address (IPv6: one /64),
+     *                       as nginx's {@code limit_conn}; 0 (the default) for no such limit
      */
-    public record Limits(Duration headerTimeout, int maxBody, int maxConnections) {
-        public static final Limits DEFAULTS = new Limits(Duration.ofSeconds(10), 10 * 1024 * 1024, 20_000);
+    public record Limits(Duration headerTimeout, int maxBody, int maxConnections, int maxConnectionsPerClient) {
+        public static final Limits DEFAULTS = new Limits(Duration.ofSeconds(10), 10 * 1024 * 1024, 20_000, 0);
     }
 
     /** How a request's app server is chosen. */
@@ -209,7 +211,7 @@ public record WebConfig(
 
     static WebConfig from(ConfigNode node, Path base, Path varDir, SiteConfig site) {
         node.allowOnly("listen", "public", "static", "locations", "mime-types", "upstreams", "connect-timeout", "read-timeout", "idle-timeout", "access-log", "admin",
-                "header-timeout", "max-body", "max-connections", "balance", "health-check", "passive-ejection", "slow-start", "tls");
+                "header-timeout", "max-body", "max-connections", "max-connections-per-client", "balance", "health-check", "passive-ejection", "slow-start", "tls");
         List<String> staticPaths = node.list("static").stream().map(n -> {
             String p = n.text().trim();
             if (!p.startsWith("/")) {
@@ -371,7 +373,8 @@ public record WebConfig(
             throw node.child("header-timeout").orElseThrow().error("must be more than 0");
         }
         return new Limits(header, node.integer("max-body", d.maxBody(), 0, Integer.MAX_VALUE),
-                node.integer("max-connections", d.maxConnections(), 1, 1_000_000));
+                node.integer("max-connections", d.maxConnections(), 1, 1_000_000),
+                node.integer("max-connections-per-client", d.maxConnectionsPerClient(), 0, 1_000_000));
     }
 
     private static Balancing balancing(ConfigNode node) {
