@@ -20,6 +20,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -113,7 +114,7 @@ final class FileCache {
     }
 
     private final Path root;
-    private final String cacheControl;
+    private final HttpHeaders answerHeaders; // Cache-Control, then the location's headers
     private final MimeTypes mimeTypes;
     private final long revalidateNanos;
     private final ConcurrentHashMap<String, StaticFile> entries = new ConcurrentHashMap<>();
@@ -133,26 +134,28 @@ final class FileCache {
     /**
      * @param root         the folder the files are under
      * @param cacheControl the Cache-Control header of its answers
+     * @param headers      more headers of its answers (a location's {@code headers}), in order
      * @param mimeTypes    the Content-Type of each file
      */
-    FileCache(Path root, String cacheControl, MimeTypes mimeTypes, Duration revalidateAfter) {
+    FileCache(Path root, String cacheControl, Map<String, String> headers, MimeTypes mimeTypes, Duration revalidateAfter) {
         this.root = root;
-        this.cacheControl = cacheControl;
+        this.answerHeaders = new DefaultHttpHeaders(false).set(HttpHeaderNames.CACHE_CONTROL, AsciiString.of(cacheControl));
+        headers.forEach((name, value) -> answerHeaders.set(AsciiString.of(name), AsciiString.of(value)));
         this.mimeTypes = mimeTypes;
         this.revalidateNanos = revalidateAfter.toNanos();
     }
 
     FileCache(Path root, Duration revalidateAfter) {
-        this(root, LocationConfig.DEFAULT_CACHE_CONTROL, MimeTypes.BUILT_IN, revalidateAfter);
+        this(root, LocationConfig.DEFAULT_CACHE_CONTROL, Map.of(), MimeTypes.BUILT_IN, revalidateAfter);
     }
 
     FileCache(Path root) {
         this(root, REVALIDATE_AFTER);
     }
 
-    /** The Cache-Control header of this folder's answers (304s too). */
-    String cacheControl() {
-        return cacheControl;
+    /** The headers every answer from this folder carries, 304s too: Cache-Control and the location's own. */
+    HttpHeaders answerHeaders() {
+        return answerHeaders;
     }
 
     /**
@@ -260,8 +263,8 @@ final class FileCache {
                 .set(HttpHeaderNames.CONTENT_LENGTH, AsciiString.of(Long.toString(size)))
                 .set(HttpHeaderNames.LAST_MODIFIED, AsciiString.of(lastModified))
                 .set(HttpHeaderNames.ETAG, AsciiString.of(etag))
-                .set(HttpHeaderNames.CACHE_CONTROL, AsciiString.of(cacheControl))
-                .set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
+                .set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES)
+                .add(answerHeaders);
         if (size <= MAX_FILE_BYTES && totalBytes.addAndGet(size) <= MAX_TOTAL_BYTES) {
             try {
                 byte[] bytes = Files.readAllBytes(file);

@@ -4,10 +4,13 @@ import dev.webstack.common.config.LocationConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.AsciiString;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -37,14 +40,27 @@ final class Location {
 
     /**
      * Proxy to the app servers; {@code cacheControl} is the location's {@code Cache-Control}, for
-     * the app's answers that have none (see {@link LocationHandler}).
+     * the app's answers that have none, and {@code headers} its {@code headers}, set on the app's
+     * answers (null when none; see {@link LocationHandler}).
      */
-    record Proxy(Optional<String> cacheControl) implements Answer {}
+    record Proxy(Optional<String> cacheControl, HttpHeaders headers) implements Answer {
+        /** The app's answers as they are: what a path without a location, or a try-files miss, gets. */
+        static final Proxy PLAIN = new Proxy(Optional.empty(), null);
 
-    record Redirect(RedirectTarget target, HttpResponseStatus status, String cacheControl) implements Answer {}
+        /** Whether the app's answers are changed here at all. */
+        boolean changesAnswers() {
+            return cacheControl.isPresent() || headers != null;
+        }
+    }
 
-    /** A fixed answer: headers and body bytes made once, the body sent as a duplicate of an unreleasable buffer. */
-    record Fixed(HttpResponseStatus status, String contentType, ByteBuf body, String cacheControl) implements Answer {}
+    /** A redirect; {@code headers}: the location's, or null. */
+    record Redirect(RedirectTarget target, HttpResponseStatus status, String cacheControl, HttpHeaders headers) implements Answer {}
+
+    /**
+     * A fixed answer: headers and body bytes made once, the body sent as a duplicate of an
+     * unreleasable buffer; {@code headers}: the location's when its status takes them, else null.
+     */
+    record Fixed(HttpResponseStatus status, String contentType, ByteBuf body, String cacheControl, HttpHeaders headers) implements Answer {}
 
     /**
      * @param caches the static files of the table being built, by root and Cache-Control, so that
@@ -61,21 +77,32 @@ final class Location {
         this.answer = switch (config.action()) {
             case LocationConfig.Root r -> {
                 String cacheControl = config.cacheControl().orElse(LocationConfig.DEFAULT_CACHE_CONTROL);
-                StaticFiles files = caches.computeIfAbsent(new CacheKey(r.root().toString(), cacheControl),
-                        k -> new StaticFiles(new FileCache(r.root(), cacheControl, mimeTypes, FileCache.REVALIDATE_AFTER)));
+                StaticFiles files = caches.computeIfAbsent(new CacheKey(r.root().toString(), cacheControl, config.headers()),
+                        k -> new StaticFiles(new FileCache(r.root(), cacheControl, config.headers(), mimeTypes, FileCache.REVALIDATE_AFTER)));
                 yield new Files(files, config.index(), config.tryFiles());
             }
-            case LocationConfig.Proxy p -> new Proxy(config.cacheControl());
+            case LocationConfig.Proxy p -> new Proxy(config.cacheControl(), headers(config));
             case LocationConfig.Redirect r -> new Redirect(new RedirectTarget(r.target()), HttpResponseStatus.valueOf(r.status()),
-                    config.cacheControl().orElse(HttpHeaderValues.NO_STORE.toString()));
-            case LocationConfig.Return r -> fixed(r, config.cacheControl().orElse(HttpHeaderValues.NO_STORE.toString()));
+                    config.cacheControl().orElse(HttpHeaderValues.NO_STORE.toString()), headers(config));
+            case LocationConfig.Return r -> fixed(r, config.cacheControl().orElse(HttpHeaderValues.NO_STORE.toString()),
+                    LocationConfig.ANSWER_HEADER_STATUSES.contains(r.status()) ? headers(config) : null);
         };
     }
 
-    /** Locations with the same root and Cache-Control share one {@link StaticFiles} and its {@link FileCache}. */
-    record CacheKey(String root, String cacheControl) {}
+    /** Locations with the same root, Cache-Control and headers share one {@link StaticFiles} and its {@link FileCache}. */
+    record CacheKey(String root, String cacheControl, Map<String, String> headers) {}
 
-    private static Fixed fixed(LocationConfig.Return r, String cacheControl) {
+    /** The location's {@code headers} as values the encoder copies as bytes; null when it has none. */
+    private static HttpHeaders headers(LocationConfig config) {
+        if (config.headers().isEmpty()) {
+            return null;
+        }
+        HttpHeaders h = new DefaultHttpHeaders(false);
+        config.headers().forEach((name, value) -> h.set(AsciiString.of(name), AsciiString.of(value)));
+        return h;
+    }
+
+    private static Fixed fixed(LocationConfig.Return r, String cacheControl, HttpHeaders headers) {
         HttpResponseStatus status = HttpResponseStatus.valueOf(r.status());
         String type = "text/plain; charset=utf-8";
         byte[] bytes;
@@ -93,7 +120,7 @@ final class Location {
             bytes = new byte[0];
         }
         ByteBuf body = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(bytes.length).put(bytes).flip()));
-        return new Fixed(status, type, body, cacheControl);
+        return new Fixed(status, type, body, cacheControl, headers);
     }
 
     LocationConfig config() {

@@ -1,5 +1,6 @@
 package dev.webstack.web;
 
+import dev.webstack.common.config.LocationConfig;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -47,30 +48,31 @@ import java.util.Optional;
  *       in the root, so the root answers it.</li>
  *   <li>A redirect fills in its URL ({@link RedirectTarget}) and answers with the location's status.</li>
  *   <li>A fixed answer ({@code return:}) sends bytes made once, for any method.</li>
+ *   <li>A location's {@code headers} are set on its answers whose status is one nginx's
+ *       {@code add_header} applies to ({@link LocationConfig#ANSWER_HEADER_STATUSES}): files (in
+ *       {@link FileCache}'s precomputed headers), redirects, fixed answers and the app's.</li>
  *   <li>A proxy location with {@code cache-control} adds it to the app's answer when that has none
- *       and its status is one nginx's {@code expires} applies to ({@link #cacheable}): an error of
- *       the app is never made cacheable. Each proxied request queues its value (or none) in a
- *       channel attribute, and each final answer of the app takes the first one: answers come back
- *       in the order of the requests (RFC 9112 section 9.3.2), and pipelined requests may all be
- *       on their way to the app before the first answer is.</li>
+ *       and its status is one of those too: an error of the app is never made cacheable. Each
+ *       proxied request queues its location (or {@link Location.Proxy#PLAIN}) in a channel
+ *       attribute, and each final answer of the app takes the first one: answers come back in the
+ *       order of the requests (RFC 9112 section 9.3.2), and pipelined requests may all be on their
+ *       way to the app before the first answer is.</li>
  * </ul>
  * Holds no per-connection state but that queue, so one instance serves every connection; a reload
  * swaps it whole.
  */
 @Sharable
 final class LocationHandler extends ChannelDuplexHandler {
-    /** The Cache-Control for the answer of each request this connection is proxying, oldest first. */
-    private static final AttributeKey<ArrayDeque<Optional<String>>> PROXY_CACHE_CONTROL =
-            AttributeKey.valueOf(LocationHandler.class, "proxyCacheControl");
+    /** The proxy location of each request this connection is proxying, oldest first: what its answer is to get. */
+    private static final AttributeKey<ArrayDeque<Location.Proxy>> PROXY_ANSWERS = AttributeKey.valueOf(LocationHandler.class, "proxyAnswers");
 
     private final Locations locations;
-    // Whether a connection needs the queue: only when a proxy location has a Cache-Control.
-    private final boolean proxyCacheControl;
+    // Whether a connection needs the queue: only when a proxy location changes the app's answers.
+    private final boolean proxyAnswers;
 
     LocationHandler(Locations locations) {
         this.locations = locations;
-        this.proxyCacheControl = locations.all().stream()
-                .anyMatch(l -> l.answer() instanceof Location.Proxy p && p.cacheControl().isPresent());
+        this.proxyAnswers = locations.all().stream().anyMatch(l -> l.answer() instanceof Location.Proxy p && p.changesAnswers());
     }
 
     Locations locations() {
@@ -88,7 +90,7 @@ final class LocationHandler extends ChannelDuplexHandler {
             // No path to choose by: the clients the location of "/" refuses are refused here too.
             ClientAccess rootAccess = locations.select(req, "/").access();
             if (rootAccess == null || !refused(ctx, req, rootAccess)) {
-                proxy(ctx, req, Optional.empty());
+                proxy(ctx, req, Location.Proxy.PLAIN);
             }
             return;
         }
@@ -98,13 +100,16 @@ final class LocationHandler extends ChannelDuplexHandler {
             return;
         }
         switch (location.answer()) {
-            case Location.Proxy p -> proxy(ctx, req, p.cacheControl());
+            case Location.Proxy p -> proxy(ctx, req, p);
             case Location.Files f -> files(ctx, req, rawPath.get(), f);
             case Location.Redirect r -> {
                 String url = r.target().fill(new RedirectTarget.Request(req.uri(), VirtualHosts.name(req), path, location, Tls.isSecure(ctx.channel())));
                 req.release();
                 FullHttpResponse res = Responses.redirect(ctx.alloc(), r.status(), url);
                 res.headers().set(HttpHeaderNames.CACHE_CONTROL, r.cacheControl());
+                if (r.headers() != null) {
+                    res.headers().add(r.headers());
+                }
                 ctx.writeAndFlush(res);
             }
             case Location.Fixed f -> {
@@ -115,6 +120,9 @@ final class LocationHandler extends ChannelDuplexHandler {
                         .set(HttpHeaderNames.CONTENT_TYPE, f.contentType())
                         .set(HttpHeaderNames.CONTENT_LENGTH, f.body().readableBytes())
                         .set(HttpHeaderNames.CACHE_CONTROL, f.cacheControl());
+                if (f.headers() != null) {
+                    res.headers().add(f.headers());
+                }
                 // HEAD: the same headers, Content-Length included, and no body (RFC 9110 section 9.3.2).
                 ctx.writeAndFlush(head ? res.replace(Unpooled.EMPTY_BUFFER) : res);
             }
@@ -148,16 +156,16 @@ final class LocationHandler extends ChannelDuplexHandler {
         return true;
     }
 
-    /** Sends the request on to the proxy, with the Cache-Control its answer is to get, if any. */
-    private void proxy(ChannelHandlerContext ctx, FullHttpRequest req, Optional<String> cacheControl) {
+    /** Sends the request on to the proxy; {@code location} says what its answer is to get (Cache-Control, headers). */
+    private void proxy(ChannelHandlerContext ctx, FullHttpRequest req, Location.Proxy location) {
         // No lock needed: the queue is only used on the connection's event loop. Once a connection
         // has one, every proxied request and answer use it, whatever a reload changed since.
-        if (proxyCacheControl || ctx.channel().hasAttr(PROXY_CACHE_CONTROL)) {
-            Attribute<ArrayDeque<Optional<String>>> attr = ctx.channel().attr(PROXY_CACHE_CONTROL);
+        if (proxyAnswers || ctx.channel().hasAttr(PROXY_ANSWERS)) {
+            Attribute<ArrayDeque<Location.Proxy>> attr = ctx.channel().attr(PROXY_ANSWERS);
             if (attr.get() == null) {
                 attr.set(new ArrayDeque<>(2));
             }
-            attr.get().add(cacheControl);
+            attr.get().add(location);
         }
         ctx.fireChannelRead(req);
     }
@@ -166,23 +174,18 @@ final class LocationHandler extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         // Interim answers (100, 101) leave the value for the final one.
-        if (msg instanceof HttpResponse res && res.status().code() >= 200 && ctx.channel().hasAttr(PROXY_CACHE_CONTROL)) {
-            Optional<String> cacheControl = Objects.requireNonNullElse(ctx.channel().attr(PROXY_CACHE_CONTROL).get().poll(),
-                    Optional.empty());
-            if (cacheControl.isPresent() && cacheable(res.status().code())
-                    && !res.headers().contains(HttpHeaderNames.CACHE_CONTROL)) {
-                res.headers().set(HttpHeaderNames.CACHE_CONTROL, cacheControl.get());
+        if (msg instanceof HttpResponse res && res.status().code() >= 200 && ctx.channel().hasAttr(PROXY_ANSWERS)) {
+            Location.Proxy location = Objects.requireNonNullElse(ctx.channel().attr(PROXY_ANSWERS).get().poll(), Location.Proxy.PLAIN);
+            if (location.changesAnswers() && LocationConfig.ANSWER_HEADER_STATUSES.contains(res.status().code())) {
+                if (location.cacheControl().isPresent() && !res.headers().contains(HttpHeaderNames.CACHE_CONTROL)) {
+                    res.headers().set(HttpHeaderNames.CACHE_CONTROL, location.cacheControl().get());
+                }
+                if (location.headers() != null) {
+                    res.headers().setAll(location.headers());
+                }
             }
         }
         ctx.write(msg, promise);
-    }
-
-    /** The statuses a proxy location's Cache-Control is added to: those of nginx's {@code expires} and {@code add_header}. */
-    static boolean cacheable(int status) {
-        return switch (status) {
-            case 200, 201, 204, 206, 301, 302, 303, 304, 307, 308 -> true;
-            default -> false;
-        };
     }
 
     private void files(ChannelHandlerContext ctx, FullHttpRequest req, String rawPath, Location.Files f) {
@@ -192,7 +195,7 @@ final class LocationHandler extends ChannelDuplexHandler {
         boolean directory = !served && segments.isPresent() && !segments.get().getLast().isEmpty()
                 && f.files().isDirectory(rawPath, segments.get());
         if (!served && !directory && f.tryFiles()) {
-            proxy(ctx, req, Optional.empty()); // no file answers it: the app's, with the app's Cache-Control
+            proxy(ctx, req, Location.Proxy.PLAIN); // no file answers it: the app's, as the app answers
             return;
         }
         try {

@@ -56,8 +56,8 @@ import org.slf4j.LoggerFactory;
  *   <li>One byte range per request (see {@link ByteRange}), honoured only for GET and only when an
  *       {@code If-Range} is absent or matches; 206 with {@code Content-Range}, 416 with
  *       {@code Content-Range: bytes *}{@code /size}.</li>
- *   <li>{@code Cache-Control} of the location ({@link FileCache#cacheControl()}), default
- *       {@value LocationConfig#DEFAULT_CACHE_CONTROL}. The body of a file not held in memory is a
+ *   <li>{@code Cache-Control} of the location, default {@value LocationConfig#DEFAULT_CACHE_CONTROL},
+ *       and the location's {@code headers} ({@link FileCache#answerHeaders()}). The body of a file not held in memory is a
  *       zero-copy {@link DefaultFileRegion}, which closes the file when written.</li>
  * </ul>
  */
@@ -100,7 +100,7 @@ final class StaticFiles {
                 FullHttpResponse res = Responses.empty(ctx.alloc(), HttpResponseStatus.NOT_MODIFIED);
                 res.headers().set(HttpHeaderNames.ETAG, file.etag())
                         .set(HttpHeaderNames.LAST_MODIFIED, file.lastModified())
-                        .set(HttpHeaderNames.CACHE_CONTROL, cache.cacheControl());
+                        .add(cache.answerHeaders());
                 ctx.writeAndFlush(res);
                 return true;
             }

@@ -2,9 +2,12 @@ package dev.webstack.common.config;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -36,9 +39,19 @@ import java.util.stream.Collectors;
  * @param tryFiles     a root location only: a request its files cannot answer (no such file, a
  *                     method other than GET or HEAD) is proxied to the app instead of answered 404/405
  * @param access       which clients may use the location, and how often ({@link Access#OPEN}: all, unlimited)
+ * @param headers      header name → value set on the location's answers whose status is one of
+ *                     {@link #ANSWER_HEADER_STATUSES} (nginx's {@code add_header}), the app's answers
+ *                     included, replacing a header of the same name; in file order, default none
  */
 public record LocationConfig(Kind kind, String pattern, Optional<String> host, Action action, Optional<String> cacheControl,
-                             List<String> index, boolean tryFiles, Access access) {
+                             List<String> index, boolean tryFiles, Access access, Map<String, String> headers) {
+    /** The statuses {@code headers} (and a proxy location's Cache-Control) apply to: those of nginx's {@code add_header}. */
+    public static final Set<Integer> ANSWER_HEADER_STATUSES = Set.of(200, 201, 204, 206, 301, 302, 303, 304, 307, 308);
+    /** Headers a location cannot set: the message's framing, hop-by-hop ones, and those with keys of their own. */
+    private static final Set<String> RESERVED_HEADERS = Set.of("content-length", "transfer-encoding", "connection", "keep-alive",
+            "upgrade", "te", "trailer", "proxy-connection", "content-encoding", "content-range", "content-type", "cache-control",
+            "date", "location");
+    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     /** The Cache-Control of static files when a location sets none. */
     public static final String DEFAULT_CACHE_CONTROL = "public, max-age=3600";
     /** The variables a redirect target may use (see {@link Redirect}). */
@@ -118,6 +131,7 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
 
     public LocationConfig {
         index = List.copyOf(index);
+        headers = Collections.unmodifiableMap(new LinkedHashMap<>(headers));
     }
 
     /** As written in the config: {@code ~ ^/posts/[0-9]+$}. */
@@ -148,18 +162,20 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
         access.rate().ifPresent(r -> sb.append(", ").append(r.perSecond() >= 1 ? (long) r.perSecond() + "/s" : Math.round(r.perSecond() * 60) + "/m")
                 .append(" per client, burst ").append(r.burst()));
         cacheControl.ifPresent(c -> sb.append(", Cache-Control: ").append(c));
+        headers.forEach((name, value) -> sb.append(", ").append(name).append(": ").append(value));
         return sb.toString();
     }
 
     /** A static location, as each entry of the older {@code web.static} list is: a prefix ending in '/', else an exact path. */
     public static LocationConfig staticPath(String path, Path root) {
         return new LocationConfig(path.endsWith("/") ? Kind.PREFIX : Kind.EXACT, path, Optional.empty(), new Root(root),
-                Optional.empty(), List.of(), false, Access.OPEN);
+                Optional.empty(), List.of(), false, Access.OPEN, Map.of());
     }
 
     /** {@code / -> proxy app}: what the web tier does with a path no location matches. */
     public static LocationConfig proxyAll() {
-        return new LocationConfig(Kind.PREFIX, "/", Optional.empty(), new Proxy(Proxy.APP), Optional.empty(), List.of(), false, Access.OPEN);
+        return new LocationConfig(Kind.PREFIX, "/", Optional.empty(), new Proxy(Proxy.APP), Optional.empty(), List.of(), false, Access.OPEN,
+                Map.of());
     }
 
     static List<LocationConfig> listFrom(List<ConfigNode> nodes, Path base, SiteConfig site) {
@@ -184,7 +200,7 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
 
     static LocationConfig from(ConfigNode node, Path base) {
         node.allowOnly("path", "host", "root", "proxy", "redirect", "status", "return", "body", "cache-control", "index", "try-files",
-                "allow", "deny", "limit-requests", "limit-burst");
+                "allow", "deny", "limit-requests", "limit-burst", "headers");
         ConfigNode pathNode = node.child("path").orElseThrow(() -> node.error("path is missing (e.g. path: /static/)"));
         String written = pathNode.text().trim();
         Kind kind = Kind.PREFIX;
@@ -246,7 +262,35 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
         if (cacheControl.isPresent() && cacheControl.get().chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
             throw node.child("cache-control").orElseThrow().error("control characters are not allowed in a header value");
         }
-        return new LocationConfig(kind, pattern, host, action, cacheControl, index, node.bool("try-files", false), access(node));
+        return new LocationConfig(kind, pattern, host, action, cacheControl, index, node.bool("try-files", false), access(node),
+                headers(node));
+    }
+
+    /** {@code headers}: a mapping of header names to values; none of the reserved names, no control characters. */
+    private static Map<String, String> headers(ConfigNode node) {
+        Map<String, String> out = new LinkedHashMap<>();
+        Set<String> seen = new HashSet<>();
+        for (Map.Entry<String, ConfigNode> e : node.section("headers").children().entrySet()) {
+            String name = e.getKey();
+            ConfigNode value = e.getValue();
+            if (!TOKEN.matcher(name).matches()) {
+                throw value.error("'" + name + "' is not a header name");
+            }
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (RESERVED_HEADERS.contains(lower)) {
+                throw value.error("the web tier sets " + name + " itself" + (lower.equals("cache-control") ? " (use cache-control:)"
+                        : lower.equals("content-type") ? " (use web.mime-types)" : ""));
+            }
+            if (!seen.add(lower)) {
+                throw value.error("'" + name + "' is given twice");
+            }
+            String v = value.text().trim();
+            if (v.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f)) {
+                throw value.error("control characters are not allowed in a header value");
+            }
+            out.put(name, v);
+        }
+        return out;
     }
 
     /** {@code allow} and {@code deny} (lists of address blocks), {@code limit-requests} ({@code N/s} or {@code N/m}) and {@code limit-burst}. */

@@ -194,6 +194,30 @@ class LocationConfigTest {
     }
 
     @Test
+    void headersAreReadInOrderAndReservedOnesRefused() {
+        LocationConfig l = web("""
+                  locations:
+                    - path: /
+                      proxy: app
+                      headers:
+                        X-Frame-Options: DENY
+                        Content-Security-Policy: default-src 'self'
+                """).locations().getFirst();
+        assertThat(l.headers()).containsExactly(Map.entry("X-Frame-Options", "DENY"), Map.entry("Content-Security-Policy", "default-src 'self'"));
+        assertThat(l.describe()).isEqualTo("location / -> proxy app, X-Frame-Options: DENY, Content-Security-Policy: default-src 'self'");
+
+        String head = "web:\n  locations:\n    - path: /a/\n      proxy: app\n      headers:\n";
+        assertError(head + "        Content-Length: 5\n",
+                "/srv/stack/webstack.yml:6: web.locations[0].headers.Content-Length: the web tier sets Content-Length itself");
+        assertError(head + "        cache-control: no-store\n",
+                "/srv/stack/webstack.yml:6: web.locations[0].headers.cache-control: the web tier sets cache-control itself (use cache-control:)");
+        assertError(head + "        X-A: 1\n        x-a: 2\n",
+                "/srv/stack/webstack.yml:7: web.locations[0].headers.x-a: 'x-a' is given twice");
+        assertError(head + "        \"X A\": 1\n",
+                "/srv/stack/webstack.yml:6: web.locations[0].headers.X A: 'X A' is not a header name");
+    }
+
+    @Test
     void addressRangesContainTheirAddressesOnly() throws Exception {
         AddressRange ten = AddressRange.parse("10.0.0.0/8");
         assertThat(ten.contains(java.net.InetAddress.getByName("10.255.1.2"))).isTrue();
