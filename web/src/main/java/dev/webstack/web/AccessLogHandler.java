@@ -31,6 +31,8 @@ import java.nio.charset.StandardCharsets;
 final class AccessLogHandler extends ChannelDuplexHandler {
     static final int CLIENT_CLOSED = 499;
     private static final byte[] NO_USER = " - - [".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] BEFORE_USER = " - ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] AFTER_USER = " [".getBytes(StandardCharsets.US_ASCII);
 
     // Switched by a reload, on this channel's event loop.
     private AccessLogWriter writer;
@@ -48,6 +50,7 @@ final class AccessLogHandler extends ChannelDuplexHandler {
         String referer;
         String userAgent;
         String requestId;
+        String user; // the Basic user name the request gave, if any (nginx's $remote_user)
         int status = CLIENT_CLOSED;
         long bytes;
     }
@@ -71,6 +74,7 @@ final class AccessLogHandler extends ChannelDuplexHandler {
             e.referer = req.headers().get(HttpHeaderNames.REFERER);
             e.userAgent = req.headers().get(HttpHeaderNames.USER_AGENT);
             e.requestId = req.headers().get(RequestIdHandler.X_REQUEST_ID);
+            e.user = BasicAuth.user(req.headers().get(HttpHeaderNames.AUTHORIZATION));
             current = e;
         }
         ctx.fireChannelRead(msg);
@@ -118,8 +122,13 @@ final class AccessLogHandler extends ChannelDuplexHandler {
             clientIp = clientIp(ctx.channel().remoteAddress());
         }
         long micros = (System.nanoTime() - e.startNanos) / 1_000;
-        LogLine line = writer.line()
-                .ascii(clientIp).raw(NO_USER).localTime(e.startMillis).raw(']').raw(' ').raw('"')
+        LogLine line = writer.line().ascii(clientIp);
+        if (e.user == null) {
+            line.raw(NO_USER);
+        } else {
+            line.raw(BEFORE_USER).quoted(e.user).raw(AFTER_USER);
+        }
+        line.localTime(e.startMillis).raw(']').raw(' ').raw('"')
                 .quoted(e.method.name()).raw(' ').quoted(e.uri).raw(' ').quoted(e.version.text()).raw('"').raw(' ')
                 .number(e.status).raw(' ').number(e.bytes).raw(' ')
                 .raw('"').quoted(e.referer).raw('"').raw(' ')

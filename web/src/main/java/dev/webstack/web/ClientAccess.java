@@ -54,9 +54,9 @@ final class ClientAccess {
         this.toleranceNanos = access.rate().map(r -> r.burst() * intervalNanos).orElse(0L);
     }
 
-    /** The checks of {@code access}; null for a location open to all, which then costs nothing per request. */
+    /** The address checks of {@code access}; null for a location open to every address, which then costs nothing per request. */
     static ClientAccess of(LocationConfig.Access access) {
-        return access.equals(LocationConfig.Access.OPEN) ? null : new ClientAccess(access);
+        return access.allow().isEmpty() && access.deny().isEmpty() && access.rate().isEmpty() ? null : new ClientAccess(access);
     }
 
     /** Whether the client at {@code address} is served now ({@code nanoTime} from {@link System#nanoTime}). */

@@ -31,6 +31,7 @@ final class Location {
     private final Pattern regex; // regex locations only
     private final Answer answer;
     private final ClientAccess access; // null: open to every client, unlimited
+    private final BasicAuth auth;      // null: no password asked
 
     /** The action, compiled. */
     sealed interface Answer {}
@@ -74,6 +75,7 @@ final class Location {
             default -> null;
         };
         this.access = ClientAccess.of(config.access());
+        this.auth = config.access().basicAuth().map(BasicAuth::new).orElse(null);
         this.answer = switch (config.action()) {
             case LocationConfig.Root r -> {
                 String cacheControl = config.cacheControl().orElse(LocationConfig.DEFAULT_CACHE_CONTROL);
@@ -129,6 +131,11 @@ final class Location {
 
     Answer answer() {
         return answer;
+    }
+
+    /** The user name and password this location asks for; null when it asks for none. */
+    BasicAuth auth() {
+        return auth;
     }
 
     /** Who may use this location and how often; null when every client may, as often as it likes. */

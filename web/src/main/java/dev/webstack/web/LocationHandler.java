@@ -23,6 +23,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Answers each request as its location says ({@link Locations}): files from a root, a redirect or a
@@ -32,8 +34,10 @@ import java.util.Optional;
  *   <li>Which location: chosen on the percent-decoded path ({@link RequestPaths#decodeLeniently}).
  *       A target without a path ({@code *}, authority-form) goes to the proxy.</li>
  *   <li>A location with {@code allow}, {@code deny} or {@code limit-requests} first asks its
- *       {@link ClientAccess} about the client's address: 403, 429 or 503 instead of its answer (a
- *       target without a path, by the location of {@code /}).</li>
+ *       {@link ClientAccess} about the client's address: 403, 429 or 503 instead of its answer;
+ *       then one with {@code auth-basic} its {@link BasicAuth} about the request's user name and
+ *       password: 401 without the right ones (a target without a path, by the location of
+ *       {@code /}).</li>
  *   <li>A root location answers GET and HEAD (else 405 with {@code Allow}); the file is named by
  *       {@link RequestPaths#safeSegments} (400 when the path is not a plain file path); a path
  *       ending in '/' tries the location's index files in order; no file is 404. With
@@ -87,21 +91,88 @@ final class LocationHandler extends ChannelDuplexHandler {
         }
         Optional<String> rawPath = RequestPaths.path(req.uri());
         if (rawPath.isEmpty()) {
-            // No path to choose by: the clients the location of "/" refuses are refused here too.
-            ClientAccess rootAccess = locations.select(req, "/").access();
-            if (rootAccess == null || !refused(ctx, req, rootAccess)) {
+            // No path to choose by: whom the location of "/" refuses is refused here too.
+            Location root = locations.select(req, "/");
+            if (root.access() == null && root.auth() == null) {
                 proxy(ctx, req, Location.Proxy.PLAIN);
+            } else {
+                admit(ctx, req, root, () -> proxy(ctx, req, Location.Proxy.PLAIN));
             }
             return;
         }
         String path = RequestPaths.decodeLeniently(rawPath.get());
         Location location = locations.select(req, path);
+        if (location.access() == null && location.auth() == null) {
+            answer(ctx, req, rawPath.get(), path, location);
+        } else {
+            admit(ctx, req, location, () -> answer(ctx, req, rawPath.get(), path, location));
+        }
+    }
+
+    /**
+     * Runs {@code serve} when the location's address rules and password let the request through,
+     * now or, when a password must be checked off the event loop, once it has been (on the
+     * connection's event loop again; no next request is read meanwhile, {@link PipeliningHandler}).
+     * Else answers 403/429/503 ({@link #refused}) or 401 with the location's challenge.
+     */
+    private void admit(ChannelHandlerContext ctx, FullHttpRequest req, Location location, Runnable serve) {
         if (location.access() != null && refused(ctx, req, location.access())) {
             return;
         }
+        BasicAuth auth = location.auth();
+        if (auth == null) {
+            serve.run();
+            return;
+        }
+        String authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+        switch (auth.check(authorization)) {
+            case PASS -> serve.run();
+            case FAIL -> challenge(ctx, req, auth);
+            case VERIFY -> {
+                CompletableFuture<Boolean> verdict;
+                try {
+                    verdict = auth.verify(authorization);
+                } catch (RejectedExecutionException e) {
+                    req.release();
+                    ctx.writeAndFlush(Responses.page(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+                            "Too many passwords are being checked; please try again."));
+                    return;
+                }
+                if (req instanceof BodyGate.StreamedRequest) {
+                    // Its body is on its way behind it and cannot wait: the event loop waits for the check.
+                    if (verdict.join()) {
+                        serve.run();
+                    } else {
+                        challenge(ctx, req, auth);
+                    }
+                    return;
+                }
+                verdict.whenComplete((ok, error) -> ctx.executor().execute(() -> {
+                    if (!ctx.channel().isActive()) {
+                        req.release();
+                    } else if (Boolean.TRUE.equals(ok)) {
+                        serve.run();
+                    } else {
+                        challenge(ctx, req, auth);
+                    }
+                }));
+            }
+        }
+    }
+
+    /** 401 with the location's {@code WWW-Authenticate} (RFC 7617), and the request released. */
+    private static void challenge(ChannelHandlerContext ctx, FullHttpRequest req, BasicAuth auth) {
+        req.release();
+        FullHttpResponse res = Responses.page(ctx.alloc(), HttpResponseStatus.UNAUTHORIZED, "This page needs a user name and password.");
+        res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, auth.challenge()).set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        ctx.writeAndFlush(res);
+    }
+
+    /** Answers {@code req} as {@code location} says. */
+    private void answer(ChannelHandlerContext ctx, FullHttpRequest req, String rawPath, String path, Location location) {
         switch (location.answer()) {
             case Location.Proxy p -> proxy(ctx, req, p);
-            case Location.Files f -> files(ctx, req, rawPath.get(), f);
+            case Location.Files f -> files(ctx, req, rawPath, f);
             case Location.Redirect r -> {
                 String url = r.target().fill(new RedirectTarget.Request(req.uri(), VirtualHosts.name(req), path, location, Tls.isSecure(ctx.channel())));
                 req.release();

@@ -1,5 +1,6 @@
 package dev.webstack.common.config;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -108,16 +109,31 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
      * @param allow when not empty, only clients in one of these blocks are served; others get 403
      * @param deny  clients in one of these blocks get 403, whatever {@code allow} says
      * @param rate  requests per second each client address may make here; beyond it 429
+     * @param basicAuth the user name and password a request must carry (HTTP Basic); beyond the other checks, 401 without
      */
-    public record Access(List<AddressRange> allow, List<AddressRange> deny, Optional<RequestRate> rate) {
-        /** Every client, as often as it likes: a location without allow, deny or limit-requests. */
-        public static final Access OPEN = new Access(List.of(), List.of(), Optional.empty());
+    public record Access(List<AddressRange> allow, List<AddressRange> deny, Optional<RequestRate> rate, Optional<BasicAuth> basicAuth) {
+        /** Every client, as often as it likes, without a password: a location without allow, deny, limit-requests or auth-basic. */
+        public static final Access OPEN = new Access(List.of(), List.of(), Optional.empty(), Optional.empty());
 
         public Access {
             allow = List.copyOf(allow);
             deny = List.copyOf(deny);
         }
+
+        /** Addresses and a rate only, no password. */
+        public Access(List<AddressRange> allow, List<AddressRange> deny, Optional<RequestRate> rate) {
+            this(allow, deny, rate, Optional.empty());
+        }
     }
+
+    /**
+     * HTTP Basic authentication (RFC 7617), as nginx's {@code auth_basic} and {@code auth_basic_user_file}.
+     *
+     * @param realm    what the browser shows when it asks for the user name and password
+     * @param userFile an htpasswd file: {@code user:hash} per line (bcrypt, SHA-512/256-crypt, MD5-crypt
+     *                 and apr1, {@code {SHA}}, {@code {PLAIN}}), read again when it changes
+     */
+    public record BasicAuth(String realm, Path userFile) {}
 
     /**
      * A request rate per client address, as nginx's {@code limit_req ... burst=N nodelay}: requests
@@ -159,6 +175,7 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
         if (!access.deny().isEmpty()) {
             sb.append(", deny ").append(access.deny().stream().map(AddressRange::toString).collect(Collectors.joining(" ")));
         }
+        access.basicAuth().ifPresent(a -> sb.append(", auth-basic \"").append(a.realm()).append("\" ").append(a.userFile()));
         access.rate().ifPresent(r -> sb.append(", ").append(r.perSecond() >= 1 ? (long) r.perSecond() + "/s" : Math.round(r.perSecond() * 60) + "/m")
                 .append(" per client, burst ").append(r.burst()));
         cacheControl.ifPresent(c -> sb.append(", Cache-Control: ").append(c));
@@ -200,7 +217,7 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
 
     static LocationConfig from(ConfigNode node, Path base) {
         node.allowOnly("path", "host", "root", "proxy", "redirect", "status", "return", "body", "cache-control", "index", "try-files",
-                "allow", "deny", "limit-requests", "limit-burst", "headers");
+                "allow", "deny", "limit-requests", "limit-burst", "headers", "auth-basic", "auth-basic-user-file");
         ConfigNode pathNode = node.child("path").orElseThrow(() -> node.error("path is missing (e.g. path: /static/)"));
         String written = pathNode.text().trim();
         Kind kind = Kind.PREFIX;
@@ -262,7 +279,7 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
         if (cacheControl.isPresent() && cacheControl.get().chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
             throw node.child("cache-control").orElseThrow().error("control characters are not allowed in a header value");
         }
-        return new LocationConfig(kind, pattern, host, action, cacheControl, index, node.bool("try-files", false), access(node),
+        return new LocationConfig(kind, pattern, host, action, cacheControl, index, node.bool("try-files", false), access(node, base),
                 headers(node));
     }
 
@@ -294,7 +311,7 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
     }
 
     /** {@code allow} and {@code deny} (lists of address blocks), {@code limit-requests} ({@code N/s} or {@code N/m}) and {@code limit-burst}. */
-    private static Access access(ConfigNode node) {
+    private static Access access(ConfigNode node, Path base) {
         Optional<RequestRate> rate = Optional.empty();
         Optional<ConfigNode> limit = node.child("limit-requests");
         if (limit.isPresent()) {
@@ -307,7 +324,24 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
         } else if (node.child("limit-burst").isPresent()) {
             throw node.child("limit-burst").orElseThrow().error("goes only with limit-requests");
         }
-        return new Access(ranges(node, "allow"), ranges(node, "deny"), rate);
+        Optional<ConfigNode> realm = node.child("auth-basic");
+        Optional<ConfigNode> users = node.child("auth-basic-user-file");
+        if (realm.isPresent() != users.isPresent()) {
+            throw (realm.isPresent() ? realm : users).orElseThrow().error("give both auth-basic (the realm) and auth-basic-user-file (an htpasswd file)");
+        }
+        Optional<BasicAuth> basicAuth = Optional.empty();
+        if (realm.isPresent()) {
+            String r = realm.get().text().trim();
+            if (r.isEmpty() || r.chars().anyMatch(c -> c < 0x20 || c == 0x7f || c == '"' || c == '\\')) {
+                throw realm.get().error("'" + r + "' (expected: a realm name without quotes, backslashes or control characters)");
+            }
+            Path file = base.resolve(users.get().text().trim()).normalize();
+            if (!Files.isReadable(file) || Files.isDirectory(file)) {
+                throw users.get().error(file + ": no such readable file");
+            }
+            basicAuth = Optional.of(new BasicAuth(r, file));
+        }
+        return new Access(ranges(node, "allow"), ranges(node, "deny"), rate, basicAuth);
     }
 
     private static List<AddressRange> ranges(ConfigNode node, String key) {

@@ -218,6 +218,24 @@ class LocationConfigTest {
     }
 
     @Test
+    void basicAuthNeedsARealmAndAReadableFile(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path users = java.nio.file.Files.writeString(dir.resolve("htpasswd"), "alice:{PLAIN}x\n");
+        Path file = dir.resolve("webstack.yml");
+        LocationConfig l = StackConfig.parse(file, "web:\n  locations:\n    - path: /a/\n      proxy: app\n"
+                + "      auth-basic: Staff only\n      auth-basic-user-file: htpasswd\n").web().locations().getFirst();
+        assertThat(l.access().basicAuth()).hasValue(new LocationConfig.BasicAuth("Staff only", users));
+        assertThat(l.describe()).isEqualTo("location /a/ -> proxy app, auth-basic \"Staff only\" " + users);
+
+        String head = "web:\n  locations:\n    - path: /a/\n      proxy: app\n";
+        assertThatThrownBy(() -> StackConfig.parse(file, head + "      auth-basic: Staff\n"))
+                .hasMessageContaining("webstack.yml:5").hasMessageContaining("give both auth-basic");
+        assertThatThrownBy(() -> StackConfig.parse(file, head + "      auth-basic: Staff\n      auth-basic-user-file: nope\n"))
+                .hasMessageContaining("webstack.yml:6").hasMessageContaining("nope: no such readable file");
+        assertThatThrownBy(() -> StackConfig.parse(file, head + "      auth-basic: 'say \"hi\"'\n      auth-basic-user-file: htpasswd\n"))
+                .hasMessageContaining("webstack.yml:5").hasMessageContaining("without quotes");
+    }
+
+    @Test
     void addressRangesContainTheirAddressesOnly() throws Exception {
         AddressRange ten = AddressRange.parse("10.0.0.0/8");
         assertThat(ten.contains(java.net.InetAddress.getByName("10.255.1.2"))).isTrue();
