@@ -41,8 +41,6 @@ WEBSTACK=${WEBSTACK:-28180}
 JAVA=${JAVA:-$("$REPO/bin/find-jdk")/bin/java}   # a JDK 21+, as the launcher picks it
 # The flags the supervisor gives every tier on Java 23+ (bin/runtime-flags).
 RUNTIME_FLAGS=$("$REPO"/bin/runtime-flags "$(dirname "$(dirname "$(readlink -f "$JAVA")")")")
-# The heap flags the supervisor starts the web tier with (StackPlan).
-JAVA_OPTS=${JAVA_OPTS:-"-Xms128m -Xmx512m -XX:+UseParallelGC -Xmn64m -XX:-UseAdaptiveSizePolicy -XX:SurvivorRatio=6 $RUNTIME_FLAGS"}
 HOST_HEADER='Host: www.foobar.com'
 
 has_case() { [[ " $CASES " == *" $1 "* ]]; }
@@ -53,6 +51,8 @@ if has_case proxy-haproxy && ! command -v haproxy >/dev/null; then
   echo "missing haproxy: apt-get install -y haproxy" >&2; exit 1
 fi
 [[ -f "$REPO/cli/target/webstack-cli.jar" ]] || { echo "build first: ./mvnw -q -DskipTests package" >&2; exit 1; }
+# The heap flags the supervisor starts the web tier with (StackPlan.WEB_JVM_OPTIONS, printed by the CLI).
+JAVA_OPTS=${JAVA_OPTS:-"$("$JAVA" -cp "$REPO/cli/target/webstack-cli.jar:$REPO/cli/target/lib/*" dev.webstack.cli.Webstack web --print-jvm-options) $RUNTIME_FLAGS"}
 # idle10k: each server and the holder need a descriptor per connection, and some more.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if has_case idle10k && (( $(ulimit -n) < IDLE_CONNS + 1000 )); then

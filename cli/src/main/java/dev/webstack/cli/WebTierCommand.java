@@ -5,6 +5,7 @@ import dev.webstack.common.config.HostPort;
 import dev.webstack.common.config.StackConfig;
 import dev.webstack.common.config.WebConfig;
 import dev.webstack.common.process.TierRuntime;
+import dev.webstack.supervisor.StackPlan;
 import dev.webstack.web.WebServer;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -29,8 +30,16 @@ final class WebTierCommand implements Callable<Integer> {
             description = "Proxy to this address instead of the configured app servers (repeatable).")
     List<String> upstreams;
 
+    @Option(names = "--print-jvm-options",
+            description = "Print the JVM options `webstack up` starts the web tier with (heap and collector) and exit.")
+    boolean printJvmOptions;
+
     @Override
     public Integer call() {
+        if (printJvmOptions) {
+            System.out.println(String.join(" ", StackPlan.WEB_JVM_OPTIONS));
+            return 0;
+        }
         StackConfig stack = config.load();
         WebConfig web = resolveUpstreams(stack, upstreams);
         WebServer server = WebServer.start(web, stack.site());

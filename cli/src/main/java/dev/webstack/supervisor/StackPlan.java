@@ -60,18 +60,7 @@ public final class StackPlan {
         List<String> upstreams = stack.web().upstreams().isEmpty()
                 ? app.instances().stream().map(AppConfig.Instance::name).toList()
                 : stack.web().upstreams().stream().map(Object::toString).toList();
-        // The heap sized for a server whose live set is small and whose garbage dies young. The
-        // parallel collector's defaults grew the young generation under HTTP/2 load, shrank the
-        // survivor spaces to 0.5 MB (requests in flight at a collection were promoted) and started
-        // the old generation at 314 MB, so the pages it touched grew with the load's duration
-        // until a full collection: 355 MB held with 10,000 idle connections after a full benchmark
-        // (bound: 300 MB), 303 MB with the young generation at 64 MB. Now: a fixed 64 MB young
-        // generation with 8 MB survivor spaces (half the promotion), and a 64 MB old generation to
-        // start with, grown only when its live data needs it: 257 MB against 279 MB after the same
-        // 2 min of load, 24 MB of old generation in use (bench/README.md).
-        out.add(new Component("web", Tier.WEB, stack.web().listen(), List.of("web"),
-                List.of("-Xms128m", "-Xmx512m", "-XX:+UseParallelGC", "-Xmn64m", "-XX:-UseAdaptiveSizePolicy",
-                        "-XX:SurvivorRatio=6"),
+        out.add(new Component("web", Tier.WEB, stack.web().listen(), List.of("web"), WEB_JVM_OPTIONS,
                 new HttpHealthCheck(stack.web().listen(), stack.site().www(), "/-/health"),
                 Duration.ofSeconds(60), Duration.ofSeconds(20),
                 "static: " + relative(stack, stack.web().publicRoot()) + ", upstream: " + String.join(", ", upstreams)
@@ -83,6 +72,21 @@ public final class StackPlan {
                 "zones: " + String.join(", ", stack.dns().zones().stream().map(z -> z.origin()).toList())));
         return List.copyOf(out);
     }
+
+    /**
+     * The web tier's heap, sized for a server whose live set is small and whose garbage dies young. The
+     * parallel collector's defaults grew the young generation under HTTP/2 load, shrank the
+     * survivor spaces to 0.5 MB (requests in flight at a collection were promoted) and started
+     * the old generation at 314 MB, so the pages it touched grew with the load's duration
+     * until a full collection: 355 MB held with 10,000 idle connections after a full benchmark
+     * (bound: 300 MB), 303 MB with the young generation at 64 MB. Now: a fixed 64 MB young
+     * generation with 8 MB survivor spaces (half the promotion), and a 64 MB old generation to
+     * start with, grown only when its live data needs it: 257 MB against 279 MB after the same
+     * 2 min of load, 24 MB of old generation in use (bench/README.md).
+     * {@code webstack web --print-jvm-options} prints them, for {@code bench/web/run.sh}.
+     */
+    public static final List<String> WEB_JVM_OPTIONS = List.of("-Xms128m", "-Xmx512m", "-XX:+UseParallelGC", "-Xmn64m",
+            "-XX:-UseAdaptiveSizePolicy", "-XX:SurvivorRatio=6");
 
     static final String PRIMARY = "db";
     static final String REPLICA = "db-replica-1";
