@@ -62,7 +62,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
      * HTTPS is off; an open HTTPS connection keeps the session it has.
      */
     record Settings(Duration idleTimeout, AccessLogWriter accessLog, VirtualHostHandler vhost, LocationHandler locations,
-                    UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout, Tls.Server tls) {}
+                    UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout, Tls.Server tls, ErrorPages errorPages) {}
 
     private final ChannelGroup clients;
     private final BadRequestHandler bad = new BadRequestHandler();
@@ -74,7 +74,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
     ClientPipeline(ChannelGroup clients, Duration idleTimeout, AccessLogWriter accessLog, VirtualHosts hosts,
                    LocationHandler locations, UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout) {
-        this(clients, new Settings(idleTimeout, accessLog, new VirtualHostHandler(hosts), locations, upstreams, pool, readTimeout, null),
+        this(clients, new Settings(idleTimeout, accessLog, new VirtualHostHandler(hosts), locations, upstreams, pool, readTimeout, null,
+                        ErrorPages.NONE),
                 WebLimits.defaults());
     }
 
@@ -115,6 +116,9 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         }
         if (next.locations() != previous.locations()) {
             p.replace("locations", "locations", next.locations());
+        }
+        if (next.errorPages() != previous.errorPages()) {
+            p.replace("errorPages", "errorPages", next.errorPages());
         }
         if (!next.idleTimeout().equals(previous.idleTimeout())) {
             p.replace("idle", "idle", idle(next));
@@ -196,6 +200,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         p.addLast("pipelining", new PipeliningHandler())
                 .addLast("requestId", new RequestIdHandler())
                 .addLast("accessLog", new AccessLogHandler(s.accessLog()))
+                .addLast("errorPages", s.errorPages())
                 .addLast("bad", bad)
                 .addLast("health", health)
                 .addLast("vhost", s.vhost())

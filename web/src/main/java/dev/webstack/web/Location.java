@@ -61,7 +61,8 @@ final class Location {
      * A fixed answer: headers and body bytes made once, the body sent as a duplicate of an
      * unreleasable buffer; {@code headers}: the location's when its status takes them, else null.
      */
-    record Fixed(HttpResponseStatus status, String contentType, ByteBuf body, String cacheControl, HttpHeaders headers) implements Answer {}
+    record Fixed(HttpResponseStatus status, String contentType, ByteBuf body, String cacheControl, HttpHeaders headers,
+                 boolean ownBody) implements Answer {}
 
     /**
      * @param caches the static files of the table being built, by root and Cache-Control, so that
@@ -122,7 +123,7 @@ final class Location {
             bytes = new byte[0];
         }
         ByteBuf body = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(bytes.length).put(bytes).flip()));
-        return new Fixed(status, type, body, cacheControl, headers);
+        return new Fixed(status, type, body, cacheControl, headers, r.body().isPresent());
     }
 
     LocationConfig config() {

@@ -186,7 +186,9 @@ final class LocationHandler extends ChannelDuplexHandler {
             case Location.Fixed f -> {
                 boolean head = req.method().equals(HttpMethod.HEAD);
                 req.release();
-                FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, f.status(), f.body().duplicate());
+                // Without a body of its own, an error is the web tier's page, which the site's error pages may replace.
+                FullHttpResponse res = f.ownBody() ? new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, f.status(), f.body().duplicate())
+                        : new Responses.Page(f.status(), f.body().duplicate());
                 res.headers()
                         .set(HttpHeaderNames.CONTENT_TYPE, f.contentType())
                         .set(HttpHeaderNames.CONTENT_LENGTH, f.body().readableBytes())

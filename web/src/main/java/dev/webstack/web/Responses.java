@@ -14,6 +14,16 @@ import java.nio.charset.StandardCharsets;
 final class Responses {
     private Responses() {}
 
+    /**
+     * A page the web tier wrote itself, as opposed to an app server's answer or a file: what
+     * {@link ErrorPages} may answer with a page of the site's instead.
+     */
+    static final class Page extends DefaultFullHttpResponse {
+        Page(HttpResponseStatus status, ByteBuf content) {
+            super(HttpVersion.HTTP_1_1, status, content);
+        }
+    }
+
     /** An HTML page for {@code status} with one explaining sentence. */
     static FullHttpResponse page(ByteBufAllocator alloc, HttpResponseStatus status, String message) {
         String title = status.code() + " " + status.reasonPhrase();
@@ -41,7 +51,7 @@ final class Responses {
     private static FullHttpResponse body(ByteBufAllocator alloc, HttpResponseStatus status, String type, String text) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         ByteBuf content = alloc.buffer(bytes.length).writeBytes(bytes);
-        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
+        FullHttpResponse res = new Page(status, content);
         res.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, type)
                 .set(HttpHeaderNames.CONTENT_LENGTH, bytes.length)

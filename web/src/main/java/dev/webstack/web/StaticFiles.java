@@ -345,8 +345,7 @@ final class StaticFiles {
 
     /** The 404 page, from memory. */
     static void notFound(ChannelHandlerContext ctx) {
-        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_FOUND,
-                NOT_FOUND_BODY.duplicate());
+        FullHttpResponse res = new Responses.Page(HttpResponseStatus.NOT_FOUND, NOT_FOUND_BODY.duplicate());
         res.headers().set(NOT_FOUND.headers());
         ctx.writeAndFlush(res);
     }

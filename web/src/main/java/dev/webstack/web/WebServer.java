@@ -143,7 +143,8 @@ public final class WebServer implements AutoCloseable {
                         upstreams,
                         new UpstreamPool(transport, web.connectTimeout()),
                         web.readTimeout(),
-                        tls),
+                        tls,
+                        ErrorPages.of(web.errorPages(), web.publicRoot())),
                 limits);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
@@ -238,8 +239,10 @@ public final class WebServer implements AutoCloseable {
         if (!next.upstreams().equals(web.upstreams())) {
             upstreams.reconfigure(web.upstreams(), next.upstreams());
         }
+        ErrorPages errorPages = next.errorPages().equals(web.errorPages()) && next.publicRoot().equals(web.publicRoot())
+                ? now.errorPages() : ErrorPages.of(next.errorPages(), next.publicRoot());
         List<io.netty.util.concurrent.Future<?>> switched = pipeline.apply(new ClientPipeline.Settings(
-                next.idleTimeout(), accessLog, vhost, locations, upstreams, pool, next.readTimeout(), tls));
+                next.idleTimeout(), accessLog, vhost, locations, upstreams, pool, next.readTimeout(), tls, errorPages));
         if (accessLog != now.accessLog()) {
             // Lines of requests still logging to the old file are written before it closes.
             for (io.netty.util.concurrent.Future<?> f : switched) {

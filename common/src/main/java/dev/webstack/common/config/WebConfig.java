@@ -36,6 +36,8 @@ import java.util.regex.Pattern;
  * @param limits         limits against slow and oversized requests
  * @param balancing      how requests are spread over the app servers, and how their health is judged
  * @param tls            HTTPS beside HTTP (see {@link Tls}); empty: HTTP only, the default
+ * @param errorPages     status → a page of the public folder ({@code /404.html}) answered instead of the
+ *                       web tier's own page for that status (nginx's {@code error_page}); default none
  */
 public record WebConfig(
         HostPort listen,
@@ -50,7 +52,8 @@ public record WebConfig(
         HostPort admin,
         Limits limits,
         Balancing balancing,
-        Optional<Tls> tls) {
+        Optional<Tls> tls,
+        Map<Integer, String> errorPages) {
 
     /**
      * @param headerTimeout  from a request's first byte to the end of its headers; beyond it 408 (slowloris), default 10s
@@ -158,9 +161,18 @@ public record WebConfig(
     private static final Pattern MEDIA_TYPE = Pattern.compile("[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;.*)?");
 
     public WebConfig {
+        errorPages = Map.copyOf(errorPages);
         locations = List.copyOf(locations);
         mimeTypes = Map.copyOf(mimeTypes);
         upstreams = List.copyOf(upstreams);
+    }
+
+    /** A web tier without error pages of its own. */
+    public WebConfig(HostPort listen, Path publicRoot, List<LocationConfig> locations, Map<String, String> mimeTypes,
+                     List<HostPort> upstreams, Duration connectTimeout, Duration readTimeout, Duration idleTimeout,
+                     Optional<Path> accessLog, HostPort admin, Limits limits, Balancing balancing, Optional<Tls> tls) {
+        this(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout, accessLog, admin, limits,
+                balancing, tls, Map.of());
     }
 
     /**
@@ -185,19 +197,25 @@ public record WebConfig(
     /** The same tier pointed at other upstreams (e.g. {@code webstack web --upstream host:port}). */
     public WebConfig withUpstreams(List<HostPort> newUpstreams) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, newUpstreams, connectTimeout, readTimeout, idleTimeout,
-                accessLog, admin, limits, balancing, tls);
+                accessLog, admin, limits, balancing, tls, errorPages);
     }
 
     /** The same tier with other locations and MIME types (what a reload most often changes). */
     public WebConfig withLocations(List<LocationConfig> newLocations, Map<String, String> newMimeTypes) {
         return new WebConfig(listen, publicRoot, newLocations, newMimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                accessLog, admin, limits, balancing, tls);
+                accessLog, admin, limits, balancing, tls, errorPages);
     }
 
     /** The same tier with HTTPS as {@code newTls} says (empty: HTTP only). */
     public WebConfig withTls(Optional<Tls> newTls) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                accessLog, admin, limits, balancing, newTls);
+                accessLog, admin, limits, balancing, newTls, errorPages);
+    }
+
+    /** The same tier answering these statuses with these pages of the public folder. */
+    public WebConfig withErrorPages(Map<Integer, String> newErrorPages) {
+        return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
+                accessLog, admin, limits, balancing, tls, newErrorPages);
     }
 
     /** The static paths as locations, then {@code / -> proxy app}, which the web tier does anyway with what no location matches. */
@@ -211,7 +229,8 @@ public record WebConfig(
 
     static WebConfig from(ConfigNode node, Path base, Path varDir, SiteConfig site) {
         node.allowOnly("listen", "public", "static", "locations", "mime-types", "upstreams", "connect-timeout", "read-timeout", "idle-timeout", "access-log", "admin",
-                "header-timeout", "max-body", "max-connections", "max-connections-per-client", "balance", "health-check", "passive-ejection", "slow-start", "tls");
+                "header-timeout", "max-body", "max-connections", "max-connections-per-client", "balance", "health-check", "passive-ejection", "slow-start", "tls",
+                "error-pages");
         List<String> staticPaths = node.list("static").stream().map(n -> {
             String p = n.text().trim();
             if (!p.startsWith("/")) {
@@ -257,7 +276,39 @@ public record WebConfig(
                 admin,
                 limits(node),
                 balancing(node),
-                tls(node, base, varDir, listen));
+                tls(node, base, varDir, listen),
+                errorPages(node, publicRoot));
+    }
+
+    /**
+     * {@code error-pages}: status (400-599) → the path of a file in the public folder, which must be
+     * there now (so that a typo is reported with its line) and is served as it is when answered.
+     */
+    private static Map<Integer, String> errorPages(ConfigNode node, Path publicRoot) {
+        Map<Integer, String> pages = new java.util.TreeMap<>();
+        for (Map.Entry<String, ConfigNode> e : node.section("error-pages").children().entrySet()) {
+            ConfigNode page = e.getValue();
+            int status;
+            try {
+                status = Integer.parseInt(e.getKey().trim());
+            } catch (NumberFormatException ex) {
+                status = -1;
+            }
+            if (status < 400 || status > 599) {
+                throw page.error("'" + e.getKey() + "' (expected: an error status, 400-599)");
+            }
+            String path = page.text().trim();
+            if (!path.startsWith("/") || path.endsWith("/") || path.contains("\\") || path.contains("//")
+                    || java.util.Arrays.asList(path.split("/")).contains("..") || path.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                throw page.error("'" + path + "' (expected: the path of a file in the public folder, e.g. /404.html)");
+            }
+            Path file = publicRoot.resolve(path.substring(1)).normalize();
+            if (!Files.isRegularFile(file)) {
+                throw page.error(file + ": no such file in the public folder " + publicRoot);
+            }
+            pages.put(status, path);
+        }
+        return pages;
     }
 
     /**

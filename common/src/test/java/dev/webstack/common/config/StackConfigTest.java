@@ -89,6 +89,23 @@ class StackConfigTest {
     }
 
     @Test
+    void errorPagesAreFilesOfThePublicFolderAndBadOnesNameTheLine(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("site/public/errors"));
+        Files.writeString(dir.resolve("site/public/errors/404.html"), "x");
+        Path file = dir.resolve("webstack.yml");
+        WebConfig web = StackConfig.parse(file, "web:\n  error-pages:\n    404: /errors/404.html\n    503: /errors/404.html\n").web();
+        assertThat(web.errorPages()).containsOnly(java.util.Map.entry(404, "/errors/404.html"), java.util.Map.entry(503, "/errors/404.html"));
+        assertThat(StackConfig.parse(FILE, "").web().errorPages()).isEmpty();
+
+        assertThatThrownBy(() -> StackConfig.parse(file, "web:\n  error-pages:\n    302: /errors/404.html\n"))
+                .hasMessageContaining("webstack.yml:3").hasMessageContaining("'302' (expected: an error status, 400-599)");
+        assertThatThrownBy(() -> StackConfig.parse(file, "web:\n  error-pages:\n    404: /errors/../../secret\n"))
+                .hasMessageContaining("webstack.yml:3").hasMessageContaining("the path of a file in the public folder");
+        assertThatThrownBy(() -> StackConfig.parse(file, "web:\n  error-pages:\n    404: /errors/missing.html\n"))
+                .hasMessageContaining("webstack.yml:3").hasMessageContaining("missing.html: no such file in the public folder");
+    }
+
+    @Test
     void sniCertificatesAndClientCertificatesAreReadAndBadOnesNameTheLine(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Path cert = Files.writeString(dir.resolve("shop.crt"), "x");
         Path key = Files.writeString(dir.resolve("shop.key"), "x");
