@@ -140,8 +140,8 @@ public final class DnsServer implements AutoCloseable {
      */
     public static DnsServer start(DnsConfig config, DnsOptions options) {
         RateLimit rateLimit = options.rateLimit();
-        ZoneTransfer transfers = new ZoneTransfer(options.transferClients());
-        Notifier notifier = new Notifier(options.notifyTargets());
+        ZoneTransfer transfers = new ZoneTransfer(options.transferClients(), options.transferKeys());
+        Notifier notifier = new Notifier(options.notifyTargets(), options.notifyKeys());
         RateLimiter limiter = new RateLimiter(rateLimit, System::currentTimeMillis);
         List<ZoneData> zones = ZoneLoader.loadAll(config);
         for (ZoneData zone : zones) {

@@ -5,6 +5,7 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,8 +13,10 @@ import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Opcode;
+import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Section;
+import org.xbill.DNS.TSIG;
 import org.xbill.DNS.Type;
 
 /**
@@ -30,9 +33,16 @@ final class Notifier {
     static final int WAIT_MS = 1000;
 
     private final List<InetSocketAddress> secondaries;
+    private final Map<InetSocketAddress, TSIG> keys;
+
+    /** @param keys the secondaries whose NOTIFY is signed (TSIG, RFC 8945 section 5.1), and the key */
+    Notifier(List<InetSocketAddress> secondaries, Map<InetSocketAddress, TSIG> keys) {
+        this.secondaries = List.copyOf(secondaries);
+        this.keys = Map.copyOf(keys);
+    }
 
     Notifier(List<InetSocketAddress> secondaries) {
-        this.secondaries = List.copyOf(secondaries);
+        this(secondaries, Map.of());
     }
 
     /** Notifies every secondary of {@code zone}'s new data; blocks at most ATTEMPTS x WAIT_MS per secondary. */
@@ -44,7 +54,12 @@ final class Notifier {
             notify.getHeader().setFlag(Flags.AA);
             notify.addRecord(Record.newRecord(zone.origin(), Type.SOA, DClass.IN), Section.QUESTION);
             notify.addRecord(zone.soa(), Section.ANSWER);
-            byte[] wire = notify.toWire();
+            TSIG key = keys.get(secondary);
+            if (key != null) {
+                notify.setTSIG(key, Rcode.NOERROR, null);
+            }
+            // toWire(max) signs it when a key is set.
+            byte[] wire = notify.toWire(Message.MAXLENGTH);
             boolean acknowledged = false;
             try (DatagramSocket socket = new DatagramSocket()) {
                 socket.setSoTimeout(WAIT_MS);

@@ -4,15 +4,19 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Opcode;
+import org.xbill.DNS.Rcode;
 import org.xbill.DNS.RRset;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Section;
+import org.xbill.DNS.TSIG;
+import org.xbill.DNS.TSIGRecord;
 import org.xbill.DNS.Type;
 
 /**
@@ -23,16 +27,32 @@ import org.xbill.DNS.Type;
  * the SOA again, in as many messages as needed, each at most {@value #MESSAGE_SIZE} bytes (RFC 5936
  * section 2.2 leaves the split to the server). The first message carries the question, the others
  * none.
+ *
+ * <p>A client given a TSIG key ({@code transfer-to: "ADDRESS KEY"}, NSD's {@code provide-xfr}) must
+ * sign its AXFR with it (RFC 8945): unsigned, it is REFUSED as a stranger would be; signed with
+ * another key, a bad MAC or a time outside the fudge, it is answered NOTAUTH with the TSIG error
+ * (BADKEY, BADSIG, BADTIME; section 5.2). Its transfer is signed, every message: the first with
+ * the request's MAC and all TSIG variables, each next one with the previous message's MAC and the
+ * timers only (section 5.3.1). A signed AXFR from a client given no key is answered NOTAUTH, BADKEY.
  */
 final class ZoneTransfer {
     /** Largest message of a transfer: well below 65535, so that one message is never too long. */
     static final int MESSAGE_SIZE = 16_384;
 
     private final Set<InetAddress> allowed;
+    private final Map<InetAddress, TSIG> keys;
 
-    /** @param allowed the addresses that may transfer every zone (secondaries) */
-    ZoneTransfer(Set<InetAddress> allowed) {
+    /**
+     * @param allowed the addresses that may transfer every zone (secondaries)
+     * @param keys    those of them that must sign with a TSIG key, and the key
+     */
+    ZoneTransfer(Set<InetAddress> allowed, Map<InetAddress, TSIG> keys) {
         this.allowed = Set.copyOf(allowed);
+        this.keys = Map.copyOf(keys);
+    }
+
+    ZoneTransfer(Set<InetAddress> allowed) {
+        this(allowed, Map.of());
     }
 
     boolean allows(InetAddress client) {
@@ -59,11 +79,66 @@ final class ZoneTransfer {
                 || question.getDClass() != DClass.IN) {
             return Optional.empty();
         }
+        TSIG key = keys.get(client);
+        TSIGRecord signature;
+        try {
+            signature = message.getTSIG();
+        } catch (RuntimeException e) {
+            return Optional.empty(); // a header that counts records the message does not hold (found by DnsFuzzTest)
+        }
+        if (key == null && signature != null) {
+            try {
+                // No key for this client: BADKEY, unsigned, naming the key and algorithm it used.
+                return Optional.of(List.of(notAuth(message, new TSIG(signature.getAlgorithm(), signature.getName(), new byte[1]), Rcode.BADKEY)));
+            } catch (IllegalArgumentException e) {
+                return Optional.empty(); // an algorithm dnsjava does not know: refused
+            }
+        }
+        if (key != null) {
+            if (signature == null) {
+                return Optional.empty(); // refused, as a client without the right to transfer
+            }
+            int verified;
+            try {
+                verified = key.verify(message, query, null);
+            } catch (RuntimeException e) {
+                return Optional.empty(); // a TSIG record that does not parse as one
+            }
+            if (verified != Rcode.NOERROR) {
+                return Optional.of(List.of(notAuth(message, key, verified)));
+            }
+        }
         return zones.stream().filter(z -> z.origin().equals(question.getName())).findFirst()
-                .map(zone -> messages(message, zone));
+                .map(zone -> key == null ? unsigned(messages(message, zone)) : signed(messages(message, zone), key, signature));
     }
 
-    private static List<byte[]> messages(Message query, ZoneData zone) {
+    private static List<byte[]> unsigned(List<Message> messages) {
+        return messages.stream().map(Message::toWire).toList();
+    }
+
+    /** Each message signed: the first over the request's MAC with every TSIG variable, the others over the one before, timers only. */
+    private static List<byte[]> signed(List<Message> messages, TSIG key, TSIGRecord request) {
+        List<byte[]> out = new ArrayList<>(messages.size());
+        TSIGRecord previous = request;
+        for (int i = 0; i < messages.size(); i++) {
+            Message m = messages.get(i);
+            key.apply(m, Rcode.NOERROR, previous, i == 0);
+            previous = m.getTSIG();
+            out.add(m.toWire());
+        }
+        return out;
+    }
+
+    /** NOTAUTH with the TSIG error {@code error} (RFC 8945 section 5.2): unsigned for BADKEY and BADSIG, as the RFC says. */
+    private static byte[] notAuth(Message query, TSIG key, int error) {
+        Message m = start(query, true);
+        m.getHeader().unsetFlag(Flags.AA);
+        m.getHeader().setRcode(Rcode.NOTAUTH);
+        key.apply(m, error, query.getTSIG(), true);
+        return m.toWire();
+    }
+
+    private static List<Message> messages(Message query, ZoneData zone) {
         List<Record> records = new ArrayList<>();
         records.add(zone.soa());
         for (RRset rrset : zone.rrsets()) {
@@ -73,7 +148,7 @@ final class ZoneTransfer {
         }
         records.add(zone.soa());
 
-        List<byte[]> messages = new ArrayList<>();
+        List<Message> messages = new ArrayList<>();
         Message current = start(query, true);
         int count = 0;
         for (Record r : records) {
@@ -81,13 +156,13 @@ final class ZoneTransfer {
             count++;
             if (count > 1 && current.toWire().length > MESSAGE_SIZE) {
                 current.removeRecord(r, Section.ANSWER);
-                messages.add(current.toWire());
+                messages.add(current);
                 current = start(query, false);
                 current.addRecord(r, Section.ANSWER);
                 count = 1;
             }
         }
-        messages.add(current.toWire());
+        messages.add(current);
         return messages;
     }
 

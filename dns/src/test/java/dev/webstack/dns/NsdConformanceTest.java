@@ -382,6 +382,62 @@ class NsdConformanceTest {
         }
     }
 
+    @Test
+    void withATsigKeyNsdIsNotifiedAndTransfersSignedAndReloadsTheNewSerial() throws IOException, InterruptedException {
+        Path zoneFile = dir.resolve("tsig/example.test.zone");
+        Files.createDirectories(zoneFile.getParent());
+        String original = Files.readString(TestZones.EXAMPLE);
+        Files.writeString(zoneFile, original);
+        int port = freePort();
+        // What `tsig-keygen -a hmac-sha256 xfr.example.test.` prints as its secret (32 random bytes, base64).
+        String secret = java.util.Base64.getEncoder().encodeToString(new java.security.SecureRandom().generateSeed(32));
+        DnsConfig.TsigKey key = new DnsConfig.TsigKey("xfr.example.test.", "hmac-sha256", secret);
+        DnsConfig config = new DnsConfig(new HostPort("127.0.0.1", 0), List.of(new DnsConfig.Zone("example.test.", zoneFile)), 1232);
+        InetSocketAddress target = new InetSocketAddress(LOOPBACK, port);
+        Path home = dir.resolve("tsig-secondary");
+        try (DnsServer primary = DnsServer.start(config, new DnsOptions(RateLimit.OFF, Set.of(LOOPBACK), List.of(target),
+                java.util.Map.of(LOOPBACK, DnsOptions.tsig(key)), java.util.Map.of(target, DnsOptions.tsig(key))))) {
+            Process secondary = startNsd(home, port, """
+                    key:
+                      name: "xfr.example.test."
+                      algorithm: hmac-sha256
+                      secret: "%s"
+                    zone:
+                      name: example.test
+                      zonefile: "example.test.zone"
+                      request-xfr: AXFR 127.0.0.1@%d xfr.example.test.
+                      allow-notify: 127.0.0.1 xfr.example.test.
+                    """.formatted(secret, primary.port()));
+            try {
+                awaitAnswer(secondary, port, "example.test.", home);
+                assertThat(serial(port)).isEqualTo(1);
+
+                // Large enough for a transfer of several messages, each signed over the one before.
+                StringBuilder many = new StringBuilder();
+                for (int i = 0; i < 2000; i++) {
+                    many.append("host-").append(i).append(" IN A 198.51.100.").append(i % 250 + 1).append('\n');
+                }
+                Files.writeString(zoneFile, original.replace("\n                1 7200", "\n                2 7200")
+                        + "signed IN A 192.0.2.78\n" + many);
+                assertThat(primary.reload().toString()).contains("example.test. updated (serial 1 -> 2)");
+                for (int i = 0; i < 60 && serial(port) != 2; i++) {
+                    sleep(250);
+                }
+                assertThat(serial(port)).as("serial at the secondary after a signed NOTIFY and transfer: "
+                        + Files.readString(home.resolve("nsd.log"))).isEqualTo(2);
+                Message added = new Message(udp(port, ResponderTest.query("signed.example.test.", Type.A, -1, false, false, 3)));
+                assertThat(records(added, Section.ANSWER)).containsExactly("signed.example.test. 3600 A 192.0.2.78");
+                Message last = new Message(udp(port, ResponderTest.query("host-1999.example.test.", Type.A, -1, false, false, 4)));
+                assertThat(records(last, Section.ANSWER)).containsExactly("host-1999.example.test. 3600 A 198.51.100.250");
+            } finally {
+                secondary.destroy();
+                if (!secondary.waitFor(5, TimeUnit.SECONDS)) {
+                    secondary.destroyForcibly();
+                }
+            }
+        }
+    }
+
     private static long serial(int port) throws IOException {
         Message m = new Message(udp(port, ResponderTest.query("example.test.", Type.SOA, -1, false, false, 2)));
         return m.getSection(Section.ANSWER).stream().filter(r -> r instanceof org.xbill.DNS.SOARecord)

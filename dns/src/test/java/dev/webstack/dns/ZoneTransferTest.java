@@ -3,15 +3,22 @@ package dev.webstack.dns;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.webstack.common.config.DnsConfig;
 import dev.webstack.common.config.HostPort;
 import java.net.InetAddress;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.TSIG;
 import org.xbill.DNS.Type;
 import org.xbill.DNS.ZoneTransferException;
 import org.xbill.DNS.ZoneTransferIn;
@@ -57,6 +64,45 @@ class ZoneTransferTest {
         List<byte[]> messages = new ZoneTransfer(Set.of(LOOPBACK)).transfer(query, LOOPBACK, List.of(zone)).orElseThrow();
         assertThat(messages).hasSize(1);
         assertThat(new ZoneTransfer(Set.of(LOOPBACK)).transfer(query, addr("192.0.2.9"), List.of(zone))).isEmpty();
+    }
+
+    @Test
+    void aClientWithAKeyMustSignAndGetsEveryMessageSigned() throws Exception {
+        ZoneData zone = ZoneLoader.load(new dev.webstack.common.config.DnsConfig.Zone("example.test.", TestZones.EXAMPLE));
+        TSIG key = DnsOptions.tsig(new DnsConfig.TsigKey("xfr.example.test.", "hmac-sha256", "c2VjcmV0IHNoYXJlZCB3aXRoIHRoZSBzZWNvbmRhcnk="));
+        TSIG other = DnsOptions.tsig(new DnsConfig.TsigKey("xfr.example.test.", "hmac-sha256", "YW5vdGhlciBzZWNyZXQ="));
+        TSIG stranger = DnsOptions.tsig(new DnsConfig.TsigKey("someone.else.", "hmac-sha256", "YW5vdGhlciBzZWNyZXQ="));
+        ZoneTransfer transfers = new ZoneTransfer(Set.of(LOOPBACK, addr("192.0.2.2")), Map.of(LOOPBACK, key));
+
+        byte[] unsigned = ResponderTest.query("example.test.", Type.AXFR, -1, false, false, 9);
+        assertThat(transfers.transfer(unsigned, LOOPBACK, List.of(zone))).as("unsigned: refused as a stranger").isEmpty();
+
+        Message signedQuery = Message.newQuery(Record.newRecord(Name.fromConstantString("example.test."), Type.AXFR, DClass.IN));
+        signedQuery.setTSIG(key, Rcode.NOERROR, null);
+        byte[] query = signedQuery.toWire(Message.MAXLENGTH);
+        List<byte[]> messages = transfers.transfer(query, LOOPBACK, List.of(zone)).orElseThrow();
+        TSIG.StreamVerifier verifier = new TSIG.StreamVerifier(key, new Message(query).getTSIG());
+        for (int i = 0; i < messages.size(); i++) {
+            Message m = new Message(messages.get(i));
+            assertThat(m.getTSIG()).as("message %d signed", i).isNotNull();
+            assertThat(verifier.verify(m, messages.get(i), i == messages.size() - 1)).as("message %d's MAC", i).isEqualTo(Rcode.NOERROR);
+        }
+
+        Message badSig = Message.newQuery(Record.newRecord(Name.fromConstantString("example.test."), Type.AXFR, DClass.IN));
+        badSig.setTSIG(other, Rcode.NOERROR, null);
+        Message answer = new Message(transfers.transfer(badSig.toWire(Message.MAXLENGTH), LOOPBACK, List.of(zone)).orElseThrow().getFirst());
+        assertThat(answer.getRcode()).isEqualTo(Rcode.NOTAUTH);
+        assertThat(answer.getTSIG().getError()).as("the same key name, another secret").isEqualTo(Rcode.BADSIG);
+        assertThat(answer.getSection(Section.ANSWER)).as("no record of the zone").isEmpty();
+
+        Message badKey = Message.newQuery(Record.newRecord(Name.fromConstantString("example.test."), Type.AXFR, DClass.IN));
+        badKey.setTSIG(stranger, Rcode.NOERROR, null);
+        byte[] strangerQuery = badKey.toWire(Message.MAXLENGTH);
+        assertThat(new Message(transfers.transfer(strangerQuery, LOOPBACK, List.of(zone)).orElseThrow().getFirst()).getTSIG().getError())
+                .isEqualTo(Rcode.BADKEY);
+        Message keyless = new Message(transfers.transfer(strangerQuery, addr("192.0.2.2"), List.of(zone)).orElseThrow().getFirst());
+        assertThat(keyless.getRcode()).as("a signed AXFR from a client given no key").isEqualTo(Rcode.NOTAUTH);
+        assertThat(keyless.getTSIG().getError()).isEqualTo(Rcode.BADKEY);
     }
 
     private static InetAddress addr(String ip) {

@@ -1,8 +1,18 @@
 package dev.webstack.common.config;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The DNS tier: where it listens (UDP and TCP on the same address) and which zone files it serves.
@@ -14,9 +24,52 @@ import java.util.List;
  * @param transferTo addresses allowed to transfer the zones (AXFR over TCP), default none
  * @param notifyTargets secondaries sent a NOTIFY when a reload changes a zone, default none
  * @param healthChecks  names whose addresses are only handed out while their web tier answers
+ * @param tsig       the TSIG keys transfers and NOTIFY are signed with, and which secondary uses which
  */
 public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateLimit rateLimit,
-                        List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks) {
+                        List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks, Tsig tsig) {
+
+    /** The TSIG algorithms a key may use (RFC 8945 section 6), as NSD and BIND spell them. */
+    public static final Set<String> TSIG_ALGORITHMS = Set.of("hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384",
+            "hmac-sha512");
+
+    /**
+     * A TSIG key (RFC 8945), as NSD's {@code key:} and BIND's {@code key} clauses: both sides of a
+     * transfer know it by name.
+     *
+     * @param name      the key's name, a domain name ending in '.', lower case
+     * @param algorithm one of {@link #TSIG_ALGORITHMS}
+     * @param secret    the shared secret, base64
+     */
+    public record TsigKey(String name, String algorithm, String secret) {
+        @Override
+        public String toString() {
+            return "TsigKey[" + name + ", " + algorithm + ", secret hidden]";
+        }
+    }
+
+    /**
+     * Transfers and NOTIFY signed with TSIG.
+     *
+     * @param keys         the keys, by name
+     * @param transferKeys transfer client address (as in {@code transferTo}) → the name of the key its AXFR must be signed with
+     * @param notifyKeys   secondary (as in {@code notifyTargets}) → the name of the key its NOTIFY is signed with
+     */
+    public record Tsig(Map<String, TsigKey> keys, Map<String, String> transferKeys, Map<HostPort, String> notifyKeys) {
+        public static final Tsig NONE = new Tsig(Map.of(), Map.of(), Map.of());
+
+        public Tsig {
+            keys = Map.copyOf(keys);
+            transferKeys = Map.copyOf(transferKeys);
+            notifyKeys = Map.copyOf(notifyKeys);
+        }
+    }
+
+    /** Without TSIG keys. */
+    public DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateLimit rateLimit,
+                     List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks) {
+        this(listen, zones, udpPayload, rateLimit, transferTo, notifyTargets, healthChecks, Tsig.NONE);
+    }
 
     /**
      * Failover for the A/AAAA records of {@code name} (like Route 53 failover records): each address
@@ -50,7 +103,7 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
     }
 
     static DnsConfig from(ConfigNode node, Path base) {
-        node.allowOnly("listen", "zones", "udp-payload", "rate-limit", "transfer-to", "notify", "health-checks");
+        node.allowOnly("listen", "zones", "udp-payload", "rate-limit", "transfer-to", "notify", "health-checks", "tsig-keys");
         List<Zone> zones = new ArrayList<>();
         for (ConfigNode z : node.list("zones")) {
             z.allowOnly("origin", "file");
@@ -71,19 +124,36 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
                 rrl.integer("slip", RateLimit.NSD_DEFAULTS.slip(), 0, 100),
                 rrl.integer("ipv4-prefix", RateLimit.NSD_DEFAULTS.ipv4Prefix(), 8, 32),
                 rrl.integer("ipv6-prefix", RateLimit.NSD_DEFAULTS.ipv6Prefix(), 16, 128));
+        Map<String, TsigKey> keys = tsigKeys(node, base);
+        // An entry is an address, or an address and the name of the key it must sign with (NSD's provide-xfr).
+        Map<String, String> transferKeys = new HashMap<>();
         List<String> transferTo = node.list("transfer-to").stream().map(n -> {
-            String ip = n.text().trim();
-            if (!ip.matches("[0-9.]+|[0-9a-fA-F:]+")) {
-                throw n.error("'" + ip + "' (expected: an IP address)");
+            String[] parts = n.text().trim().split("\\s+");
+            String ip = parts[0];
+            if (!ip.matches("[0-9.]+|[0-9a-fA-F:]+") || parts.length > 2) {
+                throw n.error("'" + n.text().trim() + "' (expected: an IP address, and the name of a TSIG key it signs with)");
+            }
+            if (parts.length == 2) {
+                transferKeys.put(ip, knownKey(n, parts[1], keys));
             }
             return ip;
         }).toList();
+        Map<HostPort, String> notifyKeys = new HashMap<>();
         List<HostPort> notify = node.list("notify").stream().map(n -> {
+            String[] parts = n.text().trim().split("\\s+");
+            HostPort target;
             try {
-                return HostPort.parse(n.text());
+                target = HostPort.parse(parts[0]);
             } catch (IllegalArgumentException e) {
                 throw n.error(e.getMessage());
             }
+            if (parts.length > 2) {
+                throw n.error("'" + n.text().trim() + "' (expected: host:port, and the name of a TSIG key to sign with)");
+            }
+            if (parts.length == 2) {
+                notifyKeys.put(target, knownKey(n, parts[1], keys));
+            }
+            return target;
         }).toList();
         List<HealthCheck> checks = node.list("health-checks").stream().map(n -> {
             n.allowOnly("name", "port", "path", "interval");
@@ -102,6 +172,66 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
                 rateLimit,
                 transferTo,
                 notify,
-                checks);
+                checks,
+                new Tsig(keys, transferKeys, notifyKeys));
+    }
+
+    /** {@code tsig-keys}: a list of {@code name}, {@code algorithm} (default hmac-sha256) and {@code secret} or {@code secret-file} (base64). */
+    private static Map<String, TsigKey> tsigKeys(ConfigNode node, Path base) {
+        Map<String, TsigKey> keys = new HashMap<>();
+        for (ConfigNode k : node.list("tsig-keys")) {
+            k.allowOnly("name", "algorithm", "secret", "secret-file");
+            ConfigNode nameNode = k.child("name").orElseThrow(() -> k.error("name: missing (expected e.g. xfr.foobar.com.)"));
+            String name = keyName(nameNode.text());
+            if (!name.matches("([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\\.)+")) {
+                throw nameNode.error("'" + nameNode.text().trim() + "' (expected: a domain name such as xfr.foobar.com.)");
+            }
+            String algorithm = k.string("algorithm", "hmac-sha256").trim().toLowerCase(Locale.ROOT);
+            if (!TSIG_ALGORITHMS.contains(algorithm)) {
+                throw k.child("algorithm").orElseThrow().error("'" + algorithm + "' (expected one of: "
+                        + String.join(", ", new TreeSet<>(TSIG_ALGORITHMS)) + ")");
+            }
+            Optional<ConfigNode> secret = k.child("secret");
+            Optional<ConfigNode> secretFile = k.child("secret-file");
+            if (secret.isPresent() == secretFile.isPresent()) {
+                throw k.error("give the key's secret (base64) as one of secret or secret-file");
+            }
+            ConfigNode at = secret.orElseGet(secretFile::orElseThrow);
+            String value;
+            if (secret.isPresent()) {
+                value = at.text().trim();
+            } else {
+                Path file = base.resolve(at.text().trim()).normalize();
+                try {
+                    value = Files.readString(file, StandardCharsets.US_ASCII).trim();
+                } catch (IOException e) {
+                    throw at.error(file + ": cannot read (" + e.getMessage() + ")");
+                }
+            }
+            try {
+                if (value.isEmpty() || Base64.getDecoder().decode(value).length == 0) {
+                    throw new IllegalArgumentException("empty");
+                }
+            } catch (IllegalArgumentException e) {
+                throw at.error("the secret is not base64 (expected e.g. what tsig-keygen prints)");
+            }
+            if (keys.putIfAbsent(name, new TsigKey(name, algorithm, value)) != null) {
+                throw nameNode.error("'" + name + "' is named by another key");
+            }
+        }
+        return keys;
+    }
+
+    private static String knownKey(ConfigNode at, String written, Map<String, TsigKey> keys) {
+        String name = keyName(written);
+        if (!keys.containsKey(name)) {
+            throw at.error("'" + written + "' is not a key of dns.tsig-keys");
+        }
+        return name;
+    }
+
+    private static String keyName(String written) {
+        String name = written.trim().toLowerCase(Locale.ROOT);
+        return name.endsWith(".") ? name : name + ".";
     }
 }

@@ -89,6 +89,42 @@ class StackConfigTest {
     }
 
     @Test
+    void tsigKeysAreReadAndNamedByTransferAndNotifyEntries(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("xfr.tsig"), "c2VjcmV0IHNoYXJlZCB3aXRoIHRoZSBzZWNvbmRhcnk=\n");
+        Path file = dir.resolve("webstack.yml");
+        DnsConfig dns = StackConfig.parse(file, """
+                dns:
+                  tsig-keys:
+                    - name: XFR.foobar.com
+                      secret-file: xfr.tsig
+                    - name: other.
+                      algorithm: HMAC-SHA512
+                      secret: YW5vdGhlciBzZWNyZXQ=
+                  transfer-to: ["192.0.2.53 xfr.foobar.com.", 192.0.2.54]
+                  notify: ["192.0.2.53:53 other"]
+                """).dns();
+        assertThat(dns.tsig().keys()).containsOnlyKeys("xfr.foobar.com.", "other.");
+        assertThat(dns.tsig().keys().get("xfr.foobar.com.").secret()).isEqualTo("c2VjcmV0IHNoYXJlZCB3aXRoIHRoZSBzZWNvbmRhcnk=");
+        assertThat(dns.tsig().keys().get("other.").algorithm()).isEqualTo("hmac-sha512");
+        assertThat(dns.tsig().keys().get("other.").toString()).as("never printed").doesNotContain("YW5vdGhlciBzZWNyZXQ=");
+        assertThat(dns.transferTo()).containsExactly("192.0.2.53", "192.0.2.54");
+        assertThat(dns.tsig().transferKeys()).containsExactly(java.util.Map.entry("192.0.2.53", "xfr.foobar.com."));
+        assertThat(dns.notifyTargets()).containsExactly(new HostPort("192.0.2.53", 53));
+        assertThat(dns.tsig().notifyKeys()).containsExactly(java.util.Map.entry(new HostPort("192.0.2.53", 53), "other."));
+
+        assertThatThrownBy(() -> StackConfig.parse(file, "dns:\n  transfer-to: [\"192.0.2.53 nokey.\"]\n"))
+                .hasMessageContaining("webstack.yml:2").hasMessageContaining("'nokey.' is not a key of dns.tsig-keys");
+        assertThatThrownBy(() -> StackConfig.parse(file, "dns:\n  tsig-keys:\n    - name: k.\n      secret: '!!'\n"))
+                .hasMessageContaining("webstack.yml:4").hasMessageContaining("not base64");
+        assertThatThrownBy(() -> StackConfig.parse(file, "dns:\n  tsig-keys:\n    - name: k.\n      algorithm: hmac-sha3\n      secret: YQ==\n"))
+                .hasMessageContaining("webstack.yml:4").hasMessageContaining("expected one of: hmac-md5");
+        assertThatThrownBy(() -> StackConfig.parse(file, "dns:\n  tsig-keys:\n    - name: k.\n"))
+                .hasMessageContaining("webstack.yml:3").hasMessageContaining("one of secret or secret-file");
+        assertThatThrownBy(() -> StackConfig.parse(file, "dns:\n  tsig-keys:\n    - name: k.\n      secret-file: none.tsig\n"))
+                .hasMessageContaining("webstack.yml:4").hasMessageContaining("none.tsig: cannot read");
+    }
+
+    @Test
     void errorPagesAreFilesOfThePublicFolderAndBadOnesNameTheLine(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Files.createDirectories(dir.resolve("site/public/errors"));
         Files.writeString(dir.resolve("site/public/errors/404.html"), "x");
