@@ -121,8 +121,9 @@ final class AccessLogHandler extends ChannelDuplexHandler {
         if (clientIp == null) {
             clientIp = clientIp(ctx.channel().remoteAddress());
         }
+        RealIp.Client real = RealIp.of(ctx.channel()); // the client a trusted proxy named (web.real-ip), if any
         long micros = (System.nanoTime() - e.startNanos) / 1_000;
-        LogLine line = writer.line().ascii(clientIp);
+        LogLine line = writer.line().ascii(real == null ? clientIp : real.text());
         if (e.user == null) {
             line.raw(NO_USER);
         } else {

@@ -1,10 +1,13 @@
 package dev.webstack.web;
 
+import dev.webstack.common.config.WebConfig;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -62,7 +65,13 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
      * HTTPS is off; an open HTTPS connection keeps the session it has.
      */
     record Settings(Duration idleTimeout, AccessLogWriter accessLog, VirtualHostHandler vhost, LocationHandler locations,
-                    UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout, Tls.Server tls, ErrorPages errorPages) {}
+                    UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout, Tls.Server tls, ErrorPages errorPages,
+                    RealIp realIp) {
+        /** Who says the client's address per request ({@code real-ip} from X-Forwarded-For); null for nobody. */
+        ChannelHandler forwardedFor() {
+            return realIp != null && realIp.source() == WebConfig.Source.X_FORWARDED_FOR ? new RealIp.ForwardedFor(realIp) : null;
+        }
+    }
 
     private final ChannelGroup clients;
     private final BadRequestHandler bad = new BadRequestHandler();
@@ -75,7 +84,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     ClientPipeline(ChannelGroup clients, Duration idleTimeout, AccessLogWriter accessLog, VirtualHosts hosts,
                    LocationHandler locations, UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout) {
         this(clients, new Settings(idleTimeout, accessLog, new VirtualHostHandler(hosts), locations, upstreams, pool, readTimeout, null,
-                        ErrorPages.NONE),
+                        ErrorPages.NONE, null),
                 WebLimits.defaults());
     }
 
@@ -120,6 +129,16 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         if (next.errorPages() != previous.errorPages()) {
             p.replace("errorPages", "errorPages", next.errorPages());
         }
+        if (next.realIp() != previous.realIp()) {
+            ChannelHandler forwardedFor = next.forwardedFor();
+            if (p.get("realIp") != null) {
+                p.remove("realIp");
+                RealIp.forget(ch);
+            }
+            if (forwardedFor != null) {
+                p.addAfter("pipelining", "realIp", forwardedFor);
+            }
+        }
         if (!next.idleTimeout().equals(previous.idleTimeout())) {
             p.replace("idle", "idle", idle(next));
         }
@@ -147,6 +166,10 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         // Added before the settings are read: a reload from now on reaches this connection too.
         clients.add(ch);
         Settings s = current;
+        if (s.realIp() != null && s.realIp().source() == WebConfig.Source.PROXY_PROTOCOL) {
+            // The PROXY header comes before anything else, TLS included.
+            ch.pipeline().addLast("proxyProtocol", new HAProxyMessageDecoder()).addLast("realIpHeader", new RealIp.ProxyProtocol(s.realIp()));
+        }
         if (!Tls.isSecure(ch)) {
             addHttp1(ch, s);
             return;
@@ -197,8 +220,12 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
     /** From one request on, the same handlers for an HTTP/1.1 connection and for an HTTP/2 stream. */
     private void addRequestHandlers(ChannelPipeline p, Settings s) {
-        p.addLast("pipelining", new PipeliningHandler())
-                .addLast("requestId", new RequestIdHandler())
+        p.addLast("pipelining", new PipeliningHandler());
+        ChannelHandler forwardedFor = s.forwardedFor();
+        if (forwardedFor != null) {
+            p.addLast("realIp", forwardedFor);
+        }
+        p.addLast("requestId", new RequestIdHandler())
                 .addLast("accessLog", new AccessLogHandler(s.accessLog()))
                 .addLast("errorPages", s.errorPages())
                 .addLast("bad", bad)

@@ -17,7 +17,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.Attribute;
 import io.netty.util.AttributeKey;
-import java.net.InetSocketAddress;
+import java.net.InetAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -208,10 +208,11 @@ final class LocationHandler extends ChannelDuplexHandler {
      * when it is served. The connection stays open, as nginx's does.
      */
     private static boolean refused(ChannelHandlerContext ctx, FullHttpRequest req, ClientAccess access) {
-        if (!(ctx.channel().remoteAddress() instanceof InetSocketAddress client) || client.getAddress() == null) {
+        InetAddress client = RealIp.address(ctx.channel());
+        if (client == null) {
             return false;
         }
-        ClientAccess.Verdict verdict = access.check(client.getAddress(), System.nanoTime());
+        ClientAccess.Verdict verdict = access.check(client, System.nanoTime());
         if (verdict.served()) {
             return false;
         }

@@ -144,7 +144,8 @@ public final class WebServer implements AutoCloseable {
                         new UpstreamPool(transport, web.connectTimeout()),
                         web.readTimeout(),
                         tls,
-                        ErrorPages.of(web.errorPages(), web.publicRoot())),
+                        ErrorPages.of(web.errorPages(), web.publicRoot()),
+                        web.realIp().map(RealIp::new).orElse(null)),
                 limits);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
@@ -225,6 +226,10 @@ public final class WebServer implements AutoCloseable {
                     + " (expected: " + web.tls().map(t -> "listen " + t.listen()).orElse("off")
                     + "; HTTPS's address changes only with a restart)");
         }
+        if (proxyProtocol(next) != proxyProtocol(web)) {
+            throw new IllegalArgumentException("web.real-ip.source: the PROXY protocol is " + (proxyProtocol(next) ? "turned on" : "turned off")
+                    + " (expected: as it is; what every connection starts with changes only with a restart)");
+        }
         // The certificate is read again, as nginx's reload does: a renewed one is served to new connections.
         Tls.Server tls = next.tls().map(t -> Tls.server(t, nextSite)).orElse(null);
         ClientPipeline.Settings now = pipeline.settings();
@@ -241,8 +246,9 @@ public final class WebServer implements AutoCloseable {
         }
         ErrorPages errorPages = next.errorPages().equals(web.errorPages()) && next.publicRoot().equals(web.publicRoot())
                 ? now.errorPages() : ErrorPages.of(next.errorPages(), next.publicRoot());
+        RealIp realIp = next.realIp().equals(web.realIp()) ? now.realIp() : next.realIp().map(RealIp::new).orElse(null);
         List<io.netty.util.concurrent.Future<?>> switched = pipeline.apply(new ClientPipeline.Settings(
-                next.idleTimeout(), accessLog, vhost, locations, upstreams, pool, next.readTimeout(), tls, errorPages));
+                next.idleTimeout(), accessLog, vhost, locations, upstreams, pool, next.readTimeout(), tls, errorPages, realIp));
         if (accessLog != now.accessLog()) {
             // Lines of requests still logging to the old file are written before it closes.
             for (io.netty.util.concurrent.Future<?> f : switched) {
@@ -258,6 +264,10 @@ public final class WebServer implements AutoCloseable {
         if (!sameLocations) {
             logLocations(locations);
         }
+    }
+
+    private static boolean proxyProtocol(WebConfig web) {
+        return web.realIp().map(r -> r.source() == WebConfig.Source.PROXY_PROTOCOL).orElse(false);
     }
 
     /**

@@ -38,6 +38,8 @@ import java.util.regex.Pattern;
  * @param tls            HTTPS beside HTTP (see {@link Tls}); empty: HTTP only, the default
  * @param errorPages     status → a page of the public folder ({@code /404.html}) answered instead of the
  *                       web tier's own page for that status (nginx's {@code error_page}); default none
+ * @param realIp         where the client's address comes from when the web tier is behind trusted proxies
+ *                       (see {@link RealIp}); empty: the connection's own peer, the default
  */
 public record WebConfig(
         HostPort listen,
@@ -53,7 +55,8 @@ public record WebConfig(
         Limits limits,
         Balancing balancing,
         Optional<Tls> tls,
-        Map<Integer, String> errorPages) {
+        Map<Integer, String> errorPages,
+        Optional<RealIp> realIp) {
 
     /**
      * @param headerTimeout  from a request's first byte to the end of its headers; beyond it 408 (slowloris), default 10s
@@ -154,6 +157,28 @@ public record WebConfig(
     /** Client certificates: not asked for; asked for and checked when shown; or required (mutual TLS). */
     public enum VerifyClient { OFF, OPTIONAL, REQUIRED }
 
+    /**
+     * The client's address when the web tier is behind proxies it trusts (a load balancer), as
+     * nginx's realip module: for connections from {@code from}, the address the proxy gives is
+     * the client's, for the access log, {@code allow}/{@code deny} and {@code limit-requests}.
+     *
+     * @param from   the proxies trusted to say who the client is
+     * @param source where they say it
+     */
+    public record RealIp(List<AddressRange> from, Source source) {
+        public RealIp {
+            from = List.copyOf(from);
+        }
+    }
+
+    /**
+     * Where trusted proxies put the client's address: the last address of {@code X-Forwarded-For}
+     * that is not a trusted proxy's (nginx's {@code real_ip_header X-Forwarded-For} with
+     * {@code real_ip_recursive on}), or the PROXY protocol header (v1 or v2) every connection then
+     * starts with (nginx's {@code listen ... proxy_protocol}, HAProxy's {@code send-proxy}).
+     */
+    public enum Source { X_FORWARDED_FOR, PROXY_PROTOCOL }
+
     /** The request paths served from the public folder when {@code web.static} and {@code web.locations} are absent. */
     public static final List<String> DEFAULT_STATIC_PATHS = List.of("/static/", "/favicon.ico", "/robots.txt");
     private static final Pattern EXTENSION = Pattern.compile("[a-z0-9][a-z0-9_+-]*");
@@ -167,12 +192,12 @@ public record WebConfig(
         upstreams = List.copyOf(upstreams);
     }
 
-    /** A web tier without error pages of its own. */
+    /** A web tier without error pages of its own, serving its peers' addresses as the clients'. */
     public WebConfig(HostPort listen, Path publicRoot, List<LocationConfig> locations, Map<String, String> mimeTypes,
                      List<HostPort> upstreams, Duration connectTimeout, Duration readTimeout, Duration idleTimeout,
                      Optional<Path> accessLog, HostPort admin, Limits limits, Balancing balancing, Optional<Tls> tls) {
         this(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout, accessLog, admin, limits,
-                balancing, tls, Map.of());
+                balancing, tls, Map.of(), Optional.empty());
     }
 
     /**
@@ -197,25 +222,31 @@ public record WebConfig(
     /** The same tier pointed at other upstreams (e.g. {@code webstack web --upstream host:port}). */
     public WebConfig withUpstreams(List<HostPort> newUpstreams) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, newUpstreams, connectTimeout, readTimeout, idleTimeout,
-                accessLog, admin, limits, balancing, tls, errorPages);
+                accessLog, admin, limits, balancing, tls, errorPages, realIp);
     }
 
     /** The same tier with other locations and MIME types (what a reload most often changes). */
     public WebConfig withLocations(List<LocationConfig> newLocations, Map<String, String> newMimeTypes) {
         return new WebConfig(listen, publicRoot, newLocations, newMimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                accessLog, admin, limits, balancing, tls, errorPages);
+                accessLog, admin, limits, balancing, tls, errorPages, realIp);
     }
 
     /** The same tier with HTTPS as {@code newTls} says (empty: HTTP only). */
     public WebConfig withTls(Optional<Tls> newTls) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                accessLog, admin, limits, balancing, newTls, errorPages);
+                accessLog, admin, limits, balancing, newTls, errorPages, realIp);
     }
 
     /** The same tier answering these statuses with these pages of the public folder. */
     public WebConfig withErrorPages(Map<Integer, String> newErrorPages) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                accessLog, admin, limits, balancing, tls, newErrorPages);
+                accessLog, admin, limits, balancing, tls, newErrorPages, realIp);
+    }
+
+    /** The same tier taking the client's address from trusted proxies as {@code newRealIp} says. */
+    public WebConfig withRealIp(Optional<RealIp> newRealIp) {
+        return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
+                accessLog, admin, limits, balancing, tls, errorPages, newRealIp);
     }
 
     /** The static paths as locations, then {@code / -> proxy app}, which the web tier does anyway with what no location matches. */
@@ -230,7 +261,7 @@ public record WebConfig(
     static WebConfig from(ConfigNode node, Path base, Path varDir, SiteConfig site) {
         node.allowOnly("listen", "public", "static", "locations", "mime-types", "upstreams", "connect-timeout", "read-timeout", "idle-timeout", "access-log", "admin",
                 "header-timeout", "max-body", "max-connections", "max-connections-per-client", "balance", "health-check", "passive-ejection", "slow-start", "tls",
-                "error-pages");
+                "error-pages", "real-ip");
         List<String> staticPaths = node.list("static").stream().map(n -> {
             String p = n.text().trim();
             if (!p.startsWith("/")) {
@@ -277,7 +308,27 @@ public record WebConfig(
                 limits(node),
                 balancing(node),
                 tls(node, base, varDir, listen),
-                errorPages(node, publicRoot));
+                errorPages(node, publicRoot),
+                realIp(node));
+    }
+
+    /** {@code real-ip}: absent for none; else {@code from} (address blocks, at least one) and {@code source}. */
+    private static Optional<RealIp> realIp(ConfigNode node) {
+        if (node.child("real-ip").isEmpty()) {
+            return Optional.empty();
+        }
+        ConfigNode section = node.section("real-ip").allowOnly("from", "source");
+        List<AddressRange> from = section.list("from").stream().map(n -> {
+            try {
+                return AddressRange.parse(n.text());
+            } catch (IllegalArgumentException e) {
+                throw n.error(e.getMessage());
+            }
+        }).toList();
+        if (from.isEmpty()) {
+            throw section.error("from: the proxies trusted to say who the client is (e.g. [10.0.0.0/8])");
+        }
+        return Optional.of(new RealIp(from, section.enumValue("source", Source.X_FORWARDED_FOR)));
     }
 
     /**

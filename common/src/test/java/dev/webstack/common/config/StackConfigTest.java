@@ -125,6 +125,21 @@ class StackConfigTest {
     }
 
     @Test
+    void realIpNamesTrustedProxiesAndWhereTheyPutTheClient() {
+        WebConfig.RealIp realIp = StackConfig.parse(FILE, "web:\n  real-ip:\n    from: [10.0.0.0/8, \"::1\"]\n    source: proxy-protocol\n")
+                .web().realIp().orElseThrow();
+        assertThat(realIp.from()).extracting(AddressRange::toString).containsExactly("10.0.0.0/8", "0:0:0:0:0:0:0:1");
+        assertThat(realIp.source()).isEqualTo(WebConfig.Source.PROXY_PROTOCOL);
+        assertThat(StackConfig.parse(FILE, "web:\n  real-ip:\n    from: [10.0.0.1]\n").web().realIp().orElseThrow().source())
+                .isEqualTo(WebConfig.Source.X_FORWARDED_FOR);
+        assertThat(StackConfig.parse(FILE, "").web().realIp()).isEmpty();
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  real-ip:\n    source: x-forwarded-for\n"))
+                .hasMessageContaining("webstack.yml:2").hasMessageContaining("from: the proxies trusted");
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  real-ip:\n    from: [10.0.0.1]\n    source: x-real-ip\n"))
+                .hasMessageContaining("webstack.yml:4").hasMessageContaining("x-forwarded-for, proxy-protocol");
+    }
+
+    @Test
     void errorPagesAreFilesOfThePublicFolderAndBadOnesNameTheLine(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Files.createDirectories(dir.resolve("site/public/errors"));
         Files.writeString(dir.resolve("site/public/errors/404.html"), "x");
