@@ -50,7 +50,7 @@ public class FileCacheBenchmark {
         root = Files.createTempDirectory("webstack-jmh-");
         Files.createDirectories(root.resolve("static"));
         Files.writeString(root.resolve("static/app.css"), "body { margin: 0; font: 16px/1.5 system-ui, sans-serif; }\n".repeat(18));
-        cache = new FileCache(root, LocationConfig.DEFAULT_CACHE_CONTROL, MimeTypes.BUILT_IN, FileCache.REVALIDATE_AFTER);
+        cache = new FileCache(root, LocationConfig.DEFAULT_CACHE_CONTROL, java.util.Map.of(), MimeTypes.BUILT_IN, FileCache.REVALIDATE_AFTER);
         FileCache.StaticFile file = cache.lookup(KEY, SEGMENTS).orElseThrow();
         if (!file.inMemory() || file.gzipped().isEmpty()) {
             throw new IllegalStateException("expected an in-memory file with its gzip copy: " + file);

@@ -51,8 +51,12 @@ class StackConfigTest {
         StackConfig defaults = StackConfig.parse(shipped, "");
 
         assertThat(fromFile.dns()).isEqualTo(defaults.dns());
-        // HTTPS is the one thing the shipped file turns on: absent, web.tls is off (as nginx serves no TLS unless told).
-        assertThat(fromFile.web().withTls(java.util.Optional.empty())).isEqualTo(defaults.web());
+        // HTTPS and the site's error pages are what the shipped file adds: absent, web.tls is off (as nginx serves
+        // no TLS unless told) and the web tier answers its errors with its own pages.
+        assertThat(fromFile.web().withTls(java.util.Optional.empty()).withErrorPages(java.util.Map.of())).isEqualTo(defaults.web());
+        assertThat(fromFile.web().errorPages()).containsOnly(java.util.Map.entry(404, "/errors/404.html"),
+                java.util.Map.entry(502, "/errors/50x.html"), java.util.Map.entry(503, "/errors/50x.html"),
+                java.util.Map.entry(504, "/errors/50x.html"));
         assertThat(defaults.web().tls()).isEmpty();
         assertThat(fromFile.web().tls()).hasValue(new WebConfig.Tls(new HostPort("127.0.0.1", 8443),
                 shipped.resolveSibling("var/tls/web.crt"), shipped.resolveSibling("var/tls/web.key"), true));
