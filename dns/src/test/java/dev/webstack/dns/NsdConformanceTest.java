@@ -332,10 +332,7 @@ class NsdConformanceTest {
             List<Case> cases = cases();
             assertThat(differences(cases, port)).as("differences from NSD serving the transferred zones").isEmpty();
         } finally {
-            secondary.destroy();
-            if (!secondary.waitFor(5, TimeUnit.SECONDS)) {
-                secondary.destroyForcibly();
-            }
+            stop(secondary);
         }
     }
 
@@ -367,17 +364,12 @@ class NsdConformanceTest {
                 assertThat(reload.toString()).contains("example.test. updated (serial 1 -> 2)");
 
                 // NSD answers NOTIFY, asks for the SOA, transfers: bounded to about 15 s, no timing asserted.
-                for (int i = 0; i < 60 && serial(port) != 2; i++) {
-                    sleep(250);
-                }
+                awaitSerial(port, 2);
                 assertThat(serial(port)).as("serial at the secondary after NOTIFY").isEqualTo(2);
                 Message added = new Message(udp(port, ResponderTest.query("added.example.test.", Type.A, -1, false, false, 3)));
                 assertThat(records(added, Section.ANSWER)).containsExactly("added.example.test. 3600 A 192.0.2.77");
             } finally {
-                secondary.destroy();
-                if (!secondary.waitFor(5, TimeUnit.SECONDS)) {
-                    secondary.destroyForcibly();
-                }
+                stop(secondary);
             }
         }
     }
@@ -420,9 +412,7 @@ class NsdConformanceTest {
                 Files.writeString(zoneFile, original.replace("\n                1 7200", "\n                2 7200")
                         + "signed IN A 192.0.2.78\n" + many);
                 assertThat(primary.reload().toString()).contains("example.test. updated (serial 1 -> 2)");
-                for (int i = 0; i < 60 && serial(port) != 2; i++) {
-                    sleep(250);
-                }
+                awaitSerial(port, 2);
                 assertThat(serial(port)).as("serial at the secondary after a signed NOTIFY and transfer: "
                         + Files.readString(home.resolve("nsd.log"))).isEqualTo(2);
                 Message added = new Message(udp(port, ResponderTest.query("signed.example.test.", Type.A, -1, false, false, 3)));
@@ -430,11 +420,22 @@ class NsdConformanceTest {
                 Message last = new Message(udp(port, ResponderTest.query("host-1999.example.test.", Type.A, -1, false, false, 4)));
                 assertThat(records(last, Section.ANSWER)).containsExactly("host-1999.example.test. 3600 A 198.51.100.250");
             } finally {
-                secondary.destroy();
-                if (!secondary.waitFor(5, TimeUnit.SECONDS)) {
-                    secondary.destroyForcibly();
-                }
+                stop(secondary);
             }
+        }
+    }
+
+    /** Waits until the secondary on {@code port} serves {@code serial}; bounded to about 15 s, no timing asserted. */
+    private static void awaitSerial(int port, long serial) throws IOException {
+        for (int i = 0; i < 60 && serial(port) != serial; i++) {
+            sleep(250);
+        }
+    }
+
+    private static void stop(Process secondary) throws InterruptedException {
+        secondary.destroy();
+        if (!secondary.waitFor(5, TimeUnit.SECONDS)) {
+            secondary.destroyForcibly();
         }
     }
 

@@ -95,6 +95,11 @@ final class RealIp {
         }
     }
 
+    /** Whether {@code ch}'s own peer is a trusted proxy. */
+    private boolean trustsPeer(Channel ch) {
+        return ch.remoteAddress() instanceof InetSocketAddress peer && peer.getAddress() != null && trusts(peer.getAddress());
+    }
+
     boolean trusts(InetAddress address) {
         for (AddressRange r : trusted) {
             if (r.contains(address)) {
@@ -148,8 +153,7 @@ final class RealIp {
             if (msg instanceof FullHttpRequest req) {
                 Channel ch = ctx.channel();
                 Client client = null;
-                InetAddress peer = ch.remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
-                if (peer != null && realIp.trusts(peer)) {
+                if (realIp.trustsPeer(ch)) {
                     List<String> header = req.headers().getAll(ProxyHeaders.X_FORWARDED_FOR);
                     client = header.isEmpty() ? null : realIp.fromForwardedFor(header);
                 }
@@ -176,8 +180,7 @@ final class RealIp {
                 return;
             }
             try {
-                InetAddress peer = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
-                if (header.command() == HAProxyCommand.PROXY && header.sourceAddress() != null && peer != null && realIp.trusts(peer)) {
+                if (header.command() == HAProxyCommand.PROXY && header.sourceAddress() != null && realIp.trustsPeer(ctx.channel())) {
                     InetAddress source = literal(header.sourceAddress());
                     if (source != null) {
                         ctx.channel().attr(CLIENT).set(Client.of(source));

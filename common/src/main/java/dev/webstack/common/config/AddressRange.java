@@ -4,6 +4,8 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -54,6 +56,19 @@ public record AddressRange(InetAddress network, int prefixLength) {
             }
         }
         return new AddressRange(mask(ip, prefix), prefix);
+    }
+
+    /** The blocks of a config list (or of a single value), each bad one reported with its line. */
+    static List<AddressRange> listFrom(ConfigNode parent, String key) {
+        Optional<ConfigNode> child = parent.child(key);
+        List<ConfigNode> items = child.isPresent() && !child.get().isList() ? List.of(child.get()) : parent.list(key);
+        return items.stream().map(n -> {
+            try {
+                return parse(n.text());
+            } catch (IllegalArgumentException e) {
+                throw n.error(e.getMessage());
+            }
+        }).toList();
     }
 
     /** Whether {@code address} is in this block (an IPv4-mapped IPv6 address counts as its IPv4 address). */

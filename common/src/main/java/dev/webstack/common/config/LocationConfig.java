@@ -341,19 +341,7 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
             }
             basicAuth = Optional.of(new BasicAuth(r, file));
         }
-        return new Access(ranges(node, "allow"), ranges(node, "deny"), rate, basicAuth);
-    }
-
-    private static List<AddressRange> ranges(ConfigNode node, String key) {
-        Optional<ConfigNode> child = node.child(key);
-        List<ConfigNode> items = child.isPresent() && !child.get().isList() ? List.of(child.get()) : node.list(key);
-        return items.stream().map(n -> {
-            try {
-                return AddressRange.parse(n.text());
-            } catch (IllegalArgumentException e) {
-                throw n.error(e.getMessage());
-            }
-        }).toList();
+        return new Access(AddressRange.listFrom(node, "allow"), AddressRange.listFrom(node, "deny"), rate, basicAuth);
     }
 
     private static void onlyWith(ConfigNode node, String key, boolean allowed, String what) {

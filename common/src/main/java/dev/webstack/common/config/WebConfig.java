@@ -318,13 +318,7 @@ public record WebConfig(
             return Optional.empty();
         }
         ConfigNode section = node.section("real-ip").allowOnly("from", "source");
-        List<AddressRange> from = section.list("from").stream().map(n -> {
-            try {
-                return AddressRange.parse(n.text());
-            } catch (IllegalArgumentException e) {
-                throw n.error(e.getMessage());
-            }
-        }).toList();
+        List<AddressRange> from = AddressRange.listFrom(section, "from");
         if (from.isEmpty()) {
             throw section.error("from: the proxies trusted to say who the client is (e.g. [10.0.0.0/8])");
         }
