@@ -11,12 +11,16 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.io.PrintWriter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "web", mixinStandardHelpOptions = true,
-        description = "Run the web tier alone in the foreground: static files and the reverse proxy (web section of the config).")
+        description = "Run the web tier alone in the foreground: static files and the reverse proxy (web section of the config).",
+        subcommands = WebTierCommand.Check.class)
 final class WebTierCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(WebTierCommand.class);
 
@@ -63,5 +67,31 @@ final class WebTierCommand implements Callable<Integer> {
             return stack.web();
         }
         return stack.web().withUpstreams(stack.app().instances().stream().map(AppConfig.Instance::address).toList());
+    }
+
+    @Command(name = "check", mixinStandardHelpOptions = true,
+            description = "Check the web config as the web tier would load it, without serving it (as nginx -t): locations, "
+                    + "htpasswd files, certificates and keys. Exit 0 when it would load.")
+    static final class Check implements Callable<Integer> {
+        @Mixin
+        ConfigOption config;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            StackConfig stack = config.load();
+            PrintWriter out = spec.commandLine().getOut();
+            try {
+                WebServer.check(stack.web(), stack.site()).forEach(line -> out.println("web: " + line));
+            } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+                out.flush();
+                throw new CommandFailedException("web config " + stack.file() + ": " + e.getMessage(), 1);
+            }
+            out.println("web: config " + stack.file() + " is ok");
+            out.flush();
+            return 0;
+        }
     }
 }

@@ -286,6 +286,39 @@ public final class WebServer implements AutoCloseable {
     }
 
     /** The locations of {@code web}, compiled. */
+    /**
+     * Checks {@code web} as the tier would load it, without binding or writing anything (what
+     * {@code nginx -t} is to nginx): the locations compiled, their htpasswd files read, the
+     * certificates, keys and client CA of HTTPS read and matched. Returns one line per thing
+     * checked, for {@code webstack web check}.
+     *
+     * @throws IllegalArgumentException with the file and the reason, at the first thing that does not load
+     */
+    public static List<String> check(WebConfig web, SiteConfig site) {
+        List<String> out = new ArrayList<>();
+        out.add("listen " + web.listen() + ", admin " + web.admin() + ", public folder " + web.publicRoot());
+        for (Location l : locations(web).locations().all()) {
+            out.add(l.toString());
+        }
+        new java.util.TreeMap<>(web.errorPages()).forEach((status, page) -> out.add("error page " + status + ": " + page));
+        web.realIp().ifPresent(r -> out.add("client addresses from " + r.source().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
+                + " of " + r.from()));
+        web.tls().ifPresent(t -> {
+            if (t.selfSigned() && !SelfSignedCertificate.validFor(t.certificate(), java.time.Duration.ZERO)) {
+                out.add("https on " + t.listen() + ": a self-signed certificate is made at start, " + t.certificate());
+            } else {
+                Tls.server(t, site); // reads and matches every certificate and key, and the client CA
+                out.add("https on " + t.listen() + ": certificate " + t.certificate() + " and its key");
+            }
+            for (WebConfig.SniCertificate c : t.sni()) {
+                out.add("https for " + String.join(", ", c.names()) + ": certificate " + c.certificate() + " and its key");
+            }
+            t.clientCa().ifPresent(ca -> out.add("client certificates " + t.verifyClient().name().toLowerCase(java.util.Locale.ROOT)
+                    + ", CA " + ca));
+        });
+        return out;
+    }
+
     private static LocationHandler locations(WebConfig web) {
         return new LocationHandler(new Locations(web.locations(), new MimeTypes(web.mimeTypes())));
     }
