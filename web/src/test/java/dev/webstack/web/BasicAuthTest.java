@@ -121,4 +121,46 @@ class BasicAuthTest {
                     .contains(" - mallory [").contains(" - - [");
         }
     }
+
+    @Test
+    void overHttp2ThePasswordIsCheckedOffTheLoopAndTheStreamAnswered() throws Exception {
+        Files.writeString(dir.resolve("htpasswd"), ALICE + "\n");
+        try (TestUpstream app = new TestUpstream("app-1", 0)) {
+            String yaml = """
+                    site:
+                      domain: localdomain
+                      www: localhost
+                    web:
+                      listen: 127.0.0.1:0
+                      admin: 127.0.0.1:0
+                      access-log: off
+                      upstreams: [127.0.0.1:%d]
+                      tls:
+                        listen: 127.0.0.1:0
+                      locations:
+                        - path: /echo/
+                          proxy: app
+                          auth-basic: Staff only
+                          auth-basic-user-file: htpasswd
+                    """.formatted(app.address().port());
+            dev.webstack.common.config.StackConfig stack = StackConfig.parse(dir.resolve("webstack.yml"), yaml);
+            WebServer server = WebServer.start(stack.web(), stack.site());
+            try (java.net.http.HttpClient h2 = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_2)
+                    .sslContext(TrustingContext.of(stack.web().tls().orElseThrow().certificate())).build()) {
+                java.net.URI uri = java.net.URI.create("https://localhost:" + server.tlsPort() + "/echo/h2");
+                java.net.http.HttpResponse<String> denied = h2.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(denied.statusCode()).isEqualTo(401);
+                assertThat(denied.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_2);
+                for (int i = 0; i < 2; i++) {
+                    java.net.http.HttpResponse<String> ok = h2.send(java.net.http.HttpRequest.newBuilder(uri)
+                            .header("Authorization", basic("alice", PASSWORD)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                    assertThat(ok.statusCode()).as("request %d: checked, then remembered", i + 1).isEqualTo(200);
+                    assertThat(ok.body()).startsWith("GET /echo/h2\n");
+                }
+            } finally {
+                server.close();
+            }
+        }
+    }
 }
