@@ -121,4 +121,23 @@ class ErrorPagesTest {
         Thread.sleep(1_100); // the page is looked at again after a second
         assertThat(get("/app/y").text()).isEqualTo("<h1>Back very soon</h1>\n");
     }
+
+    @Test
+    void overHttp2TheStreamGetsTheSitesPageToo() throws Exception {
+        server.close();
+        WebConfig.Tls tls = new WebConfig.Tls(new dev.webstack.common.config.HostPort("127.0.0.1", 0), dir.resolve("var/tls/web.crt"),
+                dir.resolve("var/tls/web.key"), true);
+        dev.webstack.common.config.SiteConfig localhost = new dev.webstack.common.config.SiteConfig("localdomain", "localhost");
+        server = WebServer.start(config(app.address().port(), "").withTls(java.util.Optional.of(tls)), localhost);
+        try (java.net.http.HttpClient h2 = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_2)
+                .sslContext(TrustingContext.of(tls.certificate())).build()) {
+            java.net.http.HttpResponse<String> missing = h2.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("https://localhost:" + server.tlsPort() + "/static/nope.css")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(missing.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_2);
+            assertThat(missing.statusCode()).isEqualTo(404);
+            assertThat(missing.body()).isEqualTo("<h1>Not here, sorry</h1>\n");
+            assertThat(missing.headers().firstValue("content-type")).hasValue("text/html; charset=utf-8");
+        }
+    }
 }
