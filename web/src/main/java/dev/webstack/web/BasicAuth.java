@@ -82,6 +82,23 @@ final class BasicAuth {
         this.users = read(file, System.nanoTime());
     }
 
+    /**
+     * This location's authentication for a reloaded config with the same realm and file: the file
+     * read again now (a reload reads every file again, as nginx's does), the passwords that passed
+     * kept while it is unchanged.
+     *
+     * @throws IllegalArgumentException as the constructor, when the file no longer reads
+     */
+    BasicAuth reread() {
+        Users now = read(file, System.nanoTime());
+        Users was = users;
+        if (now.size() != was.size() || now.modified() != was.modified() || !now.hashes().equals(was.hashes())) {
+            passed.clear();
+        }
+        users = now;
+        return this;
+    }
+
     /** The {@code WWW-Authenticate} value of a 401 from this location. */
     AsciiString challenge() {
         return challenge;

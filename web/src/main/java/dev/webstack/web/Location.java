@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  */
 final class Location {
     /** What no location matches goes to the app: the location the table falls back to. */
-    static final Location PROXY_ALL = new Location(LocationConfig.proxyAll(), Map.of(), MimeTypes.BUILT_IN);
+    static final Location PROXY_ALL = new Location(LocationConfig.proxyAll(), Map.of(), MimeTypes.BUILT_IN, null);
 
     private final LocationConfig config;
     private final Pattern regex; // regex locations only
@@ -68,15 +68,16 @@ final class Location {
      * @param caches the static files of the table being built, by root and Cache-Control, so that
      *               locations sharing both also share the files held in memory
      */
-    Location(LocationConfig config, Map<CacheKey, StaticFiles> caches, MimeTypes mimeTypes) {
+    Location(LocationConfig config, Map<CacheKey, StaticFiles> caches, MimeTypes mimeTypes, Location before) {
         this.config = config;
         this.regex = switch (config.kind()) {
             case REGEX -> Pattern.compile(config.pattern());
             case REGEX_CASELESS -> Pattern.compile(config.pattern(), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
             default -> null;
         };
-        this.access = ClientAccess.of(config.access());
-        this.auth = config.access().basicAuth().map(BasicAuth::new).orElse(null);
+        // The same rules at the same place before a reload: its counts and remembered passwords go on.
+        this.access = before != null ? before.access : ClientAccess.of(config.access());
+        this.auth = before != null && before.auth != null ? before.auth.reread() : config.access().basicAuth().map(BasicAuth::new).orElse(null);
         this.answer = switch (config.action()) {
             case LocationConfig.Root r -> {
                 String cacheControl = config.cacheControl().orElse(LocationConfig.DEFAULT_CACHE_CONTROL);
@@ -90,6 +91,11 @@ final class Location {
             case LocationConfig.Return r -> fixed(r, config.cacheControl().orElse(HttpHeaderValues.NO_STORE.toString()),
                     LocationConfig.ANSWER_HEADER_STATUSES.contains(r.status()) ? headers(config) : null);
         };
+    }
+
+    /** What makes a location's client rules the same across a reload: its host, its path and the rules themselves. */
+    static String accessKey(LocationConfig c) {
+        return c.host().orElse("") + " " + c.path() + " " + c.access();
     }
 
     /** Locations with the same root, Cache-Control and headers share one {@link StaticFiles} and its {@link FileCache}. */

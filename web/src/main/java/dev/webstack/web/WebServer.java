@@ -236,7 +236,8 @@ public final class WebServer implements AutoCloseable {
         AccessLogWriter accessLog = next.accessLog().equals(web.accessLog()) ? now.accessLog() : AccessLogWriter.open(next.accessLog());
         // Unchanged locations keep their handler, and with it the files held in memory.
         boolean sameLocations = next.locations().equals(web.locations()) && next.mimeTypes().equals(web.mimeTypes());
-        LocationHandler locations = sameLocations ? now.locations() : locations(next);
+        LocationHandler locations = sameLocations ? now.locations()
+                : new LocationHandler(new Locations(next.locations(), new MimeTypes(next.mimeTypes()), now.locations().locations()));
         VirtualHostHandler vhost = nextSite.equals(site) && sameLocations && next.tls().equals(web.tls())
                 ? now.vhost() : vhost(nextSite, locations, next);
         UpstreamPool pool = next.connectTimeout().equals(web.connectTimeout()) ? now.pool() : new UpstreamPool(transport, next.connectTimeout());
