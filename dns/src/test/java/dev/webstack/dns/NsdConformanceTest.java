@@ -338,10 +338,8 @@ class NsdConformanceTest {
 
     @Test
     void afterAReloadWebstackNotifiesNsdWhichTransfersTheNewSerial() throws IOException, InterruptedException {
-        Path zoneFile = dir.resolve("notify/example.test.zone");
-        Files.createDirectories(zoneFile.getParent());
         String original = Files.readString(TestZones.EXAMPLE);
-        Files.writeString(zoneFile, original);
+        Path zoneFile = copyOfExampleZone("notify");
         int port = freePort();
         DnsConfig config = new DnsConfig(new HostPort("127.0.0.1", 0), List.of(new DnsConfig.Zone("example.test.", zoneFile)), 1232);
         Path home = dir.resolve("notified");
@@ -376,10 +374,8 @@ class NsdConformanceTest {
 
     @Test
     void withATsigKeyNsdIsNotifiedAndTransfersSignedAndReloadsTheNewSerial() throws IOException, InterruptedException {
-        Path zoneFile = dir.resolve("tsig/example.test.zone");
-        Files.createDirectories(zoneFile.getParent());
         String original = Files.readString(TestZones.EXAMPLE);
-        Files.writeString(zoneFile, original);
+        Path zoneFile = copyOfExampleZone("tsig");
         int port = freePort();
         // What `tsig-keygen -a hmac-sha256 xfr.example.test.` prints as its secret (32 random bytes, base64).
         String secret = java.util.Base64.getEncoder().encodeToString(new java.security.SecureRandom().generateSeed(32));
@@ -423,6 +419,13 @@ class NsdConformanceTest {
                 stop(secondary);
             }
         }
+    }
+
+    /** The example zone copied into {@code folder}, for a test that changes it. */
+    private static Path copyOfExampleZone(String folder) throws IOException {
+        Path zoneFile = dir.resolve(folder + "/example.test.zone");
+        Files.createDirectories(zoneFile.getParent());
+        return Files.copy(TestZones.EXAMPLE, zoneFile);
     }
 
     /** Waits until the secondary on {@code port} serves {@code serial}; bounded to about 15 s, no timing asserted. */
