@@ -3,6 +3,7 @@ package dev.webstack.web;
 import dev.webstack.common.config.SiteConfig;
 import dev.webstack.common.config.WebConfig;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -20,6 +21,7 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SniHandler;
@@ -45,7 +47,10 @@ import java.security.spec.InvalidKeySpecException;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -147,25 +152,45 @@ final class Tls {
      * {@code web.tls.hsts} is set, the handler that adds {@code Strict-Transport-Security} to their
      * answers (else null), one for every connection and stream.
      */
-    record Server(SslContext ssl, Mapping<String, SslContext> sni, Hsts hsts) {
+    record Server(SslContext ssl, Mapping<String, SslContext> sni, Hsts hsts, Map<SslContext, byte[]> staples) {
         /**
          * The handler that speaks TLS on {@code ch}: an {@code SslHandler} with the default
          * context, or with SNI certificates an {@code SniHandler} that reads the ClientHello first,
-         * picks the context by the name in it and puts the {@code SslHandler} in its place.
+         * picks the context by the name in it and puts the {@code SslHandler} in its place. The
+         * engine of a context with an OCSP response staples it ({@code ocsp-response}).
          */
         ChannelHandler newHandler(Channel ch) {
-            return sni == null ? ssl.newHandler(ch.alloc()) : new SniHandler(sni, HANDSHAKE_TIMEOUT_MILLIS);
+            if (sni == null) {
+                return staple(ssl.newHandler(ch.alloc()), ssl);
+            }
+            return new SniHandler(sni, HANDSHAKE_TIMEOUT_MILLIS) {
+                @Override
+                protected SslHandler newSslHandler(SslContext context, ByteBufAllocator alloc) {
+                    return staple(super.newSslHandler(context, alloc), context);
+                }
+            };
+        }
+
+        private SslHandler staple(SslHandler handler, SslContext context) {
+            byte[] response = staples.get(context);
+            if (response != null && handler.engine() instanceof ReferenceCountedOpenSslEngine engine) {
+                engine.setOcspResponse(response);
+            }
+            return handler;
         }
     }
 
     /** The contexts for {@code tls} (see {@link #context}) and its HSTS handler. */
     static Server server(WebConfig.Tls tls, SiteConfig site) {
+        Map<SslContext, byte[]> staples = new IdentityHashMap<>();
         SslContext main = context(tls, site);
+        tls.ocspResponse().ifPresent(file -> staples.put(main, OcspStaple.read(file, tls.certificate())));
         Mapping<String, SslContext> sni = null;
         if (!tls.sni().isEmpty()) {
             DomainWildcardMappingBuilder<SslContext> byName = new DomainWildcardMappingBuilder<>(main);
             for (WebConfig.SniCertificate c : tls.sni()) {
-                SslContext context = context(c.certificate(), c.key(), tls);
+                SslContext context = context(c.certificate(), c.key(), tls, c.ocspResponse().isPresent());
+                c.ocspResponse().ifPresent(file -> staples.put(context, OcspStaple.read(file, c.certificate())));
                 for (String name : c.names()) {
                     byName.add(name, context);
                 }
@@ -173,7 +198,8 @@ final class Tls {
             sni = byName.build();
         }
         return new Server(main, sni,
-                tls.hsts().isZero() ? null : new Hsts(AsciiString.cached("max-age=" + tls.hsts().toSeconds())));
+                tls.hsts().isZero() ? null : new Hsts(AsciiString.cached("max-age=" + tls.hsts().toSeconds())),
+                Collections.unmodifiableMap(staples));
     }
 
     /**
@@ -192,14 +218,17 @@ final class Tls {
                 throw new UncheckedIOException("web.tls: cannot write a self-signed certificate to " + tls.certificate() + ": " + e, e);
             }
         }
-        return context(tls.certificate(), tls.key(), tls);
+        return context(tls.certificate(), tls.key(), tls, tls.ocspResponse().isPresent());
     }
 
     /**
      * A server context for one certificate chain and key, with what {@code tls} says of all: TLS
      * 1.3 and 1.2, ALPN, and client certificates when {@code verify-client} asks for them.
      */
-    private static SslContext context(Path certificate, Path key, WebConfig.Tls tls) {
+    private static SslContext context(Path certificate, Path key, WebConfig.Tls tls, boolean stapled) {
+        if (stapled && !OpenSsl.isOcspSupported()) {
+            throw new IllegalArgumentException("web.tls: ocsp-response for " + certificate + " needs BoringSSL (netty-tcnative), which did not load here");
+        }
         try {
             SslContextBuilder builder = builder(certificate, key)
                     .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
@@ -220,7 +249,7 @@ final class Tls {
                 }
                 builder.clientAuth(tls.verifyClient() == WebConfig.VerifyClient.REQUIRED ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
             }
-            return builder.build();
+            return builder.enableOcsp(stapled).build();
         } catch (Exception e) {
             // SSLException for a key that does not match, IllegalArgumentException for a file that is not PEM.
             throw new IllegalArgumentException("web.tls: certificate " + certificate + ", key " + key + ": " + rootMessage(e), e);

@@ -309,10 +309,12 @@ public final class WebServer implements AutoCloseable {
                 out.add("https on " + t.listen() + ": a self-signed certificate is made at start, " + t.certificate());
             } else {
                 Tls.server(t, site); // reads and matches every certificate and key, and the client CA
-                out.add("https on " + t.listen() + ": certificate " + t.certificate() + " and its key");
+                out.add("https on " + t.listen() + ": certificate " + t.certificate() + " and its key"
+                        + t.ocspResponse().map(o -> ", OCSP response " + o + " (good)").orElse(""));
             }
             for (WebConfig.SniCertificate c : t.sni()) {
-                out.add("https for " + String.join(", ", c.names()) + ": certificate " + c.certificate() + " and its key");
+                out.add("https for " + String.join(", ", c.names()) + ": certificate " + c.certificate() + " and its key"
+                        + c.ocspResponse().map(o -> ", OCSP response " + o + " (good)").orElse(""));
             }
             t.clientCa().ifPresent(ca -> out.add("client certificates " + t.verifyClient().name().toLowerCase(java.util.Locale.ROOT)
                     + ", CA " + ca));

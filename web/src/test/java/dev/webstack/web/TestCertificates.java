@@ -20,6 +20,8 @@ import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
@@ -51,9 +53,7 @@ final class TestCertificates {
     /** Writes the authority's certificate (PEM) to {@code file}, what {@code web.tls.client-ca} names. */
     Path writeCertificate(Path file) throws Exception {
         Files.createDirectories(file.toAbsolutePath().getParent());
-        String pem = "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'})
-                .encodeToString(ca.certificate().getEncoded()) + "\n-----END CERTIFICATE-----\n";
-        return Files.writeString(file, pem, StandardCharsets.US_ASCII);
+        return Files.writeString(file, pem("CERTIFICATE", ca.certificate().getEncoded()), StandardCharsets.US_ASCII);
     }
 
     /**
@@ -67,6 +67,47 @@ final class TestCertificates {
                 new X500Name(subject), keys);
         builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
         return new Issued(keys, sign(builder, ca.keys()));
+    }
+
+    /** A server certificate for {@code names} (subject alternative names) signed by this authority. */
+    Issued issueServer(String... names) throws Exception {
+        KeyPair keys = keyPair();
+        JcaX509v3CertificateBuilder builder = builder(X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded()),
+                new X500Name("CN=" + names[0]), keys);
+        builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(
+                java.util.Arrays.stream(names).map(n -> new GeneralName(GeneralName.dNSName, n)).toArray(GeneralName[]::new)));
+        builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+        return new Issued(keys, sign(builder, ca.keys()));
+    }
+
+    /** Writes {@code issued}'s certificate then this authority's (a chain, PEM) and its key (PKCS#8 PEM). */
+    static void write(Issued issued, TestCertificates ca, Path chain, Path key) throws Exception {
+        Files.createDirectories(chain.toAbsolutePath().getParent());
+        Files.writeString(chain, pem("CERTIFICATE", issued.certificate().getEncoded()) + pem("CERTIFICATE", ca.ca.certificate().getEncoded()),
+                StandardCharsets.US_ASCII);
+        Files.writeString(key, pem("PRIVATE KEY", issued.keys().getPrivate().getEncoded()), StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * This authority's OCSP response (DER) about {@code issued}: {@code status} ({@code null} for good),
+     * valid from an hour ago until {@code nextUpdate}, signed by the authority itself.
+     */
+    byte[] ocspResponse(Issued issued, org.bouncycastle.cert.ocsp.CertificateStatus status, Date nextUpdate) throws Exception {
+        org.bouncycastle.operator.DigestCalculator sha1 = new org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder().build()
+                .get(org.bouncycastle.cert.ocsp.CertificateID.HASH_SHA1);
+        org.bouncycastle.cert.ocsp.CertificateID id = new org.bouncycastle.cert.ocsp.CertificateID(sha1,
+                new org.bouncycastle.cert.jcajce.JcaX509CertificateHolder(ca.certificate()), issued.certificate().getSerialNumber());
+        org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder builder =
+                new org.bouncycastle.cert.ocsp.jcajce.JcaBasicOCSPRespBuilder(ca.keys().getPublic(), sha1);
+        builder.addResponse(id, status, Date.from(Instant.now().minus(Duration.ofHours(1))), nextUpdate);
+        org.bouncycastle.cert.ocsp.BasicOCSPResp basic = builder.build(
+                new JcaContentSignerBuilder("SHA256withECDSA").build(ca.keys().getPrivate()), null, new Date());
+        return new org.bouncycastle.cert.ocsp.OCSPRespBuilder().build(org.bouncycastle.cert.ocsp.OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
+    }
+
+    private static String pem(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+                + "\n-----END " + type + "-----\n";
     }
 
     /** A client context that shows {@code client} (none when null) and trusts only {@code serverCertificate}. */

@@ -109,9 +109,11 @@ public record WebConfig(
      *                     (nginx's {@code ssl_verify_client}), default {@link VerifyClient#OFF}
      * @param clientCa     the certificates (PEM) client certificates must chain to; present exactly
      *                     when {@code verifyClient} is not off
+     * @param ocspResponse an OCSP response (DER) for {@code certificate}, stapled to every handshake
+     *                     that serves it (nginx's {@code ssl_stapling_file}); read again on reload
      */
     public record Tls(HostPort listen, Path certificate, Path key, boolean selfSigned, boolean redirectHttp, Duration hsts,
-                      List<SniCertificate> sni, VerifyClient verifyClient, Optional<Path> clientCa) {
+                      List<SniCertificate> sni, VerifyClient verifyClient, Optional<Path> clientCa, Optional<Path> ocspResponse) {
         public Tls {
             sni = List.copyOf(sni);
             if ((verifyClient == VerifyClient.OFF) != clientCa.isEmpty()) {
@@ -119,9 +121,9 @@ public record WebConfig(
             }
         }
 
-        /** HTTPS with one certificate, without client certificates. */
+        /** HTTPS with one certificate, without client certificates or a stapled OCSP response. */
         public Tls(HostPort listen, Path certificate, Path key, boolean selfSigned, boolean redirectHttp, Duration hsts) {
-            this(listen, certificate, key, selfSigned, redirectHttp, hsts, List.of(), VerifyClient.OFF, Optional.empty());
+            this(listen, certificate, key, selfSigned, redirectHttp, hsts, List.of(), VerifyClient.OFF, Optional.empty(), Optional.empty());
         }
 
         /** HTTPS with one certificate, without the redirect of plain HTTP, HSTS or client certificates. */
@@ -131,12 +133,17 @@ public record WebConfig(
 
         /** The same HTTPS with these certificates for other names. */
         public Tls withSni(List<SniCertificate> newSni) {
-            return new Tls(listen, certificate, key, selfSigned, redirectHttp, hsts, newSni, verifyClient, clientCa);
+            return new Tls(listen, certificate, key, selfSigned, redirectHttp, hsts, newSni, verifyClient, clientCa, ocspResponse);
         }
 
         /** The same HTTPS asking clients for certificates signed by {@code ca} ({@code mode} not off). */
         public Tls withClientCertificates(VerifyClient mode, Path ca) {
-            return new Tls(listen, certificate, key, selfSigned, redirectHttp, hsts, sni, mode, Optional.of(ca));
+            return new Tls(listen, certificate, key, selfSigned, redirectHttp, hsts, sni, mode, Optional.of(ca), ocspResponse);
+        }
+
+        /** The same HTTPS stapling the OCSP response in {@code file} to the default certificate's handshakes. */
+        public Tls withOcspResponse(Path file) {
+            return new Tls(listen, certificate, key, selfSigned, redirectHttp, hsts, sni, verifyClient, clientCa, Optional.of(file));
         }
     }
 
@@ -147,10 +154,16 @@ public record WebConfig(
      *                    one more label ({@code *.example.com})
      * @param certificate the certificate chain (PEM)
      * @param key         its private key (PEM)
+     * @param ocspResponse an OCSP response (DER) for it, stapled to its handshakes
      */
-    public record SniCertificate(List<String> names, Path certificate, Path key) {
+    public record SniCertificate(List<String> names, Path certificate, Path key, Optional<Path> ocspResponse) {
         public SniCertificate {
             names = List.copyOf(names);
+        }
+
+        /** Without a stapled OCSP response. */
+        public SniCertificate(List<String> names, Path certificate, Path key) {
+            this(names, certificate, key, Optional.empty());
         }
     }
 
@@ -369,7 +382,7 @@ public record WebConfig(
             return Optional.empty();
         }
         ConfigNode tls = node.section("tls").allowOnly("listen", "certificate", "key", "redirect-http", "hsts", "sni",
-                "verify-client", "client-ca");
+                "verify-client", "client-ca", "ocsp-response");
         HostPort listen = tls.hostPort("listen", httpListen.withPort(httpListen.port() == 0 ? 0 : 8443).toString());
         if (listen.equals(httpListen) && listen.port() != 0) {
             throw tls.child("listen").orElseThrow().error("'" + listen + "' is web.listen's address (expected: another port)");
@@ -393,10 +406,14 @@ public record WebConfig(
         List<SniCertificate> sni = sni(tls, base);
         if (cert.isEmpty()) {
             Path dir = varDir.resolve("tls");
-            return Optional.of(new Tls(listen, dir.resolve("web.crt"), dir.resolve("web.key"), true, redirect, hsts, sni, verify, clientCa));
+            if (tls.child("ocsp-response").isPresent()) {
+                throw tls.child("ocsp-response").orElseThrow().error("goes with a certificate of a CA (certificate and key), not the self-signed one");
+            }
+            return Optional.of(new Tls(listen, dir.resolve("web.crt"), dir.resolve("web.key"), true, redirect, hsts, sni, verify, clientCa,
+                    Optional.empty()));
         }
         return Optional.of(new Tls(listen, readable(cert.get(), base), readable(key.get(), base), false, redirect, hsts, sni, verify,
-                clientCa));
+                clientCa, tls.child("ocsp-response").map(n -> readable(n, base))));
     }
 
     /** {@code tls.sni}: a list of {@code names} (one or a list), {@code certificate} and {@code key}; no name twice. */
@@ -404,7 +421,7 @@ public record WebConfig(
         List<SniCertificate> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (ConfigNode entry : tls.list("sni")) {
-            entry.allowOnly("names", "certificate", "key");
+            entry.allowOnly("names", "certificate", "key", "ocsp-response");
             List<ConfigNode> nameNodes = entry.child("names").filter(n -> !n.isList()).isPresent()
                     ? List.of(entry.child("names").orElseThrow()) : entry.list("names");
             if (nameNodes.isEmpty()) {
@@ -426,7 +443,8 @@ public record WebConfig(
             }
             ConfigNode certificate = entry.child("certificate").orElseThrow(() -> entry.error("certificate: the chain (PEM) is missing"));
             ConfigNode key = entry.child("key").orElseThrow(() -> entry.error("key: the private key (PEM) is missing"));
-            out.add(new SniCertificate(names, readable(certificate, base), readable(key, base)));
+            out.add(new SniCertificate(names, readable(certificate, base), readable(key, base),
+                    entry.child("ocsp-response").map(n -> readable(n, base))));
         }
         return out;
     }

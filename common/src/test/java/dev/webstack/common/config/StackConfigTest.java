@@ -183,6 +183,15 @@ class StackConfigTest {
                 new WebConfig.SniCertificate(List.of("shop.example.com", "*.blog.example.com"), cert, key),
                 new WebConfig.SniCertificate(List.of("api.example.com"), cert, key));
         assertThat(tls.verifyClient()).isEqualTo(WebConfig.VerifyClient.OPTIONAL);
+        assertThat(tls.ocspResponse()).isEmpty();
+        Path ocsp = Files.writeString(dir.resolve("site.ocsp"), "x");
+        WebConfig.Tls stapled = StackConfig.parse(file, "web:\n  tls:\n    certificate: shop.crt\n    key: shop.key\n    ocsp-response: site.ocsp\n"
+                + "    sni:\n      - names: a.example.com\n        certificate: shop.crt\n        key: shop.key\n        ocsp-response: site.ocsp\n")
+                .web().tls().orElseThrow();
+        assertThat(stapled.ocspResponse()).hasValue(ocsp);
+        assertThat(stapled.sni().getFirst().ocspResponse()).hasValue(ocsp);
+        assertThatThrownBy(() -> StackConfig.parse(file, "web:\n  tls:\n    ocsp-response: site.ocsp\n"))
+                .hasMessageContaining("webstack.yml:3").hasMessageContaining("not the self-signed one");
         assertThat(tls.clientCa()).hasValue(ca);
         assertThat(StackConfig.parse(FILE, "web:\n  tls: {}\n").web().tls().orElseThrow().verifyClient())
                 .isEqualTo(WebConfig.VerifyClient.OFF);
