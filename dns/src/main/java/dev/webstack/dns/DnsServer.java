@@ -101,6 +101,7 @@ public final class DnsServer implements AutoCloseable {
     private final int port;
     private final AtomicReference<Responder> responder;
     private final Notifier notifier;
+    private final ZoneTransfer transfers;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Object reloadLock = new Object();
     private DnsConfig config; // guarded by reloadLock
@@ -108,8 +109,9 @@ public final class DnsServer implements AutoCloseable {
     private volatile FrontDoors frontDoors;
 
     private DnsServer(EventLoopGroup group, List<Channel> udp, Channel tcp, AtomicReference<Responder> responder,
-                      DnsConfig config, List<ZoneData> zones, Notifier notifier) {
+                      DnsConfig config, List<ZoneData> zones, Notifier notifier, ZoneTransfer transfers) {
         this.notifier = notifier;
+        this.transfers = transfers;
         this.group = group;
         this.udp = List.copyOf(udp);
         this.tcp = tcp;
@@ -160,7 +162,7 @@ public final class DnsServer implements AutoCloseable {
             InetSocketAddress address = config.listen().toSocketAddress();
             List<Channel> udp = new ArrayList<>();
             Channel tcp = bind(group, epoll, sockets, new UdpHandler(responder::get, limiter), responder::get, transfers, address, udp);
-            DnsServer server = new DnsServer(group, udp, tcp, responder, config, zones, notifier);
+            DnsServer server = new DnsServer(group, udp, tcp, responder, config, zones, notifier, transfers);
             server.watchFrontDoors(config.healthChecks());
             log.info("dns: serving {} on {}:{} (udp x{}, {} readers, and tcp, {}, {} answers precompiled, rate limit {})",
                     zones.stream().map(ZoneData::origin).toList(), config.listen().host(), server.port, sockets, udp.size(),
@@ -328,7 +330,8 @@ public final class DnsServer implements AutoCloseable {
      * names' addresses are all answered again), new ones start, in the same swap as the zones.
      * The swap is atomic: every query is answered from either the old or the new set of zones,
      * none is dropped. {@code dns.listen} cannot change without a restart; a different one is
-     * ignored (and said so in the result). The secondaries of {@code DnsOptions.notifyTargets} are sent a
+     * ignored (and said so in the result). Changed {@code dns.transfer-to}, {@code notify} and
+     * {@code tsig-keys} apply from the next query on. The secondaries of {@code DnsOptions.notifyTargets} are sent a
      * NOTIFY for each zone added or updated, before this returns. Never throws for a bad zone: the outcome says it, and
      * {@link ZoneReload#orThrow()} turns a rejection into an exception.
      */
@@ -375,6 +378,14 @@ public final class DnsServer implements AutoCloseable {
                 if (!zones.contains(zone)) {
                     ZoneCheck.check(zone).forEach(problem -> log.warn("dns: {}", problem));
                 }
+            }
+            if (!newConfig.transferTo().equals(config.transferTo()) || !newConfig.notifyTargets().equals(config.notifyTargets())
+                    || !newConfig.tsig().equals(config.tsig())) {
+                // As nsd-control reconfig: who may transfer, whom to notify and with which keys, from now on.
+                DnsOptions options = DnsOptions.from(newConfig);
+                transfers.use(options.transferClients(), options.transferKeys());
+                notifier.use(options.notifyTargets(), options.notifyKeys());
+                result.note("dns.transfer-to, notify and tsig-keys applied");
             }
             List<ZoneData> before = zones;
             zones = List.copyOf(next);

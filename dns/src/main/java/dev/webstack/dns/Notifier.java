@@ -32,13 +32,18 @@ final class Notifier {
     static final int ATTEMPTS = 3;
     static final int WAIT_MS = 1000;
 
-    private final List<InetSocketAddress> secondaries;
-    private final Map<InetSocketAddress, TSIG> keys;
+    private volatile List<InetSocketAddress> secondaries;
+    private volatile Map<InetSocketAddress, TSIG> keys;
 
     /** @param keys the secondaries whose NOTIFY is signed (TSIG, RFC 8945 section 5.1), and the key */
     Notifier(List<InetSocketAddress> secondaries, Map<InetSocketAddress, TSIG> keys) {
-        this.secondaries = List.copyOf(secondaries);
-        this.keys = Map.copyOf(keys);
+        use(secondaries, keys);
+    }
+
+    /** From the next NOTIFY on, these secondaries and keys (a reload that changed {@code dns.notify} or the keys). */
+    void use(List<InetSocketAddress> newSecondaries, Map<InetSocketAddress, TSIG> newKeys) {
+        keys = Map.copyOf(newKeys);
+        secondaries = List.copyOf(newSecondaries);
     }
 
     Notifier(List<InetSocketAddress> secondaries) {
@@ -47,6 +52,7 @@ final class Notifier {
 
     /** Notifies every secondary of {@code zone}'s new data; blocks at most ATTEMPTS x WAIT_MS per secondary. */
     void notifyChanged(ZoneData zone) {
+        Map<InetSocketAddress, TSIG> keys = this.keys;
         for (InetSocketAddress secondary : secondaries) {
             int id = ThreadLocalRandom.current().nextInt(0x10000);
             Message notify = new Message(id);

@@ -39,16 +39,22 @@ final class ZoneTransfer {
     /** Largest message of a transfer: well below 65535, so that one message is never too long. */
     static final int MESSAGE_SIZE = 16_384;
 
-    private final Set<InetAddress> allowed;
-    private final Map<InetAddress, TSIG> keys;
+    /** Who may transfer, and with which key: swapped whole by a reload ({@link #use}). */
+    private record Clients(Set<InetAddress> allowed, Map<InetAddress, TSIG> keys) {}
+
+    private volatile Clients clients;
 
     /**
      * @param allowed the addresses that may transfer every zone (secondaries)
      * @param keys    those of them that must sign with a TSIG key, and the key
      */
     ZoneTransfer(Set<InetAddress> allowed, Map<InetAddress, TSIG> keys) {
-        this.allowed = Set.copyOf(allowed);
-        this.keys = Map.copyOf(keys);
+        use(allowed, keys);
+    }
+
+    /** From the next query on, these clients and keys (a reload that changed {@code dns.transfer-to} or the keys). */
+    void use(Set<InetAddress> allowed, Map<InetAddress, TSIG> keys) {
+        clients = new Clients(Set.copyOf(allowed), Map.copyOf(keys));
     }
 
     ZoneTransfer(Set<InetAddress> allowed) {
@@ -56,7 +62,7 @@ final class ZoneTransfer {
     }
 
     boolean allows(InetAddress client) {
-        return allowed.contains(client);
+        return clients.allowed().contains(client);
     }
 
     /**
@@ -64,7 +70,8 @@ final class ZoneTransfer {
      * the query is not an AXFR that this client may have (it is then answered as any other query).
      */
     Optional<List<byte[]>> transfer(byte[] query, InetAddress client, List<ZoneData> zones) {
-        if (!allowed.contains(client) || query.length < 12) {
+        Clients now = clients;
+        if (!now.allowed().contains(client) || query.length < 12) {
             return Optional.empty();
         }
         Message message;
@@ -79,7 +86,7 @@ final class ZoneTransfer {
                 || question.getDClass() != DClass.IN) {
             return Optional.empty();
         }
-        TSIG key = keys.get(client);
+        TSIG key = now.keys().get(client);
         TSIGRecord signature;
         try {
             signature = message.getTSIG();

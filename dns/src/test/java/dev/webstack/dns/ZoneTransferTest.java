@@ -105,6 +105,26 @@ class ZoneTransferTest {
         assertThat(keyless.getTSIG().getError()).isEqualTo(Rcode.BADKEY);
     }
 
+    @Test
+    void aReloadChangesWhoMayTransfer() throws Exception {
+        DnsConfig closed = TestZones.config(new HostPort("127.0.0.1", 0));
+        try (DnsServer server = DnsServer.start(closed)) {
+            ZoneTransferIn refused = ZoneTransferIn.newAXFR(Name.fromConstantString("example.test."), "127.0.0.1", server.port(), null);
+            assertThatThrownBy(refused::run).isInstanceOf(ZoneTransferException.class).hasMessageContaining("REFUSED");
+
+            DnsConfig open = new DnsConfig(closed.listen(), closed.zones(), closed.udpPayload(), closed.rateLimit(), List.of("127.0.0.1"),
+                    closed.notifyTargets(), closed.healthChecks());
+            assertThat(server.reload(open).toString()).contains("dns.transfer-to, notify and tsig-keys applied");
+            ZoneTransferIn axfr = ZoneTransferIn.newAXFR(Name.fromConstantString("example.test."), "127.0.0.1", server.port(), null);
+            axfr.run();
+            assertThat(axfr.getAXFR()).as("the zone, SOA first and last").hasSizeGreaterThan(2);
+
+            assertThat(server.reload(closed).toString()).contains("applied");
+            ZoneTransferIn again = ZoneTransferIn.newAXFR(Name.fromConstantString("example.test."), "127.0.0.1", server.port(), null);
+            assertThatThrownBy(again::run).isInstanceOf(ZoneTransferException.class).hasMessageContaining("REFUSED");
+        }
+    }
+
     private static InetAddress addr(String ip) {
         try {
             return InetAddress.getByName(ip);
