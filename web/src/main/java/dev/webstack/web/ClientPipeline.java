@@ -168,7 +168,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         Settings s = current;
         if (s.realIp() != null && s.realIp().source() == WebConfig.Source.PROXY_PROTOCOL) {
             // The PROXY header comes before anything else, TLS included.
-            ch.pipeline().addLast("proxyProtocol", new HAProxyMessageDecoder()).addLast("realIpHeader", new RealIp.ProxyProtocol(s.realIp()));
+            ch.pipeline().addLast("proxyProtocol", new HAProxyMessageDecoder()).addLast("realIpHeader", new RealIp.ProxyProtocol(s.realIp(), limits.headerTimeout()));
         }
         if (!Tls.isSecure(ch)) {
             addHttp1(ch, s);

@@ -17,7 +17,10 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -165,12 +168,34 @@ final class RealIp {
         }
     }
 
-    /** First on a connection, with {@code source: proxy-protocol}: the PROXY header's source, when the peer is trusted. */
+    /**
+     * First on a connection, with {@code source: proxy-protocol}: the PROXY header's source, when
+     * the peer is trusted. A header not complete within {@code timeout} (the header timeout of
+     * {@code web.header-timeout}, as nginx's {@code proxy_protocol_timeout}) closes the connection.
+     */
     static final class ProxyProtocol extends ChannelInboundHandlerAdapter {
         private final RealIp realIp;
+        private final Duration timeout;
+        private ScheduledFuture<?> deadline;
 
-        ProxyProtocol(RealIp realIp) {
+        ProxyProtocol(RealIp realIp, Duration timeout) {
             this.realIp = realIp;
+            this.timeout = timeout;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            deadline = ctx.executor().schedule(() -> {
+                log.debug("client {}: no complete PROXY protocol header within {}", ctx.channel().remoteAddress(), timeout);
+                ctx.close();
+            }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
         }
 
         @Override

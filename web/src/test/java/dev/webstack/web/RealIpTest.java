@@ -22,6 +22,7 @@ class RealIpTest {
               listen: 127.0.0.1:0
               admin: 127.0.0.1:0
               access-log: log/access.log
+              header-timeout: 1s
               upstreams: [127.0.0.1:%d]
               real-ip:
                 from: [%s]
@@ -107,6 +108,20 @@ class RealIpTest {
                 try (RawHttp plain = new RawHttp(server.port())) {
                     plain.send(get(null));
                     assertThat(plain.closedByServer()).as("no PROXY header: closed").isTrue();
+                }
+                // Broken headers close the connection and nothing else: the next client is served. The
+                // last one (v2, announcing 65,535 bytes of addresses) is closed by the header timeout.
+                for (String broken : List.of("PROXY TCP4 203.0.113.77\r\n", "PROXY TCP4 not-an-ip 127.0.0.1 1 2\r\n",
+                        "PROXY TCP9 1.2.3.4 5.6.7.8 1 2\r\n", "PROXY " + "x".repeat(200) + "\r\n",
+                        "\r\n\r\n\0\r\nQUIT\n\u0021\u0011\u00ff\u00ff")) {
+                    try (RawHttp bad = new RawHttp(server.port())) {
+                        bad.send(broken + get(null));
+                        assertThat(bad.closedByServer()).as("closed after %s", broken.strip()).isTrue();
+                    }
+                }
+                try (RawHttp next = new RawHttp(server.port())) {
+                    next.send("PROXY UNKNOWN\r\n" + get(null));
+                    assertThat(next.read().status()).as("UNKNOWN: the peer's own address, 127.0.0.1, not allowed").isEqualTo(403);
                 }
                 WebConfig off = StackConfig.parse(dir.resolve("webstack.yml"), CONFIG.formatted(app.address().port(), "127.0.0.1",
                         "x-forwarded-for")).web();
