@@ -23,8 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The handlers of a client connection, in the order a request meets them:
@@ -48,7 +46,6 @@ import org.slf4j.LoggerFactory;
  * </pre>
  */
 final class ClientPipeline extends ChannelInitializer<Channel> {
-    private static final Logger log = LoggerFactory.getLogger(ClientPipeline.class);
     /** Longest request line; longer is answered 414. */
     static final int MAX_REQUEST_LINE = 8 * 1024;
     /** Largest header section; larger is answered 431. */
@@ -158,17 +155,19 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
             return;
         }
         ch.closeFuture().addListener(f -> open.decrementAndGet());
-        if (perClient != null && !perClient.admit(ch)) {
-            log.debug("client {}: more than {} connections from its address, closed", ch.remoteAddress(), limits.maxConnectionsPerClient());
+        Settings s = current;
+        boolean proxyProtocol = s.realIp() != null && s.realIp().source() == WebConfig.Source.PROXY_PROTOCOL;
+        // Behind the PROXY protocol the client is known once its header is read: counted then.
+        if (perClient != null && !proxyProtocol && !perClient.admit(ch, null)) {
             ch.close();
             return;
         }
         // Added before the settings are read: a reload from now on reaches this connection too.
         clients.add(ch);
-        Settings s = current;
-        if (s.realIp() != null && s.realIp().source() == WebConfig.Source.PROXY_PROTOCOL) {
+        if (proxyProtocol) {
             // The PROXY header comes before anything else, TLS included.
-            ch.pipeline().addLast("proxyProtocol", new HAProxyMessageDecoder()).addLast("realIpHeader", new RealIp.ProxyProtocol(s.realIp(), limits.headerTimeout()));
+            ch.pipeline().addLast("proxyProtocol", new HAProxyMessageDecoder())
+                    .addLast("realIpHeader", new RealIp.ProxyProtocol(s.realIp(), limits.headerTimeout(), perClient));
         }
         if (!Tls.isSecure(ch)) {
             addHttp1(ch, s);

@@ -176,11 +176,13 @@ final class RealIp {
     static final class ProxyProtocol extends ChannelInboundHandlerAdapter {
         private final RealIp realIp;
         private final Duration timeout;
+        private final ConnectionsPerClient perClient; // null: no per-client connection limit
         private ScheduledFuture<?> deadline;
 
-        ProxyProtocol(RealIp realIp, Duration timeout) {
+        ProxyProtocol(RealIp realIp, Duration timeout, ConnectionsPerClient perClient) {
             this.realIp = realIp;
             this.timeout = timeout;
+            this.perClient = perClient;
         }
 
         @Override
@@ -204,9 +206,10 @@ final class RealIp {
                 ctx.fireChannelRead(msg);
                 return;
             }
+            InetAddress source = null;
             try {
                 if (header.command() == HAProxyCommand.PROXY && header.sourceAddress() != null && realIp.trustsPeer(ctx.channel())) {
-                    InetAddress source = literal(header.sourceAddress());
+                    source = literal(header.sourceAddress());
                     if (source != null) {
                         ctx.channel().attr(CLIENT).set(Client.of(source));
                     }
@@ -214,6 +217,10 @@ final class RealIp {
             } finally {
                 ReferenceCountUtil.release(header);
                 ctx.pipeline().remove(this);
+            }
+            // web.max-connections-per-client counts the client the header names (the peer when it names none).
+            if (perClient != null && !perClient.admit(ctx.channel(), source)) {
+                ctx.close();
             }
         }
 

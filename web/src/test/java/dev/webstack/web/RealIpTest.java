@@ -133,4 +133,35 @@ class RealIpTest {
             assertThat(Files.readString(dir.resolve("log/access.log"))).startsWith("203.0.113.77 - - [");
         }
     }
+
+    @Test
+    void behindTheProxyProtocolConnectionsAreCountedPerRealClient() throws Exception {
+        try (TestUpstream app = new TestUpstream("app-1", 0)) {
+            String yaml = CONFIG.formatted(app.address().port(), "127.0.0.0/8", "proxy-protocol")
+                    .replace("  header-timeout: 1s\n", "  header-timeout: 1s\n  max-connections-per-client: 2\n");
+            WebServer server = WebServer.start(StackConfig.parse(dir.resolve("webstack.yml"), yaml).web(), TestConfigs.SITE);
+            List<RawHttp> held = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 2; i++) {
+                    RawHttp c = new RawHttp(server.port());
+                    c.send("PROXY TCP4 203.0.113.77 127.0.0.1 4000" + i + " 80\r\n" + get(null));
+                    assertThat(c.read().status()).isEqualTo(200);
+                    held.add(c);
+                }
+                try (RawHttp third = new RawHttp(server.port())) {
+                    third.send("PROXY TCP4 203.0.113.77 127.0.0.1 40009 80\r\n" + get(null));
+                    assertThat(third.closedByServer()).as("a third connection of 203.0.113.77").isTrue();
+                }
+                try (RawHttp other = new RawHttp(server.port())) {
+                    other.send("PROXY TCP4 203.0.113.78 127.0.0.1 40010 80\r\n" + get(null));
+                    assertThat(other.read().status()).as("another client behind the same proxy").isEqualTo(200);
+                }
+            } finally {
+                for (RawHttp c : held) {
+                    c.close();
+                }
+                server.close();
+            }
+        }
+    }
 }
