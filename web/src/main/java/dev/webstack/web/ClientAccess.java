@@ -61,12 +61,7 @@ final class ClientAccess {
 
     /** Whether the client at {@code address} is served now ({@code nanoTime} from {@link System#nanoTime}). */
     Verdict check(InetAddress address, long nanoTime) {
-        for (AddressRange r : deny) {
-            if (r.contains(address)) {
-                return Verdict.FORBIDDEN;
-            }
-        }
-        if (!allow.isEmpty() && allow.stream().noneMatch(r -> r.contains(address))) {
+        if (AddressRange.anyContains(deny, address) || !allow.isEmpty() && !AddressRange.anyContains(allow, address)) {
             return Verdict.FORBIDDEN;
         }
         return intervalNanos == 0 ? Verdict.SERVE : take(key(address), nanoTime);

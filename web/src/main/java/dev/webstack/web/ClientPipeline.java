@@ -68,6 +68,11 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         ChannelHandler forwardedFor() {
             return realIp != null && realIp.source() == WebConfig.Source.X_FORWARDED_FOR ? new RealIp.ForwardedFor(realIp) : null;
         }
+
+        /** Whether every connection starts with a PROXY protocol header ({@code real-ip} from it). */
+        boolean proxyProtocol() {
+            return realIp != null && realIp.source() == WebConfig.Source.PROXY_PROTOCOL;
+        }
     }
 
     private final ChannelGroup clients;
@@ -156,15 +161,14 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         }
         ch.closeFuture().addListener(f -> open.decrementAndGet());
         Settings s = current;
-        boolean proxyProtocol = s.realIp() != null && s.realIp().source() == WebConfig.Source.PROXY_PROTOCOL;
         // Behind the PROXY protocol the client is known once its header is read: counted then.
-        if (perClient != null && !proxyProtocol && !perClient.admit(ch, null)) {
+        if (perClient != null && !s.proxyProtocol() && !perClient.admit(ch, null)) {
             ch.close();
             return;
         }
         // Added before the settings are read: a reload from now on reaches this connection too.
         clients.add(ch);
-        if (proxyProtocol) {
+        if (s.proxyProtocol()) {
             // The PROXY header comes before anything else, TLS included.
             ch.pipeline().addLast("proxyProtocol", new HAProxyMessageDecoder())
                     .addLast("realIpHeader", new RealIp.ProxyProtocol(s.realIp(), limits.headerTimeout(), perClient));

@@ -94,8 +94,10 @@ final class Location {
     }
 
     /** What makes a location's client rules the same across a reload: its host, its path and the rules themselves. */
-    static String accessKey(LocationConfig c) {
-        return c.host().orElse("") + " " + c.path() + " " + c.access();
+    record AccessKey(Optional<String> host, String path, LocationConfig.Access access) {
+        static AccessKey of(LocationConfig c) {
+            return new AccessKey(c.host(), c.path(), c.access());
+        }
     }
 
     /** Locations with the same root, Cache-Control and headers share one {@link StaticFiles} and its {@link FileCache}. */

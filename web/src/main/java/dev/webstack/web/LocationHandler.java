@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -164,7 +163,7 @@ final class LocationHandler extends ChannelDuplexHandler {
     private static void challenge(ChannelHandlerContext ctx, FullHttpRequest req, BasicAuth auth) {
         req.release();
         FullHttpResponse res = Responses.page(ctx.alloc(), HttpResponseStatus.UNAUTHORIZED, "This page needs a user name and password.");
-        res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, auth.challenge()).set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, auth.challenge()); // no-store, as every page of Responses
         ctx.writeAndFlush(res);
     }
 
@@ -225,7 +224,6 @@ final class LocationHandler extends ChannelDuplexHandler {
         if (verdict.retryAfterSeconds() > 0) {
             res.headers().set(HttpHeaderNames.RETRY_AFTER, verdict.retryAfterSeconds());
         }
-        res.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
         ctx.writeAndFlush(res);
         return true;
     }

@@ -81,21 +81,21 @@ final class Locations {
     }
 
     /**
-     * Compiles {@code configs} for a reload: a location of {@code previous} (may be null) with the
+     * Compiles {@code configs}, for a reload: a location of {@code previous} (may be null) with the
      * same host, path and client rules hands on its request counts and remembered passwords, as
      * nginx's zones outlive its reloads.
      */
     Locations(List<LocationConfig> configs, MimeTypes mimeTypes, Locations previous) {
         Map<Location.CacheKey, StaticFiles> caches = new HashMap<>();
-        Map<String, Location> before = new HashMap<>();
+        Map<Location.AccessKey, Location> before = new HashMap<>();
         if (previous != null) {
-            previous.all.forEach(l -> before.putIfAbsent(Location.accessKey(l.config()), l));
+            previous.all.forEach(l -> before.putIfAbsent(Location.AccessKey.of(l.config()), l));
         }
         List<Location> siteLocations = new ArrayList<>();
         Map<String, List<Location>> byHost = new LinkedHashMap<>();
         List<Location> compiled = new ArrayList<>();
         for (LocationConfig c : configs) {
-            Location l = new Location(c, caches, mimeTypes, before.get(Location.accessKey(c)));
+            Location l = new Location(c, caches, mimeTypes, before.get(Location.AccessKey.of(c)));
             compiled.add(l);
             if (c.host().isPresent()) {
                 byHost.computeIfAbsent(c.host().get(), h -> new ArrayList<>()).add(l);

@@ -16,12 +16,10 @@ import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,8 +46,6 @@ import org.slf4j.LoggerFactory;
 final class RealIp {
     private static final Logger log = LoggerFactory.getLogger(RealIp.class);
     private static final AttributeKey<Client> CLIENT = AttributeKey.valueOf("webstack.realIp");
-    // Literal addresses only: nothing here may look a name up in DNS.
-    private static final Pattern LITERAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*");
 
     /** A client's address as a trusted proxy gave it, and as the access log writes it. */
     record Client(InetAddress address, String text) {
@@ -104,12 +100,7 @@ final class RealIp {
     }
 
     boolean trusts(InetAddress address) {
-        for (AddressRange r : trusted) {
-            if (r.contains(address)) {
-                return true;
-            }
-        }
-        return false;
+        return AddressRange.anyContains(trusted, address);
     }
 
     /** The client {@code forwardedFor} names behind {@code peer} (trusted), read from the end; null when it names none. */
@@ -118,7 +109,7 @@ final class RealIp {
         for (int h = forwardedFor.size() - 1; h >= 0; h--) {
             String[] hops = forwardedFor.get(h).split(",");
             for (int i = hops.length - 1; i >= 0; i--) {
-                InetAddress hop = literal(hops[i].strip());
+                InetAddress hop = AddressRange.literal(hops[i].strip());
                 if (hop == null) {
                     return client == null ? null : Client.of(client);
                 }
@@ -129,17 +120,6 @@ final class RealIp {
             }
         }
         return client == null ? null : Client.of(client);
-    }
-
-    private static InetAddress literal(String s) {
-        if (!LITERAL.matcher(s).matches()) {
-            return null;
-        }
-        try {
-            return InetAddress.getByName(s);
-        } catch (UnknownHostException e) {
-            return null;
-        }
     }
 
     /** Per request, with {@code source: x-forwarded-for}: the client the header names, when the peer is trusted. */
@@ -209,7 +189,7 @@ final class RealIp {
             InetAddress source = null;
             try {
                 if (header.command() == HAProxyCommand.PROXY && header.sourceAddress() != null && realIp.trustsPeer(ctx.channel())) {
-                    source = literal(header.sourceAddress());
+                    source = AddressRange.literal(header.sourceAddress());
                     if (source != null) {
                         ctx.channel().attr(CLIENT).set(Client.of(source));
                     }

@@ -236,8 +236,7 @@ public final class WebServer implements AutoCloseable {
         AccessLogWriter accessLog = next.accessLog().equals(web.accessLog()) ? now.accessLog() : AccessLogWriter.open(next.accessLog());
         // Unchanged locations keep their handler, and with it the files held in memory.
         boolean sameLocations = next.locations().equals(web.locations()) && next.mimeTypes().equals(web.mimeTypes());
-        LocationHandler locations = sameLocations ? now.locations()
-                : new LocationHandler(new Locations(next.locations(), new MimeTypes(next.mimeTypes()), now.locations().locations()));
+        LocationHandler locations = sameLocations ? now.locations() : locations(next, now.locations());
         VirtualHostHandler vhost = nextSite.equals(site) && sameLocations && next.tls().equals(web.tls())
                 ? now.vhost() : vhost(nextSite, locations, next);
         UpstreamPool pool = next.connectTimeout().equals(web.connectTimeout()) ? now.pool() : new UpstreamPool(transport, next.connectTimeout());
@@ -323,7 +322,13 @@ public final class WebServer implements AutoCloseable {
     }
 
     private static LocationHandler locations(WebConfig web) {
-        return new LocationHandler(new Locations(web.locations(), new MimeTypes(web.mimeTypes())));
+        return locations(web, null);
+    }
+
+    /** The locations of {@code web}, those of {@code previous} (the running ones, or null) handing on their client state. */
+    private static LocationHandler locations(WebConfig web, LocationHandler previous) {
+        return new LocationHandler(new Locations(web.locations(), new MimeTypes(web.mimeTypes()),
+                previous == null ? null : previous.locations()));
     }
 
     /** The site's names, the names that have locations of their own, and where plain HTTP is sent (web.tls.redirect-http). */

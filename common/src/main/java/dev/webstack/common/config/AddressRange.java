@@ -33,14 +33,8 @@ public record AddressRange(InetAddress network, int prefixLength) {
             return ALL;
         }
         int slash = s.indexOf('/');
-        String address = slash < 0 ? s : s.substring(0, slash);
-        InetAddress ip;
-        try {
-            if (!LITERAL.matcher(address).matches()) {
-                throw new UnknownHostException(address);
-            }
-            ip = InetAddress.getByName(address);
-        } catch (UnknownHostException e) {
+        InetAddress ip = literal(slash < 0 ? s : s.substring(0, slash));
+        if (ip == null) {
             throw new IllegalArgumentException("'" + s + "' (expected: all, an IP address, or a network such as 10.0.0.0/8)");
         }
         int bits = ip.getAddress().length * 8;
@@ -56,6 +50,28 @@ public record AddressRange(InetAddress network, int prefixLength) {
             }
         }
         return new AddressRange(mask(ip, prefix), prefix);
+    }
+
+    /** The IPv4 or IPv6 address {@code text} is written as; null when it is not an address (a name is never looked up in DNS). */
+    public static InetAddress literal(String text) {
+        if (!LITERAL.matcher(text).matches()) {
+            return null;
+        }
+        try {
+            return InetAddress.getByName(text);
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+
+    /** Whether {@code address} is in one of {@code ranges}. */
+    public static boolean anyContains(List<AddressRange> ranges, InetAddress address) {
+        for (AddressRange r : ranges) {
+            if (r.contains(address)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The blocks of a config list (or of a single value), each bad one reported with its line. */

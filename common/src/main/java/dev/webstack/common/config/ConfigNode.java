@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -182,6 +183,18 @@ public final class ConfigNode {
             throw error(value == null ? "missing value" : "expected a single value, not a " + (isMap() ? "mapping" : "list"));
         }
         return s;
+    }
+
+    /**
+     * The file this node names, relative to {@code base}; an error at its line unless it is a
+     * readable file, so that a wrong path is reported when the config is read, not when it is used.
+     */
+    public Path readableFile(Path base) {
+        Path file = base.resolve(text().trim()).normalize();
+        if (!Files.isReadable(file) || Files.isDirectory(file)) {
+            throw error(file + ": no such readable file");
+        }
+        return file;
     }
 
     public String string(String name, String def) {

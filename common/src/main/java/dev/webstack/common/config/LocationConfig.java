@@ -1,6 +1,5 @@
 package dev.webstack.common.config;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -57,7 +56,7 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
     public static final String DEFAULT_CACHE_CONTROL = "public, max-age=3600";
     /** The variables a redirect target may use (see {@link Redirect}). */
     public static final Set<String> REDIRECT_VARIABLES = Set.of("request_uri", "uri", "args", "is_args", "host", "scheme");
-    private static final Pattern HOST = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
+    static final Pattern HOST = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
     private static final Pattern FILE_NAME = Pattern.compile("[^/\\\\\\x00-\\x1f]+");
     private static final Pattern RATE = Pattern.compile("([0-9]{1,9})/(s|m)");
 
@@ -335,11 +334,7 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
             if (r.isEmpty() || r.chars().anyMatch(c -> c < 0x20 || c == 0x7f || c == '"' || c == '\\')) {
                 throw realm.get().error("'" + r + "' (expected: a realm name without quotes, backslashes or control characters)");
             }
-            Path file = base.resolve(users.get().text().trim()).normalize();
-            if (!Files.isReadable(file) || Files.isDirectory(file)) {
-                throw users.get().error(file + ": no such readable file");
-            }
-            basicAuth = Optional.of(new BasicAuth(r, file));
+            basicAuth = Optional.of(new BasicAuth(r, users.get().readableFile(base)));
         }
         return new Access(AddressRange.listFrom(node, "allow"), AddressRange.listFrom(node, "deny"), rate, basicAuth);
     }

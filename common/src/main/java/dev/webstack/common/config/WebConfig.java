@@ -195,7 +195,8 @@ public record WebConfig(
     /** The request paths served from the public folder when {@code web.static} and {@code web.locations} are absent. */
     public static final List<String> DEFAULT_STATIC_PATHS = List.of("/static/", "/favicon.ico", "/robots.txt");
     private static final Pattern EXTENSION = Pattern.compile("[a-z0-9][a-z0-9_+-]*");
-    private static final Pattern HOST_NAME = Pattern.compile("(\\*\\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
+    /** A host name as a location's {@code host:} is written, or {@code *.} and a domain (one more label). */
+    private static final Pattern HOST_NAME = Pattern.compile("(\\*\\.)?(" + LocationConfig.HOST.pattern() + ")");
     private static final Pattern MEDIA_TYPE = Pattern.compile("[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;.*)?");
 
     public WebConfig {
@@ -402,7 +403,7 @@ public record WebConfig(
         if (verify == VerifyClient.OFF && ca.isPresent()) {
             throw ca.get().error("has no effect without verify-client: optional or required");
         }
-        Optional<Path> clientCa = ca.map(n -> readable(n, base));
+        Optional<Path> clientCa = ca.map(n -> n.readableFile(base));
         List<SniCertificate> sni = sni(tls, base);
         if (cert.isEmpty()) {
             Path dir = varDir.resolve("tls");
@@ -412,8 +413,8 @@ public record WebConfig(
             return Optional.of(new Tls(listen, dir.resolve("web.crt"), dir.resolve("web.key"), true, redirect, hsts, sni, verify, clientCa,
                     Optional.empty()));
         }
-        return Optional.of(new Tls(listen, readable(cert.get(), base), readable(key.get(), base), false, redirect, hsts, sni, verify,
-                clientCa, tls.child("ocsp-response").map(n -> readable(n, base))));
+        return Optional.of(new Tls(listen, cert.get().readableFile(base), key.get().readableFile(base), false, redirect, hsts, sni, verify,
+                clientCa, tls.child("ocsp-response").map(n -> n.readableFile(base))));
     }
 
     /** {@code tls.sni}: a list of {@code names} (one or a list), {@code certificate} and {@code key}; no name twice. */
@@ -443,18 +444,10 @@ public record WebConfig(
             }
             ConfigNode certificate = entry.child("certificate").orElseThrow(() -> entry.error("certificate: the chain (PEM) is missing"));
             ConfigNode key = entry.child("key").orElseThrow(() -> entry.error("key: the private key (PEM) is missing"));
-            out.add(new SniCertificate(names, readable(certificate, base), readable(key, base),
-                    entry.child("ocsp-response").map(n -> readable(n, base))));
+            out.add(new SniCertificate(names, certificate.readableFile(base), key.readableFile(base),
+                    entry.child("ocsp-response").map(n -> n.readableFile(base))));
         }
         return out;
-    }
-
-    private static Path readable(ConfigNode node, Path base) {
-        Path file = base.resolve(node.text().trim()).normalize();
-        if (!Files.isReadable(file) || Files.isDirectory(file)) {
-            throw node.error(file + ": no such readable file");
-        }
-        return file;
     }
 
     /** {@code access-log}: a file (relative to the config's folder), or {@code off}. */
