@@ -9,7 +9,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -205,7 +204,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
                 .setMaxHeaderSize(MAX_HEADER_SIZE);
         ch.pipeline()
                 .addLast("guard", new RequestFramingGuard(limits.maxBody(), limits.headerTimeout()))
-                .addLast("codec", new HttpServerCodec(codecLimits))
+                .addLast("codec", new ServerCodec(codecLimits))
                 .addLast("idle", idle(s))
                 .addLast("body", new BodyGate());
         addRequestHandlers(ch.pipeline(), s);

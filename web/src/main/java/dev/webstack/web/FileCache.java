@@ -74,10 +74,20 @@ final class FileCache {
     /**
      * What a request path leads to. {@code body} holds the whole file when {@code inMemory}, an
      * unreleasable buffer to be sent as {@code body.duplicate()}; else the file is read from
-     * {@code path}. {@code headers} are those of a full 200 answer.
+     * {@code path}. {@code headers} are those of a full 200 answer; {@code head} is that answer's
+     * status line and headers as they go on the wire over HTTP/1.x ({@link FileResponse}), kept for a
+     * file in memory (else null).
      */
     record StaticFile(Path path, long size, long mtimeMillis, String etag, String lastModified,
-                      HttpHeaders headers, boolean inMemory, ByteBuf body, long checkedAt, Optional<StaticFile> gzipped) {
+                      HttpHeaders headers, boolean inMemory, ByteBuf body, long checkedAt, Optional<StaticFile> gzipped,
+                      byte[] head) {
+
+        /** A file with its {@code head} encoded from {@code headers} when it is held in memory. */
+        StaticFile(Path path, long size, long mtimeMillis, String etag, String lastModified,
+                   HttpHeaders headers, boolean inMemory, ByteBuf body, long checkedAt, Optional<StaticFile> gzipped) {
+            this(path, size, mtimeMillis, etag, lastModified, headers, inMemory, body, checkedAt, gzipped,
+                    inMemory ? FileResponse.head(headers) : null);
+        }
 
         long mtimeSeconds() {
             return mtimeMillis / 1_000;
@@ -97,7 +107,7 @@ final class FileCache {
         }
 
         StaticFile checkedAt(long nanos) {
-            return new StaticFile(path, size, mtimeMillis, etag, lastModified, headers, inMemory, body, nanos, gzipped);
+            return new StaticFile(path, size, mtimeMillis, etag, lastModified, headers, inMemory, body, nanos, gzipped, head);
         }
 
         /**
@@ -109,7 +119,8 @@ final class FileCache {
                     .set(HttpHeaderNames.CONTENT_TYPE, original.headers().get(HttpHeaderNames.CONTENT_TYPE))
                     .set(HttpHeaderNames.CONTENT_ENCODING, encoding)
                     .set(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING);
-            return new StaticFile(path, size, mtimeMillis, etag, lastModified, h, inMemory, body, checkedAt, Optional.empty());
+            // Made per request: no head (its answer is encoded header by header).
+            return new StaticFile(path, size, mtimeMillis, etag, lastModified, h, inMemory, body, checkedAt, Optional.empty(), null);
         }
     }
 

@@ -196,7 +196,8 @@ final class PipeliningHandler extends ChannelDuplexHandler {
     private boolean hasLength(HttpResponse res) {
         int code = res.status().code();
         return head || code == 204 || code == 304 || (code >= 100 && code < 200)
-                || HttpUtil.isContentLengthSet(res) || HttpUtil.isTransferEncodingChunked(res);
+                || HttpUtil.isContentLengthSet(res) || HttpUtil.isTransferEncodingChunked(res)
+                || res instanceof FileResponse; // its Content-Length is in the file's encoded headers
     }
 
     @Override

@@ -149,6 +149,11 @@ final class StaticFiles {
         if (head || file.inMemory()) {
             // In-memory files are at most FileCache.MAX_FILE_BYTES long, so the int casts hold.
             ByteBuf body = head ? Unpooled.EMPTY_BUFFER : file.body().retainedSlice((int) first, (int) length);
+            if (!head && range instanceof ByteRange.Full && file.head() != null && ServerCodec.encodes(ctx.channel())) {
+                // The hot case: the status line and headers were encoded when the file was read.
+                ctx.writeAndFlush(new FileResponse(file, body));
+                return true;
+            }
             FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
             setHeaders(res, file, status, first, length);
             ctx.writeAndFlush(res);
