@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>client keep-alive idle</td><td>{@code web.idleTimeout()}, 60 s</td><td>connection closed</td></tr>
  *   <tr><td>upstream connect</td><td>{@code web.connectTimeout()}, 2 s</td><td>502</td></tr>
  *   <tr><td>upstream response</td><td>{@code web.readTimeout()}, 30 s</td><td>504</td></tr>
- *   <tr><td>idle upstream connections</td><td>{@value UpstreamPool#MAX_IDLE_PER_UPSTREAM} per app server and event loop,
+ *   <tr><td>idle upstream connections</td><td>{@code web.upstreamKeepalive()}, 64, per app server and event loop,
  *       {@value UpstreamPool#IDLE_SECONDS} s</td><td>closed</td></tr>
  *   <tr><td>health checks</td><td>{@code GET /-/ready} every {@link BalancerSettings#healthInterval()}, 1 s, timeout 1 s,
  *       rise 2 (1 for a member added by the admin API), fall 2</td><td>member down / up</td></tr>
@@ -141,7 +141,7 @@ public final class WebServer implements AutoCloseable {
                         vhost(site, locations, web),
                         locations,
                         upstreams,
-                        new UpstreamPool(transport, web.connectTimeout()),
+                        new UpstreamPool(transport, web.connectTimeout(), web.upstreamKeepalive()),
                         web.readTimeout(),
                         tls,
                         ErrorPages.of(web.errorPages(), web.publicRoot()),
@@ -239,7 +239,8 @@ public final class WebServer implements AutoCloseable {
         LocationHandler locations = sameLocations ? now.locations() : locations(next, now.locations());
         VirtualHostHandler vhost = nextSite.equals(site) && sameLocations && next.tls().equals(web.tls())
                 ? now.vhost() : vhost(nextSite, locations, next);
-        UpstreamPool pool = next.connectTimeout().equals(web.connectTimeout()) ? now.pool() : new UpstreamPool(transport, next.connectTimeout());
+        UpstreamPool pool = next.connectTimeout().equals(web.connectTimeout()) && next.upstreamKeepalive() == web.upstreamKeepalive()
+                ? now.pool() : new UpstreamPool(transport, next.connectTimeout(), next.upstreamKeepalive());
         // One group for the server's life: members whose name and address stay keep their state.
         if (!next.upstreams().equals(web.upstreams())) {
             upstreams.reconfigure(web.upstreams(), next.upstreams());

@@ -1,6 +1,7 @@
 package dev.webstack.web;
 
 import dev.webstack.common.config.LocationConfig;
+import dev.webstack.common.config.WebConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
@@ -40,7 +41,7 @@ class ClientPipelineTest {
                 new VirtualHosts(TestConfigs.SITE),
                 new LocationHandler(new Locations(List.of(LocationConfig.staticPath("/static/", dir.resolve("public"))), MimeTypes.BUILT_IN)),
                 new UpstreamGroup(List.of(), BalancerSettings.defaults()),
-                new UpstreamPool(Transport.nio(), Duration.ofSeconds(1)),
+                new UpstreamPool(Transport.nio(), Duration.ofSeconds(1), WebConfig.DEFAULT_UPSTREAM_KEEPALIVE),
                 Duration.ofSeconds(1));
     }
 

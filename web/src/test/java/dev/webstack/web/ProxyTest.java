@@ -3,11 +3,15 @@ package dev.webstack.web;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.webstack.common.config.HostPort;
+import dev.webstack.common.config.WebConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -184,6 +188,66 @@ class ProxyTest {
         }
         // One client connection lives on one event loop, whose pool hands back the same connection.
         assertThat(upstreamSidePorts).doesNotContainNull().containsOnly(upstreamSidePorts.get(0));
+    }
+
+    @Test
+    void upstreamConnectionsUpToTheKeepaliveWaitForTheNextRequests() throws Exception {
+        int port = startWithKeepalive(WebConfig.DEFAULT_UPSTREAM_KEEPALIVE);
+        int clients = 8 * LOOPS; // the same number on each event loop in each wave
+        Set<String> first = slowWave(port, clients);
+        Set<String> second = slowWave(port, clients);
+
+        assertThat(first).hasSize(clients); // each request in flight at once had a connection of its own
+        second.removeAll(first);
+        assertThat(second).as("upstream connections opened again").hasSizeLessThanOrEqualTo(LOOPS);
+    }
+
+    @Test
+    void idleUpstreamConnectionsBeyondTheKeepaliveAreClosed() throws Exception {
+        int port = startWithKeepalive(1); // web.upstream-keepalive: 1
+        int clients = 8 * LOOPS;
+        Set<String> first = slowWave(port, clients);
+        Set<String> second = slowWave(port, clients);
+
+        assertThat(first).hasSize(clients);
+        second.removeAll(first);
+        // One connection kept per event loop: the rest of the second wave connects anew.
+        assertThat(second).hasSizeGreaterThanOrEqualTo(clients - LOOPS);
+    }
+
+    private static final int LOOPS = Runtime.getRuntime().availableProcessors(); // the web tier's event loops
+
+    private int startWithKeepalive(int keepalive) throws IOException {
+        upstream = new TestUpstream("app-1", 300);
+        WebConfig w = TestConfigs.web(Files.createDirectories(dir.resolve("public")), dir.resolve("var/log/web-access.log"),
+                List.of(upstream.address()), Duration.ofSeconds(5));
+        server = WebServer.start(new WebConfig(w.listen(), w.publicRoot(), w.locations(), w.mimeTypes(), w.upstreams(),
+                w.connectTimeout(), w.readTimeout(), w.idleTimeout(), keepalive, w.accessLog(), w.admin(), w.limits(),
+                w.balancing(), w.tls(), w.errorPages(), w.realIp()), TestConfigs.SITE);
+        return server.port();
+    }
+
+    /** {@code clients} connections each ask for {@code /slow} at once; returns the upstream-side ports that answered. */
+    private static Set<String> slowWave(int port, int clients) throws IOException {
+        List<RawHttp> connections = new ArrayList<>();
+        Set<String> ports = new HashSet<>();
+        try {
+            for (int i = 0; i < clients; i++) {
+                RawHttp http = new RawHttp(port);
+                connections.add(http);
+                http.send(RawHttp.get("/slow", TestConfigs.WWW));
+            }
+            for (RawHttp http : connections) {
+                RawHttp.Response res = http.read();
+                assertThat(res.status()).isEqualTo(200);
+                ports.add(res.header("x-remote-port"));
+            }
+        } finally {
+            for (RawHttp http : connections) {
+                http.close();
+            }
+        }
+        return ports;
     }
 
     @Test

@@ -56,6 +56,7 @@ final class TestUpstream implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            ex.getResponseHeaders().add("X-Remote-Port", String.valueOf(ex.getRemoteAddress().getPort()));
             reply(ex, 200, "slow");
         });
         server.createContext("/stream", ex -> {

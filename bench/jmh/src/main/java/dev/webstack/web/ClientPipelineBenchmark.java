@@ -2,6 +2,7 @@ package dev.webstack.web;
 
 import dev.webstack.common.config.LocationConfig;
 import dev.webstack.common.config.SiteConfig;
+import dev.webstack.common.config.WebConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -71,7 +72,7 @@ public class ClientPipelineBenchmark {
                 new LocationHandler(new Locations(List.of(LocationConfig.staticPath("/static/", root), LocationConfig.proxyAll()),
                         MimeTypes.BUILT_IN)),
                 new UpstreamGroup(List.of(), BalancerSettings.defaults()),
-                new UpstreamPool(Transport.nio(), Duration.ofSeconds(1)),
+                new UpstreamPool(Transport.nio(), Duration.ofSeconds(1), WebConfig.DEFAULT_UPSTREAM_KEEPALIVE),
                 Duration.ofSeconds(1));
         channel = new EmbeddedChannel(pipeline);
         byte[] bytes = ("GET " + path + " HTTP/1.1\r\nHost: www.foobar.com\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n")

@@ -29,6 +29,9 @@ import java.util.regex.Pattern;
  * @param connectTimeout time to open an upstream connection before answering 502, default 2s
  * @param readTimeout    time to wait for an upstream's response before answering 504, default 30s
  * @param idleTimeout    keep-alive idle time of a client connection, default 60s
+ * @param upstreamKeepalive idle keep-alive connections kept to each app server per event loop (nginx's
+ *                       {@code keepalive} in an {@code upstream} block, which counts per worker), default
+ *                       {@value #DEFAULT_UPSTREAM_KEEPALIVE}; a connection released beyond that is closed
  * @param accessLog      the access log file (combined format plus request time); empty: no access log
  *                       ({@code access-log: off})
  * @param admin          the admin API (upstream pool changes: scale, drain, deploy), loopback only;
@@ -50,6 +53,7 @@ public record WebConfig(
         Duration connectTimeout,
         Duration readTimeout,
         Duration idleTimeout,
+        int upstreamKeepalive,
         Optional<Path> accessLog,
         HostPort admin,
         Limits limits,
@@ -192,6 +196,8 @@ public record WebConfig(
      */
     public enum Source { X_FORWARDED_FOR, PROXY_PROTOCOL }
 
+    /** Idle connections kept to each app server per event loop unless {@code web.upstream-keepalive} says otherwise. */
+    public static final int DEFAULT_UPSTREAM_KEEPALIVE = 64;
     /** The request paths served from the public folder when {@code web.static} and {@code web.locations} are absent. */
     public static final List<String> DEFAULT_STATIC_PATHS = List.of("/static/", "/favicon.ico", "/robots.txt");
     private static final Pattern EXTENSION = Pattern.compile("[a-z0-9][a-z0-9_+-]*");
@@ -200,6 +206,9 @@ public record WebConfig(
     private static final Pattern MEDIA_TYPE = Pattern.compile("[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;.*)?");
 
     public WebConfig {
+        if (upstreamKeepalive < 0) {
+            throw new IllegalArgumentException("upstreamKeepalive: " + upstreamKeepalive + " (expected: >= 0)");
+        }
         errorPages = Map.copyOf(errorPages);
         locations = List.copyOf(locations);
         mimeTypes = Map.copyOf(mimeTypes);
@@ -210,8 +219,8 @@ public record WebConfig(
     public WebConfig(HostPort listen, Path publicRoot, List<LocationConfig> locations, Map<String, String> mimeTypes,
                      List<HostPort> upstreams, Duration connectTimeout, Duration readTimeout, Duration idleTimeout,
                      Optional<Path> accessLog, HostPort admin, Limits limits, Balancing balancing, Optional<Tls> tls) {
-        this(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout, accessLog, admin, limits,
-                balancing, tls, Map.of(), Optional.empty());
+        this(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout, DEFAULT_UPSTREAM_KEEPALIVE,
+                accessLog, admin, limits, balancing, tls, Map.of(), Optional.empty());
     }
 
     /**
@@ -236,31 +245,31 @@ public record WebConfig(
     /** The same tier pointed at other upstreams (e.g. {@code webstack web --upstream host:port}). */
     public WebConfig withUpstreams(List<HostPort> newUpstreams) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, newUpstreams, connectTimeout, readTimeout, idleTimeout,
-                accessLog, admin, limits, balancing, tls, errorPages, realIp);
+                upstreamKeepalive, accessLog, admin, limits, balancing, tls, errorPages, realIp);
     }
 
     /** The same tier with other locations and MIME types (what a reload most often changes). */
     public WebConfig withLocations(List<LocationConfig> newLocations, Map<String, String> newMimeTypes) {
         return new WebConfig(listen, publicRoot, newLocations, newMimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                accessLog, admin, limits, balancing, tls, errorPages, realIp);
+                upstreamKeepalive, accessLog, admin, limits, balancing, tls, errorPages, realIp);
     }
 
     /** The same tier with HTTPS as {@code newTls} says (empty: HTTP only). */
     public WebConfig withTls(Optional<Tls> newTls) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                accessLog, admin, limits, balancing, newTls, errorPages, realIp);
+                upstreamKeepalive, accessLog, admin, limits, balancing, newTls, errorPages, realIp);
     }
 
     /** The same tier answering these statuses with these pages of the public folder. */
     public WebConfig withErrorPages(Map<Integer, String> newErrorPages) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                accessLog, admin, limits, balancing, tls, newErrorPages, realIp);
+                upstreamKeepalive, accessLog, admin, limits, balancing, tls, newErrorPages, realIp);
     }
 
     /** The same tier taking the client's address from trusted proxies as {@code newRealIp} says. */
     public WebConfig withRealIp(Optional<RealIp> newRealIp) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                accessLog, admin, limits, balancing, tls, errorPages, newRealIp);
+                upstreamKeepalive, accessLog, admin, limits, balancing, tls, errorPages, newRealIp);
     }
 
     /** The static paths as locations, then {@code / -> proxy app}, which the web tier does anyway with what no location matches. */
@@ -273,7 +282,7 @@ public record WebConfig(
     }
 
     static WebConfig from(ConfigNode node, Path base, Path varDir, SiteConfig site) {
-        node.allowOnly("listen", "public", "static", "locations", "mime-types", "upstreams", "connect-timeout", "read-timeout", "idle-timeout", "access-log", "admin",
+        node.allowOnly("listen", "public", "static", "locations", "mime-types", "upstreams", "connect-timeout", "read-timeout", "idle-timeout", "upstream-keepalive", "access-log", "admin",
                 "header-timeout", "max-body", "max-connections", "max-connections-per-client", "balance", "health-check", "passive-ejection", "slow-start", "tls",
                 "error-pages", "real-ip");
         List<String> staticPaths = node.list("static").stream().map(n -> {
@@ -317,6 +326,7 @@ public record WebConfig(
                 node.duration("connect-timeout", Duration.ofSeconds(2)),
                 node.duration("read-timeout", Duration.ofSeconds(30)),
                 node.duration("idle-timeout", Duration.ofSeconds(60)),
+                node.integer("upstream-keepalive", DEFAULT_UPSTREAM_KEEPALIVE, 0, 100_000),
                 accessLog(node, base, varDir),
                 admin,
                 limits(node),

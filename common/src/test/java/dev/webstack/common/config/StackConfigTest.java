@@ -129,6 +129,15 @@ class StackConfigTest {
     }
 
     @Test
+    void upstreamKeepaliveIsPerEventLoopAndDefaultsToNginxsPeerValue() {
+        assertThat(StackConfig.parse(FILE, "").web().upstreamKeepalive()).isEqualTo(64);
+        assertThat(StackConfig.parse(FILE, "web:\n  upstream-keepalive: 8\n").web().upstreamKeepalive()).isEqualTo(8);
+        assertThat(StackConfig.parse(FILE, "web:\n  upstream-keepalive: 0\n").web().upstreamKeepalive()).isZero();
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  listen: 127.0.0.1:8080\n  upstream-keepalive: -1\n"))
+                .hasMessageContaining("webstack.yml:3").hasMessageContaining("upstream-keepalive");
+    }
+
+    @Test
     void realIpNamesTrustedProxiesAndWhereTheyPutTheClient() {
         WebConfig.RealIp realIp = StackConfig.parse(FILE, "web:\n  real-ip:\n    from: [10.0.0.0/8, \"::1\"]\n    source: proxy-protocol\n")
                 .web().realIp().orElseThrow();
