@@ -15,7 +15,9 @@
 # sockets by a hash, so with 2 flows both land on one event loop in about half of the runs (NSD
 # reads one shared socket from both processes); 8 flows show the steady state of real traffic,
 # which comes from many source ports. WS_JAVA_OPTS (default -Xmx256m -XX:+UseParallelGC and the runtime flags, as the supervisor starts
-# the DNS tier). NSD_PORT and WS_PORT (default 15353 and 15354).
+# the DNS tier). NSD_PORT and WS_PORT (default 15353 and 15354). PIN=1: one core each (taskset):
+# the server under test alone on CPU 1 (NSD with one server process, webstack's JVM seeing one CPU
+# and so running one event loop and one UDP socket), dnsperf on CPU 0.
 # Needs: apt-get install -y nsd dnsperf; the CLI jars: ./mvnw -q -DskipTests package.
 # Loopback only.
 set -euo pipefail
@@ -34,6 +36,14 @@ JAVA=${JAVA:-$(bin/find-jdk)/bin/java}   # a JDK 21+, as the launcher picks it
 # The flags the supervisor gives every tier on Java 23+ (bin/runtime-flags).
 RUNTIME_FLAGS=$("$ROOT"/bin/runtime-flags "$(dirname "$(dirname "$(readlink -f "$JAVA")")")")
 WS_JAVA_OPTS=${WS_JAVA_OPTS:-"-Xmx256m -XX:+UseParallelGC $RUNTIME_FLAGS"}
+PIN=${PIN:-0}
+if [ "$PIN" = 1 ]; then
+  command -v taskset >/dev/null || { echo "bench: PIN=1 needs taskset (util-linux)" >&2; exit 1; }
+  [ "$(nproc)" -ge 2 ] || { echo "bench: PIN=1 needs two CPUs" >&2; exit 1; }
+  ON_SERVER=(taskset -c 1); ON_CLIENT=(taskset -c 0); NSD_SERVERS=1
+else
+  ON_SERVER=(); ON_CLIENT=(); NSD_SERVERS=2
+fi
 
 for tool in nsd dnsperf; do
   command -v "$tool" >/dev/null || { echo "bench: $tool missing (apt-get install -y nsd dnsperf)" >&2; exit 1; }
@@ -70,7 +80,7 @@ server:
   xfrdfile: "$TMP/nsd-xfrd.state"
   zonelistfile: "$TMP/nsd-zone.list"
   logfile: "$TMP/nsd.log"
-  server-count: 2
+  server-count: $NSD_SERVERS
   verbosity: 1
   rrl-ratelimit: 0
   rrl-whitelist-ratelimit: 0
@@ -80,7 +90,7 @@ zone:
   name: foobar.com
   zonefile: foobar.com.zone
 CONF
-nsd -c "$TMP/nsd.conf"
+"${ON_SERVER[@]}" nsd -c "$TMP/nsd.conf"
 
 cat > "$TMP/webstack.yml" <<CONF
 var: $TMP/var
@@ -100,7 +110,7 @@ else
   exit 1
 fi
 # shellcheck disable=SC2086 # the options are words
-"$JAVA" $WS_JAVA_OPTS -cp "cli/target/webstack-cli.jar:cli/target/lib/*" dev.webstack.cli.Webstack dns --config "$TMP/webstack.yml" \
+"${ON_SERVER[@]}" "$JAVA" $WS_JAVA_OPTS -cp "cli/target/webstack-cli.jar:cli/target/lib/*" dev.webstack.cli.Webstack dns --config "$TMP/webstack.yml" \
   > "$TMP/webstack.log" 2>&1 &
 WS_PID=$!
 
@@ -116,7 +126,7 @@ done
 
 # Warm-up (JIT) for both, not counted.
 for port in $NSD_PORT $WS_PORT; do
-  dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -l "$WARMUP" -c 2 -T 1 -q 200 >/dev/null
+  "${ON_CLIENT[@]}" dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -l "$WARMUP" -c 2 -T 1 -q 200 >/dev/null
 done
 
 # Percentiles of the latencies (seconds, one a line) on stdin: "p50 p99 p99.9" in milliseconds.
@@ -140,7 +150,7 @@ run() { # name port extra-dnsperf-args...; prints "qps p99 cpu" on stdout, the d
   pids=$(server_pids "$name")
   # shellcheck disable=SC2086 # a list of pids
   t0=$(cpu_ticks $pids)
-  dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -l 10 -c "$CLIENTS" -T 1 -v "$@" > "$TMP/dnsperf.out"
+  "${ON_CLIENT[@]}" dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -l 10 -c "$CLIENTS" -T 1 -v "$@" > "$TMP/dnsperf.out"
   # shellcheck disable=SC2086
   t1=$(cpu_ticks $pids)
   done=$(awk '/Queries completed:/ {print $3}' "$TMP/dnsperf.out")
@@ -161,6 +171,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[
 
 echo "saturated:  dnsperf -s 127.0.0.1 -p PORT -d $QUERIES -l 10 -c $CLIENTS -T 1 -v -q 200 (NSD $NSD_PORT, webstack $WS_PORT: java $WS_JAVA_OPTS)" >&2
 echo "fixed rate: dnsperf -s 127.0.0.1 -p PORT -d $QUERIES -l 10 -c $CLIENTS -T 1 -v -Q $RATE" >&2
+if [ "$PIN" = 1 ]; then echo "PIN=1: each server alone on CPU 1 (NSD 1 server process, webstack 1 event loop); dnsperf on CPU 0" >&2; fi
 qps_ratios=()
 p99_sat_ratios=()
 p99_rate_ratios=()

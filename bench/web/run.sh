@@ -19,6 +19,11 @@
 #                               (webstack: the same tier reloaded with the other path, SIGHUP)
 #   idle10k                     IDLE_CONNS (10000) served keep-alive connections held HOLD (20) s
 #                               against each server: all still open? a fresh client served? RSS
+#
+# PIN=1: one core each (taskset): the server under test alone on CPU 1 (nginx with one worker,
+# HAProxy with one thread, webstack's JVM seeing one CPU and so running one event loop), wrk,
+# h2load, the idle-connection holder and the fixed upstream on CPU 0. Without it (the default, the
+# issue's set-up) the servers, wrk and the upstream share both cores as the scheduler likes.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -42,6 +47,14 @@ JAVA=${JAVA:-$("$REPO/bin/find-jdk")/bin/java}   # a JDK 21+, as the launcher pi
 # The flags the supervisor gives every tier on Java 23+ (bin/runtime-flags).
 RUNTIME_FLAGS=$("$REPO"/bin/runtime-flags "$(dirname "$(dirname "$(readlink -f "$JAVA")")")")
 HOST_HEADER='Host: www.foobar.com'
+PIN=${PIN:-0}
+if [[ "$PIN" == 1 ]]; then
+  command -v taskset >/dev/null || { echo "PIN=1 needs taskset (util-linux)" >&2; exit 1; }
+  (( $(nproc) >= 2 )) || { echo "PIN=1 needs two CPUs" >&2; exit 1; }
+  ON_SERVER=(taskset -c 1); ON_CLIENT=(taskset -c 0); WORKERS=1; HAPROXY_THREADS=1
+else
+  ON_SERVER=(); ON_CLIENT=(); WORKERS=auto; HAPROXY_THREADS=""
+fi
 
 has_case() { [[ " $CASES " == *" $1 "* ]]; }
 for tool in nginx wrk openssl; do
@@ -95,7 +108,7 @@ chmod 644 "$WORK/tls.key"  # nginx's workers (www-data) need not read it, but it
 # --- nginx: static server, reverse proxy and the fixed upstream (from ../shared/peers/nginx.conf)
 # worker_connections and worker_rlimit_nofile are raised so that one worker can hold idle10k.
 cat > "$WORK/nginx.conf" <<CONF
-worker_processes auto;
+worker_processes $WORKERS;
 worker_rlimit_nofile $(ulimit -n);
 pid $WORK/nginx.pid;
 error_log $WORK/nginx-error.log warn;
@@ -124,7 +137,7 @@ CONF
 # The fixed upstream is an nginx of its own, so that the CPU time read per case (see below) is the
 # proxy's alone on both sides.
 cat > "$WORK/upstream.conf" <<CONF
-worker_processes auto;
+worker_processes $WORKERS;
 pid $WORK/upstream.pid;
 error_log $WORK/upstream-error.log warn;
 events { worker_connections 4096; }
@@ -139,16 +152,17 @@ http {
 }
 CONF
 mkdir -p "$WORK/nginx-tmp"
-for conf in nginx upstream; do
-  nginx -c "$WORK/$conf.conf" -e "$WORK/$conf-error.log" 2>/dev/null || nginx -c "$WORK/$conf.conf"
-done
+# The peer where the server under test runs, the fixed upstream with the load generators (PIN=1).
+"${ON_SERVER[@]}" nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" 2>/dev/null || "${ON_SERVER[@]}" nginx -c "$WORK/nginx.conf"
+"${ON_CLIENT[@]}" nginx -c "$WORK/upstream.conf" -e "$WORK/upstream-error.log" 2>/dev/null || "${ON_CLIENT[@]}" nginx -c "$WORK/upstream.conf"
 
 # --- HAProxy in front of the same upstream: the peer config, with this run's ports and pid file.
 # It has no log line: HAProxy logs nothing here, so webstack's log is off for that case.
 if has_case proxy-haproxy; then
   sed -e "s/127\.0\.0\.1:18082/127.0.0.1:$HAPROXY/" -e "s/127\.0\.0\.1:18090/127.0.0.1:$UPSTREAM/" \
       -e "s#pidfile .*#pidfile $WORK/haproxy.pid#" "$REPO/../shared/peers/haproxy.cfg" > "$WORK/haproxy.cfg"
-  haproxy -D -f "$WORK/haproxy.cfg"
+  if [[ -n "$HAPROXY_THREADS" ]]; then sed -i "s/^  nbthread .*/  nbthread $HAPROXY_THREADS/" "$WORK/haproxy.cfg"; fi
+  "${ON_SERVER[@]}" haproxy -D -f "$WORK/haproxy.cfg"
 fi
 
 # --- webstack's web tier on the same files, proxying to the same upstream -----------------------
@@ -172,7 +186,7 @@ web:
     key: $WORK/tls.key
 YML
 # shellcheck disable=SC2086
-"$JAVA" $JAVA_OPTS -cp "$REPO/cli/target/webstack-cli.jar:$WEB_JAR:$REPO/cli/target/lib/*" dev.webstack.cli.Webstack \
+"${ON_SERVER[@]}" "$JAVA" $JAVA_OPTS -cp "$REPO/cli/target/webstack-cli.jar:$WEB_JAR:$REPO/cli/target/lib/*" dev.webstack.cli.Webstack \
   web --config "$WORK/webstack.yml" --upstream "127.0.0.1:$UPSTREAM" > "$WORK/webstack.log" 2>&1 &
 WEB_PID=$!
 
@@ -217,7 +231,7 @@ done
 # One wrk run; prints "req/s p99_ms"
 run_wrk() { # conns url duration
   local out
-  out=$(wrk -t1 -c"$1" -d"$3" --latency -H "$HOST_HEADER" "$2" 2>&1)
+  out=$("${ON_CLIENT[@]}" wrk -t1 -c"$1" -d"$3" --latency -H "$HOST_HEADER" "$2" 2>&1)
   local rps p99
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
@@ -302,7 +316,7 @@ run_accesslog() {
 run_h2() {
   local a="https://127.0.0.1:$NGINX_TLS/index.html" b="https://127.0.0.1:$WEBSTACK_TLS/index.html" r ra rb sa=0 sb=0
   if ! command -v h2load >/dev/null; then echo "h2            skipped: no h2load (apt-get install -y nghttp2-client)"; return; fi
-  h2rps() { h2load -t1 -c16 -m10 -D "${2%s}" "${@:3}" "$1" 2>/dev/null | awk '/^finished in/ {print $4}'; }
+  h2rps() { "${ON_CLIENT[@]}" h2load -t1 -c16 -m10 -D "${2%s}" "${@:3}" "$1" 2>/dev/null | awk '/^finished in/ {print $4}'; }
   h2rps "$a" "$WARMUP" >/dev/null; h2rps "$b" "$JIT_WARMUP" -H ":authority: www.foobar.com" >/dev/null
   for r in $(seq 1 "$ROUNDS"); do
     ra=$(h2rps "$a" "$DURATION"); rb=$(h2rps "$b" "$DURATION" -H ":authority: www.foobar.com")
@@ -321,10 +335,10 @@ run_idle() {
   # shellcheck disable=SC2046
   echo "  nginx    RSS before: $(rss_kb $(nginx_pids)) kB"
   # shellcheck disable=SC2046
-  out=$("$JAVA" "$HERE/IdleHolder.java" "$NGINX_STATIC" /index.html www.foobar.com "$IDLE_CONNS" "$HOLD" $(nginx_pids) 2>&1) || true
+  out=$("${ON_CLIENT[@]}" "$JAVA" "$HERE/IdleHolder.java" "$NGINX_STATIC" /index.html www.foobar.com "$IDLE_CONNS" "$HOLD" $(nginx_pids) 2>&1) || true
   echo "  nginx    $out"; rn=$(grep -o 'rss_kb=[0-9]*' <<<"$out" | cut -d= -f2 || true)
   echo "  webstack RSS before: $(rss_kb "$WEB_PID") kB"
-  out=$("$JAVA" "$HERE/IdleHolder.java" "$WEBSTACK" /index.html www.foobar.com "$IDLE_CONNS" "$HOLD" "$WEB_PID" 2>&1) || true
+  out=$("${ON_CLIENT[@]}" "$JAVA" "$HERE/IdleHolder.java" "$WEBSTACK" /index.html www.foobar.com "$IDLE_CONNS" "$HOLD" "$WEB_PID" 2>&1) || true
   echo "  webstack $out"; rw=$(grep -o 'rss_kb=[0-9]*' <<<"$out" | cut -d= -f2 || true)
   awk -v n="${rn:-0}" -v w="${rw:-0}" 'BEGIN{
     printf "idle10k       RSS while held: nginx %.0f MB, webstack %.0f MB, ratio %.2fx\n", n/1024, w/1024, (n>0 ? w/n : 0) }'
@@ -343,6 +357,7 @@ run_measured() { # conns url pids... -> "req/s p99_ms cpu_us"
 }
 
 echo "wrk -t1 -c<64|16 for 1m> -d$DURATION --latency, $ROUNDS rounds A B A B, after a $WARMUP warm-up of each side"
+if [[ "$PIN" == 1 ]]; then echo "PIN=1: each server alone on CPU 1 (nginx 1 worker, HAProxy 1 thread, webstack 1 event loop); wrk and the upstream on CPU 0"; fi
 echo "cpu_us: the server's CPU time per request (µs); cpu_x: webstack's over the peer's (lower is better)"
 printf '%-13s %-7s %10s %9s %7s %12s %9s %7s %8s %8s %7s\n' case peer peer_rps p99_ms cpu_us webstack_rps p99_ms cpu_us ratio p99x cpu_x
 for c in $CASES; do
