@@ -25,7 +25,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The in-memory answer of a hot small file: a {@link FileCache} hit and the response built from
- * it as {@link StaticFiles} builds it (the precomputed headers copied, the body a duplicate of the
+ * it as {@link StaticFiles} builds it (over HTTP/1.x a {@link FileResponse} whose headers were
+ * encoded with the file; over HTTP/2 the precomputed headers copied; the body a duplicate of the
  * cached direct buffer), and a known miss (a 404 answered from memory). The cache has its shipped
  * revalidation time ({@link FileCache#REVALIDATE_AFTER}), so one lookup a second goes to the disk,
  * as in production. The file is 1 KB of CSS, so it also holds its gzip copy.
@@ -62,9 +63,16 @@ public class FileCacheBenchmark {
         TempFolders.delete(root);
     }
 
-    /** A hit, and the 200 response StaticFiles writes for it. */
+    /** A hit, and the 200 response StaticFiles writes for it over HTTP/1.x: the file's headers encoded once ({@link FileResponse}). */
     @Benchmark
     public FullHttpResponse hit() {
+        FileCache.StaticFile file = cache.lookup(KEY, SEGMENTS).orElseThrow();
+        return new FileResponse(file, file.body().duplicate());
+    }
+
+    /** A hit, and the 200 response StaticFiles writes for it over HTTP/2 (the file's headers copied into it). */
+    @Benchmark
+    public FullHttpResponse hitHeadersCopied() {
         FileCache.StaticFile file = cache.lookup(KEY, SEGMENTS).orElseThrow();
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, file.body().duplicate());
         res.headers().set(file.headers());
