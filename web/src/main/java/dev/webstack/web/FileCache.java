@@ -112,15 +112,15 @@ final class FileCache {
 
         /**
          * This file (a precompressed sibling such as {@code app.css.br}) as the {@code encoding} of
-         * {@code original}: the original's type, {@code Content-Encoding} and {@code Vary} set.
+         * {@code original}: the original's type, {@code Content-Encoding} and {@code Vary} set
+         * (and, in memory, its head encoded: {@link StaticFiles} keeps what this makes).
          */
         StaticFile asEncodingOf(StaticFile original, String encoding) {
             HttpHeaders h = new DefaultHttpHeaders(false).set(headers)
                     .set(HttpHeaderNames.CONTENT_TYPE, original.headers().get(HttpHeaderNames.CONTENT_TYPE))
                     .set(HttpHeaderNames.CONTENT_ENCODING, encoding)
                     .set(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING);
-            // Made per request: no head (its answer is encoded header by header).
-            return new StaticFile(path, size, mtimeMillis, etag, lastModified, h, inMemory, body, checkedAt, Optional.empty(), null);
+            return new StaticFile(path, size, mtimeMillis, etag, lastModified, h, inMemory, body, checkedAt, Optional.empty());
         }
     }
 

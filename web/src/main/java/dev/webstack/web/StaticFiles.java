@@ -33,6 +33,7 @@ import java.util.Date;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,6 +69,11 @@ final class StaticFiles {
     private static final Logger log = LoggerFactory.getLogger(StaticFiles.class);
 
     private final FileCache cache;
+    // What a precompressed sibling makes of its file (asEncodingOf, with its head encoded), by the
+    // sibling's key: made again when either entry was checked against the disk since (a second).
+    private final ConcurrentHashMap<String, Encoded> encoded = new ConcurrentHashMap<>();
+
+    private record Encoded(FileCache.StaticFile sibling, FileCache.StaticFile original, FileCache.StaticFile representation) {}
 
     StaticFiles(FileCache cache) {
         this.cache = cache;
@@ -214,6 +220,17 @@ final class StaticFiles {
         }
     }
 
+    /** {@code sibling} as the {@code coding} of {@code original}, made once for each pair of their cache entries. */
+    private FileCache.StaticFile encoded(String siblingKey, FileCache.StaticFile sibling, FileCache.StaticFile original, String coding) {
+        Encoded known = encoded.get(siblingKey);
+        if (known != null && known.sibling() == sibling && known.original() == original) {
+            return known.representation();
+        }
+        FileCache.StaticFile representation = sibling.asEncodingOf(original, coding);
+        encoded.put(siblingKey, new Encoded(sibling, original, representation));
+        return representation;
+    }
+
     /**
      * Whether the raw path {@code key}, which {@link #serve} found no file at, names a directory
      * inside the root (real path checked, so a link out of the root is none).
@@ -235,10 +252,12 @@ final class StaticFiles {
             if (accepts(acceptEncoding, coding[0])) {
                 List<String> siblingSegments = new ArrayList<>(segments);
                 siblingSegments.set(siblingSegments.size() - 1, segments.getLast() + coding[1]);
-                Optional<FileCache.StaticFile> sibling = cache.lookup(rawPath + coding[1], siblingSegments);
+                String siblingKey = rawPath + coding[1];
+                Optional<FileCache.StaticFile> sibling = cache.lookup(siblingKey, siblingSegments);
                 if (sibling.isPresent()) {
-                    return sibling.get().asEncodingOf(file, coding[0]);
+                    return encoded(siblingKey, sibling.get(), file, coding[0]);
                 }
+                encoded.remove(siblingKey); // gone from the disk: its bytes are not kept here either
             }
         }
         if (file.gzipped().isPresent() && accepts(acceptEncoding, "gzip")) {

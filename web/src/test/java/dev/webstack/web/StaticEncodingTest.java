@@ -144,6 +144,36 @@ class StaticEncodingTest {
     }
 
     @Test
+    void aSiblingRewrittenOrRemovedIsServedAsTheDiskSaysOnceChecked() throws Exception {
+        Path br = dir.resolve("public/static/pre.js.br");
+        for (int i = 0; i < 3; i++) { // the answer is kept between requests: it must be the same each time
+            RawHttp.Response res = get("/static/pre.js", "br");
+            assertThat(res.text()).isEqualTo("pretend brotli");
+            assertThat(res.header("content-length")).isEqualTo("14");
+            assertThat(res.header("content-encoding")).isEqualTo("br");
+        }
+        Files.writeString(br, "other brotli bytes");
+        Files.setLastModifiedTime(br, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5_000));
+        await(() -> get("/static/pre.js", "br").text().equals("other brotli bytes"));
+        RawHttp.Response changed = get("/static/pre.js", "br");
+        assertThat(changed.header("content-length")).isEqualTo("18");
+        assertThat(changed.header("etag")).isNotNull();
+
+        Files.delete(br);
+        await(() -> "gzip".equals(get("/static/pre.js", "br, gzip").header("content-encoding")));
+        assertThat(get("/static/pre.js", "br").header("content-encoding")).isNull();
+    }
+
+    /** Until {@code check} holds, within the file cache's revalidation time and some. */
+    private static void await(java.util.concurrent.Callable<Boolean> check) throws Exception {
+        long deadline = System.nanoTime() + FileCache.REVALIDATE_AFTER.toNanos() + 3_000_000_000L;
+        while (!check.call()) {
+            assertThat(System.nanoTime()).as("the disk's change seen in time").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
     void binaryTypesAreSentAsTheyAre() throws IOException {
         RawHttp.Response res = get("/static/img.png", "gzip, br");
         assertThat(res.header("content-encoding")).isNull();
