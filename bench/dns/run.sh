@@ -36,14 +36,11 @@ JAVA=${JAVA:-$(bin/find-jdk)/bin/java}   # a JDK 21+, as the launcher picks it
 # The flags the supervisor gives every tier on Java 23+ (bin/runtime-flags).
 RUNTIME_FLAGS=$("$ROOT"/bin/runtime-flags "$(dirname "$(dirname "$(readlink -f "$JAVA")")")")
 WS_JAVA_OPTS=${WS_JAVA_OPTS:-"-Xmx256m -XX:+UseParallelGC $RUNTIME_FLAGS"}
+# shellcheck source=../proc.sh
+. "$ROOT/bench/proc.sh"   # pin_cpus, cpu_ticks
 PIN=${PIN:-0}
-if [ "$PIN" = 1 ]; then
-  command -v taskset >/dev/null || { echo "bench: PIN=1 needs taskset (util-linux)" >&2; exit 1; }
-  [ "$(nproc)" -ge 2 ] || { echo "bench: PIN=1 needs two CPUs" >&2; exit 1; }
-  ON_SERVER=(taskset -c 1); ON_CLIENT=(taskset -c 0); NSD_SERVERS=1
-else
-  ON_SERVER=(); ON_CLIENT=(); NSD_SERVERS=2
-fi
+pin_cpus
+if [ "$PIN" = 1 ]; then NSD_SERVERS=1; else NSD_SERVERS=2; fi
 
 for tool in nsd dnsperf; do
   command -v "$tool" >/dev/null || { echo "bench: $tool missing (apt-get install -y nsd dnsperf)" >&2; exit 1; }
@@ -138,8 +135,6 @@ percentiles() {
   }'
 }
 
-# shellcheck source=../proc.sh
-. "$ROOT/bench/proc.sh"   # cpu_ticks
 server_pids() { # name -> the server's processes: all of NSD's (xfrd, main, the servers), or webstack's JVM
   if [ "$1" = nsd ]; then pgrep -f "^nsd -c $TMP/nsd.conf"; else echo "$WS_PID"; fi
 }

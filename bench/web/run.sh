@@ -47,14 +47,11 @@ JAVA=${JAVA:-$("$REPO/bin/find-jdk")/bin/java}   # a JDK 21+, as the launcher pi
 # The flags the supervisor gives every tier on Java 23+ (bin/runtime-flags).
 RUNTIME_FLAGS=$("$REPO"/bin/runtime-flags "$(dirname "$(dirname "$(readlink -f "$JAVA")")")")
 HOST_HEADER='Host: www.foobar.com'
+# shellcheck source=../proc.sh
+. "$REPO/bench/proc.sh"   # pin_cpus, cpu_ticks
 PIN=${PIN:-0}
-if [[ "$PIN" == 1 ]]; then
-  command -v taskset >/dev/null || { echo "PIN=1 needs taskset (util-linux)" >&2; exit 1; }
-  (( $(nproc) >= 2 )) || { echo "PIN=1 needs two CPUs" >&2; exit 1; }
-  ON_SERVER=(taskset -c 1); ON_CLIENT=(taskset -c 0); WORKERS=1; HAPROXY_THREADS=1
-else
-  ON_SERVER=(); ON_CLIENT=(); WORKERS=auto; HAPROXY_THREADS=""
-fi
+pin_cpus
+if [[ "$PIN" == 1 ]]; then WORKERS=1; HAPROXY_THREADS=1; else WORKERS=auto; HAPROXY_THREADS=""; fi
 
 has_case() { [[ " $CASES " == *" $1 "* ]]; }
 for tool in nginx wrk openssl; do
@@ -152,9 +149,13 @@ http {
 }
 CONF
 mkdir -p "$WORK/nginx-tmp"
+start_nginx() { # conf, then the command prefix (where it runs)
+  local conf=$1; shift
+  "$@" nginx -c "$WORK/$conf.conf" -e "$WORK/$conf-error.log" 2>/dev/null || "$@" nginx -c "$WORK/$conf.conf"
+}
 # The peer where the server under test runs, the fixed upstream with the load generators (PIN=1).
-"${ON_SERVER[@]}" nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" 2>/dev/null || "${ON_SERVER[@]}" nginx -c "$WORK/nginx.conf"
-"${ON_CLIENT[@]}" nginx -c "$WORK/upstream.conf" -e "$WORK/upstream-error.log" 2>/dev/null || "${ON_CLIENT[@]}" nginx -c "$WORK/upstream.conf"
+start_nginx nginx "${ON_SERVER[@]}"
+start_nginx upstream "${ON_CLIENT[@]}"
 
 # --- HAProxy in front of the same upstream: the peer config, with this run's ports and pid file.
 # It has no log line: HAProxy logs nothing here, so webstack's log is off for that case.
@@ -271,8 +272,6 @@ set_webstack_log() { # path
 # Besides requests/s it reads each server's CPU time per request (all its processes and threads,
 # from /proc), a second view of the same cost; on this shared 2-core machine both move from run
 # to run with the machine's speed, so compare them within a round.
-# shellcheck source=../proc.sh
-. "$REPO/bench/proc.sh"   # cpu_ticks
 cpu_us() { # ticks rps -> CPU µs per request over one run of $DURATION
   awk -v t="$1" -v r="$2" -v s="${DURATION%s}" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", (r > 0 ? t * 1e6 / hz / (r * s) : 0)}'
 }

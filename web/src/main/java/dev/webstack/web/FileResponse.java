@@ -27,7 +27,7 @@ import java.util.Map;
  * ordinary responses there, and wherever {@link ServerCodec} is not the connection's codec.
  */
 final class FileResponse extends DefaultFullHttpResponse {
-    private static final byte[] STATUS_LINE = "HTTP/1.1 200 OK\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final String STATUS_LINE = "HTTP/1.1 200 OK\r\n";
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] COLON_SPACE = {':', ' '};
 
@@ -45,7 +45,7 @@ final class FileResponse extends DefaultFullHttpResponse {
 
     /** The status line of a 200 and {@code headers}, as they go on the wire: what {@link FileCache} keeps of an in-memory file. */
     static byte[] head(HttpHeaders headers) {
-        StringBuilder text = new StringBuilder(256).append(new String(STATUS_LINE, StandardCharsets.US_ASCII));
+        StringBuilder text = new StringBuilder(256).append(STATUS_LINE);
         Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
         while (it.hasNext()) {
             Map.Entry<CharSequence, CharSequence> header = it.next();
