@@ -12,6 +12,16 @@ pin_cpus() {
   ON_SERVER=(taskset -c 1); ON_CLIENT=(taskset -c 0)
 }
 
+# The peers (nginx, HAProxy, NSD) start as daemons, each in a session of its own, and so, where the
+# kernel's autogroup scheduling is on (/proc/sys/kernel/sched_autogroup_enabled), in a scheduling
+# group of its own. A process started from this script shares the script's session, and its group,
+# with wrk and dnsperf: the scheduler then shares one group's CPU between the server and the load
+# generator, and the server measured lower than it is (webstack's proxy: 8-13% of both CPUs idle
+# under load against 1-2% for nginx's, ~0.9x nginx's requests/s against ~1.1x in a session of its
+# own). AS_DAEMON, the command prefix that puts webstack where the peers are: setsid.
+AS_DAEMON=(setsid)
+command -v setsid >/dev/null || { echo "bench: setsid missing (util-linux)" >&2; exit 1; }
+
 # CPU time (user + system, in clock ticks: getconf CLK_TCK a second) of the given processes, all
 # their threads included. The fields after the process name, which may hold spaces: utime, stime.
 cpu_ticks() { local s=0 pid; for pid in "$@"; do s=$((s + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'))); done; echo "$s"; }

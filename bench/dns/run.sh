@@ -107,7 +107,7 @@ else
   exit 1
 fi
 # shellcheck disable=SC2086 # the options are words
-"${ON_SERVER[@]}" "$JAVA" $WS_JAVA_OPTS -cp "cli/target/webstack-cli.jar:cli/target/lib/*" dev.webstack.cli.Webstack dns --config "$TMP/webstack.yml" \
+"${ON_SERVER[@]}" "${AS_DAEMON[@]}" "$JAVA" $WS_JAVA_OPTS -cp "cli/target/webstack-cli.jar:cli/target/lib/*" dev.webstack.cli.Webstack dns --config "$TMP/webstack.yml" \
   > "$TMP/webstack.log" 2>&1 &
 WS_PID=$!
 

@@ -187,7 +187,7 @@ web:
     key: $WORK/tls.key
 YML
 # shellcheck disable=SC2086
-"${ON_SERVER[@]}" "$JAVA" $JAVA_OPTS -cp "$REPO/cli/target/webstack-cli.jar:$WEB_JAR:$REPO/cli/target/lib/*" dev.webstack.cli.Webstack \
+"${ON_SERVER[@]}" "${AS_DAEMON[@]}" "$JAVA" $JAVA_OPTS -cp "$REPO/cli/target/webstack-cli.jar:$WEB_JAR:$REPO/cli/target/lib/*" dev.webstack.cli.Webstack \
   web --config "$WORK/webstack.yml" --upstream "127.0.0.1:$UPSTREAM" > "$WORK/webstack.log" 2>&1 &
 WEB_PID=$!
 
