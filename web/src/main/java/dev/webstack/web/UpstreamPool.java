@@ -79,7 +79,10 @@ final class UpstreamPool {
                     protected void initChannel(Channel ch) {
                         ch.pipeline()
                                 .addLast("codec", new HttpClientCodec())
-                                .addLast("idle", new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
+                                // Reads alone: a pooled connection's last traffic is its last answer
+                                // (read), so this is its idle time, without the listener and clock read
+                                // that watching writes adds to every request sent on it.
+                                .addLast("idle", new IdleStateHandler(IDLE_SECONDS, 0, 0, TimeUnit.SECONDS))
                                 .addLast("upstream", new UpstreamHandler());
                         ch.closeFuture().addListener(f -> deque(loop, target).remove(ch));
                     }
