@@ -10,6 +10,7 @@ import javax.sql.DataSource;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ForwardedRequestCustomizer;
+import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
@@ -73,8 +74,12 @@ public final class AppServer implements AutoCloseable {
         // The web tier's X-Forwarded-For/-Proto/-Host are the request as the visitor made it:
         // getRemoteAddr() is the visitor, isSecure() says HTTPS. Trusted because the app servers
         // listen where only the web tier (and the machine's own users) reach them.
-        connector.getConnectionFactory(HttpConnectionFactory.class).getHttpConfiguration()
-                .addCustomizer(new ForwardedRequestCustomizer());
+        HttpConfiguration http = connector.getConnectionFactory(HttpConnectionFactory.class).getHttpConfiguration();
+        http.addCustomizer(new ForwardedRequestCustomizer());
+        // No "Server: Jetty(12.x)" on the codebase's answers: the web tier passes the app server's
+        // headers on to visitors, and a product and version there only help whoever probes for
+        // known holes (nginx, in front of an app, hides the upstream's Server header by default).
+        http.setSendServerVersion(false);
         connector.setHost(instance.address().host());
         connector.setPort(instance.address().port());
         server.addConnector(connector);
