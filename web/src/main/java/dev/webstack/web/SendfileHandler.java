@@ -1,14 +1,17 @@
 package dev.webstack.web;
 
 import dev.webstack.common.process.LibC;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
@@ -26,21 +29,27 @@ import org.slf4j.LoggerFactory;
  * ({@code bench/README.md}).
  *
  * <p>Added first in the pipeline (next to the socket) by {@link #install} when a connection first
- * sends a file, so it sees the encoded bytes. A {@link FileBody} written to it is held back until
- * the bytes before it (the answer's headers) are on the socket; then, on the event loop, as much of
- * the file as the socket takes now goes out with {@code sendfile} on the socket's descriptor. What
- * the socket did not take (a slow client, a full send buffer) is written on through Netty as a
- * {@link DefaultFileRegion} of the rest, which waits for the socket as usual. Writes that come
- * while a file is held wait behind it, in order.
+ * sends a file, so it sees the encoded bytes. When nothing of the connection's is queued or in
+ * flight in Netty, the bytes written before a {@link FileBody} (the answer's headers) are held here
+ * too, and at the flush both go out at once, on the event loop: the headers with {@code write(2)},
+ * then as much of the file as the socket takes now with {@code sendfile}, as nginx sends them
+ * ({@code writev} and {@code sendfile} in one go). Otherwise the file waits until the bytes before
+ * it are on the socket, written by Netty, and goes out then. Handing the headers to the ring
+ * instead, and sending the file on their completion, cost each answer a turn of its event loop,
+ * where the other connections' files were being sent: 0.3–2 ms before half the 1 MB answers
+ * started, under load ({@code bench/README.md}). What the socket did not take (a slow client, a
+ * full send buffer) is written on through Netty (the rest of the headers, then a
+ * {@link DefaultFileRegion} of the rest of the file), which waits for the socket as usual. Writes
+ * that come while a file is held wait behind it, in order.
  *
  * <p>Netty keeps io_uring sockets blocking (the ring does the waiting), so a plain {@code sendfile}
  * would stall the event loop until a slow client had read the file: the socket is switched to
- * {@code O_NONBLOCK} for the call and back right after ({@code fcntl}, {@link LibC}), on the event
+ * {@code O_NONBLOCK} for the calls and back right after ({@code fcntl}, {@link LibC}), on the event
  * loop, while no write of Netty's is in flight on it (the bytes before the file are written, the
  * ones after it wait here). Netty's public API has no sendfile for io_uring; its epoll native
  * library, which the web tier ships for the epoll transport, has one ({@code LinuxSocket.sendFile}),
- * reached by reflection. Where either cannot be reached, {@link #install} does nothing and Netty's
- * own way is used.
+ * reached by reflection, and its sockets' plain {@code write}. Where either cannot be reached,
+ * {@link #install} does nothing and Netty's own way is used.
  */
 final class SendfileHandler extends ChannelOutboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(SendfileHandler.class);
@@ -59,14 +68,21 @@ final class SendfileHandler extends ChannelOutboundHandlerAdapter {
     private record Pending(Object msg, ChannelPromise promise) {
     }
 
+    /** The most bytes held back before a file, to go out with it: an answer's headers fit many times over. */
+    static final int MAX_HEAD_BYTES = 16 * 1024;
+
     private final int fd;
-    private final Object socket;
+    private final FileDescriptor socket;
     private final ArrayDeque<Pending> behind = new ArrayDeque<>();
     private FileBody held;
     private ChannelPromise heldPromise;
     private boolean flushBehind;
+    // Bytes written while Netty had nothing of this connection's, held in case a file follows:
+    // with a file held as well, both go out at the next flush (sendWithHead).
+    private ByteBuf head;
+    private ChannelPromise headPromise;
 
-    private SendfileHandler(int fd, Object socket) {
+    private SendfileHandler(int fd, FileDescriptor socket) {
         this.fd = fd;
         this.socket = socket;
     }
@@ -100,19 +116,92 @@ final class SendfileHandler extends ChannelOutboundHandlerAdapter {
         } else if (msg instanceof FileBody body && body.count() > 0) {
             held = body;
             heldPromise = promise;
-            // Completes once everything written before the file is on the socket.
-            ctx.write(Unpooled.EMPTY_BUFFER).addListener(f -> headersWritten(ctx, f));
+            if (head == null) {
+                // Completes once everything written before the file is on the socket.
+                ctx.write(Unpooled.EMPTY_BUFFER).addListener(f -> headersWritten(ctx, f));
+            } // else both go out at the flush (sendWithHead)
+        } else if (head == null && msg instanceof ByteBuf buf && buf.hasMemoryAddress()
+                && buf.readableBytes() <= MAX_HEAD_BYTES && nothingQueued(ctx)) {
+            head = buf;
+            headPromise = promise;
         } else {
+            passHead(ctx);
             ctx.write(msg, promise);
         }
     }
 
     @Override
     public void flush(ChannelHandlerContext ctx) {
+        if (held != null && head != null) {
+            sendWithHead(ctx);
+            return;
+        }
+        passHead(ctx);
         if (held != null) {
             flushBehind = true;
         }
         ctx.flush();
+    }
+
+    /** Whether Netty holds nothing of this connection's: no write in flight, none waiting for a flush. */
+    private static boolean nothingQueued(ChannelHandlerContext ctx) {
+        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        return out != null && out.isEmpty() && out.totalPendingWriteBytes() == 0;
+    }
+
+    /** Gives the held bytes (no file followed them) to Netty, in their place in the order. */
+    private void passHead(ChannelHandlerContext ctx) {
+        if (head != null) {
+            ByteBuf h = head;
+            ChannelPromise p = headPromise;
+            head = null;
+            headPromise = null;
+            ctx.write(h, p);
+        }
+    }
+
+    /** The held bytes and then the held file, on the socket now; what it does not take goes through Netty. */
+    private void sendWithHead(ChannelHandlerContext ctx) {
+        ByteBuf h = head;
+        ChannelPromise hp = headPromise;
+        head = null;
+        headPromise = null;
+        FileBody body = held;
+        long sent = -1; // -1: the headers did not all fit, the file waits for Netty to write them
+        try {
+            int flags = nonBlocking();
+            try {
+                while (h.isReadable()) {
+                    int n = socket.writeAddress(h.memoryAddress(), h.readerIndex(), h.writerIndex());
+                    if (n <= 0) {
+                        break;
+                    }
+                    h.skipBytes(n);
+                }
+                if (!h.isReadable()) {
+                    sent = sendNow(body);
+                }
+            } finally {
+                LibC.fcntl(fd, LibC.F_SETFL, flags);
+            }
+        } catch (IOException | ReflectiveOperationException e) {
+            h.release();
+            hp.tryFailure(e);
+            fail(body, e);
+            ctx.close();
+            return;
+        }
+        if (sent < 0) {
+            // A full socket (a slow client): the rest of the headers through Netty, the file after them.
+            ctx.write(h, hp);
+            ctx.write(Unpooled.EMPTY_BUFFER).addListener(f -> headersWritten(ctx, f));
+            flushBehind = true;
+            ctx.flush();
+            return;
+        }
+        h.release();
+        hp.trySuccess();
+        fileSent(ctx, sent, true);
     }
 
     private void headersWritten(ChannelHandlerContext ctx, Future<?> f) {
@@ -124,21 +213,12 @@ final class SendfileHandler extends ChannelOutboundHandlerAdapter {
             fail(body, f.cause() != null ? f.cause() : new IOException("connection closed"));
             return;
         }
-        long sent = 0;
+        long sent;
         // On the event loop, which alone closes the socket: the descriptor is still this connection's.
-        int flags = LibC.fcntl(fd, LibC.F_GETFL, 0);
         try {
-            if (flags < 0 || LibC.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK) < 0) {
-                throw new IOException("fcntl(O_NONBLOCK) failed on the client socket");
-            }
+            int flags = nonBlocking();
             try {
-                while (sent < body.count()) {
-                    long n = SEND_FILE.send(socket, body, sent);
-                    if (n <= 0) {
-                        break;
-                    }
-                    sent += n;
-                }
+                sent = sendNow(body);
             } finally {
                 LibC.fcntl(fd, LibC.F_SETFL, flags);
             }
@@ -147,6 +227,34 @@ final class SendfileHandler extends ChannelOutboundHandlerAdapter {
             ctx.close();
             return;
         }
+        fileSent(ctx, sent, flushBehind);
+    }
+
+    /** Switches the socket to {@code O_NONBLOCK}; returns the flags to restore. */
+    private int nonBlocking() throws IOException {
+        int flags = LibC.fcntl(fd, LibC.F_GETFL, 0);
+        if (flags < 0 || LibC.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK) < 0) {
+            throw new IOException("fcntl(O_NONBLOCK) failed on the client socket");
+        }
+        return flags;
+    }
+
+    /** As much of {@code body} as the (non-blocking) socket takes now; the bytes sent. */
+    private long sendNow(FileBody body) throws IOException, ReflectiveOperationException {
+        long sent = 0;
+        while (sent < body.count()) {
+            long n = SEND_FILE.send(socket, body, sent);
+            if (n <= 0) {
+                break;
+            }
+            sent += n;
+        }
+        return sent;
+    }
+
+    /** The held file, {@code sent} bytes of it on the socket: the rest through Netty, then the writes behind it. */
+    private void fileSent(ChannelHandlerContext ctx, long sent, boolean flush) {
+        FileBody body = held;
         ChannelPromise promise = heldPromise;
         held = null;
         heldPromise = null;
@@ -159,13 +267,13 @@ final class SendfileHandler extends ChannelOutboundHandlerAdapter {
             DefaultFileRegion rest = new DefaultFileRegion(body.file, body.position() + sent, body.count() - sent);
             ctx.write(rest, promise).addListener(r -> body.release());
         }
+        flushBehind = false;
         while (!behind.isEmpty() && held == null) {
             Pending p = behind.poll();
             write(ctx, p.msg(), p.promise());
         }
-        if (flushBehind) {
-            flushBehind = held != null;
-            ctx.flush();
+        if (flush) {
+            flush(ctx); // owed again (flushBehind) if another file is held now
         }
     }
 
@@ -183,6 +291,13 @@ final class SendfileHandler extends ChannelOutboundHandlerAdapter {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (head != null) {
+            ByteBuf h = head;
+            head = null;
+            h.release();
+            headPromise.tryFailure(new IOException("connection closed"));
+            headPromise = null;
+        }
         if (held != null) {
             fail(held, new IOException("connection closed"));
         }
@@ -208,12 +323,12 @@ final class SendfileHandler extends ChannelOutboundHandlerAdapter {
             }
         }
 
-        Object socket(int fd) throws ReflectiveOperationException {
-            return socketOf.newInstance(fd);
+        FileDescriptor socket(int fd) throws ReflectiveOperationException {
+            return (FileDescriptor) socketOf.newInstance(fd);
         }
 
         /** Bytes sent from {@code offset} of {@code body}, 0 when the socket takes none now. */
-        long send(Object socket, DefaultFileRegion body, long offset) throws IOException, ReflectiveOperationException {
+        long send(FileDescriptor socket, DefaultFileRegion body, long offset) throws IOException, ReflectiveOperationException {
             try {
                 return (long) sendFile.invoke(socket, body, body.position(), offset, body.count() - offset);
             } catch (java.lang.reflect.InvocationTargetException e) {
