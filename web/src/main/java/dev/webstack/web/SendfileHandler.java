@@ -81,6 +81,7 @@ final class SendfileHandler extends ChannelOutboundHandlerAdapter {
     // with a file held as well, both go out at the next flush (sendWithHead).
     private ByteBuf head;
     private ChannelPromise headPromise;
+    private int socketFlags = -1; // fcntl(F_GETFL), read at the first file
 
     private SendfileHandler(int fd, FileDescriptor socket) {
         this.fd = fd;
@@ -230,9 +231,15 @@ final class SendfileHandler extends ChannelOutboundHandlerAdapter {
         fileSent(ctx, sent, flushBehind);
     }
 
-    /** Switches the socket to {@code O_NONBLOCK}; returns the flags to restore. */
+    /**
+     * Switches the socket to {@code O_NONBLOCK}; returns the flags to restore. They are read once:
+     * Netty sets an io_uring socket's flags when it makes the socket and never changes them.
+     */
     private int nonBlocking() throws IOException {
-        int flags = LibC.fcntl(fd, LibC.F_GETFL, 0);
+        int flags = socketFlags;
+        if (flags < 0) {
+            flags = socketFlags = LibC.fcntl(fd, LibC.F_GETFL, 0);
+        }
         if (flags < 0 || LibC.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK) < 0) {
             throw new IOException("fcntl(O_NONBLOCK) failed on the client socket");
         }
