@@ -170,7 +170,7 @@ final class SendfileHandler extends ChannelOutboundHandlerAdapter {
         FileBody body = held;
         long sent = -1; // -1: the headers did not all fit, the file waits for Netty to write them
         try {
-            int flags = nonBlocking();
+            nonBlocking();
             try {
                 while (h.isReadable()) {
                     int n = socket.writeAddress(h.memoryAddress(), h.readerIndex(), h.writerIndex());
@@ -183,7 +183,7 @@ final class SendfileHandler extends ChannelOutboundHandlerAdapter {
                     sent = sendNow(body);
                 }
             } finally {
-                LibC.fcntl(fd, LibC.F_SETFL, flags);
+                blockingAgain();
             }
         } catch (IOException | ReflectiveOperationException e) {
             h.release();
@@ -217,11 +217,11 @@ final class SendfileHandler extends ChannelOutboundHandlerAdapter {
         long sent;
         // On the event loop, which alone closes the socket: the descriptor is still this connection's.
         try {
-            int flags = nonBlocking();
+            nonBlocking();
             try {
                 sent = sendNow(body);
             } finally {
-                LibC.fcntl(fd, LibC.F_SETFL, flags);
+                blockingAgain();
             }
         } catch (IOException | ReflectiveOperationException e) {
             fail(body, e);
@@ -232,18 +232,22 @@ final class SendfileHandler extends ChannelOutboundHandlerAdapter {
     }
 
     /**
-     * Switches the socket to {@code O_NONBLOCK}; returns the flags to restore. They are read once:
-     * Netty sets an io_uring socket's flags when it makes the socket and never changes them.
+     * Switches the socket to {@code O_NONBLOCK}; {@link #blockingAgain} switches it back. Its flags
+     * are read once: Netty sets an io_uring socket's flags when it makes the socket and never
+     * changes them.
      */
-    private int nonBlocking() throws IOException {
-        int flags = socketFlags;
-        if (flags < 0) {
-            flags = socketFlags = LibC.fcntl(fd, LibC.F_GETFL, 0);
+    private void nonBlocking() throws IOException {
+        if (socketFlags < 0) {
+            socketFlags = LibC.fcntl(fd, LibC.F_GETFL, 0);
         }
-        if (flags < 0 || LibC.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK) < 0) {
+        if (socketFlags < 0 || LibC.fcntl(fd, LibC.F_SETFL, socketFlags | LibC.O_NONBLOCK) < 0) {
             throw new IOException("fcntl(O_NONBLOCK) failed on the client socket");
         }
-        return flags;
+    }
+
+    /** The socket's flags as Netty set them (blocking), after {@link #nonBlocking}. */
+    private void blockingAgain() {
+        LibC.fcntl(fd, LibC.F_SETFL, socketFlags);
     }
 
     /** As much of {@code body} as the (non-blocking) socket takes now; the bytes sent. */
