@@ -157,7 +157,9 @@ public final class Supervisor implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             if (!p.isAlive()) {
                 m.state = "exited";
-                return "its process " + ExitStatus.describe(p.exitValue());
+                String lastWords = lastLine(c);
+                return "its process " + ExitStatus.describe(p.exitValue())
+                        + (lastWords.isEmpty() ? "" : " (" + logFile(c).getFileName() + ": " + lastWords + ")");
             }
             last = c.health().check(PROBE_TIMEOUT);
             if (last.healthy()) {
@@ -417,6 +419,12 @@ public final class Supervisor implements AutoCloseable {
         } catch (IOException | UncheckedIOException e) {
             return "";
         }
+    }
+
+    /** The log's last non-blank line: what a process that exited while starting said last, usually why. */
+    private String lastLine(Component c) {
+        List<String> lines = logTail(c, 5).lines().filter(l -> !l.isBlank()).toList();
+        return lines.isEmpty() ? "" : lines.get(lines.size() - 1).strip();
     }
 
     private synchronized void event(String message) {

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the real {@code webstack} CLI (the jars the launcher runs) against a config of the test's own. */
@@ -45,39 +46,54 @@ final class StackProcess {
         return new Run(p.exitValue(), text);
     }
 
-    /** A port free for both TCP and UDP on loopback (the DNS tier needs both). */
+    /**
+     * A port free for both TCP and UDP on loopback (the DNS tier needs both), below the kernel's
+     * ephemeral range. A port the tests bind minutes after choosing it (app-2 starts after the load
+     * drills) must not be one the kernel can hand to an outgoing connection in between: a connected
+     * socket on 127.0.0.1:P makes a later listen on that port fail with "Address already in use".
+     */
     static int freePort() throws IOException {
-        for (int i = 0; i < 50; i++) {
-            int port;
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                port = s.getLocalPort();
-            }
-            try (DatagramSocket d = new DatagramSocket(port, InetAddress.getLoopbackAddress())) {
-                return port;
-            } catch (IOException taken) {
-                // try another
-            }
-        }
-        throw new IOException("no free port");
+        return freePortRange(1);
     }
 
     /** A port with the next {@code count - 1} ports free too: the app servers' range (app-N on base + N - 1). */
     static int freePortRange(int count) throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int base = freePort();
+        int below = ephemeralRangeStart();
+        int lowest = Math.max(1024, Math.min(10_000, below / 2));
+        if (lowest >= below - count) {
+            throw new IOException("no unprivileged ports below the ephemeral range (which starts at " + below + ")");
+        }
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int base = ThreadLocalRandom.current().nextInt(lowest, below - count);
             boolean free = true;
-            for (int p = base + 1; p < base + count && free; p++) {
-                try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
-                    free = true;
-                } catch (IOException taken) {
-                    free = false;
-                }
+            for (int p = base; p < base + count && free; p++) {
+                free = isFree(p);
             }
             if (free) {
                 return base;
             }
         }
-        throw new IOException("no range of " + count + " free ports");
+        throw new IOException("no range of " + count + " free ports between " + lowest + " and " + below);
+    }
+
+    private static boolean isFree(int port) {
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        try (ServerSocket s = new ServerSocket(port, 1, loopback); DatagramSocket d = new DatagramSocket(port, loopback)) {
+            return true;
+        } catch (IOException taken) {
+            return false;
+        }
+    }
+
+    /** The first port of {@code net.ipv4.ip_local_port_range}; Linux's default 32768 where it cannot be read. */
+    private static int ephemeralRangeStart() {
+        try {
+            // Files.readString reads one byte of this procfs file on Java 25; a reader reads it all.
+            String range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).strip();
+            return Integer.parseInt(range.split("\\s+")[0]);
+        } catch (IOException | RuntimeException unreadable) {
+            return 32_768;
+        }
     }
 
     /**

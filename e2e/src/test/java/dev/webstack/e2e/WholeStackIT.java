@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -339,6 +340,21 @@ class WholeStackIT {
 
     @Test
     @Order(12)
+    void scalingOntoATakenPortFailsSayingWhyAndLeavesThePoolAsItWas() throws Exception {
+        // After the deploy app-2 serves alone, so scaling to two starts app-1 on the base port.
+        try (ServerSocket squatter = new ServerSocket(appPort, 1, InetAddress.getLoopbackAddress())) {
+            StackProcess.Run scale = StackProcess.webstack(config, 180, "scale", "app=2");
+
+            assertThat(scale.exitCode()).as(scale.output()).isNotZero();
+            assertThat(scale.output()).contains("app-1 did not become ready: its process exited with code 1")
+                    .contains("cannot start on 127.0.0.1:" + appPort);
+        }
+        assertThat(status().findValuesAsText("name")).containsExactly("db", "app-2", "web", "dns");
+        assertThat(get("/").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(13)
     void scaledToTwoAppServersAKilledOneCostsNoGet() throws Exception {
         StackProcess.Run scale = StackProcess.webstack(config, 180, "scale", "app=2");
         assertThat(scale.exitCode()).as(scale.output()).isZero();
@@ -353,7 +369,7 @@ class WholeStackIT {
     }
 
     @Test
-    @Order(13)
+    @Order(14)
     void aSignedInVisitorStaysSignedInWhenTheirAppServerIsKilled() throws Exception {
         HttpResponse<String> form = get("/signup");
         assertThat(form.statusCode()).isEqualTo(200);
@@ -380,7 +396,7 @@ class WholeStackIT {
     }
 
     @Test
-    @Order(14)
+    @Order(15)
     void reloadUnderLoadDropsNothing() throws Exception {
         StackProcess.Run drill = StackProcess.webstack(config, 180, "drill", "reload", "--times", "2",
                 "--clients", "4", "--warmup", "1", "--max", "60");
