@@ -32,8 +32,8 @@ final class DnsTierCommand implements Callable<Integer> {
         DnsServer server = DnsServer.start(dns);
         log.info("dns: answering on {} udp+tcp for {}", dns.listen(),
                 dns.zones().stream().map(DnsConfig.Zone::origin).toList());
-        // A reload re-reads webstack.yml too, so added or removed zones are applied; the listen
-        // address and the rate limit need a restart.
+        // A reload re-reads webstack.yml too, so added or removed zones, transfer and notify
+        // settings and the rate limit are applied; the listen address needs a restart.
         TierRuntime.onSighup("dns", () -> log.info("dns: {}", server.reload(config.load().dns()).orThrow()));
         TierRuntime.runUntilStopped("dns", server, tier.supervisor());
         return 0;

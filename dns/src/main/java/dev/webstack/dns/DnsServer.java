@@ -100,6 +100,7 @@ public final class DnsServer implements AutoCloseable {
     private final Channel tcp;
     private final int port;
     private final AtomicReference<Responder> responder;
+    private final AtomicReference<RateLimiter> limiter;
     private final Notifier notifier;
     private final ZoneTransfer transfers;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -109,7 +110,8 @@ public final class DnsServer implements AutoCloseable {
     private volatile FrontDoors frontDoors;
 
     private DnsServer(EventLoopGroup group, List<Channel> udp, Channel tcp, AtomicReference<Responder> responder,
-                      DnsConfig config, List<ZoneData> zones, Notifier notifier, ZoneTransfer transfers) {
+                      AtomicReference<RateLimiter> limiter, DnsConfig config, List<ZoneData> zones, Notifier notifier,
+                      ZoneTransfer transfers) {
         this.notifier = notifier;
         this.transfers = transfers;
         this.group = group;
@@ -117,6 +119,7 @@ public final class DnsServer implements AutoCloseable {
         this.tcp = tcp;
         this.port = ((InetSocketAddress) udp.get(0).localAddress()).getPort();
         this.responder = responder;
+        this.limiter = limiter;
         this.config = config;
         this.zones = zones;
     }
@@ -144,7 +147,7 @@ public final class DnsServer implements AutoCloseable {
         RateLimit rateLimit = options.rateLimit();
         ZoneTransfer transfers = new ZoneTransfer(options.transferClients(), options.transferKeys());
         Notifier notifier = new Notifier(options.notifyTargets(), options.notifyKeys());
-        RateLimiter limiter = new RateLimiter(rateLimit, System::currentTimeMillis);
+        AtomicReference<RateLimiter> limiter = new AtomicReference<>(new RateLimiter(rateLimit, System::currentTimeMillis));
         List<ZoneData> zones = ZoneLoader.loadAll(config);
         for (ZoneData zone : zones) {
             ZoneCheck.check(zone).forEach(problem -> log.warn("dns: {}", problem));
@@ -161,14 +164,13 @@ public final class DnsServer implements AutoCloseable {
             int sockets = epoll ? loops : 1;
             InetSocketAddress address = config.listen().toSocketAddress();
             List<Channel> udp = new ArrayList<>();
-            Channel tcp = bind(group, epoll, sockets, new UdpHandler(responder::get, limiter), responder::get, transfers, address, udp);
-            DnsServer server = new DnsServer(group, udp, tcp, responder, config, zones, notifier, transfers);
+            Channel tcp = bind(group, epoll, sockets, new UdpHandler(responder::get, limiter::get), responder::get, transfers, address, udp);
+            DnsServer server = new DnsServer(group, udp, tcp, responder, limiter, config, zones, notifier, transfers);
             server.watchFrontDoors(config.healthChecks());
             log.info("dns: serving {} on {}:{} (udp x{}, {} readers, and tcp, {}, {} answers precompiled, rate limit {})",
                     zones.stream().map(ZoneData::origin).toList(), config.listen().host(), server.port, sockets, udp.size(),
                     epoll ? "epoll" : "nio", responder.get().precompiled(),
-                    rateLimit.enabled() ? rateLimit.responsesPerSecond() + "/s per /" + rateLimit.ipv4PrefixLength()
-                            + " slip " + rateLimit.slip() : "off");
+                    describe(rateLimit));
             return server;
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
@@ -330,8 +332,9 @@ public final class DnsServer implements AutoCloseable {
      * names' addresses are all answered again), new ones start, in the same swap as the zones.
      * The swap is atomic: every query is answered from either the old or the new set of zones,
      * none is dropped. {@code dns.listen} cannot change without a restart; a different one is
-     * ignored (and said so in the result). Changed {@code dns.transfer-to}, {@code notify} and
-     * {@code tsig-keys} apply from the next query on. The secondaries of {@code DnsOptions.notifyTargets} are sent a
+     * ignored (and said so in the result). Changed {@code dns.transfer-to}, {@code notify},
+     * {@code tsig-keys} and {@code rate-limit} apply from the next query on (a new rate limit
+     * starts with empty counters), as with {@code nsd-control reconfig}. The secondaries of {@code DnsOptions.notifyTargets} are sent a
      * NOTIFY for each zone added or updated, before this returns. Never throws for a bad zone: the outcome says it, and
      * {@link ZoneReload#orThrow()} turns a rejection into an exception.
      */
@@ -387,6 +390,11 @@ public final class DnsServer implements AutoCloseable {
                 notifier.use(options.notifyTargets(), options.notifyKeys());
                 result.note("dns.transfer-to, notify and tsig-keys applied");
             }
+            if (!newConfig.rateLimit().equals(config.rateLimit())) {
+                RateLimit limit = DnsOptions.from(newConfig).rateLimit();
+                limiter.set(new RateLimiter(limit, System::currentTimeMillis));
+                result.note("dns.rate-limit applied: " + describe(limit));
+            }
             List<ZoneData> before = zones;
             zones = List.copyOf(next);
             config = newConfig;
@@ -403,6 +411,12 @@ public final class DnsServer implements AutoCloseable {
             log.info("dns: reload: {}", outcome);
             return outcome;
         }
+    }
+
+    private static String describe(RateLimit limit) {
+        return limit.enabled()
+                ? limit.responsesPerSecond() + "/s per /" + limit.ipv4PrefixLength() + " slip " + limit.slip()
+                : "off";
     }
 
     /** Renders the zones as they are to be answered now (failing front doors left out) and swaps them in. */

@@ -22,20 +22,20 @@ final class UdpHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     private static final Logger log = LoggerFactory.getLogger(UdpHandler.class);
 
     private final Supplier<Responder> responder;
-    private final RateLimiter limiter;
+    private final Supplier<RateLimiter> limiter;
 
     /**
      * @param responder the current zones' responder, read once per query (it changes on reload)
-     * @param limiter   the response rate limit, shared by every UDP socket
+     * @param limiter   the response rate limit, shared by every UDP socket, read once per query (it changes on reload)
      */
-    UdpHandler(Supplier<Responder> responder, RateLimiter limiter) {
+    UdpHandler(Supplier<Responder> responder, Supplier<RateLimiter> limiter) {
         this.responder = responder;
         this.limiter = limiter;
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
-        ByteBuf response = switch (limiter.check(packet.sender().getAddress())) {
+        ByteBuf response = switch (limiter.get().check(packet.sender().getAddress())) {
             case SEND -> responder.get().respond(packet.content(), QueryHandler.Transport.UDP, ctx.alloc());
             case SLIP -> responder.get().truncated(packet.content(), ctx.alloc());
             case DROP -> null;

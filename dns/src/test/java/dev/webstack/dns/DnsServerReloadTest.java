@@ -8,8 +8,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.webstack.common.config.DnsConfig;
 import dev.webstack.common.config.HostPort;
 import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -168,6 +171,49 @@ class DnsServerReloadTest {
             assertThat(serials.get()).hasSize(300).allMatch(s -> s >= 10 && s <= 20).isSorted();
         } finally {
             asker.shutdownNow();
+        }
+    }
+
+    @Test
+    void aChangedRateLimitAppliesFromTheNextQuery() throws IOException {
+        DnsConfig off = new DnsConfig(new HostPort("127.0.0.1", 0), List.of(new DnsConfig.Zone("foobar.com.", zone)), 1232,
+                new DnsConfig.RateLimit(0, 2, 24, 56), List.of(), List.of(), List.of());
+        DnsConfig three = new DnsConfig(off.listen(), off.zones(), off.udpPayload(), new DnsConfig.RateLimit(3, 0, 24, 56),
+                List.of(), List.of(), List.of());
+        assertThat(server.reload(off).toString()).contains("dns.rate-limit applied: off");
+        assertThat(answeredOf(20)).isEqualTo(20);
+
+        assertThat(server.reload(three).toString()).contains("dns.rate-limit applied: 3/s per /24 slip 0");
+        int answered = answeredOf(20);
+        // 3 a second: 3 of a burst, or 6 when the burst straddles a second.
+        assertThat(answered).isBetween(3, 6);
+
+        assertThat(server.reload(three).toString()).doesNotContain("rate-limit");
+        assertThat(answeredOf(20)).as("the same limit, still in force (its counters too)").isLessThanOrEqualTo(6);
+
+        server.reload(off);
+        assertThat(answeredOf(20)).isEqualTo(20);
+    }
+
+    /** Sends {@code count} queries at once from one socket and counts the answers that come back within 500 ms. */
+    private int answeredOf(int count) throws IOException {
+        try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            socket.setSoTimeout(500);
+            InetSocketAddress to = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());
+            for (int i = 0; i < count; i++) {
+                byte[] q = query("foobar.com", Type.A).toWire();
+                socket.send(new DatagramPacket(q, q.length, to));
+            }
+            int answered = 0;
+            byte[] buf = new byte[1500];
+            while (true) {
+                try {
+                    socket.receive(new DatagramPacket(buf, buf.length));
+                    answered++;
+                } catch (SocketTimeoutException silence) {
+                    return answered;
+                }
+            }
         }
     }
 }
