@@ -30,8 +30,12 @@ import java.util.concurrent.RejectedExecutionException;
  * fixed answer written here; a proxy location, or a path no location matches, goes on to the proxy.
  *
  * <ul>
- *   <li>Which location: chosen on the percent-decoded path ({@link RequestPaths#decodeLeniently}).
- *       A target without a path ({@code *}, authority-form) goes to the proxy.</li>
+ *   <li>Which location: chosen on the path with its empty and dot segments resolved, as nginx
+ *       does ({@link RequestPaths#normalize}: {@code //a/./b/../c} is {@code /a/c}; 400 for a
+ *       {@code ..} above {@code /}), then percent-decoded ({@link RequestPaths#decodeLeniently}).
+ *       The file a root location serves is named by that resolved path; a proxied request goes to
+ *       the app with its target as received. A target without a path ({@code *},
+ *       authority-form) goes to the proxy.</li>
  *   <li>A location with {@code allow}, {@code deny} or {@code limit-requests} first asks its
  *       {@link ClientAccess} about the client's address: 403, 429 or 503 instead of its answer;
  *       then one with {@code auth-basic} its {@link BasicAuth} about the request's user name and
@@ -88,8 +92,8 @@ final class LocationHandler extends ChannelDuplexHandler {
             ctx.fireChannelRead(msg); // a piece of a streamed request body
             return;
         }
-        Optional<String> rawPath = RequestPaths.path(req.uri());
-        if (rawPath.isEmpty()) {
+        Optional<String> target = RequestPaths.path(req.uri());
+        if (target.isEmpty()) {
             // No path to choose by: whom the location of "/" refuses is refused here too.
             Location root = locations.select(req, "/");
             if (root.access() == null && root.auth() == null) {
@@ -97,6 +101,12 @@ final class LocationHandler extends ChannelDuplexHandler {
             } else {
                 admit(ctx, req, root, () -> proxy(ctx, req, Location.Proxy.PLAIN));
             }
+            return;
+        }
+        Optional<String> rawPath = RequestPaths.normalize(target.get());
+        if (rawPath.isEmpty()) {
+            req.release();
+            ctx.writeAndFlush(Responses.page(ctx.alloc(), HttpResponseStatus.BAD_REQUEST, "This path climbs above the root."));
             return;
         }
         String path = RequestPaths.decodeLeniently(rawPath.get());

@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  *   <tr><td>Transfer-Encoding other than one {@code chunked}, or on HTTP/1.0</td><td>400</td><td>RFC 9112 section 6.1; CVE-2020-7238, CVE-2019-20444</td></tr>
  *   <tr><td>Content-Length repeated or not 1 to 18 digits</td><td>400</td><td>RFC 9112 section 6.3</td></tr>
  *   <tr><td>chunk size not 1 to 16 hex digits ended by CRLF or {@code ;ext}, chunk data not ended by CRLF</td><td>400</td><td>RFC 9112 section 7.1</td></tr>
- *   <tr><td>Host repeated</td><td>400</td><td>RFC 9112 section 3.2</td></tr>
+ *   <tr><td>Host repeated, or with a character no host name, address or port has ({@code /}, {@code @}, {@code ?}, ...)</td><td>400</td><td>RFC 9112 section 3.2</td></tr>
  *   <tr><td>request line over {@value ClientPipeline#MAX_REQUEST_LINE} bytes</td><td>414</td><td>RFC 9112 section 3</td></tr>
  *   <tr><td>header section over {@value ClientPipeline#MAX_HEADER_SIZE} bytes, or over {@value #MAX_HEADER_COUNT} fields</td><td>431</td><td>RFC 6585 section 5</td></tr>
  *   <tr><td>a body (declared or chunked) over {@link WebLimits#maxBody()}</td><td>413</td><td>RFC 9110 section 15.5.14</td></tr>
@@ -255,7 +255,7 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
      * machine allows it and the check goes on after it.
      */
     private boolean bulk() {
-        return state == State.LINE ? line.length() > 0 : state == State.VALUE && !readsValue();
+        return state == State.LINE ? line.length() > 0 : state == State.VALUE && !readsValue() && framingName != FramingName.HOST;
     }
 
     /** Bytes up to here may go on: they are in a body, or end a request's header section. */
@@ -341,6 +341,8 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
                     state = State.VALUE_LF;
                 } else if (isControl(b)) {
                     throw bad("a control character in a header value");
+                } else if (framingName == FramingName.HOST && !isHostByte(b)) {
+                    throw bad("a character no host name or address has, in the Host header");
                 } else if (readsValue()) {
                     value.append((char) (b & 0xff));
                 }
@@ -599,6 +601,21 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
     /** CTL (RFC 5234): 0x00-0x1F and DEL; HTAB is allowed in values and checked apart where it is not. */
     private static boolean isControl(byte b) {
         return (b >= 0 && b < 0x20 && b != '\t') || b == 0x7f;
+    }
+
+    /**
+     * A byte a Host value may have (RFC 9112 section 3.2, RFC 3986 section 3.2.2): a reg-name's
+     * unreserved, pct-encoded and sub-delims characters, an IP literal's brackets and colons, the
+     * port's colon, and the whitespace around the value.
+     */
+    private static boolean isHostByte(byte b) {
+        if (b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9') {
+            return true;
+        }
+        return switch (b) {
+            case '-', '.', '_', '~', '%', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', ':', '[', ']', ' ', '\t' -> true;
+            default -> false;
+        };
     }
 
     /** tchar (RFC 9110 section 5.6.2). */

@@ -43,6 +43,62 @@ final class RequestPaths {
         return Optional.of(q < 0 ? s : s.substring(0, q));
     }
 
+    /**
+     * The raw path with its empty and dot segments resolved, as nginx resolves them before it
+     * chooses a location ({@code merge_slashes on}; RFC 3986 section 5.2.4): {@code //a} is
+     * {@code /a}, {@code /a/./b} is {@code /a/b}, {@code /a/b/../c} is {@code /a/c}, {@code /a/..}
+     * is {@code /}; a dot written {@code %2e} counts as one. Empty when a {@code ..} would climb
+     * above {@code /}. Nothing else is decoded: an encoded {@code /}, a backslash or an overlong
+     * dot stays in its segment, for {@link #safeSegments} to refuse. The usual path has no such
+     * segment and is returned as it is.
+     */
+    static Optional<String> normalize(String rawPath) {
+        if (!hasEmptyOrDotSegment(rawPath)) {
+            return Optional.of(rawPath);
+        }
+        List<String> kept = new ArrayList<>();
+        String[] parts = rawPath.substring(1).split("/", -1);
+        boolean directory = false;
+        for (String seg : parts) {
+            directory = true; // what ends in an empty or a dot segment names a folder
+            if (seg.isEmpty() || isDot(seg)) {
+                continue;
+            }
+            if (isDotDot(seg)) {
+                if (kept.isEmpty()) {
+                    return Optional.empty();
+                }
+                kept.removeLast();
+                continue;
+            }
+            kept.add(seg);
+            directory = false;
+        }
+        String path = "/" + String.join("/", kept);
+        return Optional.of(directory && !kept.isEmpty() ? path + "/" : path);
+    }
+
+    private static boolean hasEmptyOrDotSegment(String rawPath) {
+        for (int i = 0; i < rawPath.length() - 1; i++) {
+            char c = rawPath.charAt(i);
+            char next = rawPath.charAt(i + 1);
+            if (c == '/' && (next == '/' || next == '.' || next == '%')) {
+                if (next != '%' || rawPath.regionMatches(true, i + 1, "%2e", 0, 3)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean isDot(String seg) {
+        return seg.equals(".") || seg.equalsIgnoreCase("%2e");
+    }
+
+    private static boolean isDotDot(String seg) {
+        return seg.equals("..") || seg.equalsIgnoreCase(".%2e") || seg.equalsIgnoreCase("%2e.") || seg.equalsIgnoreCase("%2e%2e");
+    }
+
     /** The query of a request target including its {@code ?}, or "" when it has none. */
     static String query(String uri) {
         int q = uri.indexOf('?');

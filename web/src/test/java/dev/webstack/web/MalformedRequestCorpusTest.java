@@ -100,6 +100,11 @@ class MalformedRequestCorpusTest {
         add(c, "tab in target", 400, "GET /a\tb HTTP/1.1\r\n" + H + "\r\n");
         add(c, "bare CR in request line", 400, "GET /app\r HTTP/1.1\r\n" + H + "\r\n");
         add(c, "two Host headers", 400, "GET /app HTTP/1.1\r\n" + H + "Host: evil.example\r\n\r\n");
+        add(c, "slash in Host", 400, "GET /app HTTP/1.1\r\nHost: www.foobar.com/evil\r\n\r\n");
+        add(c, "user info in Host", 400, "GET /app HTTP/1.1\r\nHost: evil@www.foobar.com\r\n\r\n");
+        add(c, "query in Host", 400, "GET /app HTTP/1.1\r\nHost: www.foobar.com?x\r\n\r\n");
+        add(c, "backslash in Host", 400, "GET /app HTTP/1.1\r\nHost: www.foobar.com\\evil\r\n\r\n");
+        add(c, "8-bit byte in Host", 400, "GET /app HTTP/1.1\r\nHost: www.foob\u00e4r.com\r\n\r\n");
         // Invalid chunk sizes and chunk framing.
         add(c, "chunk size not hex", 400, "POST /app HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
         add(c, "chunk size leading space", 400, "POST /app HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n 5\r\nhello\r\n0\r\n\r\n");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class RequestPathsTest {
@@ -49,6 +50,37 @@ class RequestPathsTest {
                 .contains(List.of("static", "café menu.txt"));
         assertThat(RequestPaths.safeSegments("/static/..app.css"))
                 .contains(List.of("static", "..app.css"));
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "/static/app.css,           /static/app.css",
+            "/,                         /",
+            "//static//app.css,         /static/app.css",
+            "/static/./app.css,         /static/app.css",
+            "/static/%2e/app.css,       /static/app.css",
+            "/static/sub/../app.css,    /static/app.css",
+            "/static/sub/%2E%2e/app.css, /static/app.css",
+            "/static/sub/.%2e/app.css,  /static/app.css",
+            "/static/sub/..,            /static/",
+            "/static/sub/.,             /static/sub/",
+            "/static//,                 /static/",
+            "/static/..,                /",
+            "/.,                        /",
+            "/.well-known/x,            /.well-known/x",
+            "/static/..app.css,         /static/..app.css",
+            "/static/%2e%2e%2fsecret,   /static/%2e%2e%2fsecret",
+            "/static/%252e%252e/secret, /static/%252e%252e/secret",
+            "/static/..%5csecret,       /static/..%5csecret",
+    })
+    void normalizeResolvesEmptyAndDotSegmentsAsNginxDoes(String raw, String expected) {
+        assertThat(RequestPaths.normalize(raw)).as(raw).contains(expected);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/..", "/../secret", "/static/../../secret", "//..//secret", "/%2e%2e/secret", "/a/./../../b"})
+    void normalizeRefusesToClimbAboveTheRoot(String raw) {
+        assertThat(RequestPaths.normalize(raw)).as(raw).isEmpty();
     }
 
     @Test
