@@ -30,8 +30,13 @@ import io.netty.util.ReferenceCountUtil;
  * framing breaks later, the upstream connection is closed in the middle of the body (the app server
  * sees a truncated request, never a second, smuggled one) and the client is answered 400.
  *
- * <p>{@code Expect: 100-continue} is answered here (RFC 9110 section 10.1.1); a body over the limit
- * never gets that far ({@link RequestFramingGuard} answers 413 on the headers).
+ * <p>A request with {@code Expect: 100-continue} and a body streams whatever its size, and its
+ * 100 (Continue) (RFC 9110 section 10.1.1) goes out only when a handler takes the body
+ * ({@link StreamedRequest#sendContinue()}: the proxy). A request answered without its body (a
+ * static file's 405, a 401, 403, a redirect) is answered at once, as nginx does, and the connection
+ * then closes ({@link PipeliningHandler}), since the client may or may not send the body it was
+ * not invited to. A body over the limit never gets that far ({@link RequestFramingGuard} answers 413
+ * on the headers).
  */
 final class BodyGate extends ChannelInboundHandlerAdapter {
     /** Bodies up to this size are gathered into the request; larger ones stream. */
@@ -41,13 +46,38 @@ final class BodyGate extends ChannelInboundHandlerAdapter {
     static final class StreamedRequest extends DefaultFullHttpRequest {
         private final boolean chunked;
         private final long contentLength;
+        // Where the 100 (Continue) the client waits for is written from; null once sent, or when none is owed.
+        private ChannelHandlerContext owesContinue;
 
         StreamedRequest(HttpRequest head, boolean chunked, long contentLength) {
+            this(head, chunked, contentLength, null);
+        }
+
+        StreamedRequest(HttpRequest head, boolean chunked, long contentLength, ChannelHandlerContext owesContinue) {
             super(head.protocolVersion(), head.method(), head.uri(), Unpooled.EMPTY_BUFFER, head.headers(),
                     io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
             setDecoderResult(head.decoderResult());
             this.chunked = chunked;
             this.contentLength = contentLength;
+            this.owesContinue = owesContinue;
+        }
+
+        /**
+         * Invites the body: writes the 100 (Continue) the client waits for, once, from the body
+         * gate's place in the pipeline (an interim response, which the handlers behind it never
+         * see). Does nothing when none is owed. Call on the channel's event loop.
+         */
+        void sendContinue() {
+            ChannelHandlerContext ctx = owesContinue;
+            if (ctx != null) {
+                owesContinue = null;
+                ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+            }
+        }
+
+        /** Whether the client still waits for a 100 (Continue) before it sends the body. */
+        boolean awaitsContinue() {
+            return owesContinue != null;
         }
 
         boolean chunked() {
@@ -85,13 +115,17 @@ final class BodyGate extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(full(req, Unpooled.EMPTY_BUFFER, null));
             return;
         }
-        if (HttpUtil.is100ContinueExpected(req)) {
-            // Written from here, before the pipelining handler: an interim response, not the answer.
-            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
-            req.headers().remove(HttpHeaderNames.EXPECT);
-        }
         boolean chunked = HttpUtil.isTransferEncodingChunked(req);
         long length = HttpUtil.getContentLength(req, 0L);
+        if (HttpUtil.is100ContinueExpected(req)) {
+            // The expectation is this hop's (the app server is not asked again); without a body there is nothing to invite.
+            req.headers().remove(HttpHeaderNames.EXPECT);
+            if (chunked || length > 0) {
+                streaming = true;
+                ctx.fireChannelRead(new StreamedRequest(req, chunked, chunked ? -1 : length, ctx));
+                return;
+            }
+        }
         if (!chunked && length > AGGREGATE_UP_TO) {
             streaming = true;
             ctx.fireChannelRead(new StreamedRequest(req, false, length));

@@ -33,8 +33,9 @@ import java.util.ArrayDeque;
  *       read's worth of requests. A client that waits for each response (the usual keep-alive
  *       client) never toggles reading, which would cost two {@code epoll_ctl} calls per request.</li>
  *   <li>Keep-alive follows the request (RFC 9112 section 9.3): {@code Connection: close}, an
- *       HTTP/1.0 request without {@code keep-alive}, a bad request or a response without a length
- *       close the connection after the response.</li>
+ *       HTTP/1.0 request without {@code keep-alive}, a bad request, a response without a length or
+ *       one to an {@code Expect: 100-continue} request whose body was not invited
+ *       ({@link BodyGate}) close the connection after the response.</li>
  *   <li>An {@link IdleStateEvent} closes the connection when it is between requests, or when a
  *       response has started but the client has not taken any of it for the idle time.</li>
  *   <li>{@link Drain} (graceful stop) closes the connection now if it is between requests, else
@@ -81,6 +82,8 @@ final class PipeliningHandler extends ChannelDuplexHandler {
     private boolean closeAfterResponse;
     private boolean draining;
     private boolean switched;
+    // The request being answered when it is one whose client waits for a 100 (Continue) before its body.
+    private BodyGate.StreamedRequest expecting;
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
@@ -116,6 +119,7 @@ final class PipeliningHandler extends ChannelDuplexHandler {
         keepAlive = req.decoderResult().isSuccess() && HttpUtil.isKeepAlive(req);
         http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
         head = req.method().equals(HttpMethod.HEAD);
+        expecting = req instanceof BodyGate.StreamedRequest s && s.awaitsContinue() ? s : null;
         ctx.fireChannelRead(req);
     }
 
@@ -136,7 +140,10 @@ final class PipeliningHandler extends ChannelDuplexHandler {
             switched = true;
         } else if (msg instanceof HttpResponse res && busy) {
             responseStarted = true;
-            boolean close = !keepAlive || draining
+            // Answered without inviting the body it expected to send: whether the client sends it
+            // anyway or not, the bytes that follow cannot be told apart, so the connection closes.
+            boolean uninvited = expecting != null && expecting.awaitsContinue();
+            boolean close = !keepAlive || draining || uninvited
                     || res.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)
                     || !hasLength(res);
             if (close) {

@@ -132,6 +132,7 @@ final class ProxyExchange {
             // The client's socket is read only as fast as the app server takes the body.
             client.channel().config().setAutoRead(false);
             retried = true; // a streamed body cannot be sent a second time
+            ((BodyGate.StreamedRequest) request).sendContinue(); // the client may send it now (Expect: 100-continue)
         }
         hopsLeft = group.size() - 1;
         if (!enter(group.choose(tried))) {

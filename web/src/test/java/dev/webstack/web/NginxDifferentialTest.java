@@ -49,7 +49,6 @@ class NginxDifferentialTest {
             Map.entry("bare LF line ends", new Deliberate(200, 400, "only CRLF ends a line: two parsers that disagree on line ends are a smuggling risk")),
             Map.entry("header section too large", new Deliberate(400, 431, "RFC 6585 section 5")),
             Map.entry("folder without index", new Deliberate(403, 404, "a folder is no file; nothing says it exists")),
-            Map.entry("Expect: 100-continue to a file", new Deliberate(405, 100, "the 100 (Continue) goes out before the location is chosen; nginx refuses at once")),
             Map.entry("Transfer-Encoding: gzip", new Deliberate(501, 400, "chunked not last: RFC 9112 section 6.3 says 400 and close")));
 
     private final Map<String, String> corpus = new LinkedHashMap<>();

@@ -146,6 +146,37 @@ class ProxyTest {
     }
 
     @Test
+    void expectContinueIsAnsweredWhenTheBodyGoesToTheApp() throws IOException {
+        int port = startWithUpstream(0, Duration.ofSeconds(5));
+        try (RawHttp http = new RawHttp(port)) {
+            http.send("POST /upload HTTP/1.1\r\nHost: www.foobar.com\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+            assertThat(http.read().status()).as("the body is invited").isEqualTo(100);
+            http.send("hello");
+            RawHttp.Response res = http.read();
+            assertThat(res.status()).isEqualTo(200);
+            assertThat(res.text()).isEqualTo("hello");
+
+            http.send("POST /upload HTTP/1.1\r\nHost: www.foobar.com\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n");
+            assertThat(http.read().status()).isEqualTo(100);
+            http.send("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+            RawHttp.Response chunked = http.read();
+            assertThat(chunked.text()).as("the same connection, kept alive").isEqualTo("hello world");
+        }
+    }
+
+    @Test
+    void expectContinueToAStaticFileIsRefusedAtOnceAndTheConnectionCloses() throws IOException {
+        int port = startWithUpstream(0, Duration.ofSeconds(5));
+        try (RawHttp http = new RawHttp(port)) {
+            http.send("POST /static/a.txt HTTP/1.1\r\nHost: www.foobar.com\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+            RawHttp.Response res = http.read();
+            assertThat(res.status()).as("no 100 first: the answer does not need the body").isEqualTo(405);
+            assertThat(res.header("connection")).isEqualTo("close");
+            assertThat(http.closedByServer()).isTrue();
+        }
+    }
+
+    @Test
     void upstreamDownIs502Page() throws IOException {
         int port = start(List.of(new HostPort("127.0.0.1", TestConfigs.closedPort())), Duration.ofSeconds(5));
         RawHttp.Response res = RawHttp.exchange(port, RawHttp.get("/anything", TestConfigs.WWW));
