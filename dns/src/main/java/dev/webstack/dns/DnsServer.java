@@ -382,18 +382,18 @@ public final class DnsServer implements AutoCloseable {
                     ZoneCheck.check(zone).forEach(problem -> log.warn("dns: {}", problem));
                 }
             }
+            // As nsd-control reconfig: who may transfer, whom to notify with which keys, and the
+            // rate limit, from now on.
+            DnsOptions options = DnsOptions.from(newConfig);
             if (!newConfig.transferTo().equals(config.transferTo()) || !newConfig.notifyTargets().equals(config.notifyTargets())
                     || !newConfig.tsig().equals(config.tsig())) {
-                // As nsd-control reconfig: who may transfer, whom to notify and with which keys, from now on.
-                DnsOptions options = DnsOptions.from(newConfig);
                 transfers.use(options.transferClients(), options.transferKeys());
                 notifier.use(options.notifyTargets(), options.notifyKeys());
                 result.note("dns.transfer-to, notify and tsig-keys applied");
             }
             if (!newConfig.rateLimit().equals(config.rateLimit())) {
-                RateLimit limit = DnsOptions.from(newConfig).rateLimit();
-                limiter.set(new RateLimiter(limit, System::currentTimeMillis));
-                result.note("dns.rate-limit applied: " + describe(limit));
+                limiter.set(new RateLimiter(options.rateLimit(), System::currentTimeMillis));
+                result.note("dns.rate-limit applied: " + describe(options.rateLimit()));
             }
             List<ZoneData> before = zones;
             zones = List.copyOf(next);

@@ -58,34 +58,29 @@ final class RequestPaths {
         }
         List<String> kept = new ArrayList<>();
         String[] parts = rawPath.substring(1).split("/", -1);
-        boolean directory = false;
         for (String seg : parts) {
-            directory = true; // what ends in an empty or a dot segment names a folder
-            if (seg.isEmpty() || isDot(seg)) {
-                continue;
-            }
             if (isDotDot(seg)) {
                 if (kept.isEmpty()) {
                     return Optional.empty();
                 }
                 kept.removeLast();
-                continue;
+            } else if (!seg.isEmpty() && !isDot(seg)) {
+                kept.add(seg);
             }
-            kept.add(seg);
-            directory = false;
         }
+        // What ends in an empty or a dot segment names a folder.
+        String last = parts[parts.length - 1];
+        boolean folder = last.isEmpty() || isDot(last) || isDotDot(last);
         String path = "/" + String.join("/", kept);
-        return Optional.of(directory && !kept.isEmpty() ? path + "/" : path);
+        return Optional.of(folder && !kept.isEmpty() ? path + "/" : path);
     }
 
     private static boolean hasEmptyOrDotSegment(String rawPath) {
         for (int i = 0; i < rawPath.length() - 1; i++) {
-            char c = rawPath.charAt(i);
             char next = rawPath.charAt(i + 1);
-            if (c == '/' && (next == '/' || next == '.' || next == '%')) {
-                if (next != '%' || rawPath.regionMatches(true, i + 1, "%2e", 0, 3)) {
-                    return true;
-                }
+            if (rawPath.charAt(i) == '/'
+                    && (next == '/' || next == '.' || rawPath.regionMatches(true, i + 1, "%2e", 0, 3))) {
+                return true;
             }
         }
         return false;

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.webstack.common.config.StackConfig;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -74,7 +73,7 @@ class NginxDifferentialTest {
         Files.writeString(dir.resolve("outside.txt"), "outside the root\n");
         Files.createSymbolicLink(root.resolve("link"), dir.resolve("outside.txt"));
 
-        nginxPort = freePort();
+        nginxPort = TestConfigs.closedPort();
         Path conf = dir.resolve("nginx.conf");
         Files.writeString(conf, """
                 worker_processes 1;
@@ -219,12 +218,6 @@ class NginxDifferentialTest {
             }
             String line = new String(head, 0, n, StandardCharsets.ISO_8859_1);
             return line.startsWith("HTTP/1.") && n == 12 ? Integer.parseInt(line.substring(9, 12)) : 0;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
         }
     }
 
