@@ -222,7 +222,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
     /** From one request on, the same handlers for an HTTP/1.1 connection and for an HTTP/2 stream. */
     private void addRequestHandlers(ChannelPipeline p, Settings s) {
-        p.addLast("pipelining", new PipeliningHandler());
+        p.addLast("pipelining", new PipeliningHandler(limits));
         ChannelHandler forwardedFor = s.forwardedFor();
         if (forwardedFor != null) {
             p.addLast("realIp", forwardedFor);

@@ -35,7 +35,10 @@ import java.util.ArrayDeque;
  *   <li>Keep-alive follows the request (RFC 9112 section 9.3): {@code Connection: close}, an
  *       HTTP/1.0 request without {@code keep-alive}, a bad request, a response without a length or
  *       one to an {@code Expect: 100-continue} request whose body was not invited
- *       ({@link BodyGate}) close the connection after the response.</li>
+ *       ({@link BodyGate}) close the connection after the response. When the client may still be
+ *       sending then (a refused request, a body not read to its end, an uninvited body, requests
+ *       pipelined behind), it closes by {@link LingeringClose}, so that the answer is not lost to a
+ *       reset.</li>
  *   <li>An {@link IdleStateEvent} closes the connection when it is between requests, or when a
  *       response has started but the client has not taken any of it for the idle time.</li>
  *   <li>{@link Drain} (graceful stop) closes the connection now if it is between requests, else
@@ -84,6 +87,17 @@ final class PipeliningHandler extends ChannelDuplexHandler {
     private boolean switched;
     // The request being answered when it is one whose client waits for a 100 (Continue) before its body.
     private BodyGate.StreamedRequest expecting;
+    // Whether the body of the request being answered is still arriving.
+    private boolean bodyUnread;
+    // Whether the request being answered could not be read (RequestFramingGuard, the codec).
+    private boolean refused;
+    // Whether the client may still be sending when the connection closes after this answer (LingeringClose).
+    private boolean lingerAfterResponse;
+    private final WebLimits limits;
+
+    PipeliningHandler(WebLimits limits) {
+        this.limits = limits;
+    }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
@@ -104,6 +118,7 @@ final class PipeliningHandler extends ChannelDuplexHandler {
             // A piece of a streamed body: behind its request when that waits, else on to the handlers
             // (the proxy streams it, or drops it when the request was answered without it).
             if (waiting.isEmpty()) {
+                bodyUnread &= !(content instanceof LastHttpContent);
                 ctx.fireChannelRead(content);
             } else {
                 waiting.add(content);
@@ -120,6 +135,9 @@ final class PipeliningHandler extends ChannelDuplexHandler {
         http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
         head = req.method().equals(HttpMethod.HEAD);
         expecting = req instanceof BodyGate.StreamedRequest s && s.awaitsContinue() ? s : null;
+        bodyUnread = req instanceof BodyGate.StreamedRequest;
+        refused = req.decoderResult().isFailure();
+        lingerAfterResponse = false;
         ctx.fireChannelRead(req);
     }
 
@@ -143,11 +161,14 @@ final class PipeliningHandler extends ChannelDuplexHandler {
             // Answered without inviting the body it expected to send: whether the client sends it
             // anyway or not, the bytes that follow cannot be told apart, so the connection closes.
             boolean uninvited = expecting != null && expecting.awaitsContinue();
-            boolean close = !keepAlive || draining || uninvited
-                    || res.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)
-                    || !hasLength(res);
+            boolean closeAsked = res.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true);
+            boolean close = !keepAlive || draining || uninvited || closeAsked || !hasLength(res);
             if (close) {
                 closeAfterResponse = true;
+                // A refused request's bytes, or a body sent uninvited, may still be on their way
+                // (not after a 408: that client is the slow one the timeout is for).
+                int code = res.status().code();
+                lingerAfterResponse = uninvited || (code >= 400 && code != 408 && (refused || closeAsked));
                 res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             } else if (http10) {
                 res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
@@ -171,7 +192,17 @@ final class PipeliningHandler extends ChannelDuplexHandler {
         if (closeAfterResponse || draining) {
             closeAfterResponse = true;
             ctx.channel().config().setAutoRead(false);
-            written.addListener(ChannelFutureListener.CLOSE);
+            if (!draining && (lingerAfterResponse || bodyUnread || !waiting.isEmpty())) {
+                written.addListener(f -> {
+                    if (f.isSuccess()) {
+                        LingeringClose.close(ctx.channel(), limits);
+                    } else {
+                        ctx.close();
+                    }
+                });
+            } else {
+                written.addListener(ChannelFutureListener.CLOSE);
+            }
         } else if (!waiting.isEmpty() || !ctx.channel().config().isAutoRead()) {
             // Not from inside this write: the next request's handlers write themselves.
             ctx.executor().execute(() -> next(ctx));
@@ -190,6 +221,7 @@ final class PipeliningHandler extends ChannelDuplexHandler {
             // Only this request's own body pieces follow it now. A whole request is an HttpContent
             // too: the next pipelined one waits for this one's answer.
             while (waiting.peek() instanceof HttpContent piece && !(piece instanceof HttpRequest)) {
+                bodyUnread &= !(piece instanceof LastHttpContent);
                 ctx.fireChannelRead(waiting.poll());
             }
         } else if (first != null) {

@@ -17,11 +17,21 @@ import java.time.Duration;
  * @param maxConnectionsPerClient most connections open at once from one client address (IPv6: one
  *                       /64), as nginx's {@code limit_conn}; a connection beyond it is closed as
  *                       soon as it is accepted. 0, the default, for no such limit.
+ * @param lingeringTime  how long, at most, a connection the server closes while its client may still
+ *                       be sending (a refused request, a body not read) is read and discarded before
+ *                       it is closed ({@link LingeringClose}; nginx's {@code lingering_time}). Default
+ *                       {@link #LINGERING_TIME}, 30 s.
+ * @param lingeringTimeout how long such a connection may send nothing before it is closed (nginx's
+ *                       {@code lingering_timeout}). Default {@link #LINGERING_TIMEOUT}, 5 s; 0 closes
+ *                       at once, as before an answer could be lost to a reset.
  */
-public record WebLimits(Duration headerTimeout, int maxBody, int maxConnections, int maxConnectionsPerClient) {
+public record WebLimits(Duration headerTimeout, int maxBody, int maxConnections, int maxConnectionsPerClient,
+                        Duration lingeringTime, Duration lingeringTimeout) {
     public static final Duration HEADER_TIMEOUT = Duration.ofSeconds(10);
     public static final int MAX_BODY = 10 * 1024 * 1024;
     public static final int MAX_CONNECTIONS = 20_000;
+    public static final Duration LINGERING_TIME = Duration.ofSeconds(30);
+    public static final Duration LINGERING_TIMEOUT = Duration.ofSeconds(5);
 
     public WebLimits {
         if (headerTimeout.isNegative() || headerTimeout.isZero()) {
@@ -36,30 +46,42 @@ public record WebLimits(Duration headerTimeout, int maxBody, int maxConnections,
         if (maxConnectionsPerClient < 0) {
             throw new IllegalArgumentException("maxConnectionsPerClient: " + maxConnectionsPerClient + " (expected: >= 0)");
         }
+        if (lingeringTime.isNegative() || lingeringTimeout.isNegative()) {
+            throw new IllegalArgumentException("lingeringTime, lingeringTimeout: " + lingeringTime + ", " + lingeringTimeout
+                    + " (expected: >= 0)");
+        }
     }
 
-    /** The limits {@code webstack.yml} sets: web.header-timeout, web.max-body, web.max-connections, web.max-connections-per-client. */
+    /**
+     * The limits {@code webstack.yml} sets: web.header-timeout, web.max-body, web.max-connections,
+     * web.max-connections-per-client, web.lingering-time, web.lingering-timeout.
+     */
     public static WebLimits from(dev.webstack.common.config.WebConfig.Limits limits) {
-        return new WebLimits(limits.headerTimeout(), limits.maxBody(), limits.maxConnections(), limits.maxConnectionsPerClient());
+        return new WebLimits(limits.headerTimeout(), limits.maxBody(), limits.maxConnections(), limits.maxConnectionsPerClient(),
+                limits.lingeringTime(), limits.lingeringTimeout());
     }
 
     public static WebLimits defaults() {
-        return new WebLimits(HEADER_TIMEOUT, MAX_BODY, MAX_CONNECTIONS, 0);
+        return new WebLimits(HEADER_TIMEOUT, MAX_BODY, MAX_CONNECTIONS, 0, LINGERING_TIME, LINGERING_TIMEOUT);
     }
 
     public WebLimits withHeaderTimeout(Duration d) {
-        return new WebLimits(d, maxBody, maxConnections, maxConnectionsPerClient);
+        return new WebLimits(d, maxBody, maxConnections, maxConnectionsPerClient, lingeringTime, lingeringTimeout);
     }
 
     public WebLimits withMaxBody(int bytes) {
-        return new WebLimits(headerTimeout, bytes, maxConnections, maxConnectionsPerClient);
+        return new WebLimits(headerTimeout, bytes, maxConnections, maxConnectionsPerClient, lingeringTime, lingeringTimeout);
     }
 
     public WebLimits withMaxConnections(int n) {
-        return new WebLimits(headerTimeout, maxBody, n, maxConnectionsPerClient);
+        return new WebLimits(headerTimeout, maxBody, n, maxConnectionsPerClient, lingeringTime, lingeringTimeout);
     }
 
     public WebLimits withMaxConnectionsPerClient(int n) {
-        return new WebLimits(headerTimeout, maxBody, maxConnections, n);
+        return new WebLimits(headerTimeout, maxBody, maxConnections, n, lingeringTime, lingeringTimeout);
+    }
+
+    public WebLimits withLingering(Duration time, Duration timeout) {
+        return new WebLimits(headerTimeout, maxBody, maxConnections, maxConnectionsPerClient, time, timeout);
     }
 }

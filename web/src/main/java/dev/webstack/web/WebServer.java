@@ -40,6 +40,9 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>time to receive the request headers</td><td>{@link WebLimits#headerTimeout()}, 10 s</td><td>408, close (slowloris)</td></tr>
  *   <tr><td>client connections</td><td>{@link WebLimits#maxConnections()}, {@value WebLimits#MAX_CONNECTIONS}</td><td>closed on accept</td></tr>
  *   <tr><td>client connections from one address (IPv6: /64)</td><td>{@link WebLimits#maxConnectionsPerClient()}, none</td><td>closed on accept</td></tr>
+ *   <tr><td>lingering close: reading what a client still sends after the answer that closes its
+ *       connection (a refused request, a body not read)</td><td>{@link WebLimits#lingeringTime()} 30 s,
+ *       {@link WebLimits#lingeringTimeout()} 5 s without a byte</td><td>connection closed ({@link LingeringClose})</td></tr>
  *   <tr><td>client keep-alive idle</td><td>{@code web.idleTimeout()}, 60 s</td><td>connection closed</td></tr>
  *   <tr><td>upstream connect</td><td>{@code web.connectTimeout()}, 2 s</td><td>502</td></tr>
  *   <tr><td>upstream response</td><td>{@code web.readTimeout()}, 30 s</td><td>504</td></tr>
@@ -358,6 +361,11 @@ public final class WebServer implements AutoCloseable {
     /** The bound port (useful when {@code web.listen()} asked for port 0). */
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /** Client connections open now (HTTP and HTTPS). */
+    int connections() {
+        return clients.size();
     }
 
     /** The bound HTTPS port, or -1 without {@code web.tls}. */

@@ -68,9 +68,15 @@ public record WebConfig(
      * @param maxConnections most client connections open at once, default 20000
      * @param maxConnectionsPerClient most connections open at once from one client address (IPv6: one /64),
      *                       as nginx's {@code limit_conn}; 0 (the default) for no such limit
+     * @param lingeringTime  how long, at most, a connection the server closes while the client may still
+     *                       be sending is read and discarded first (nginx's {@code lingering_time}), default 30s
+     * @param lingeringTimeout how long such a connection may send nothing before it is closed
+     *                       (nginx's {@code lingering_timeout}), default 5s; 0 closes at once
      */
-    public record Limits(Duration headerTimeout, int maxBody, int maxConnections, int maxConnectionsPerClient) {
-        public static final Limits DEFAULTS = new Limits(Duration.ofSeconds(10), 10 * 1024 * 1024, 20_000, 0);
+    public record Limits(Duration headerTimeout, int maxBody, int maxConnections, int maxConnectionsPerClient,
+                         Duration lingeringTime, Duration lingeringTimeout) {
+        public static final Limits DEFAULTS = new Limits(Duration.ofSeconds(10), 10 * 1024 * 1024, 20_000, 0,
+                Duration.ofSeconds(30), Duration.ofSeconds(5));
     }
 
     /** How a request's app server is chosen. */
@@ -283,7 +289,8 @@ public record WebConfig(
 
     static WebConfig from(ConfigNode node, Path base, Path varDir, SiteConfig site) {
         node.allowOnly("listen", "public", "static", "locations", "mime-types", "upstreams", "connect-timeout", "read-timeout", "idle-timeout", "upstream-keepalive", "access-log", "admin",
-                "header-timeout", "max-body", "max-connections", "max-connections-per-client", "balance", "health-check", "passive-ejection", "slow-start", "tls",
+                "header-timeout", "max-body", "max-connections", "max-connections-per-client",
+                "lingering-time", "lingering-timeout", "balance", "health-check", "passive-ejection", "slow-start", "tls",
                 "error-pages", "real-ip");
         List<String> staticPaths = node.list("static").stream().map(n -> {
             String p = n.text().trim();
@@ -491,7 +498,8 @@ public record WebConfig(
         }
         return new Limits(header, node.integer("max-body", d.maxBody(), 0, Integer.MAX_VALUE),
                 node.integer("max-connections", d.maxConnections(), 1, 1_000_000),
-                node.integer("max-connections-per-client", d.maxConnectionsPerClient(), 0, 1_000_000));
+                node.integer("max-connections-per-client", d.maxConnectionsPerClient(), 0, 1_000_000),
+                node.duration("lingering-time", d.lingeringTime()), node.duration("lingering-timeout", d.lingeringTimeout()));
     }
 
     private static Balancing balancing(ConfigNode node) {

@@ -312,6 +312,7 @@ class StackConfigTest {
                   passive-ejection:
                     fails: 0
                   max-body: 1024
+                  lingering-timeout: 0s
                 """);
 
         assertThat(c.web().balancing().balance()).isEqualTo(WebConfig.Balance.LEAST_CONN);
@@ -320,6 +321,8 @@ class StackConfigTest {
         assertThat(c.web().balancing().rise()).isEqualTo(2);
         assertThat(c.web().balancing().ejectAfter()).isZero();
         assertThat(c.web().limits().maxBody()).isEqualTo(1024);
+        assertThat(c.web().limits().lingeringTimeout()).isZero();
+        assertThat(c.web().limits().lingeringTime()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.web().admin()).isEqualTo(new HostPort("127.0.0.1", 8081));
         assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  balance: random\n"))
                 .hasMessage("/srv/stack/webstack.yml:2: web.balance: 'random' (expected one of: round-robin, weighted, least-conn, p2c)");
@@ -327,5 +330,7 @@ class StackConfigTest {
                 .hasMessageStartingWith("/srv/stack/webstack.yml:3: web.health-check.intervall: unknown key");
         assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  admin: 10.0.0.1:8081\n"))
                 .hasMessageContaining("web.admin: '10.0.0.1:8081' (expected: a loopback address");
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  lingering-time: soon\n"))
+                .hasMessage("/srv/stack/webstack.yml:2: web.lingering-time: 'soon' is not a duration (expected e.g. 500ms, 30s, 5m, 1h, 365d)");
     }
 }
