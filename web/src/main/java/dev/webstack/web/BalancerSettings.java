@@ -4,8 +4,8 @@ import java.time.Duration;
 
 /**
  * How the web tier spreads requests over its app servers and decides which of them are serving.
- * Not (yet) keys of {@code webstack.yml}; {@link #defaults()} is what
- * {@link WebServer#start(dev.webstack.common.config.WebConfig, dev.webstack.common.config.SiteConfig)} uses.
+ * {@code webstack.yml} sets them ({@link #from}: web.balance, web.health-check, web.passive-ejection,
+ * web.slow-start), and {@code webstack reload} applies a change ({@link UpstreamGroup#use}).
  *
  * @param algorithm      how a member is chosen, default {@link Algorithm#ROUND_ROBIN}
  * @param healthInterval time between two active checks ({@code GET /-/ready}) of a member, default 1 s;

@@ -58,11 +58,13 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
      * What a reload may change, swapped as a whole: new connections take the current one, open ones
      * switch to it between two requests (see {@link #apply}). {@code tls} is the context of the
      * connections accepted on the HTTPS address (a reload reads the certificate again), null when
-     * HTTPS is off; an open HTTPS connection keeps the session it has.
+     * HTTPS is off; an open HTTPS connection keeps the session it has. {@code limits} apply to new
+     * connections, and to open ones from their next request on (a connection already counted stays
+     * open when the connection limits go down).
      */
     record Settings(Duration idleTimeout, AccessLogWriter accessLog, VirtualHostHandler vhost, LocationHandler locations,
                     UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout, Tls.Server tls, ErrorPages errorPages,
-                    RealIp realIp) {
+                    RealIp realIp, WebLimits limits) {
         /** Who says the client's address per request ({@code real-ip} from X-Forwarded-For); null for nobody. */
         ChannelHandler forwardedFor() {
             return realIp != null && realIp.source() == WebConfig.Source.X_FORWARDED_FOR ? new RealIp.ForwardedFor(realIp) : null;
@@ -77,23 +79,20 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     private final ChannelGroup clients;
     private final BadRequestHandler bad = new BadRequestHandler();
     private final HealthHandler health = new HealthHandler();
-    private final WebLimits limits;
     private final AtomicInteger open = new AtomicInteger();
-    private final ConnectionsPerClient perClient; // null: no per-client limit
+    private final ConnectionsPerClient perClient;
     private volatile Settings current;
 
     ClientPipeline(ChannelGroup clients, Duration idleTimeout, AccessLogWriter accessLog, VirtualHosts hosts,
                    LocationHandler locations, UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout) {
         this(clients, new Settings(idleTimeout, accessLog, new VirtualHostHandler(hosts), locations, upstreams, pool, readTimeout, null,
-                        ErrorPages.NONE, null),
-                WebLimits.defaults());
+                        ErrorPages.NONE, null, WebLimits.defaults()));
     }
 
-    ClientPipeline(ChannelGroup clients, Settings settings, WebLimits limits) {
+    ClientPipeline(ChannelGroup clients, Settings settings) {
         this.clients = clients;
         this.current = settings;
-        this.limits = limits;
-        this.perClient = limits.maxConnectionsPerClient() > 0 ? new ConnectionsPerClient(limits.maxConnectionsPerClient()) : null;
+        this.perClient = new ConnectionsPerClient(settings.limits().maxConnectionsPerClient());
     }
 
     Settings settings() {
@@ -109,6 +108,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     List<Future<?>> apply(Settings next) {
         Settings previous = current;
         current = next;
+        perClient.limit(next.limits().maxConnectionsPerClient());
         List<Future<?>> switched = new ArrayList<>();
         for (Channel ch : clients) {
             switched.add(ch.eventLoop().submit(() -> switchTo(ch, previous, next)));
@@ -123,6 +123,16 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         }
         if (next.vhost() != previous.vhost()) {
             p.replace("vhost", "vhost", next.vhost());
+        }
+        if (!next.limits().equals(previous.limits())) {
+            RequestFramingGuard guard = p.get(RequestFramingGuard.class);
+            if (guard != null) {
+                guard.use(next.limits());
+            }
+            PipeliningHandler pipelining = p.get(PipeliningHandler.class);
+            if (pipelining != null) {
+                pipelining.use(next.limits());
+            }
         }
         if (next.locations() != previous.locations()) {
             p.replace("locations", "locations", next.locations());
@@ -153,15 +163,15 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
-        if (open.incrementAndGet() > limits.maxConnections()) {
+        Settings s = current;
+        if (open.incrementAndGet() > s.limits().maxConnections()) {
             open.decrementAndGet();
             ch.close();
             return;
         }
         ch.closeFuture().addListener(f -> open.decrementAndGet());
-        Settings s = current;
         // Behind the PROXY protocol the client is known once its header is read: counted then.
-        if (perClient != null && !s.proxyProtocol() && !perClient.admit(ch, null)) {
+        if (!s.proxyProtocol() && !perClient.admit(ch, null)) {
             ch.close();
             return;
         }
@@ -170,7 +180,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         if (s.proxyProtocol()) {
             // The PROXY header comes before anything else, TLS included.
             ch.pipeline().addLast("proxyProtocol", new HAProxyMessageDecoder())
-                    .addLast("realIpHeader", new RealIp.ProxyProtocol(s.realIp(), limits.headerTimeout(), perClient));
+                    .addLast("realIpHeader", new RealIp.ProxyProtocol(s.realIp(), s.limits().headerTimeout(), perClient));
         }
         if (!Tls.isSecure(ch)) {
             addHttp1(ch, s);
@@ -203,7 +213,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
                 .setMaxInitialLineLength(MAX_REQUEST_LINE)
                 .setMaxHeaderSize(MAX_HEADER_SIZE);
         ch.pipeline()
-                .addLast("guard", new RequestFramingGuard(limits.maxBody(), limits.headerTimeout()))
+                .addLast("guard", new RequestFramingGuard(s.limits().maxBody(), s.limits().headerTimeout()))
                 .addLast("codec", new ServerCodec(codecLimits))
                 .addLast("idle", idle(s))
                 .addLast("body", new BodyGate());
@@ -222,7 +232,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
     /** From one request on, the same handlers for an HTTP/1.1 connection and for an HTTP/2 stream. */
     private void addRequestHandlers(ChannelPipeline p, Settings s) {
-        p.addLast("pipelining", new PipeliningHandler(limits));
+        p.addLast("pipelining", new PipeliningHandler(s.limits()));
         ChannelHandler forwardedFor = s.forwardedFor();
         if (forwardedFor != null) {
             p.addLast("realIp", forwardedFor);
@@ -269,7 +279,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         ChannelPipeline p = stream.pipeline()
                 .addLast("h2codec", new Http2StreamFrameToHttpObjectCodec(true))
                 .addLast("chunked", new ChunkedWriteHandler())
-                .addLast("h2request", new Http2Request(limits.maxBody()))
+                .addLast("h2request", new Http2Request(s.limits().maxBody()))
                 .addLast("body", new BodyGate());
         addRequestHandlers(p, s);
         addHsts(p, "h2codec", s);

@@ -17,11 +17,17 @@ import org.slf4j.LoggerFactory;
  */
 final class ConnectionsPerClient {
     private static final Logger log = LoggerFactory.getLogger(ConnectionsPerClient.class);
-    private final int max;
+    // 0: no limit, and nothing counted. A reload changes it: connections accepted while it was 0 are not counted.
+    private volatile int max;
     private final Map<Long, Integer> open = new ConcurrentHashMap<>();
 
     ConnectionsPerClient(int max) {
         this.max = max;
+    }
+
+    /** The most connections per client from now on; 0 for no limit (a reload). */
+    void limit(int n) {
+        max = n;
     }
 
     /**
@@ -30,6 +36,10 @@ final class ConnectionsPerClient {
      * connections allowed (the caller closes it).
      */
     boolean admit(Channel ch, InetAddress address) {
+        int max = this.max;
+        if (max == 0) {
+            return true;
+        }
         InetAddress who = address != null ? address
                 : ch.remoteAddress() instanceof InetSocketAddress remote ? remote.getAddress() : null;
         if (who == null) {

@@ -42,17 +42,16 @@ final class HealthChecker implements AutoCloseable {
     private final EventLoopGroup loops;
     private final Transport transport;
     private final UpstreamGroup group;
-    private final BalancerSettings settings;
     private ScheduledFuture<?> ticks;
 
     HealthChecker(EventLoopGroup loops, Transport transport, UpstreamGroup group) {
         this.loops = loops;
         this.transport = transport;
         this.group = group;
-        this.settings = group.settings();
     }
 
-    void start() {
+    synchronized void start() {
+        BalancerSettings settings = group.settings();
         if (settings.healthChecks()) {
             long every = settings.healthInterval().toMillis();
             ticks = loops.next().scheduleWithFixedDelay(this::checkAll, every, every, TimeUnit.MILLISECONDS);
@@ -67,14 +66,15 @@ final class HealthChecker implements AutoCloseable {
 
     /** Checks a member now (unless a check of it is running), e.g. one just added. */
     void check(Member m) {
+        BalancerSettings settings = group.settings();
         if (!settings.healthChecks() || !m.checking.compareAndSet(false, true)) {
             return;
         }
         AtomicBoolean reported = new AtomicBoolean();
         int rise = m.health() == Member.Health.STARTING ? settings.riseNew() : settings.rise();
         Runnable[] report = new Runnable[2];
-        report[0] = () -> result(m, true, rise, reported);
-        report[1] = () -> result(m, false, rise, reported);
+        report[0] = () -> result(m, true, rise, settings.fall(), reported);
+        report[1] = () -> result(m, false, rise, settings.fall(), reported);
         EventLoop loop = loops.next();
         ChannelFuture connect = new Bootstrap()
                 .group(loop)
@@ -125,12 +125,12 @@ final class HealthChecker implements AutoCloseable {
         });
     }
 
-    private void result(Member m, boolean ok, int rise, AtomicBoolean reported) {
+    private void result(Member m, boolean ok, int rise, int fall, AtomicBoolean reported) {
         if (!reported.compareAndSet(false, true)) {
             return;
         }
         Member.Health before = m.health();
-        m.checked(ok, rise, settings.fall(), System.nanoTime());
+        m.checked(ok, rise, fall, System.nanoTime());
         m.checking.set(false);
         Member.Health after = m.health();
         if (before != after) {
@@ -139,10 +139,17 @@ final class HealthChecker implements AutoCloseable {
         }
     }
 
+    /** Checks at the group's interval as it is now (a reload changed it), or stops checking when it is 0. */
+    synchronized void restart() {
+        close();
+        start();
+    }
+
     @Override
-    public void close() {
+    public synchronized void close() {
         if (ticks != null) {
             ticks.cancel(false);
+            ticks = null;
         }
     }
 }

@@ -140,6 +140,15 @@ final class Member {
         admin = next;
     }
 
+    /** Taken as up without a check: active checks were turned off (a reload), nothing else would bring it up. */
+    synchronized void assumeUp() {
+        if (health != Health.UP) {
+            health = Health.UP;
+            healthy = true;
+            resetPassive();
+        }
+    }
+
     /** An active check's result; {@code rise} is how many passes in a row bring it up. */
     synchronized void checked(boolean ok, int rise, int fall, long now) {
         healthy = ok;

@@ -93,10 +93,15 @@ final class PipeliningHandler extends ChannelDuplexHandler {
     private boolean refused;
     // Whether the client may still be sending when the connection closes after this answer (LingeringClose).
     private boolean lingerAfterResponse;
-    private final WebLimits limits;
+    private WebLimits limits;
 
     PipeliningHandler(WebLimits limits) {
         this.limits = limits;
+    }
+
+    /** Closes by the lingering times of {@code next} from now on (reload). Call on the event loop. */
+    void use(WebLimits next) {
+        limits = next;
     }
 
     @Override

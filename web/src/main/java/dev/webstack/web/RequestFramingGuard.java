@@ -74,8 +74,10 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
         BODY, CHUNK_SIZE, CHUNK_EXT, CHUNK_SIZE_LF, CHUNK_DATA, CHUNK_DATA_CR, CHUNK_DATA_LF, REJECTED
     }
 
-    private final long maxBody;
-    private final long headerTimeoutNanos;
+    private long maxBody;
+    private long headerTimeoutNanos;
+    // Limits a reload set, taken at the start of the next request (the one being read keeps its own).
+    private WebLimits next;
     // No volatile needed: one channel, one event loop.
     private ChannelHandlerContext ctx;
     // One timer per connection, not one per request: a request's start sets the deadline and
@@ -116,6 +118,11 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
         this.headerTimeoutNanos = headerTimeout.toNanos();
     }
 
+    /** Applies {@code limits} (body size, header time) from the next request on: a reload. Call on the event loop. */
+    void use(WebLimits limits) {
+        next = limits;
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
@@ -154,6 +161,11 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
     }
 
     private void startHeaderTimer() {
+        if (next != null) {
+            maxBody = next.maxBody();
+            headerTimeoutNanos = next.headerTimeout().toNanos();
+            next = null;
+        }
         awaitingHeaders = true;
         headerDeadline = System.nanoTime() + headerTimeoutNanos;
         if (headerTimer == null) {

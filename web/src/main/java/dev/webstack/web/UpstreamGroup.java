@@ -20,8 +20,8 @@ import java.util.function.Consumer;
  * pooled connections closed through {@link #onRetire}; the requests it is answering finish.
  */
 final class UpstreamGroup {
-    private final BalancerSettings settings;
-    private final Balancer balancer;
+    private volatile BalancerSettings settings;
+    private volatile Balancer balancer;
     private volatile Member[] members;
     private volatile Consumer<HostPort> retire = address -> {};
 
@@ -44,6 +44,21 @@ final class UpstreamGroup {
 
     BalancerSettings settings() {
         return settings;
+    }
+
+    /**
+     * Balances by {@code next} from now on (a reload): a new {@link Balancer}, so round-robin
+     * positions and slow starts begin anew; the members keep their state, except that with active
+     * checks turned off a member that is not up is taken as up, since no check would bring it back.
+     */
+    synchronized void use(BalancerSettings next) {
+        settings = next;
+        balancer = Balancer.of(next.algorithm(), next.slowStart().toNanos());
+        if (!next.healthChecks()) {
+            for (Member m : members) {
+                m.assumeUp();
+            }
+        }
     }
 
     /** Called with the address of a member that no longer takes requests (closes its idle connections). */

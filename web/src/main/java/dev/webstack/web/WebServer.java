@@ -148,8 +148,8 @@ public final class WebServer implements AutoCloseable {
                         web.readTimeout(),
                         tls,
                         ErrorPages.of(web.errorPages(), web.publicRoot()),
-                        web.realIp().map(RealIp::new).orElse(null)),
-                limits);
+                        web.realIp().map(RealIp::new).orElse(null),
+                        limits));
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannel())
@@ -248,16 +248,25 @@ public final class WebServer implements AutoCloseable {
         if (!next.upstreams().equals(web.upstreams())) {
             upstreams.reconfigure(web.upstreams(), next.upstreams());
         }
+        // The config's balancing when it changed (a server started with other settings keeps them otherwise).
+        if (!next.balancing().equals(web.balancing())) {
+            upstreams.use(BalancerSettings.from(next.balancing()));
+            checker.restart();
+        }
         ErrorPages errorPages = next.errorPages().equals(web.errorPages()) && next.publicRoot().equals(web.publicRoot())
                 ? now.errorPages() : ErrorPages.of(next.errorPages(), next.publicRoot());
         RealIp realIp = next.realIp().equals(web.realIp()) ? now.realIp() : next.realIp().map(RealIp::new).orElse(null);
+        // The config's limits when they changed (a server started with other limits keeps them otherwise).
+        WebLimits limits = next.limits().equals(web.limits()) ? now.limits() : WebLimits.from(next.limits());
         List<io.netty.util.concurrent.Future<?>> switched = pipeline.apply(new ClientPipeline.Settings(
-                next.idleTimeout(), accessLog, vhost, locations, upstreams, pool, next.readTimeout(), tls, errorPages, realIp));
+                next.idleTimeout(), accessLog, vhost, locations, upstreams, pool, next.readTimeout(), tls, errorPages, realIp, limits));
+        // Every open connection has switched when this returns (a task on its event loop each, run
+        // between two messages): a request sent after a reload meets the new config. Lines of
+        // requests still logging to an old access log file are written before it closes.
+        for (io.netty.util.concurrent.Future<?> f : switched) {
+            f.awaitUninterruptibly(DRAIN_SECONDS * 1_000L);
+        }
         if (accessLog != now.accessLog()) {
-            // Lines of requests still logging to the old file are written before it closes.
-            for (io.netty.util.concurrent.Future<?> f : switched) {
-                f.awaitUninterruptibly(DRAIN_SECONDS * 1_000L);
-            }
             now.accessLog().close();
         }
         web = next;

@@ -94,6 +94,60 @@ class ReloadTest {
     }
 
     @Test
+    void changedLimitsApplyToNewConnectionsAndToOpenOnesFromTheirNextRequest() throws Exception {
+        String post = "POST /echo/up HTTP/1.1\r\nHost: " + TestConfigs.WWW + "\r\nContent-Length: 2048\r\n\r\n" + "x".repeat(2048);
+        WebConfig.Limits d = WebConfig.Limits.DEFAULTS;
+        WebConfig small = config(a.address()).withLimits(new WebConfig.Limits(d.headerTimeout(), 1024, d.maxConnections(),
+                d.maxConnectionsPerClient(), d.lingeringTime(), d.lingeringTimeout()));
+        try (RawHttp open = new RawHttp(port)) {
+            open.send(post);
+            assertThat(open.read().status()).isEqualTo(200);
+            server.reload(small, TestConfigs.SITE);
+            open.send(post);
+            assertThat(open.read().status()).as("web.max-body down to 1024, on the open connection").isEqualTo(413);
+        }
+        assertThat(RawHttp.exchange(port, post).status()).as("a new connection").isEqualTo(413);
+        server.reload(config(a.address()), TestConfigs.SITE);
+        assertThat(RawHttp.exchange(port, post).status()).as("back to the default").isEqualTo(200);
+
+        WebConfig one = config(a.address()).withLimits(new WebConfig.Limits(d.headerTimeout(), d.maxBody(), d.maxConnections(),
+                1, d.lingeringTime(), d.lingeringTimeout()));
+        server.reload(one, TestConfigs.SITE);
+        try (RawHttp first = new RawHttp(port)) {
+            first.send(RawHttp.get("/echo/1", TestConfigs.WWW));
+            assertThat(first.read().status()).isEqualTo(200);
+            try (RawHttp second = new RawHttp(port)) {
+                assertThat(second.closedByServer()).as("web.max-connections-per-client: 1").isTrue();
+            }
+        }
+    }
+
+    @Test
+    void changedBalancingAppliesAtOnce() throws Exception {
+        HostPort nobody = new HostPort("127.0.0.1", TestConfigs.closedPort());
+        WebConfig.Balancing d = WebConfig.Balancing.DEFAULTS;
+        WebConfig checked = config(a.address()).withUpstreams(List.of(a.address(), nobody))
+                .withBalancing(new WebConfig.Balancing(d.balance(), Duration.ofMillis(100), Duration.ofMillis(500), d.rise(),
+                        d.riseNew(), 1, d.ejectAfter(), d.ejectWindow(), d.slowStart()));
+        server.reload(checked, TestConfigs.SITE);
+        Member app2 = server.upstreams().member("app-2").orElseThrow();
+        for (int i = 0; i < 200 && app2.health() != Member.Health.DOWN; i++) {
+            Thread.sleep(25);
+        }
+        assertThat(app2.health()).as("found down by the checks every 100 ms the reload set").isEqualTo(Member.Health.DOWN);
+
+        WebConfig unchecked = checked.withBalancing(new WebConfig.Balancing(WebConfig.Balance.LEAST_CONN, Duration.ZERO,
+                d.checkTimeout(), d.rise(), d.riseNew(), d.fall(), d.ejectAfter(), d.ejectWindow(), d.slowStart()));
+        server.reload(unchecked, TestConfigs.SITE);
+        assertThat(server.upstreams().settings().algorithm()).isEqualTo(BalancerSettings.Algorithm.LEAST_CONNECTIONS);
+        assertThat(app2.health()).as("active checks off: nothing would bring it back, so it counts as up").isEqualTo(Member.Health.UP);
+        // A GET that meets the closed port is retried on app-1.
+        for (int i = 0; i < 4; i++) {
+            assertThat(RawHttp.exchange(port, RawHttp.get("/echo/" + i, TestConfigs.WWW)).header("x-upstream")).isEqualTo("app-a");
+        }
+    }
+
+    @Test
     void changingTheListenAddressIsRefusedAndTheRunningConfigStays() throws IOException {
         WebConfig moved = config(b.address());
         WebConfig other = new WebConfig(new HostPort("127.0.0.1", 1), moved.publicRoot(), List.of("/static/"), moved.upstreams(),

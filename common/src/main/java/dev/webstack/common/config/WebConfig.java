@@ -278,6 +278,18 @@ public record WebConfig(
                 upstreamKeepalive, accessLog, admin, limits, balancing, tls, errorPages, newRealIp);
     }
 
+    /** The same tier with other limits (body size, timeouts, connections). */
+    public WebConfig withLimits(Limits newLimits) {
+        return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
+                upstreamKeepalive, accessLog, admin, newLimits, balancing, tls, errorPages, realIp);
+    }
+
+    /** The same tier balancing its app servers as {@code newBalancing} says. */
+    public WebConfig withBalancing(Balancing newBalancing) {
+        return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
+                upstreamKeepalive, accessLog, admin, limits, newBalancing, tls, errorPages, realIp);
+    }
+
     /** The static paths as locations, then {@code / -> proxy app}, which the web tier does anyway with what no location matches. */
     private static List<LocationConfig> staticLocations(List<String> paths, Path root) {
         List<LocationConfig> out = new ArrayList<>(paths.stream().map(p -> LocationConfig.staticPath(p, root)).toList());
