@@ -212,7 +212,7 @@ public final class WebServer implements AutoCloseable {
      * the access log file). The caller validates the config first (as {@code webstack.yml} loading
      * does); what cannot change without a restart is refused and nothing is applied.
      *
-     * @throws IllegalArgumentException when {@code web.listen()} or the HTTPS address differs from the running one, or
+     * @throws IllegalArgumentException when {@code web.listen()}, the HTTPS address or the admin API's differs from the running one, or
      *                                  {@code web.tls}'s certificate and key cannot be read (nothing applied)
      * @throws UncheckedIOException     when a new access log file cannot be opened (nothing applied)
      */
@@ -223,6 +223,10 @@ public final class WebServer implements AutoCloseable {
         if (!next.listen().equals(web.listen())) {
             throw new IllegalArgumentException("web.listen: " + next.listen() + " (expected: " + web.listen()
                     + "; the listen address changes only with a restart)");
+        }
+        if (!next.admin().equals(web.admin())) {
+            throw new IllegalArgumentException("web.admin: " + next.admin() + " (expected: " + web.admin()
+                    + "; the admin API's address changes only with a restart)");
         }
         if (!next.tls().map(WebConfig.Tls::listen).equals(web.tls().map(WebConfig.Tls::listen))) {
             throw new IllegalArgumentException("web.tls: " + next.tls().map(t -> "listen " + t.listen()).orElse("off")

@@ -155,6 +155,13 @@ class ReloadTest {
         assertThatThrownBy(() -> server.reload(other, TestConfigs.SITE))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("web.listen");
+        WebConfig on = config(a.address());
+        WebConfig otherAdmin = new WebConfig(on.listen(), on.publicRoot(), on.locations(), on.mimeTypes(), List.of(b.address()),
+                on.connectTimeout(), on.readTimeout(), on.idleTimeout(), on.accessLog(), new HostPort("127.0.0.1", 1),
+                on.limits(), on.balancing(), Optional.empty());
+        assertThatThrownBy(() -> server.reload(otherAdmin, TestConfigs.SITE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("web.admin: 127.0.0.1:1 (expected: ");
         assertThat(RawHttp.exchange(port, RawHttp.get("/echo/x", TestConfigs.WWW)).header("x-upstream")).isEqualTo("app-a");
     }
 
