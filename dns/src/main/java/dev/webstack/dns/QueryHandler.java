@@ -31,8 +31,8 @@ import org.xbill.DNS.Type;
  *   <tr><td>opcode other than QUERY</td><td>NOTIMP (RFC 1035 section 4.1.1)</td></tr>
  *   <tr><td>QDCOUNT other than 1, several OPT records</td><td>FORMERR (RFC 6891 section 6.1.1)</td></tr>
  *   <tr><td>EDNS version above 0</td><td>BADVERS with an OPT of version 0 (RFC 6891 section 6.1.3)</td></tr>
- *   <tr><td>class other than IN; AXFR or IXFR</td><td>REFUSED: one class; AXFR only over TCP to the
- *       clients {@link ZoneTransfer} allows, which answers it before this class sees it</td></tr>
+ *   <tr><td>class other than IN; AXFR or IXFR</td><td>REFUSED: one class; AXFR and IXFR only over TCP
+ *       to the clients {@link ZoneTransfer} allows, which answers them before this class sees them</td></tr>
  *   <tr><td>anything else</td><td>what {@link Authority} answers</td></tr>
  * </table>
  *

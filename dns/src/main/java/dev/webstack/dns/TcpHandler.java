@@ -29,7 +29,7 @@ final class TcpHandler extends SimpleChannelInboundHandler<ByteBuf> {
 
     /**
      * @param responder the current zones' responder, read once per query (it changes on reload)
-     * @param transfers who may transfer the zones (AXFR)
+     * @param transfers who may transfer the zones (AXFR, IXFR)
      */
     TcpHandler(Supplier<Responder> responder, ZoneTransfer transfers) {
         this.responder = responder;
@@ -39,11 +39,11 @@ final class TcpHandler extends SimpleChannelInboundHandler<ByteBuf> {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
         Responder current = responder.get();
-        // Only a client allowed to transfer has its queries parsed for AXFR: a few secondaries.
+        // Only a client allowed to transfer has its queries parsed for AXFR and IXFR: a few secondaries.
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress peer && transfers.allows(peer.getAddress())) {
             Optional<List<byte[]>> messages = transfers.transfer(ByteBufUtil.getBytes(frame), peer.getAddress(), current.zones());
             if (messages.isPresent()) {
-                log.info("tcp {}: AXFR, {} messages", peer, messages.get().size());
+                log.info("tcp {}: zone transfer, {} messages", peer, messages.get().size());
                 messages.get().forEach(m -> ctx.write(Unpooled.wrappedBuffer(m)));
                 return;
             }

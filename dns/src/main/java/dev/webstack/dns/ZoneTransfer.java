@@ -14,6 +14,7 @@ import org.xbill.DNS.Opcode;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.RRset;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.TSIG;
 import org.xbill.DNS.TSIGRecord;
@@ -21,7 +22,13 @@ import org.xbill.DNS.Type;
 
 /**
  * Full zone transfers (AXFR, RFC 5936) over TCP to the addresses allowed to ask; every other AXFR
- * is REFUSED by {@link QueryHandler}, as are AXFR over UDP and IXFR.
+ * is REFUSED by {@link QueryHandler}, as are AXFR and IXFR over UDP.
+ *
+ * <p>An IXFR over TCP from the same clients (RFC 1995: what NSD, BIND and Knot secondaries send
+ * first when they hold a copy of the zone) is answered as RFC 1995 section 4 lets a server without
+ * the zone's history answer it: with the current SOA alone when the serial the client sent (the
+ * SOA in its query's authority section) is not older than ours (RFC 1982 arithmetic), the client
+ * being up to date; else with the whole zone, as an AXFR is. An IXFR without that SOA is FORMERR.
  *
  * <p>The transfer is the SOA, every other record of the zone (glue below zone cuts included), and
  * the SOA again, in as many messages as needed, each at most {@value #MESSAGE_SIZE} bytes (RFC 5936
@@ -67,7 +74,8 @@ final class ZoneTransfer {
 
     /**
      * The messages of the transfer asked for by {@code query} from {@code client}, or empty when
-     * the query is not an AXFR that this client may have (it is then answered as any other query).
+     * the query is not an AXFR or IXFR that this client may have (it is then answered as any other
+     * query).
      */
     Optional<List<byte[]>> transfer(byte[] query, InetAddress client, List<ZoneData> zones) {
         Clients now = clients;
@@ -82,7 +90,8 @@ final class ZoneTransfer {
         }
         Record question = message.getQuestion();
         if (message.getHeader().getOpcode() != Opcode.QUERY || message.getHeader().getFlag(Flags.QR)
-                || message.getSection(Section.QUESTION).size() != 1 || question.getType() != Type.AXFR
+                || message.getSection(Section.QUESTION).size() != 1
+                || (question.getType() != Type.AXFR && question.getType() != Type.IXFR)
                 || question.getDClass() != DClass.IN) {
             return Optional.empty();
         }
@@ -115,8 +124,38 @@ final class ZoneTransfer {
                 return Optional.of(List.of(notAuth(message, key, verified)));
             }
         }
-        return zones.stream().filter(z -> z.origin().equals(question.getName())).findFirst()
-                .map(zone -> key == null ? unsigned(messages(message, zone)) : signed(messages(message, zone), key, signature));
+        return zones.stream().filter(z -> z.origin().equals(question.getName())).findFirst().map(zone -> {
+            List<Message> messages = question.getType() == Type.AXFR ? messages(message, zone) : incremental(message, zone);
+            return key == null ? unsigned(messages) : signed(messages, key, signature);
+        });
+    }
+
+    /** The answer to an IXFR: the SOA alone to a client that is up to date, else the whole zone; FORMERR without the client's SOA. */
+    private static List<Message> incremental(Message query, ZoneData zone) {
+        SOARecord theirs = null;
+        for (Record r : query.getSection(Section.AUTHORITY)) {
+            if (r instanceof SOARecord soa && soa.getName().equals(zone.origin())) {
+                theirs = soa;
+            }
+        }
+        if (theirs == null) {
+            Message m = start(query, true);
+            m.getHeader().unsetFlag(Flags.AA);
+            m.getHeader().setRcode(Rcode.FORMERR);
+            return List.of(m);
+        }
+        if (!serialBefore(theirs.getSerial(), zone.soa().getSerial())) {
+            Message m = start(query, true);
+            m.addRecord(zone.soa(), Section.ANSWER);
+            return List.of(m);
+        }
+        return messages(query, zone);
+    }
+
+    /** Whether serial {@code a} comes before {@code b} in RFC 1982 serial number arithmetic (32 bits). */
+    static boolean serialBefore(long a, long b) {
+        long diff = (b - a) & 0xFFFF_FFFFL;
+        return diff != 0 && diff < 0x8000_0000L;
     }
 
     private static List<byte[]> unsigned(List<Message> messages) {

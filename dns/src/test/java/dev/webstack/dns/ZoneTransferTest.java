@@ -23,7 +23,10 @@ import org.xbill.DNS.Type;
 import org.xbill.DNS.ZoneTransferException;
 import org.xbill.DNS.ZoneTransferIn;
 
-/** AXFR over TCP with dnsjava's transfer client: the whole zone to an allowed address, REFUSED to others. */
+/**
+ * AXFR and IXFR over TCP with dnsjava's transfer client: the whole zone to an allowed address,
+ * REFUSED to others; an IXFR from a client that is up to date gets the SOA alone.
+ */
 class ZoneTransferTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
@@ -45,6 +48,42 @@ class ZoneTransferTest {
             assertThat(records).as("every record once, the SOA twice").hasSize(expected.size() + 1);
             assertThat(lines(records)).as("glue below the cut").anyMatch(l -> l.startsWith("ns.sub.example.test."));
         }
+    }
+
+    @Test
+    void anIxfrGetsTheSoaAloneWhenTheClientIsUpToDateElseTheWholeZone() throws Exception {
+        Name origin = Name.fromConstantString("example.test.");
+        ZoneData zone = ZoneLoader.load(new dev.webstack.common.config.DnsConfig.Zone("example.test.", TestZones.EXAMPLE));
+        long serial = zone.soa().getSerial();
+        try (DnsServer server = DnsServer.start(TestZones.config(new HostPort("127.0.0.1", 0)), DnsOptions.defaults().withRateLimit(RateLimit.OFF).withTransferClients(Set.of(LOOPBACK)))) {
+            for (long theirs : new long[] {serial, serial + 5}) {
+                ZoneTransferIn ixfr = ZoneTransferIn.newIXFR(origin, theirs, false, "127.0.0.1", server.port(), null);
+                ixfr.run();
+                assertThat(ixfr.isCurrent()).as("serial %d against ours %d: up to date", theirs, serial).isTrue();
+            }
+            ZoneTransferIn behind = ZoneTransferIn.newIXFR(origin, serial - 1, false, "127.0.0.1", server.port(), null);
+            behind.run();
+            assertThat(behind.isAXFR()).as("no history kept: the whole zone, as RFC 1995 section 4 allows").isTrue();
+            List<Record> expected = zone.rrsets().stream().flatMap(r -> r.rrs(false).stream()).toList();
+            assertThat(lines(behind.getAXFR())).isEqualTo(lines(expected));
+
+            ZoneTransferIn other = ZoneTransferIn.newIXFR(Name.fromConstantString("foobar.com."), 1, false, "127.0.0.1", server.port(), null);
+            other.run();
+            assertThat(other.isAXFR()).as("an allowed client, another zone: transferred too").isTrue();
+        }
+        Message noSoa = Message.newQuery(Record.newRecord(origin, Type.IXFR, DClass.IN));
+        List<byte[]> answer = new ZoneTransfer(Set.of(LOOPBACK)).transfer(noSoa.toWire(), LOOPBACK, List.of(zone)).orElseThrow();
+        assertThat(new Message(answer.get(0)).getRcode()).as("an IXFR without the client's SOA").isEqualTo(Rcode.FORMERR);
+    }
+
+    @Test
+    void serialsCompareInRfc1982Arithmetic() {
+        assertThat(ZoneTransfer.serialBefore(1, 2)).isTrue();
+        assertThat(ZoneTransfer.serialBefore(2, 2)).isFalse();
+        assertThat(ZoneTransfer.serialBefore(3, 2)).isFalse();
+        assertThat(ZoneTransfer.serialBefore(0xFFFF_FFFFL, 0)).as("across the wrap").isTrue();
+        assertThat(ZoneTransfer.serialBefore(0, 0xFFFF_FFFFL)).isFalse();
+        assertThat(ZoneTransfer.serialBefore(2_000_000_000L, 4_000_000_000L)).isTrue();
     }
 
     @Test
