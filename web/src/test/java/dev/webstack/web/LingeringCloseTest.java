@@ -63,17 +63,23 @@ class LingeringCloseTest {
         }
     }
 
+    /** Sends {@code head} and {@code bodyBytes} of body, all of it, then reads the answer, and checks the FIN after it. */
+    private static RawHttp.Response sendAllThenRead(RawHttp http, String head, long bodyBytes) throws IOException {
+        http.send(head);
+        sendBody(http, bodyBytes);
+        RawHttp.Response res = http.read();
+        assertThat(http.closedByServer()).as("FIN after the answer").isTrue();
+        return res;
+    }
+
     @Test
     void aBodyOverTheLimitIsReadToItsEndAndTheClientReadsThe413() throws IOException {
         start(WebLimits.defaults().withMaxBody(MIB), false);
         try (RawHttp http = new RawHttp(server.port())) {
             // Sixteen times what the socket buffers hold: without lingering, a reset stops the writes.
-            http.send(post("/upload", 16 * MIB, ""));
-            sendBody(http, 16 * MIB);
-            RawHttp.Response res = http.read();
+            RawHttp.Response res = sendAllThenRead(http, post("/upload", 16 * MIB, ""), 16 * MIB);
             assertThat(res.status()).isEqualTo(413);
             assertThat(res.header("connection")).isEqualTo("close");
-            assertThat(http.closedByServer()).as("FIN after the answer").isTrue();
         }
     }
 
@@ -82,11 +88,8 @@ class LingeringCloseTest {
         start(WebLimits.defaults(), false);
         try (RawHttp http = new RawHttp(server.port())) {
             // A static file does not take a body: 405 at once, with 8 MiB still coming.
-            http.send(post("/static/a.txt", 8 * MIB, "Connection: close\r\n"));
-            sendBody(http, 8 * MIB);
-            RawHttp.Response res = http.read();
-            assertThat(res.status()).isEqualTo(405);
-            assertThat(http.closedByServer()).isTrue();
+            assertThat(sendAllThenRead(http, post("/static/a.txt", 8 * MIB, "Connection: close\r\n"), 8 * MIB).status())
+                    .isEqualTo(405);
         }
     }
 
@@ -102,11 +105,7 @@ class LingeringCloseTest {
         tls.setSSLParameters(params);
         tls.startHandshake();
         try (RawHttp https = new RawHttp(tls)) {
-            https.send(post("/upload", 16 * MIB, ""));
-            sendBody(https, 16 * MIB);
-            RawHttp.Response res = https.read();
-            assertThat(res.status()).isEqualTo(413);
-            assertThat(https.closedByServer()).isTrue();
+            assertThat(sendAllThenRead(https, post("/upload", 16 * MIB, ""), 16 * MIB).status()).isEqualTo(413);
         }
     }
 
