@@ -118,6 +118,7 @@ final class ProxyHeaders {
         }
         h.remove(HttpHeaderNames.EXPECT);
         req.setProtocolVersion(HttpVersion.HTTP_1_1);
+        req.setUri(originForm(req.uri()));
         if (req instanceof BodyGate.StreamedRequest streamed) {
             // The body follows as it arrives, framed as the client framed it.
             if (streamed.chunked()) {
@@ -149,6 +150,53 @@ final class ProxyHeaders {
             }
         }
         addVia(h);
+    }
+
+    /**
+     * The target as the app server gets it: origin-form (RFC 9112 section 3.2.1: a request made
+     * to an origin server carries the path and query only), so an absolute-form target loses its
+     * scheme and authority (which {@link VirtualHostHandler} checked), as nginx's {@code proxy_pass}
+     * does; and every character from {@code 0x80} up percent-encoded. The codec reads the request
+     * line one char per byte, but the encoder writes a target as UTF-8, so a raw non-ASCII byte
+     * (which browsers never send, curl may) would reach the app server as two bytes; encoded, it
+     * means the same URI. {@code *} (OPTIONS) is kept.
+     */
+    static String originForm(String target) {
+        String t = target;
+        if (t.regionMatches(true, 0, "http://", 0, 7) || t.regionMatches(true, 0, "https://", 0, 8)) {
+            int authority = t.indexOf("//") + 2;
+            int end = authority;
+            while (end < t.length() && t.charAt(end) != '/' && t.charAt(end) != '?' && t.charAt(end) != '#') {
+                end++;
+            }
+            t = end == t.length() || t.charAt(end) != '/' ? "/" + t.substring(end) : t.substring(end);
+        }
+        for (int i = 0; i < t.length(); i++) {
+            if (t.charAt(i) >= 0x80) {
+                return percentEncodeHigh(t);
+            }
+        }
+        return t;
+    }
+
+    private static String percentEncodeHigh(String t) {
+        StringBuilder out = new StringBuilder(t.length() + 16);
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (c < 0x80) {
+                out.append(c);
+            } else if (c <= 0xff) {
+                out.append('%').append(Character.toUpperCase(Character.forDigit(c >>> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            } else {
+                // Not from the wire (one char per byte): its UTF-8 bytes.
+                for (byte b : String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+                    out.append('%').append(Character.toUpperCase(Character.forDigit((b >>> 4) & 0xf, 16)))
+                            .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
+                }
+            }
+        }
+        return out.toString();
     }
 
     /** Turns the app server's response headers into the client's, in place. */

@@ -12,8 +12,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Which requests are WebSocket handshakes, and what the app server sees of their headers. */
+/** Which requests are WebSocket handshakes, and what the app server sees of their headers and targets. */
 class ProxyHeadersTest {
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+            "/a?b=c                          | /a?b=c",
+            "/a%20b/%2F?x=%20                | /a%20b/%2F?x=%20",
+            "*                               | *",
+            "http://www.foobar.com/abs?q=1   | /abs?q=1",
+            "HTTPS://www.foobar.com:8443/x   | /x",
+            "http://www.foobar.com           | /",
+            "http://www.foobar.com?q=1       | /?q=1",
+            "/caf\u00c3\u00a9?n=\u00ff      | /caf%C3%A9?n=%FF",
+    })
+    void theAppServerGetsOriginFormWithRawBytesPercentEncoded(String target, String expected) {
+        // The codec reads a request line one char per byte: a raw UTF-8 'é' arrives as the chars C3 A9.
+        assertThat(ProxyHeaders.originForm(target)).isEqualTo(expected);
+    }
 
     private static FullHttpRequest request(HttpMethod method, HttpVersion version, String connection, String upgrade) {
         FullHttpRequest req = new DefaultFullHttpRequest(version, method, "/ws", Unpooled.EMPTY_BUFFER);

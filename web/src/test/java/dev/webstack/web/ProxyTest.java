@@ -48,6 +48,17 @@ class ProxyTest {
     }
 
     @Test
+    void theAppServerGetsTheTargetInOriginFormWithRawBytesPercentEncoded() throws IOException {
+        int port = startWithUpstream(0, Duration.ofSeconds(5));
+        RawHttp.Response absolute = RawHttp.exchange(port, "GET http://www.foobar.com/echo/abs?q=1 HTTP/1.1\r\nHost: www.foobar.com\r\n\r\n");
+        assertThat(absolute.text()).as("RFC 9112 section 3.2.1, as nginx's proxy_pass").startsWith("GET /echo/abs?q=1\n");
+        // A raw UTF-8 'é' (two bytes, as curl may send it): the same two bytes, percent-encoded, not four.
+        byte[] raw = "GET /echo/caf\u00e9 HTTP/1.1\r\nHost: www.foobar.com\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        RawHttp.Response utf8 = RawHttp.exchange(port, new String(raw, java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertThat(utf8.text()).startsWith("GET /echo/caf%C3%A9\n");
+    }
+
+    @Test
     void forwardsWithForwardingHeadersAndBringsTheResponseBack() throws IOException {
         int port = startWithUpstream(0, Duration.ofSeconds(5));
         RawHttp.Response res = RawHttp.exchange(port, "GET /echo/page?x=1&y=2 HTTP/1.1\r\n"
