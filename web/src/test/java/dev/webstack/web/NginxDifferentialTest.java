@@ -9,14 +9,11 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -32,7 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NginxDifferentialTest {
-    private static final Path NGINX = Path.of("/usr/sbin/nginx");
     private static final String H = "Host: www.foobar.com\r\n";
 
     /** Where webstack answers differently from nginx on purpose: nginx's status, webstack's, and why. */
@@ -53,17 +49,15 @@ class NginxDifferentialTest {
     private final Map<String, String> corpus = new LinkedHashMap<>();
     @TempDir
     static Path dir;
-    private Process nginx;
-    private int nginxPort;
+    private TestNginx nginx;
     private WebServer webstack;
 
     @BeforeAll
     void start() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(NGINX),
-                "nginx is not installed (apt-get install nginx; .ci/run installs it): the differential test against nginx is skipped");
-        // nginx's workers run as nobody when the test runs as root: the folders must be readable.
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path root = Files.createDirectories(dir.resolve("public"));
+        Path root = dir.resolve("public");
+        nginx = TestNginx.start(dir, """
+                server { listen 127.0.0.1:%2$d; server_name www.foobar.com; root %1$s/public; index index.html; }
+                """);
         Files.createDirectories(root.resolve("dir"));
         Files.createDirectories(root.resolve("empty"));
         Files.writeString(root.resolve("index.html"), "<!DOCTYPE html><title>home</title>\n");
@@ -72,25 +66,6 @@ class NginxDifferentialTest {
         Files.writeString(root.resolve("a b.txt"), "a file with a space\n");
         Files.writeString(dir.resolve("outside.txt"), "outside the root\n");
         Files.createSymbolicLink(root.resolve("link"), dir.resolve("outside.txt"));
-
-        nginxPort = TestConfigs.closedPort();
-        Path conf = dir.resolve("nginx.conf");
-        Files.writeString(conf, """
-                worker_processes 1;
-                pid %1$s/nginx.pid;
-                error_log %1$s/nginx-error.log warn;
-                events { worker_connections 64; }
-                http {
-                  access_log off;
-                  client_body_temp_path %1$s/tmp-body; proxy_temp_path %1$s/tmp-proxy; fastcgi_temp_path %1$s/tmp-fastcgi;
-                  uwsgi_temp_path %1$s/tmp-uwsgi; scgi_temp_path %1$s/tmp-scgi;
-                  include /etc/nginx/mime.types;
-                  server { listen 127.0.0.1:%2$d; server_name www.foobar.com; root %3$s; index index.html; }
-                }
-                """.formatted(dir, nginxPort, root));
-        nginx = new ProcessBuilder(NGINX.toString(), "-e", "stderr", "-p", dir.toString(), "-c", conf.toString(), "-g", "daemon off;")
-                .redirectErrorStream(true).redirectOutput(dir.resolve("nginx.out").toFile()).start();
-        awaitListening(nginxPort);
 
         Files.writeString(dir.resolve("webstack.yml"), """
                 web:
@@ -177,8 +152,7 @@ class NginxDifferentialTest {
             webstack.close();
         }
         if (nginx != null) {
-            nginx.destroy();
-            nginx.waitFor(5, TimeUnit.SECONDS);
+            nginx.close();
         }
     }
 
@@ -190,7 +164,7 @@ class NginxDifferentialTest {
     void answersWithNginxsStatusesButForTheListedDifferences() throws IOException {
         List<String> mismatches = new ArrayList<>();
         for (Map.Entry<String, String> c : corpus.entrySet()) {
-            int theirs = status(nginxPort, c.getValue());
+            int theirs = status(nginx.port(), c.getValue());
             int ours = status(webstack.port(), c.getValue());
             Deliberate d = DELIBERATE.get(c.getKey());
             if (d == null ? theirs != ours : theirs != d.nginx() || ours != d.webstack()) {
@@ -219,21 +193,5 @@ class NginxDifferentialTest {
             String line = new String(head, 0, n, StandardCharsets.ISO_8859_1);
             return line.startsWith("HTTP/1.") && n == 12 ? Integer.parseInt(line.substring(9, 12)) : 0;
         }
-    }
-
-    private void awaitListening(int port) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            try {
-                new Socket(InetAddress.getLoopbackAddress(), port).close();
-                return;
-            } catch (IOException notYet) {
-                if (!nginx.isAlive()) {
-                    throw new IllegalStateException("nginx exited: " + Files.readString(dir.resolve("nginx.out")));
-                }
-                Thread.sleep(50);
-            }
-        }
-        throw new IllegalStateException("nginx did not listen on " + port + ": " + Files.readString(dir.resolve("nginx.out")));
     }
 }
