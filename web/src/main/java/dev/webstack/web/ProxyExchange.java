@@ -289,6 +289,11 @@ final class ProxyExchange {
             return;
         }
         int code = res.status().code();
+        if (code < 100 || code > 599) {
+            // Three digits, 100 to 599 (RFC 9110 section 15): nothing else goes to a client (nginx: 502 too).
+            fail(HttpResponseStatus.BAD_GATEWAY, new IOException("the application server answered with status code " + code));
+            return;
+        }
         if (code == 101) {
             onSwitchingProtocols(res);
             return;

@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * An app server that counts what reaches it: connections and bytes. It reads each request whole
  * (header section, then a Content-Length or chunked body) and only then answers {@code 200 ok}, so a
- * test that has its answer knows every byte of the request has been counted.
+ * test that has its answer knows every byte of the request has been counted. Another answer can be
+ * given, byte for byte ({@link #CountingUpstream(String)}), to play a misbehaving app server.
  */
 final class CountingUpstream implements AutoCloseable {
     private static final byte[] OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
@@ -28,7 +29,15 @@ final class CountingUpstream implements AutoCloseable {
     final AtomicLong connections = new AtomicLong();
     final AtomicLong bytes = new AtomicLong();
 
+    private final byte[] answer;
+
     CountingUpstream() throws IOException {
+        this(new String(OK, StandardCharsets.ISO_8859_1));
+    }
+
+    /** Answers every request with {@code answer}, as it is. */
+    CountingUpstream(String answer) throws IOException {
+        this.answer = answer.getBytes(StandardCharsets.ISO_8859_1);
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         threads.execute(this::accept);
     }
@@ -74,7 +83,7 @@ final class CountingUpstream implements AutoCloseable {
                     }
                 }
                 // Answered only once the whole request is in, so every byte of it is counted by then.
-                out.write(OK);
+                out.write(answer);
                 out.flush();
             }
         } catch (IOException | RuntimeException e) {

@@ -48,6 +48,15 @@ class ProxyTest {
     }
 
     @Test
+    void aStatusCodeOutsideHundredToFiveNinetyNineIs502() throws IOException {
+        try (CountingUpstream weird = new CountingUpstream("HTTP/1.1 2000 Weird\r\nContent-Length: 2\r\n\r\nok")) {
+            int port = start(List.of(weird.address()), Duration.ofSeconds(5));
+            RawHttp.Response res = RawHttp.exchange(port, RawHttp.get("/echo/x", TestConfigs.WWW));
+            assertThat(res.status()).isEqualTo(502);
+        }
+    }
+
+    @Test
     void theAppServerGetsTheTargetInOriginFormWithRawBytesPercentEncoded() throws IOException {
         int port = startWithUpstream(0, Duration.ofSeconds(5));
         RawHttp.Response absolute = RawHttp.exchange(port, "GET http://www.foobar.com/echo/abs?q=1 HTTP/1.1\r\nHost: www.foobar.com\r\n\r\n");
