@@ -209,7 +209,9 @@ final class ZoneData {
             return new Lookup.Answer(renamed(rrset, owner));
         }
         RRset cname = node.get(Type.CNAME);
-        return cname == null ? new Lookup.NoData() : new Lookup.Alias(renamed(cname, owner));
+        // NSEC3 records live at hashed owner names (RFC 5155 section 3), never at one an alias
+        // stands for: NODATA without the CNAME, as NSD answers.
+        return cname == null || qtype == Type.NSEC3 ? new Lookup.NoData() : new Lookup.Alias(renamed(cname, owner));
     }
 
     /** A wildcard's RRset takes the query name as its owner (RFC 4592 section 2.1.1). */

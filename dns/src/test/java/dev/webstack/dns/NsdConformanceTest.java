@@ -57,7 +57,9 @@ import org.xbill.DNS.Type;
  * matches, CNAME chains, delegations with glue, in four zones (one with an {@code $INCLUDE}, one
  * whose SOA TTL is below its MINIMUM, a reverse zone); case variants; EDNS off and with sizes 0 to
  * 65535 and the DO bit; answers that must be truncated or trimmed; QDCOUNT 0 and 2; other opcodes,
- * classes and EDNS versions; and, separately, all of them pipelined on one TCP connection.
+ * classes and EDNS versions; and, separately, all of them pipelined on one TCP connection. Then
+ * 156 more: types the zones do not hold (DNSSEC's, HINFO, NAPTR, HTTPS, unassigned and private
+ * numbers) and meta types as QTYPE (OPT, TSIG, TKEY, MAILA, MAILB) at six kinds of names.
  *
  * <p>Deliberate differences (see {@link #DELIBERATE}): for these only webstack's rcode is checked.
  * <ul>
@@ -253,6 +255,31 @@ class NsdConformanceTest {
         List<Case> cases = cases();
         assertThat(cases).hasSizeGreaterThanOrEqualTo(200);
         assertThat(differences(cases, nsdPort)).as("differences from NSD in " + cases.size() + " queries").isEmpty();
+    }
+
+    @Test
+    void everyOtherQueryTypeIsAnsweredAsNsdAnswersIt() throws IOException {
+        List<Case> cases = otherTypes();
+        assertThat(differences(cases, nsdPort)).as("differences from NSD in " + cases.size() + " queries").isEmpty();
+    }
+
+    /**
+     * Types the zones do not hold (DNSSEC, HINFO, NAPTR, HTTPS, unassigned and private numbers) and
+     * the meta types (OPT, TSIG, TKEY, MAILA, MAILB) as QTYPE, at an apex, a name with data, a
+     * wildcard, below a delegation and a name that does not exist.
+     */
+    private static List<Case> otherTypes() {
+        int[] types = {Type.HINFO, Type.NULL, Type.NAPTR, Type.LOC, Type.DS, Type.RRSIG, Type.NSEC, Type.DNSKEY, Type.NSEC3,
+                Type.TLSA, Type.SSHFP, Type.HTTPS, Type.SVCB, Type.URI, Type.DNAME, Type.SPF, 0, 53, 260, 65280, 65535,
+                Type.OPT, Type.TSIG, Type.TKEY, Type.MAILA, Type.MAILB};
+        List<Case> cases = new ArrayList<>();
+        for (String name : List.of("example.test.", "www.foobar.com.", "x.wild.example.test.", "deep.in.sub.example.test.",
+                "missing.example.test.", "sub.example.test.")) {
+            for (int type : types) {
+                cases.add(Case.of(name, type, 1232, false));
+            }
+        }
+        return cases;
     }
 
     @Test
