@@ -272,11 +272,13 @@ class NsdConformanceTest {
         int[] types = {Type.HINFO, Type.NULL, Type.NAPTR, Type.LOC, Type.DS, Type.RRSIG, Type.NSEC, Type.DNSKEY, Type.NSEC3,
                 Type.TLSA, Type.SSHFP, Type.HTTPS, Type.SVCB, Type.URI, Type.DNAME, Type.SPF, 0, 53, 260, 65280, 65535,
                 Type.OPT, Type.TSIG, Type.TKEY, Type.MAILA, Type.MAILB};
+        Random random = new Random(5155);
         List<Case> cases = new ArrayList<>();
         for (String name : List.of("example.test.", "www.foobar.com.", "x.wild.example.test.", "deep.in.sub.example.test.",
                 "missing.example.test.", "sub.example.test.")) {
             for (int type : types) {
-                cases.add(Case.of(name, type, 1232, false));
+                int edns = new int[] {-1, 512, 1232, 4096}[random.nextInt(4)];
+                cases.add(Case.of(random.nextBoolean() ? ResponderTest.mixedCase(name, random) : name, type, edns, random.nextInt(4) == 0));
             }
         }
         return cases;
