@@ -611,6 +611,24 @@ class NsdConformanceTest {
         Message option = Message.newQuery(www);
         option.addRecord(new OPTRecord(1232, 0, 0, 0, List.of(new GenericEDNSOption(65001, new byte[] {1, 2}))), Section.ADDITIONAL);
         cases.add(Case.raw("unknown EDNS option", option, tcp));
+        for (int flag : new int[] {Flags.AA, Flags.TC, Flags.RA, Flags.AD, 9}) {
+            Message m = Message.newQuery(www);
+            m.getHeader().setFlag(flag);
+            cases.add(Case.raw("flag " + Flags.string(flag) + " in the query", m, tcp));
+        }
+        for (int opcode : new int[] {Opcode.NOTIFY, Opcode.UPDATE}) {
+            Message m = Message.newQuery(Record.newRecord(Name.fromConstantString("foobar.com."), Type.SOA, DClass.IN));
+            m.getHeader().setOpcode(opcode);
+            cases.add(Case.raw("opcode " + Opcode.string(opcode) + " from a stranger", m, tcp));
+        }
+        Message twoOpts = Message.newQuery(www);
+        twoOpts.addRecord(new OPTRecord(1232, 0, 0), Section.ADDITIONAL);
+        twoOpts.addRecord(new OPTRecord(512, 0, 0), Section.ADDITIONAL);
+        cases.add(Case.raw("two OPT records", twoOpts, tcp));
+        Message answerInQuery = Message.newQuery(www);
+        answerInQuery.addRecord(Record.fromString(Name.fromConstantString("www.foobar.com."), Type.A, DClass.IN, 60, "192.0.2.1", Name.root),
+                Section.ANSWER);
+        cases.add(Case.raw("a record in the query's answer section", answerInQuery, tcp));
         return cases;
     }
 
