@@ -324,23 +324,33 @@ final class StaticFiles {
         return since != null && file.mtimeSeconds() <= since.getTime() / 1_000 ? Precondition.NOT_MODIFIED : Precondition.PROCEED;
     }
 
-    /** Strong comparison (RFC 9110 section 8.8.3.2) of {@code etag} against a list or {@code *}: weak tags never match. */
+    /**
+     * Strong comparison (RFC 9110 section 8.8.3.2) of {@code etag} against a list or {@code *}: weak
+     * tags never match. {@code *} stands only alone (section 13.1.1): in a list it is no tag, and
+     * matches nothing, as nginx reads it.
+     */
     static boolean strongListMatches(String list, String etag) {
+        if (list.trim().equals("*")) {
+            return true;
+        }
         for (String candidate : list.split(",")) {
             String c = candidate.trim();
-            if (c.equals("*") || c.equals(etag)) {
+            if (c.equals(etag)) {
                 return true;
             }
         }
         return false;
     }
 
-    /** Weak comparison (RFC 9110 section 8.8.3.2) of {@code etag} against a list or {@code *}. */
+    /** Weak comparison (RFC 9110 section 8.8.3.2) of {@code etag} against a list or {@code *} alone. */
     static boolean etagListMatches(String list, String etag) {
+        if (list.trim().equals("*")) {
+            return true;
+        }
         String ours = opaque(etag);
         for (String candidate : list.split(",")) {
             String c = candidate.trim();
-            if (c.equals("*") || opaque(c).equals(ours)) {
+            if (opaque(c).equals(ours)) {
                 return true;
             }
         }

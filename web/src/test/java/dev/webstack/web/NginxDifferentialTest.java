@@ -44,6 +44,9 @@ class NginxDifferentialTest {
             Map.entry("bare LF line ends", new Deliberate(200, 400, "only CRLF ends a line: two parsers that disagree on line ends are a smuggling risk")),
             Map.entry("header section too large", new Deliberate(400, 431, "RFC 6585 section 5")),
             Map.entry("folder without index", new Deliberate(403, 404, "a folder is no file; nothing says it exists")),
+            Map.entry("HEAD with a range", new Deliberate(206, 200, "RFC 9110 section 14.2: range handling is defined for GET only; a server MUST ignore Range on HEAD")),
+            Map.entry("range ending before it starts", new Deliberate(416, 200, "an invalid range-spec (RFC 9110 section 14.1.1): the header is ignored, as section 14.2 allows")),
+            Map.entry("range that is not numbers", new Deliberate(416, 200, "an invalid range-spec (RFC 9110 section 14.1.1): the header is ignored, as section 14.2 allows")),
             Map.entry("Transfer-Encoding: gzip", new Deliberate(501, 400, "chunked not last: RFC 9112 section 6.3 says 400 and close")));
 
     private final Map<String, String> corpus = new LinkedHashMap<>();
@@ -133,6 +136,23 @@ class NginxDifferentialTest {
         add("If-None-Match: *", "GET /plain.txt HTTP/1.1\r\n" + H + "If-None-Match: *\r\n\r\n");
         add("If-Match another tag", "GET /plain.txt HTTP/1.1\r\n" + H + "If-Match: \"zzz\"\r\n\r\n");
         add("If-Unmodified-Since long ago", "GET /plain.txt HTTP/1.1\r\n" + H + "If-Unmodified-Since: Mon, 01 Jan 1990 00:00:00 GMT\r\n\r\n");
+        String modified = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(
+                Files.getLastModifiedTime(root.resolve("plain.txt")).toInstant().atZone(java.time.ZoneOffset.UTC));
+        add("If-Modified-Since the file's date", "GET /plain.txt HTTP/1.1\r\n" + H + "If-Modified-Since: " + modified + "\r\n\r\n");
+        add("If-Unmodified-Since the file's date", "GET /plain.txt HTTP/1.1\r\n" + H + "If-Unmodified-Since: " + modified + "\r\n\r\n");
+        add("If-Range the file's date", "GET /plain.txt HTTP/1.1\r\n" + H + "Range: bytes=0-0\r\nIf-Range: " + modified + "\r\n\r\n");
+        add("If-Range another date", "GET /plain.txt HTTP/1.1\r\n" + H + "Range: bytes=0-0\r\nIf-Range: Mon, 01 Jan 1990 00:00:00 GMT\r\n\r\n");
+        add("If-Range another tag", "GET /plain.txt HTTP/1.1\r\n" + H + "Range: bytes=0-0\r\nIf-Range: \"zzz\"\r\n\r\n");
+        add("If-Modified-Since not a date", "GET /plain.txt HTTP/1.1\r\n" + H + "If-Modified-Since: yesterday\r\n\r\n");
+        add("If-None-Match a weak tag", "GET /plain.txt HTTP/1.1\r\n" + H + "If-None-Match: W/\"zzz\"\r\n\r\n");
+        add("If-None-Match two tags and *", "GET /plain.txt HTTP/1.1\r\n" + H + "If-None-Match: \"a\", *\r\n\r\n");
+        add("HEAD with a range", "HEAD /plain.txt HTTP/1.1\r\n" + H + "Range: bytes=0-0\r\n\r\n");
+        add("range from the start", "GET /plain.txt HTTP/1.1\r\n" + H + "Range: bytes=0-\r\n\r\n");
+        add("range ending before it starts", "GET /plain.txt HTTP/1.1\r\n" + H + "Range: bytes=2-1\r\n\r\n");
+        add("range that is not numbers", "GET /plain.txt HTTP/1.1\r\n" + H + "Range: bytes=a-b\r\n\r\n");
+        add("range with spaces", "GET /plain.txt HTTP/1.1\r\n" + H + "Range: bytes = 0-0\r\n\r\n");
+        add("Accept-Encoding: gzip", "GET /plain.txt HTTP/1.1\r\n" + H + "Accept-Encoding: gzip\r\n\r\n");
+        add("a query on a file", "GET /plain.txt?v=1 HTTP/1.1\r\n" + H + "\r\n");
         add("Expect: 100-continue to a file", "POST /plain.txt HTTP/1.1\r\n" + H + "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n");
         add("Expect: something else", "GET /plain.txt HTTP/1.1\r\n" + H + "Expect: foo\r\n\r\n");
         add("Content-Length and Transfer-Encoding", "POST / HTTP/1.1\r\n" + H + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");

@@ -133,6 +133,8 @@ class StaticFilesTest {
 
         assertThat(get("/static/app.css", "If-Match: \"x\", " + etag).status()).isEqualTo(200);
         assertThat(get("/static/app.css", "If-Match: *").status()).isEqualTo(200);
+        assertThat(get("/static/app.css", "If-Match: \"x\", *").status()).as("'*' only stands alone").isEqualTo(412);
+        assertThat(get("/static/app.css", "If-None-Match: \"x\", *").status()).as("'*' only stands alone").isEqualTo(200);
         RawHttp.Response failed = get("/static/app.css", "If-Match: \"other\"");
         assertThat(failed.status()).isEqualTo(412);
         assertThat(failed.text()).doesNotContain(CSS);
