@@ -28,8 +28,12 @@ import org.xbill.DNS.Type;
  *   <tr><td>QR set (a response)</td><td>nothing, so that two servers never answer each other</td></tr>
  *   <tr><td>header readable, rest not</td><td>FORMERR with the query's ID and opcode, no
  *       question, no other flag</td></tr>
- *   <tr><td>opcode other than QUERY</td><td>NOTIMP (RFC 1035 section 4.1.1)</td></tr>
- *   <tr><td>QDCOUNT other than 1, several OPT records</td><td>FORMERR (RFC 6891 section 6.1.1)</td></tr>
+ *   <tr><td>opcode NOTIFY</td><td>REFUSED: this server is only a primary (NSD refuses a NOTIFY that is
+ *       not from its primary)</td></tr>
+ *   <tr><td>other opcodes but QUERY</td><td>NOTIMP (RFC 1035 section 4.1.1)</td></tr>
+ *   <tr><td>QDCOUNT other than 1</td><td>FORMERR, no flag copied</td></tr>
+ *   <tr><td>several OPT records (RFC 6891 section 6.1.1), records in the answer section</td><td>FORMERR, RD and CD
+ *       copied, as NSD answers</td></tr>
  *   <tr><td>EDNS version above 0</td><td>BADVERS with an OPT of version 0 (RFC 6891 section 6.1.3)</td></tr>
  *   <tr><td>class other than IN; AXFR or IXFR</td><td>REFUSED: one class; AXFR and IXFR only over TCP
  *       to the clients {@link ZoneTransfer} allows, which answers them before this class sees them</td></tr>
@@ -108,14 +112,24 @@ final class QueryHandler {
     /** The complete response to a parsed query, before any size limit. */
     Message respond(Message query) {
         Message response = bare(query.getHeader(), Rcode.NOERROR);
+        if (query.getHeader().getOpcode() == Opcode.NOTIFY) {
+            // A primary only, which takes a NOTIFY from no one: refused, as NSD refuses one not from its primary.
+            response.getHeader().setRcode(Rcode.REFUSED);
+            return response;
+        }
         if (query.getHeader().getOpcode() != Opcode.QUERY) {
             response.getHeader().setRcode(Rcode.NOTIMP);
             return response;
         }
         List<Record> questions = query.getSection(Section.QUESTION);
-        long optCount = query.getSection(Section.ADDITIONAL).stream().filter(r -> r instanceof OPTRecord).count();
-        if (questions.size() != 1 || optCount > 1) {
+        if (questions.size() != 1) {
             return formerr(query.getHeader());
+        }
+        long optCount = query.getSection(Section.ADDITIONAL).stream().filter(r -> r instanceof OPTRecord).count();
+        if (optCount > 1 || !query.getSection(Section.ANSWER).isEmpty()) {
+            // Several OPT records (RFC 6891 section 6.1.1), or answers in a query: RD and CD copied, as NSD answers.
+            response.getHeader().setRcode(Rcode.FORMERR);
+            return response;
         }
         // The query's own Record: the name keeps the case the client wrote (RFC 4343 section 4.1).
         Record question = questions.get(0);

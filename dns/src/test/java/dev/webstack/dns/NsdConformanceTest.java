@@ -358,7 +358,8 @@ class NsdConformanceTest {
             awaitAnswer(secondary, port, "example.test.", home);
             awaitAnswer(secondary, port, "more.test.", home);
             awaitAnswer(secondary, port, "2.0.192.in-addr.arpa.", home);
-            List<Case> cases = cases();
+            // A NOTIFY is answered by how each is configured: the secondary takes it from its primary.
+            List<Case> cases = cases().stream().filter(c -> !c.label().startsWith("opcode NOTIFY")).toList();
             assertThat(differences(cases, port)).as("differences from NSD serving the transferred zones").isEmpty();
         } finally {
             stop(secondary);
@@ -626,8 +627,8 @@ class NsdConformanceTest {
         twoOpts.addRecord(new OPTRecord(512, 0, 0), Section.ADDITIONAL);
         cases.add(Case.raw("two OPT records", twoOpts, tcp));
         Message answerInQuery = Message.newQuery(www);
-        answerInQuery.addRecord(Record.fromString(Name.fromConstantString("www.foobar.com."), Type.A, DClass.IN, 60, "192.0.2.1", Name.root),
-                Section.ANSWER);
+        answerInQuery.addRecord(new org.xbill.DNS.ARecord(Name.fromConstantString("www.foobar.com."), DClass.IN, 60,
+                InetAddress.getLoopbackAddress()), Section.ANSWER);
         cases.add(Case.raw("a record in the query's answer section", answerInQuery, tcp));
         return cases;
     }

@@ -363,13 +363,29 @@ class QueryHandlerTest {
     }
 
     @Test
-    void unknownOpcodeIsNotimp() {
+    void unknownOpcodeIsNotimpAndNotifyRefused() {
         for (int opcode : new int[] {Opcode.IQUERY, Opcode.STATUS, Opcode.NOTIFY, Opcode.UPDATE, 15}) {
             Message q = query("foobar.com", Type.SOA);
             q.getHeader().setOpcode(opcode);
             Message r = ask(q, Transport.UDP);
-            assertThat(r.getRcode()).as("opcode " + opcode).isEqualTo(Rcode.NOTIMP);
+            assertThat(r.getRcode()).as("opcode " + opcode).isEqualTo(opcode == Opcode.NOTIFY ? Rcode.REFUSED : Rcode.NOTIMP);
             assertThat(r.getHeader().getOpcode()).as("opcode copied").isEqualTo(opcode);
+        }
+    }
+
+    @Test
+    void severalOptRecordsOrAnswersInTheQueryAreFormerrWithRdCopied() {
+        Message twoOpts = query("foobar.com", Type.A);
+        twoOpts.addRecord(new org.xbill.DNS.OPTRecord(1232, 0, 0), Section.ADDITIONAL);
+        twoOpts.addRecord(new org.xbill.DNS.OPTRecord(512, 0, 0), Section.ADDITIONAL);
+        Message answered = query("foobar.com", Type.A);
+        answered.addRecord(new org.xbill.DNS.ARecord(org.xbill.DNS.Name.fromConstantString("foobar.com."), DClass.IN, 60,
+                java.net.InetAddress.getLoopbackAddress()), Section.ANSWER);
+        for (Message q : List.of(twoOpts, answered)) {
+            Message r = ask(q, Transport.UDP);
+            assertThat(r.getRcode()).isEqualTo(Rcode.FORMERR);
+            assertThat(r.getHeader().getFlag(Flags.RD)).isEqualTo(q.getHeader().getFlag(Flags.RD));
+            assertThat(r.getSection(Section.QUESTION)).isEmpty();
         }
     }
 
