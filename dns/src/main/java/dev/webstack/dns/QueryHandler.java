@@ -26,12 +26,12 @@ import org.xbill.DNS.Type;
  *   <tr><th>Query</th><th>Response</th></tr>
  *   <tr><td>shorter than the 12-byte header</td><td>nothing: there is no ID to answer</td></tr>
  *   <tr><td>QR set (a response)</td><td>nothing, so that two servers never answer each other</td></tr>
- *   <tr><td>header readable, rest not</td><td>FORMERR with the query's ID and opcode, no
- *       question, no other flag</td></tr>
+ *   <tr><td>header readable, rest not, or a compression pointer in the question's name</td><td>FORMERR
+ *       with the query's ID and opcode, RD and CD copied, no question (as NSD answers)</td></tr>
  *   <tr><td>opcode NOTIFY</td><td>REFUSED: this server is only a primary (NSD refuses a NOTIFY that is
  *       not from its primary)</td></tr>
  *   <tr><td>other opcodes but QUERY</td><td>NOTIMP (RFC 1035 section 4.1.1)</td></tr>
- *   <tr><td>QDCOUNT other than 1</td><td>FORMERR, no flag copied</td></tr>
+ *   <tr><td>QDCOUNT other than 1</td><td>FORMERR, no flag copied (as NSD answers)</td></tr>
  *   <tr><td>several OPT records (RFC 6891 section 6.1.1), records in the answer section</td><td>FORMERR, RD and CD
  *       copied, as NSD answers</td></tr>
  *   <tr><td>EDNS version above 0</td><td>BADVERS with an OPT of version 0 (RFC 6891 section 6.1.3)</td></tr>
@@ -93,12 +93,16 @@ final class QueryHandler {
             log.debug("dropped a response (id {}) sent as a query", header.getID());
             return Optional.empty();
         }
+        if (!plainQuestionName(query)) {
+            log.debug("FORMERR for id {}: a compression pointer in the question's name", header.getID());
+            return Optional.of(bare(header, Rcode.FORMERR).toWire());
+        }
         Message message;
         try {
             message = new Message(query);
         } catch (IOException | RuntimeException e) {
             log.debug("FORMERR for id {}: {}", header.getID(), e.toString());
-            return Optional.of(formerr(header).toWire());
+            return Optional.of(bare(header, Rcode.FORMERR).toWire());
         }
         try {
             Message response = respond(message);
@@ -229,6 +233,29 @@ final class QueryHandler {
      * The answer to a query that is not understood: its ID and opcode, QR set, nothing else (as
      * NSD answers; RD and CD are not copied from a header that may be garbage).
      */
+    /**
+     * Whether the first question's name, the first name of the message, is plain labels. A
+     * compression pointer there could only point back into the header or into the name itself, so
+     * there is none in a real query (NSD answers FORMERR too).
+     */
+    private static boolean plainQuestionName(byte[] query) {
+        if ((query[4] | query[5]) == 0) {
+            return true; // no question: answered FORMERR further on
+        }
+        int at = Header.LENGTH;
+        while (at < query.length) {
+            int length = query[at] & 0xff;
+            if (length == 0) {
+                return true;
+            }
+            if ((length & 0xC0) != 0) {
+                return false; // a pointer, or one of the extended label types RFC 6891 retired
+            }
+            at += 1 + length;
+        }
+        return true; // cut short: the parser refuses it
+    }
+
     private static Message formerr(Header query) {
         Message response = new Message(query.getID());
         response.getHeader().setFlag(Flags.QR);

@@ -630,6 +630,18 @@ class NsdConformanceTest {
         answerInQuery.addRecord(new org.xbill.DNS.ARecord(Name.fromConstantString("www.foobar.com."), DClass.IN, 60,
                 InetAddress.getLoopbackAddress()), Section.ANSWER);
         cases.add(Case.raw("a record in the query's answer section", answerInQuery, tcp));
+        byte[] plain = Message.newQuery(www).toWire();
+        byte[] trailing = java.util.Arrays.copyOf(plain, plain.length + 3);
+        cases.add(new Case("three bytes after the question", trailing, Type.A, tcp));
+        byte[] cut = java.util.Arrays.copyOf(plain, plain.length - 2);
+        cases.add(new Case("a question cut short", cut, Type.A, tcp));
+        byte[] arcount = plain.clone();
+        arcount[11] = 1; // one additional record announced, none there
+        cases.add(new Case("ARCOUNT 1 with nothing after the question", arcount, Type.A, tcp));
+        byte[] pointer = plain.clone();
+        pointer[12] = (byte) 0xC0; // the question's name is a compression pointer to the header
+        pointer[13] = 0;
+        cases.add(new Case("a question name that points into the header", pointer, Type.A, tcp));
         return cases;
     }
 

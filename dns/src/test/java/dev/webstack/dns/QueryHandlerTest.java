@@ -415,6 +415,19 @@ class QueryHandlerTest {
         assertThat(response.getRcode()).isEqualTo(Rcode.FORMERR);
         assertThat(response.getHeader().getID()).isEqualTo(new Header(truncatedQuestion).getID());
         assertThat(response.getHeader().getFlag(Flags.QR)).isTrue();
+        assertThat(response.getHeader().getFlag(Flags.RD)).as("RD copied, as NSD does").isTrue();
+    }
+
+    @Test
+    void aCompressionPointerInTheQuestionIsFormerr() {
+        byte[] pointer = query("foobar.com", Type.A).toWire();
+        pointer[12] = (byte) 0xC0; // the name points at the header: dnsjava would read a name out of it
+        pointer[13] = 0;
+
+        Message response = parse(handler.handle(pointer, Transport.TCP).orElseThrow());
+
+        assertThat(response.getRcode()).isEqualTo(Rcode.FORMERR);
+        assertThat(response.getSection(Section.QUESTION)).isEmpty();
     }
 
     @Test
