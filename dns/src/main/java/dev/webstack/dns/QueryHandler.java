@@ -32,8 +32,8 @@ import org.xbill.DNS.Type;
  *       not from its primary)</td></tr>
  *   <tr><td>other opcodes but QUERY</td><td>NOTIMP (RFC 1035 section 4.1.1)</td></tr>
  *   <tr><td>QDCOUNT other than 1</td><td>FORMERR, no flag copied (as NSD answers)</td></tr>
- *   <tr><td>several OPT records (RFC 6891 section 6.1.1), records in the answer section</td><td>FORMERR, RD and CD
- *       copied, as NSD answers</td></tr>
+ *   <tr><td>several OPT records or one outside the additional section (RFC 6891 section 6.1.1), records
+ *       in the answer section</td><td>FORMERR, RD and CD copied, as NSD answers</td></tr>
  *   <tr><td>EDNS version above 0</td><td>BADVERS with an OPT of version 0 (RFC 6891 section 6.1.3)</td></tr>
  *   <tr><td>class other than IN; AXFR or IXFR</td><td>REFUSED: one class; AXFR and IXFR only over TCP
  *       to the clients {@link ZoneTransfer} allows, which answers them before this class sees them</td></tr>
@@ -130,8 +130,10 @@ final class QueryHandler {
             return formerr(query.getHeader());
         }
         long optCount = query.getSection(Section.ADDITIONAL).stream().filter(r -> r instanceof OPTRecord).count();
-        if (optCount > 1 || !query.getSection(Section.ANSWER).isEmpty()) {
-            // Several OPT records (RFC 6891 section 6.1.1), or answers in a query: RD and CD copied, as NSD answers.
+        boolean optOutOfPlace = query.getSection(Section.AUTHORITY).stream().anyMatch(r -> r instanceof OPTRecord);
+        if (optCount > 1 || optOutOfPlace || !query.getSection(Section.ANSWER).isEmpty()) {
+            // Several OPT records, or one outside the additional section (RFC 6891 section 6.1.1),
+            // or answers in a query: RD and CD copied, as NSD answers.
             response.getHeader().setRcode(Rcode.FORMERR);
             return response;
         }

@@ -630,6 +630,15 @@ class NsdConformanceTest {
         answerInQuery.addRecord(new org.xbill.DNS.ARecord(Name.fromConstantString("www.foobar.com."), DClass.IN, 60,
                 InetAddress.getLoopbackAddress()), Section.ANSWER);
         cases.add(Case.raw("a record in the query's answer section", answerInQuery, tcp));
+        Message zFlags = Message.newQuery(www);
+        zFlags.addRecord(new OPTRecord(1232, 0, 0, 0x7fff), Section.ADDITIONAL);
+        cases.add(Case.raw("EDNS flags other than DO", zFlags, tcp));
+        Message extendedRcode = Message.newQuery(www);
+        extendedRcode.addRecord(new OPTRecord(1232, 5, 0), Section.ADDITIONAL);
+        cases.add(Case.raw("an extended rcode in the query's OPT", extendedRcode, tcp));
+        Message optInAnswer = Message.newQuery(www);
+        optInAnswer.addRecord(new OPTRecord(1232, 0, 0), Section.AUTHORITY);
+        cases.add(Case.raw("an OPT in the authority section", optInAnswer, tcp));
         byte[] plain = Message.newQuery(www).toWire();
         byte[] trailing = java.util.Arrays.copyOf(plain, plain.length + 3);
         cases.add(new Case("three bytes after the question", trailing, Type.A, tcp));

@@ -374,14 +374,16 @@ class QueryHandlerTest {
     }
 
     @Test
-    void severalOptRecordsOrAnswersInTheQueryAreFormerrWithRdCopied() {
+    void severalOptRecordsAnOptOutOfPlaceOrAnswersInTheQueryAreFormerrWithRdCopied() {
         Message twoOpts = query("foobar.com", Type.A);
         twoOpts.addRecord(new org.xbill.DNS.OPTRecord(1232, 0, 0), Section.ADDITIONAL);
         twoOpts.addRecord(new org.xbill.DNS.OPTRecord(512, 0, 0), Section.ADDITIONAL);
         Message answered = query("foobar.com", Type.A);
         answered.addRecord(new org.xbill.DNS.ARecord(org.xbill.DNS.Name.fromConstantString("foobar.com."), DClass.IN, 60,
                 java.net.InetAddress.getLoopbackAddress()), Section.ANSWER);
-        for (Message q : List.of(twoOpts, answered)) {
+        Message optInAuthority = query("foobar.com", Type.A);
+        optInAuthority.addRecord(new org.xbill.DNS.OPTRecord(1232, 0, 0), Section.AUTHORITY);
+        for (Message q : List.of(twoOpts, answered, optInAuthority)) {
             Message r = ask(q, Transport.UDP);
             assertThat(r.getRcode()).isEqualTo(Rcode.FORMERR);
             assertThat(r.getHeader().getFlag(Flags.RD)).isEqualTo(q.getHeader().getFlag(Flags.RD));
