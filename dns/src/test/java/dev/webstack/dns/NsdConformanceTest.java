@@ -630,6 +630,15 @@ class NsdConformanceTest {
         answerInQuery.addRecord(new org.xbill.DNS.ARecord(Name.fromConstantString("www.foobar.com."), DClass.IN, 60,
                 InetAddress.getLoopbackAddress()), Section.ANSWER);
         cases.add(Case.raw("a record in the query's answer section", answerInQuery, tcp));
+        for (String odd : List.of("a\\.b.example.test.", "\\255\\195.example.test.", "\\195\\169.example.test.",
+                "x".repeat(63) + ".example.test.", ("y".repeat(60) + ".").repeat(4).substring(0, 240) + ".example.test.")) {
+            try {
+                cases.add(Case.raw("odd name " + odd.substring(0, Math.min(20, odd.length())), Message.newQuery(
+                        Record.newRecord(Name.fromString(odd), Type.A, DClass.IN)), tcp));
+            } catch (org.xbill.DNS.TextParseException e) {
+                throw new IllegalStateException(odd, e);
+            }
+        }
         Message zFlags = Message.newQuery(www);
         zFlags.addRecord(new OPTRecord(1232, 0, 0, 0x7fff), Section.ADDITIONAL);
         cases.add(Case.raw("EDNS flags other than DO", zFlags, tcp));
