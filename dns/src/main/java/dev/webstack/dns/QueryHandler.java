@@ -232,10 +232,6 @@ final class QueryHandler {
     }
 
     /**
-     * The answer to a query that is not understood: its ID and opcode, QR set, nothing else (as
-     * NSD answers; RD and CD are not copied from a header that may be garbage).
-     */
-    /**
      * Whether the first question's name, the first name of the message, is plain labels. A
      * compression pointer there could only point back into the header or into the name itself, so
      * there is none in a real query (NSD answers FORMERR too).
@@ -258,6 +254,10 @@ final class QueryHandler {
         return true; // cut short: the parser refuses it
     }
 
+    /**
+     * The answer to a query whose QDCOUNT is not 1: its ID and opcode, QR set, nothing else (as NSD
+     * answers it; other format errors copy RD and CD, see {@link #bare}).
+     */
     private static Message formerr(Header query) {
         Message response = new Message(query.getID());
         response.getHeader().setFlag(Flags.QR);
