@@ -186,13 +186,11 @@ final class ProxyHeaders {
             if (c < 0x80) {
                 out.append(c);
             } else if (c <= 0xff) {
-                out.append('%').append(Character.toUpperCase(Character.forDigit(c >>> 4, 16)))
-                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+                RequestPaths.appendPercentEncoded(out, c); // a byte from the wire
             } else {
                 // Not from the wire (one char per byte): its UTF-8 bytes.
                 for (byte b : String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-                    out.append('%').append(Character.toUpperCase(Character.forDigit((b >>> 4) & 0xf, 16)))
-                            .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
+                    RequestPaths.appendPercentEncoded(out, b & 0xff);
                 }
             }
         }

@@ -94,6 +94,12 @@ final class RequestPaths {
         return seg.equals("..") || seg.equalsIgnoreCase(".%2e") || seg.equalsIgnoreCase("%2e.") || seg.equalsIgnoreCase("%2e%2e");
     }
 
+    /** Appends the byte {@code b} (0-255) percent-encoded, as RFC 3986 section 2.1 writes it: {@code %C3}. */
+    static StringBuilder appendPercentEncoded(StringBuilder out, int b) {
+        return out.append('%').append(Character.toUpperCase(Character.forDigit(b >> 4, 16)))
+                .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
+    }
+
     /** The query of a request target including its {@code ?}, or "" when it has none. */
     static String query(String uri) {
         int q = uri.indexOf('?');
