@@ -2,6 +2,7 @@ package dev.webstack.cli;
 
 import dev.webstack.common.config.StackConfig;
 import dev.webstack.dns.ZoneCheck;
+import dev.webstack.supervisor.ControlClient;
 import dev.webstack.supervisor.StackState;
 import dev.webstack.supervisor.TierReload;
 import java.io.PrintWriter;
@@ -40,6 +41,17 @@ final class ReloadCommand implements Callable<Integer> {
             out.println(o.component() + ": " + o.detail());
             if (!o.reloaded()) {
                 failed++;
+            }
+        }
+        if (failed == 0) {
+            // The supervisor health-checks the web tier where it listens, which a reload may have moved.
+            java.io.StringWriter said = new java.io.StringWriter();
+            try {
+                ControlClient.run(stack, "/reloaded", new PrintWriter(said));
+                said.toString().lines().map(String::strip).filter(l -> !l.equals("OK"))
+                        .forEach(l -> out.println("supervisor: " + l));
+            } catch (ControlClient.Unavailable e) {
+                out.println("supervisor: not told (" + e.getMessage() + "); it learns a moved web.listen when it restarts the tier");
             }
         }
         out.flush();

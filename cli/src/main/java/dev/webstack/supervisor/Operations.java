@@ -80,6 +80,13 @@ final class Operations {
      * the primary ({@link DbServer#promote}) and records the topology. If the promotion fails, the
      * primary is started again.
      */
+    /** After {@code ./webstack reload}: the supervisor checks the web tier where the config file puts it now. */
+    void reloaded(PrintWriter progress) {
+        for (String change : supervisor.replanWeb()) {
+            say(progress, change);
+        }
+    }
+
     synchronized void promote(PrintWriter progress) throws OperationFailed {
         DbConfig db = supervisor.stack().db();
         if (StackPlan.promoted(db)) {

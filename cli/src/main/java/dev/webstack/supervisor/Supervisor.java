@@ -1,5 +1,6 @@
 package dev.webstack.supervisor;
 
+import dev.webstack.common.config.HostPort;
 import dev.webstack.common.config.StackConfig;
 import dev.webstack.common.health.HealthCheck;
 import dev.webstack.db.DbServer;
@@ -70,7 +71,8 @@ public final class Supervisor implements AutoCloseable {
 
     /** One component and the process currently running it. */
     private static final class Managed {
-        final Component component;
+        // Replaced when the config file moves the tier (replan): web and DNS only.
+        volatile Component component;
         volatile Process process;
         volatile String state = "stopped";
         volatile long healthySince;
@@ -250,6 +252,9 @@ public final class Supervisor implements AutoCloseable {
             return;
         }
         m.restarts++;
+        if (m.component.tier() == Tier.WEB || m.component.tier() == Tier.DNS) {
+            replan(m); // the new process reads the config file as it is now
+        }
         String failure = launchAndAwaitHealthy(m);
         if (failure == null) {
             event(m.component.name() + " restarted (restart #" + m.restarts + ")");
@@ -334,6 +339,45 @@ public final class Supervisor implements AutoCloseable {
     /** Records the topology again (after a promotion). */
     void topologyChanged() {
         writeState();
+    }
+
+    /**
+     * After {@code ./webstack reload}: the web tier's address and health check as the config file
+     * says now (a reload may have moved {@code web.listen}). Returns a line per change; none when
+     * nothing moved or the file no longer loads (the tier refused it then, too).
+     */
+    List<String> replanWeb() {
+        List<String> changes = new ArrayList<>();
+        for (Managed m : managed) {
+            if (m.component.tier() == Tier.WEB) {
+                HostPort before = m.component.address();
+                if (replan(m) && !before.equals(m.component.address())) {
+                    changes.add(m.component.name() + " listens on " + m.component.address() + " now (was " + before + ")");
+                }
+            }
+        }
+        if (!changes.isEmpty()) {
+            writeState();
+        }
+        return changes;
+    }
+
+    /** Takes {@code m}'s plan from the config file as it is now; false when the file does not load or plans no such component. */
+    private boolean replan(Managed m) {
+        StackConfig now;
+        try {
+            now = StackConfig.load(stack.file());
+        } catch (RuntimeException e) {
+            event(m.component.name() + ": " + stack.file() + " does not load (" + e.getMessage() + "); its plan stays");
+            return false;
+        }
+        for (Component c : StackPlan.components(now)) {
+            if (c.name().equals(m.component.name()) && c.tier() == m.component.tier()) {
+                m.component = c;
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean isRetiredPrimary(Managed m) {

@@ -1,6 +1,7 @@
 package dev.webstack.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -405,6 +406,40 @@ class WholeStackIT {
         assertThat(drill.output()).contains("verdict   PASS");
     }
 
+    @Test
+    @Order(16)
+    void aReloadMovesTheWebTierAndTheSupervisorRestartsItWhereItMoved() throws Exception {
+        int moved = StackProcess.freePort();
+        String before = Files.readString(config);
+        Files.writeString(config, before.replace("  listen: 127.0.0.1:" + webPort + "\n", "  listen: 127.0.0.1:" + moved + "\n"));
+        StackProcess.Run reload = StackProcess.webstack(config, 60, "reload");
+        assertThat(reload.exitCode()).as(reload.output()).isZero();
+        assertThat(reload.output()).contains("supervisor: web listens on 127.0.0.1:" + moved + " now (was 127.0.0.1:" + webPort + ")");
+        int old = webPort;
+        webPort = moved;
+        assertThat(get("/").statusCode()).isEqualTo(200);
+        // (The client's pooled connections to the old address stay open, as nginx's do after a reload.)
+        assertThatThrownBy(() -> new java.net.Socket("127.0.0.1", old).close())
+                .as("nothing listens on the old address").isInstanceOf(java.net.ConnectException.class);
+
+        // A web tier that dies is restarted and health-checked where the config file puts it now.
+        long webPid = pidOf(status(), "web");
+        ProcessHandle.of(webPid).orElseThrow().destroyForcibly();
+        ProcessHandle.of(webPid).get().onExit().get();
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        JsonNode web = null;
+        while (System.nanoTime() < deadline) {
+            web = component(status(), "web");
+            if (web.path("pid").asLong() != webPid && web.path("state").asText().equals("ready")) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        assertThat(web.path("state").asText()).as("%s", web).isEqualTo("ready");
+        assertThat(web.path("address").asText()).isEqualTo("127.0.0.1:" + moved);
+        assertThat(get("/").statusCode()).isEqualTo(200);
+    }
+
     /** The value the response sets for cookie {@code name}. */
     private static String cookieValue(HttpResponse<String> response, String name) {
         return response.headers().allValues("set-cookie").stream()
@@ -419,9 +454,13 @@ class WholeStackIT {
     }
 
     private static long pidOf(JsonNode status, String name) {
+        return component(status, name).path("pid").asLong();
+    }
+
+    private static JsonNode component(JsonNode status, String name) {
         for (JsonNode c : status) {
             if (c.path("name").asText().equals(name)) {
-                return c.path("pid").asLong();
+                return c;
             }
         }
         throw new AssertionError("no component " + name + " in " + status);

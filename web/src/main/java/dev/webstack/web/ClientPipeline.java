@@ -16,6 +16,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,6 +52,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     static final int MAX_HEADER_SIZE = 16 * 1024;
     /** Most HTTP/2 streams open at once on a connection (nginx's {@code http2_max_concurrent_streams}). */
     static final int MAX_STREAMS = 128;
+    /** Set on a connection accepted while {@code web.real-ip.source} was {@code proxy-protocol}. */
+    private static final AttributeKey<Boolean> BEGAN_WITH_PROXY_PROTOCOL = AttributeKey.valueOf("webstack.beganWithProxyProtocol");
     /** Largest request body by default; larger is answered 413 (see {@link WebLimits}). */
     static final int MAX_BODY = WebLimits.MAX_BODY;
 
@@ -140,7 +143,9 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         if (next.errorPages() != previous.errorPages()) {
             p.replace("errorPages", "errorPages", next.errorPages());
         }
-        if (next.realIp() != previous.realIp()) {
+        // The PROXY protocol is for a whole connection: one that began with it keeps the client its
+        // header named, one that began without it keeps its way when a reload turns it on.
+        if (next.realIp() != previous.realIp() && !ch.hasAttr(BEGAN_WITH_PROXY_PROTOCOL) && !next.proxyProtocol()) {
             ChannelHandler forwardedFor = next.forwardedFor();
             if (p.get("realIp") != null) {
                 p.remove("realIp");
@@ -178,6 +183,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         // Added before the settings are read: a reload from now on reaches this connection too.
         clients.add(ch);
         if (s.proxyProtocol()) {
+            ch.attr(BEGAN_WITH_PROXY_PROTOCOL).set(Boolean.TRUE);
             // The PROXY header comes before anything else, TLS included.
             ch.pipeline().addLast("proxyProtocol", new HAProxyMessageDecoder())
                     .addLast("realIpHeader", new RealIp.ProxyProtocol(s.realIp(), s.limits().headerTimeout(), perClient));
@@ -187,7 +193,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
             return;
         }
         if (s.tls() == null) {
-            ch.close(); // cannot happen (a reload that turns HTTPS off is refused): never served in plain
+            // Accepted on the HTTPS socket while a reload that turns HTTPS off closes it: never served in plain.
+            ch.close();
             return;
         }
         // The handshake reads before any HTTP handler is there; ALPN then picks HTTP/2 or HTTP/1.1.

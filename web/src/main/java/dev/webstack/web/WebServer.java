@@ -19,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -65,9 +66,12 @@ public final class WebServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WebServer.class);
 
     private final EventLoopGroup group;
-    private final Channel serverChannel;
+    /** What binds the listening sockets: at start, and again when a reload moves an address. */
+    private final ServerBootstrap bootstrap;
+    // Replaced by a reload that moves the address (guarded by this; volatile for port() and tlsPort()).
+    private volatile Channel serverChannel;
     /** The HTTPS address's channel; null without {@code web.tls}. */
-    private final Channel tlsChannel;
+    private volatile Channel tlsChannel;
     private final ChannelGroup clients;
     private final Transport transport;
     private final ClientPipeline pipeline;
@@ -79,13 +83,14 @@ public final class WebServer implements AutoCloseable {
     private WebConfig web;
     private SiteConfig site;
 
-    private WebServer(EventLoopGroup group, Channel serverChannel, Channel tlsChannel, ChannelGroup clients, Transport transport,
-                      ClientPipeline pipeline, UpstreamGroup upstreams, HealthChecker checker, AdminApi admin,
+    private WebServer(EventLoopGroup group, ServerBootstrap bootstrap, Channel serverChannel, Channel tlsChannel, ChannelGroup clients,
+                      Transport transport, ClientPipeline pipeline, UpstreamGroup upstreams, HealthChecker checker, AdminApi admin,
                       WebConfig web, SiteConfig site) {
         this.upstreams = upstreams;
         this.checker = checker;
         this.admin = admin;
         this.group = group;
+        this.bootstrap = bootstrap;
         this.serverChannel = serverChannel;
         this.tlsChannel = tlsChannel;
         this.clients = clients;
@@ -169,8 +174,7 @@ public final class WebServer implements AutoCloseable {
             serverChannel = bind(bootstrap, web.listen(), "");
             listening.add(serverChannel);
             if (tls != null) {
-                tlsChannel = bind(bootstrap.clone().childAttr(Tls.SECURE, Boolean.TRUE), web.tls().orElseThrow().listen(),
-                        " (web.tls.listen)");
+                tlsChannel = bindTls(bootstrap, web.tls().orElseThrow().listen());
                 listening.add(tlsChannel);
             }
             // The pool of the moment: a reload may replace it.
@@ -186,7 +190,8 @@ public final class WebServer implements AutoCloseable {
             throw e;
         }
         checker.start();
-        WebServer server = new WebServer(group, serverChannel, tlsChannel, clients, transport, pipeline, upstreams, checker, admin, web, site);
+        WebServer server = new WebServer(group, bootstrap, serverChannel, tlsChannel, clients, transport, pipeline, upstreams, checker,
+                admin, web, site);
         log.info("web: listening on {} ({}), www={} apex={}, public folder {}, upstreams {} ({}), admin API on {}",
                 server.serverChannel.localAddress(), transport.name(), site.www(), site.domain(),
                 web.publicRoot(), web.upstreams().isEmpty() ? "none (502)" : upstreams.members(),
@@ -212,35 +217,38 @@ public final class WebServer implements AutoCloseable {
      * the access log file). The caller validates the config first (as {@code webstack.yml} loading
      * does); what cannot change without a restart is refused and nothing is applied.
      *
-     * @throws IllegalArgumentException when {@code web.listen()}, the HTTPS address or the admin API's differs from the running one, or
-     *                                  {@code web.tls}'s certificate and key cannot be read (nothing applied)
+     * <p>A moved address ({@code web.listen}, {@code web.tls.listen}, HTTPS turned on or off) is
+     * bound before anything is applied, and the old listening socket closed after: connections
+     * accepted on it stay open and finish as any other, as with nginx's reload. An address that is
+     * taken (by another process, or by the other listener of this tier: a swap) is refused.
+     * Turning the PROXY protocol on or off ({@code web.real-ip.source}) applies to connections
+     * accepted from then on; open ones go on as they started.
+     *
+     * @throws IllegalArgumentException when the admin API's address differs from the running one, a moved address cannot be
+     *                                  bound, or {@code web.tls}'s certificate and key cannot be read (nothing applied)
      * @throws UncheckedIOException     when a new access log file cannot be opened (nothing applied)
      */
     public synchronized void reload(WebConfig next, SiteConfig nextSite) {
         if (closed.get()) {
             throw new IllegalStateException("web: reload after close");
         }
-        if (!next.listen().equals(web.listen())) {
-            throw new IllegalArgumentException("web.listen: " + next.listen() + " (expected: " + web.listen()
-                    + "; the listen address changes only with a restart)");
-        }
         if (!next.admin().equals(web.admin())) {
             throw new IllegalArgumentException("web.admin: " + next.admin() + " (expected: " + web.admin()
-                    + "; the admin API's address changes only with a restart)");
-        }
-        if (!next.tls().map(WebConfig.Tls::listen).equals(web.tls().map(WebConfig.Tls::listen))) {
-            throw new IllegalArgumentException("web.tls: " + next.tls().map(t -> "listen " + t.listen()).orElse("off")
-                    + " (expected: " + web.tls().map(t -> "listen " + t.listen()).orElse("off")
-                    + "; HTTPS's address changes only with a restart)");
-        }
-        if (proxyProtocol(next) != proxyProtocol(web)) {
-            throw new IllegalArgumentException("web.real-ip.source: the PROXY protocol is " + (proxyProtocol(next) ? "turned on" : "turned off")
-                    + " (expected: as it is; what every connection starts with changes only with a restart)");
+                    + "; the admin API's address changes only with a restart: the supervisor and ./webstack servers reach the tier there)");
         }
         // The certificate is read again, as nginx's reload does: a renewed one is served to new connections.
         Tls.Server tls = next.tls().map(t -> Tls.server(t, nextSite)).orElse(null);
         ClientPipeline.Settings now = pipeline.settings();
         AccessLogWriter accessLog = next.accessLog().equals(web.accessLog()) ? now.accessLog() : AccessLogWriter.open(next.accessLog());
+        Listeners listeners;
+        try {
+            listeners = bindMoved(next);
+        } catch (IllegalArgumentException e) {
+            if (accessLog != now.accessLog()) {
+                accessLog.close();
+            }
+            throw e;
+        }
         // Unchanged locations keep their handler, and with it the files held in memory.
         boolean sameLocations = next.locations().equals(web.locations()) && next.mimeTypes().equals(web.mimeTypes());
         LocationHandler locations = sameLocations ? now.locations() : locations(next, now.locations());
@@ -273,18 +281,80 @@ public final class WebServer implements AutoCloseable {
         if (accessLog != now.accessLog()) {
             now.accessLog().close();
         }
+        closeMoved(listeners, next);
         web = next;
         site = nextSite;
-        log.info("web: reloaded: {} open connections switched, www={} apex={}, public folder {}, upstreams {}",
-                switched.size(), nextSite.www(), nextSite.domain(), next.publicRoot(),
+        log.info("web: reloaded: {} open connections switched, listening on {}{}, www={} apex={}, public folder {}, upstreams {}",
+                switched.size(), serverChannel.localAddress(), tlsChannel == null ? "" : " and " + tlsChannel.localAddress() + " (HTTPS)",
+                nextSite.www(), nextSite.domain(), next.publicRoot(),
                 next.upstreams().isEmpty() ? "none (502)" : next.upstreams());
         if (!sameLocations) {
             logLocations(locations);
         }
     }
 
+    /** The listening sockets a reload ends with: the running ones, or new ones bound for moved addresses. */
+    private record Listeners(Channel http, Channel https) {}
+
+    /**
+     * Binds the addresses {@code next} moves (the running sockets are kept for the others).
+     *
+     * @throws IllegalArgumentException when one cannot be bound; whatever this call bound is closed again
+     */
+    private Listeners bindMoved(WebConfig next) {
+        Channel http = serverChannel;
+        Channel https = tlsChannel;
+        List<Channel> bound = new ArrayList<>();
+        try {
+            if (!next.listen().equals(web.listen())) {
+                http = bind(bootstrap, next.listen(), "");
+                bound.add(http);
+            }
+            Optional<HostPort> tlsNext = next.tls().map(WebConfig.Tls::listen);
+            if (!tlsNext.equals(web.tls().map(WebConfig.Tls::listen))) {
+                https = tlsNext.isPresent() ? bindTls(bootstrap, tlsNext.get()) : null;
+                if (https != null) {
+                    bound.add(https);
+                }
+            }
+        } catch (IllegalStateException e) {
+            for (Channel ch : bound) {
+                ch.close().awaitUninterruptibly();
+            }
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        return new Listeners(http, https);
+    }
+
+    /** Makes {@code now} the listening sockets, closing those it replaced (their accepted connections stay open). */
+    private void closeMoved(Listeners now, WebConfig next) {
+        if (now.http() != serverChannel) {
+            log.info("web: listening on {}; {} ({}) closed", now.http().localAddress(), web.listen(), serverChannel.localAddress());
+            serverChannel.close().awaitUninterruptibly();
+            serverChannel = now.http();
+        }
+        if (now.https() != tlsChannel) {
+            if (now.https() != null) {
+                log.info("web: HTTPS on {}", now.https().localAddress());
+            }
+            if (tlsChannel != null) {
+                log.info("web: HTTPS on {} ({}) closed", web.tls().orElseThrow().listen(), tlsChannel.localAddress());
+                tlsChannel.close().awaitUninterruptibly();
+            }
+            tlsChannel = now.https();
+        }
+        if (proxyProtocol(next) != proxyProtocol(web)) {
+            log.info("web: the PROXY protocol is {} for connections accepted from now on", proxyProtocol(next) ? "on" : "off");
+        }
+    }
+
     private static boolean proxyProtocol(WebConfig web) {
         return web.realIp().map(r -> r.source() == WebConfig.Source.PROXY_PROTOCOL).orElse(false);
+    }
+
+    /** The HTTPS listening socket for {@code address}: its connections carry {@link Tls#SECURE}. */
+    private static Channel bindTls(ServerBootstrap bootstrap, HostPort address) {
+        return bind(bootstrap.clone().childAttr(Tls.SECURE, Boolean.TRUE), address, " (web.tls.listen)");
     }
 
     /**

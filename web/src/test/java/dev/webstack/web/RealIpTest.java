@@ -123,10 +123,23 @@ class RealIpTest {
                     next.send("PROXY UNKNOWN\r\n" + get(null));
                     assertThat(next.read().status()).as("UNKNOWN: the peer's own address, 127.0.0.1, not allowed").isEqualTo(403);
                 }
+                // A reload turns it off for the connections accepted after it; an open one goes on as it started.
                 WebConfig off = StackConfig.parse(dir.resolve("webstack.yml"), CONFIG.formatted(app.address().port(), "127.0.0.1",
                         "x-forwarded-for")).web();
-                org.assertj.core.api.Assertions.assertThatThrownBy(() -> server.reload(off, TestConfigs.SITE))
-                        .hasMessageContaining("only with a restart");
+                try (RawHttp open = new RawHttp(server.port())) {
+                    open.send("PROXY TCP4 203.0.113.78 127.0.0.1 40001 80\r\n" + get(null));
+                    assertThat(open.read().status()).isEqualTo(200);
+                    server.reload(off, TestConfigs.SITE);
+                    assertThat(RawHttp.exchange(server.port(), get("203.0.113.9")).status()).as("no PROXY header now").isEqualTo(200);
+                    open.send(get(null));
+                    assertThat(open.read().status()).as("the connection that began with one").isEqualTo(200);
+                }
+                server.reload(StackConfig.parse(dir.resolve("webstack.yml"), CONFIG.formatted(app.address().port(), "127.0.0.0/8",
+                        "proxy-protocol")).web(), TestConfigs.SITE);
+                try (RawHttp plain = new RawHttp(server.port())) {
+                    plain.send(get(null));
+                    assertThat(plain.closedByServer()).as("on again: no PROXY header, closed").isTrue();
+                }
             } finally {
                 server.close();
             }

@@ -148,13 +148,40 @@ class ReloadTest {
     }
 
     @Test
-    void changingTheListenAddressIsRefusedAndTheRunningConfigStays() throws IOException {
-        WebConfig moved = config(b.address());
-        WebConfig other = new WebConfig(new HostPort("127.0.0.1", 1), moved.publicRoot(), List.of("/static/"), moved.upstreams(),
-                moved.connectTimeout(), moved.readTimeout(), moved.idleTimeout(), moved.accessLog().orElseThrow());
-        assertThatThrownBy(() -> server.reload(other, TestConfigs.SITE))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("web.listen");
+    void aMovedListenAddressIsBoundAndTheOldOneClosedWhileItsConnectionsGoOn() throws Exception {
+        int moved = TestConfigs.closedPort();
+        try (RawHttp open = new RawHttp(port)) {
+            open.send(RawHttp.get("/echo/1", TestConfigs.WWW));
+            assertThat(open.read().header("x-upstream")).isEqualTo("app-a");
+
+            server.reload(config(b.address()).withListen(new HostPort("127.0.0.1", moved)), TestConfigs.SITE);
+
+            assertThat(server.port()).isEqualTo(moved);
+            assertThat(RawHttp.exchange(moved, RawHttp.get("/echo/2", TestConfigs.WWW)).header("x-upstream")).isEqualTo("app-b");
+            assertThatThrownBy(() -> new RawHttp(port).close()).as("nothing listens on the old address")
+                    .isInstanceOf(java.net.ConnectException.class);
+            open.send(RawHttp.get("/echo/3", TestConfigs.WWW));
+            RawHttp.Response after = open.read();
+            assertThat(after.status()).as("a connection accepted on the old address").isEqualTo(200);
+            assertThat(after.header("x-upstream")).isEqualTo("app-b");
+        }
+    }
+
+    @Test
+    void aListenAddressThatIsTakenRefusesTheReloadAndNothingChanges() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            WebConfig moved = config(b.address()).withListen(new HostPort("127.0.0.1", taken.getLocalPort()));
+            assertThatThrownBy(() -> server.reload(moved, TestConfigs.SITE))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("cannot listen on 127.0.0.1:" + taken.getLocalPort());
+        }
+        assertThat(server.port()).isEqualTo(port);
+        assertThat(RawHttp.exchange(port, RawHttp.get("/echo/x", TestConfigs.WWW)).header("x-upstream"))
+                .as("the upstream change of the refused reload is not applied").isEqualTo("app-a");
+    }
+
+    @Test
+    void changingTheAdminAddressIsRefusedAndTheRunningConfigStays() throws IOException {
         WebConfig on = config(a.address());
         WebConfig otherAdmin = new WebConfig(on.listen(), on.publicRoot(), on.locations(), on.mimeTypes(), List.of(b.address()),
                 on.connectTimeout(), on.readTimeout(), on.idleTimeout(), on.accessLog(), new HostPort("127.0.0.1", 1),

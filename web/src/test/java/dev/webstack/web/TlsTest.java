@@ -214,8 +214,31 @@ class TlsTest {
             open.send(RawHttp.get("/static/small.txt", TestConfigs.WWW));
             assertThat(open.read().text()).isEqualTo("small over tls\n");
         }
-        WebConfig off = config(selfSigned()).withTls(Optional.empty());
-        assertThatThrownBy(() -> server.reload(off, TestConfigs.SITE)).hasMessageContaining("only with a restart");
+    }
+
+    @Test
+    void aReloadTurnsHttpsOffAndOnAgainWhileOpenConnectionsGoOn() throws Exception {
+        int before = server.tlsPort();
+        try (RawHttp open = connect()) {
+            server.reload(config(selfSigned()).withTls(Optional.empty()), TestConfigs.SITE);
+
+            assertThat(server.tlsPort()).isEqualTo(-1);
+            assertThatThrownBy(() -> new RawHttp(before).close()).as("the HTTPS socket is closed")
+                    .isInstanceOf(java.net.ConnectException.class);
+            open.send(RawHttp.get("/static/small.txt", TestConfigs.WWW));
+            assertThat(open.read().text()).as("a connection accepted before").isEqualTo("small over tls\n");
+            assertThat(RawHttp.exchange(server.port(), RawHttp.get("/static/small.txt", TestConfigs.WWW)).text())
+                    .isEqualTo("small over tls\n");
+        }
+
+        int moved = TestConfigs.closedPort();
+        server.reload(config(new WebConfig.Tls(new HostPort("127.0.0.1", moved), dir.resolve("var/tls/web.crt"),
+                dir.resolve("var/tls/web.key"), true)), TestConfigs.SITE);
+        assertThat(server.tlsPort()).isEqualTo(moved);
+        try (RawHttp https = connect()) {
+            https.send(RawHttp.get("/static/small.txt", TestConfigs.WWW));
+            assertThat(https.read().text()).isEqualTo("small over tls\n");
+        }
     }
 
     @Test

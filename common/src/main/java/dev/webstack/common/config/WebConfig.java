@@ -248,6 +248,12 @@ public record WebConfig(
                 idleTimeout, Optional.of(accessLog), admin, limits, balancing, Optional.empty());
     }
 
+    /** The same tier listening for plain HTTP on {@code newListen}. */
+    public WebConfig withListen(HostPort newListen) {
+        return new WebConfig(newListen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
+                upstreamKeepalive, accessLog, admin, limits, balancing, tls, errorPages, realIp);
+    }
+
     /** The same tier pointed at other upstreams (e.g. {@code webstack web --upstream host:port}). */
     public WebConfig withUpstreams(List<HostPort> newUpstreams) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, newUpstreams, connectTimeout, readTimeout, idleTimeout,
