@@ -22,6 +22,8 @@ import java.nio.charset.StandardCharsets;
  * in seconds (millisecond precision) and the request id, like nginx's
  * {@code $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent
  * "$http_referer" "$http_user_agent" $request_time $request_id}.
+ * The time is when the line is written, at the end of the answer, as nginx's {@code $time_local};
+ * read from the clock of the thread's {@link LogLine}, not once per line.
  *
  * <p>A request whose connection closes before the response is complete is logged with status
  * {@value #CLIENT_CLOSED} when no response had started (nginx's "client closed request"). Quoted
@@ -36,14 +38,15 @@ final class AccessLogHandler extends ChannelDuplexHandler {
 
     // Switched by a reload, on this channel's event loop.
     private AccessLogWriter writer;
-    // One request at a time reaches this handler (PipeliningHandler).
+    // One request at a time reaches this handler (PipeliningHandler): the one being answered, or
+    // null; always the same object, filled again for each request.
     private Entry current;
+    private final Entry entry = new Entry();
     // The client's address, formatted on the first line of the connection.
     private String clientIp;
 
     private static final class Entry {
-        final long startNanos = System.nanoTime();
-        final long startMillis = System.currentTimeMillis();
+        long startNanos;
         HttpMethod method;
         String uri;
         HttpVersion version;
@@ -51,7 +54,7 @@ final class AccessLogHandler extends ChannelDuplexHandler {
         String userAgent;
         String requestId;
         String user; // the Basic user name the request gave, if any (nginx's $remote_user)
-        int status = CLIENT_CLOSED;
+        int status;
         long bytes;
     }
 
@@ -67,7 +70,10 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof FullHttpRequest req && writer.enabled()) {
-            Entry e = new Entry();
+            Entry e = entry;
+            e.startNanos = System.nanoTime();
+            e.status = CLIENT_CLOSED;
+            e.bytes = 0;
             e.method = req.method();
             e.uri = req.uri();
             e.version = req.protocolVersion();
@@ -122,14 +128,15 @@ final class AccessLogHandler extends ChannelDuplexHandler {
             clientIp = clientIp(ctx.channel().remoteAddress());
         }
         RealIp.Client real = RealIp.of(ctx.channel()); // the client a trusted proxy named (web.real-ip), if any
-        long micros = (System.nanoTime() - e.startNanos) / 1_000;
+        long now = System.nanoTime();
+        long micros = (now - e.startNanos) / 1_000;
         LogLine line = writer.line().ascii(real == null ? clientIp : real.text());
         if (e.user == null) {
             line.raw(NO_USER);
         } else {
             line.raw(BEFORE_USER).quoted(e.user).raw(AFTER_USER);
         }
-        line.localTime(e.startMillis).raw(']').raw(' ').raw('"')
+        line.localTime(now).raw(']').raw(' ').raw('"')
                 .quoted(e.method.name()).raw(' ').quoted(e.uri).raw(' ').quoted(e.version.text()).raw('"').raw(' ')
                 .number(e.status).raw(' ').number(e.bytes).raw(' ')
                 .raw('"').quoted(e.referer).raw('"').raw(' ')

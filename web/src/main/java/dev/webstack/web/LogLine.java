@@ -28,6 +28,10 @@ final class LogLine {
     // The last second formatted by this thread: formatting a date costs more than the rest of a line.
     private long second = Long.MIN_VALUE;
     private byte[] secondText;
+    // The wall clock at baseNanos (a System.nanoTime() reading), taken again once a second: a
+    // line's time then costs no clock read of its own.
+    private long baseNanos;
+    private long baseMillis = Long.MIN_VALUE;
 
     LogLine clear() {
         length = 0;
@@ -126,9 +130,18 @@ final class LogLine {
         return number(frac);
     }
 
-    /** {@code 26/Nov/2026:07:05:09 +0000}: the local time of {@code millis}, to the second. */
-    LogLine localTime(long millis) {
-        long s = Math.floorDiv(millis, 1_000);
+    /**
+     * {@code 26/Nov/2026:07:05:09 +0000}: the local time, to the second, at {@code nanoTime}, a
+     * {@link System#nanoTime()} reading of this thread's, no older than the one of the line before.
+     */
+    LogLine localTime(long nanoTime) {
+        long elapsed = nanoTime - baseNanos;
+        if (baseMillis == Long.MIN_VALUE || elapsed < 0 || elapsed >= 1_000_000_000L) {
+            baseMillis = System.currentTimeMillis();
+            baseNanos = nanoTime;
+            elapsed = 0;
+        }
+        long s = Math.floorDiv(baseMillis + elapsed / 1_000_000, 1_000);
         if (s != second) {
             second = s;
             secondText = TIME.format(ZonedDateTime.ofInstant(Instant.ofEpochSecond(s), ZoneId.systemDefault()))
