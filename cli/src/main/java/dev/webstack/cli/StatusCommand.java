@@ -2,6 +2,7 @@ package dev.webstack.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.webstack.common.config.HostPort;
 import dev.webstack.common.config.StackConfig;
 import dev.webstack.common.health.HealthCheck;
 import dev.webstack.supervisor.Component;
@@ -42,7 +43,7 @@ final class StatusCommand implements Callable<Integer> {
 
     /**
      * The components to report: those the running supervisor has (scale and deploy change the app
-     * servers), else those the config asks for.
+     * servers), at the addresses it has them on, else those the config asks for.
      */
     static List<Component> running(StackConfig stack, Optional<StackState> state) {
         List<Component> planned = StackPlan.components(stack);
@@ -51,8 +52,10 @@ final class StatusCommand implements Callable<Integer> {
         }
         List<Component> out = new ArrayList<>();
         for (StackState.Entry e : state.get().components()) {
-            out.add(planned.stream().filter(c -> c.name().equals(e.name())).findFirst()
-                    .orElseGet(() -> StackPlan.appServer(stack, e.name(), stack.app().codebase())));
+            Component c = planned.stream().filter(p -> p.name().equals(e.name())).findFirst()
+                    .orElseGet(() -> StackPlan.appServer(stack, e.name(), stack.app().codebase()));
+            // Where it runs, not where the file would start it: a reload the tier refused moved nothing.
+            out.add(e.address() == null ? c : StackPlan.runningAt(stack, c, HostPort.parse(e.address())));
         }
         return out;
     }

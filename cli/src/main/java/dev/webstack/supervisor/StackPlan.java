@@ -4,6 +4,7 @@ import dev.webstack.common.config.AppConfig;
 import dev.webstack.common.config.DbConfig;
 import dev.webstack.common.config.HostPort;
 import dev.webstack.common.config.StackConfig;
+import dev.webstack.common.health.HealthCheck;
 import dev.webstack.common.health.HttpHealthCheck;
 import dev.webstack.db.DbServer;
 import dev.webstack.db.JdbcHealthCheck;
@@ -61,16 +62,37 @@ public final class StackPlan {
                 ? app.instances().stream().map(AppConfig.Instance::name).toList()
                 : stack.web().upstreams().stream().map(Object::toString).toList();
         out.add(new Component("web", Tier.WEB, stack.web().listen(), List.of("web"), WEB_JVM_OPTIONS,
-                new HttpHealthCheck(stack.web().listen(), stack.site().www(), "/-/health"),
+                webHealth(stack, stack.web().listen()),
                 Duration.ofSeconds(60), Duration.ofSeconds(20),
                 "static: " + relative(stack, stack.web().publicRoot()) + ", upstream: " + String.join(", ", upstreams)
                         + stack.web().tls().map(t -> ", https: " + t.listen()).orElse("")));
         out.add(new Component("dns", Tier.DNS, stack.dns().listen(), List.of("dns"),
                 List.of("-Xmx256m", "-XX:+UseParallelGC"),
-                new DnsHealthCheck(stack.dns().listen(), stack.site().domain()),
+                dnsHealth(stack, stack.dns().listen()),
                 Duration.ofSeconds(60), Duration.ofSeconds(10),
                 "zones: " + String.join(", ", stack.dns().zones().stream().map(z -> z.origin()).toList())));
         return List.copyOf(out);
+    }
+
+    /**
+     * {@code c} where it runs: for the web and DNS tiers, {@code address} (the supervisor's record,
+     * which a reload of the web tier moves, while the config file may say where the next start
+     * goes) with its health check there; other components as they are.
+     */
+    public static Component runningAt(StackConfig stack, Component c, HostPort address) {
+        if (address.equals(c.address()) || (c.tier() != Tier.WEB && c.tier() != Tier.DNS)) {
+            return c;
+        }
+        return new Component(c.name(), c.tier(), address, c.tierArgs(), c.jvmOptions(),
+                c.tier() == Tier.WEB ? webHealth(stack, address) : dnsHealth(stack, address), c.startTimeout(), c.stopTimeout(), c.summary());
+    }
+
+    private static HealthCheck webHealth(StackConfig stack, HostPort address) {
+        return new HttpHealthCheck(address, stack.site().www(), "/-/health");
+    }
+
+    private static HealthCheck dnsHealth(StackConfig stack, HostPort address) {
+        return new DnsHealthCheck(address, stack.site().domain());
     }
 
     /**

@@ -411,6 +411,15 @@ class WholeStackIT {
     void aReloadMovesTheWebTierAndTheSupervisorRestartsItWhereItMoved() throws Exception {
         int moved = StackProcess.freePort();
         String before = Files.readString(config);
+        // First onto the admin API's port: refused, and the tier stays where it runs.
+        Files.writeString(config, before.replace("  listen: 127.0.0.1:" + webPort + "\n", "  listen: 127.0.0.1:" + adminPort + "\n"));
+        StackProcess.Run taken = StackProcess.webstack(config, 60, "reload");
+        assertThat(taken.exitCode()).as(taken.output()).isNotZero();
+        assertThat(taken.output()).contains("reload rejected", "cannot listen on 127.0.0.1:" + adminPort + ": the address is in use");
+        JsonNode stayed = component(status(), "web");
+        assertThat(stayed.path("address").asText()).isEqualTo("127.0.0.1:" + webPort);
+        assertThat(stayed.path("healthy").asBoolean()).as("%s", stayed).isTrue();
+
         Files.writeString(config, before.replace("  listen: 127.0.0.1:" + webPort + "\n", "  listen: 127.0.0.1:" + moved + "\n"));
         StackProcess.Run reload = StackProcess.webstack(config, 60, "reload");
         assertThat(reload.exitCode()).as(reload.output()).isZero();

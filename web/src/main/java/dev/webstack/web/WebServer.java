@@ -366,7 +366,11 @@ public final class WebServer implements AutoCloseable {
         ChannelFuture bound = bootstrap.bind(address.toSocketAddress()).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             Throwable cause = bound.cause();
-            String why = cause instanceof BindException ? "the address is in use or not local" : String.valueOf(cause);
+            // The JDK's BindException and the native transports' errno text say the same in other words.
+            String text = cause == null ? "" : String.valueOf(cause.getMessage());
+            String why = text.contains("Address already in use") ? "the address is in use"
+                    : text.contains("Cannot assign requested address") ? "the address is not one of this machine's"
+                    : cause instanceof BindException ? "the address is in use or not local" : String.valueOf(cause);
             throw new IllegalStateException("web: cannot listen on " + address + what + ": " + why, cause);
         }
         return bound.channel();

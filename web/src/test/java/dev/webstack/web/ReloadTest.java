@@ -173,7 +173,7 @@ class ReloadTest {
             WebConfig moved = config(b.address()).withListen(new HostPort("127.0.0.1", taken.getLocalPort()));
             assertThatThrownBy(() -> server.reload(moved, TestConfigs.SITE))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("cannot listen on 127.0.0.1:" + taken.getLocalPort());
+                    .hasMessageContaining("cannot listen on 127.0.0.1:" + taken.getLocalPort() + ": the address is in use");
         }
         assertThat(server.port()).isEqualTo(port);
         assertThat(RawHttp.exchange(port, RawHttp.get("/echo/x", TestConfigs.WWW)).header("x-upstream"))
