@@ -35,7 +35,9 @@ public final class TierReload {
                 continue;
             }
             String line = awaitOutcome(log, before);
-            out.add(new Outcome(e.name(), line.contains("reloaded") && !line.contains("rejected"), line));
+            // The tier's line names its tier ("web: reloaded ..."), which the outcome says already.
+            String detail = line.startsWith(e.tier() + ": ") ? line.substring(e.tier().length() + 2) : line;
+            out.add(new Outcome(e.name(), line.contains("reloaded") && !line.contains("rejected"), detail));
         }
         return out;
     }

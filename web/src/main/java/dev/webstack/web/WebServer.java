@@ -193,12 +193,12 @@ public final class WebServer implements AutoCloseable {
         WebServer server = new WebServer(group, bootstrap, serverChannel, tlsChannel, clients, transport, pipeline, upstreams, checker,
                 admin, web, site);
         log.info("web: listening on {} ({}), www={} apex={}, public folder {}, upstreams {} ({}), admin API on {}",
-                server.serverChannel.localAddress(), transport.name(), site.www(), site.domain(),
+                bound(server.serverChannel), transport.name(), site.www(), site.domain(),
                 web.publicRoot(), web.upstreams().isEmpty() ? "none (502)" : upstreams.members(),
                 balancing.algorithm().name().toLowerCase(java.util.Locale.ROOT), admin.address());
         if (tlsChannel != null) {
             WebConfig.Tls t = web.tls().orElseThrow();
-            log.info("web: HTTPS on {} ({}, TLS 1.3 and 1.2, HTTP/2 and HTTP/1.1), certificate {}{}{}", tlsChannel.localAddress(), Tls.provider(),
+            log.info("web: HTTPS on {} ({}, TLS 1.3 and 1.2, HTTP/2 and HTTP/1.1), certificate {}{}{}", bound(tlsChannel), Tls.provider(),
                     t.certificate(), t.selfSigned() ? " (self-signed)" : "", t.verifyClient() == WebConfig.VerifyClient.OFF ? ""
                             : ", client certificates " + t.verifyClient().name().toLowerCase(java.util.Locale.ROOT) + " (CA " + t.clientCa().orElseThrow() + ")");
             for (WebConfig.SniCertificate c : t.sni()) {
@@ -285,7 +285,7 @@ public final class WebServer implements AutoCloseable {
         web = next;
         site = nextSite;
         log.info("web: reloaded: {} open connections switched, listening on {}{}, www={} apex={}, public folder {}, upstreams {}",
-                switched.size(), serverChannel.localAddress(), tlsChannel == null ? "" : " and " + tlsChannel.localAddress() + " (HTTPS)",
+                switched.size(), bound(serverChannel), tlsChannel == null ? "" : " and " + bound(tlsChannel) + " (HTTPS)",
                 nextSite.www(), nextSite.domain(), next.publicRoot(),
                 next.upstreams().isEmpty() ? "none (502)" : next.upstreams());
         if (!sameLocations) {
@@ -329,16 +329,16 @@ public final class WebServer implements AutoCloseable {
     /** Makes {@code now} the listening sockets, closing those it replaced (their accepted connections stay open). */
     private void closeMoved(Listeners now, WebConfig next) {
         if (now.http() != serverChannel) {
-            log.info("web: listening on {}; {} ({}) closed", now.http().localAddress(), web.listen(), serverChannel.localAddress());
+            log.info("web: listening on {}; {} closed", bound(now.http()), bound(serverChannel));
             serverChannel.close().awaitUninterruptibly();
             serverChannel = now.http();
         }
         if (now.https() != tlsChannel) {
             if (now.https() != null) {
-                log.info("web: HTTPS on {}", now.https().localAddress());
+                log.info("web: HTTPS on {}", bound(now.https()));
             }
             if (tlsChannel != null) {
-                log.info("web: HTTPS on {} ({}) closed", web.tls().orElseThrow().listen(), tlsChannel.localAddress());
+                log.info("web: HTTPS on {} closed", bound(tlsChannel));
                 tlsChannel.close().awaitUninterruptibly();
             }
             tlsChannel = now.https();
@@ -443,6 +443,12 @@ public final class WebServer implements AutoCloseable {
     /** The upstream group, for tests in this package. */
     UpstreamGroup upstreams() {
         return upstreams;
+    }
+
+    /** {@code 127.0.0.1:8080}: where {@code ch} listens, for the log. */
+    private static String bound(Channel ch) {
+        InetSocketAddress a = (InetSocketAddress) ch.localAddress();
+        return new HostPort(a.getAddress().getHostAddress(), a.getPort()).toString();
     }
 
     /** The bound port (useful when {@code web.listen()} asked for port 0). */
