@@ -240,22 +240,31 @@ public final class WebServer implements AutoCloseable {
         Tls.Server tls = next.tls().map(t -> Tls.server(t, nextSite)).orElse(null);
         ClientPipeline.Settings now = pipeline.settings();
         AccessLogWriter accessLog = next.accessLog().equals(web.accessLog()) ? now.accessLog() : AccessLogWriter.open(next.accessLog());
+        // Built first, then the moved addresses bound: what fails here leaves the running config untouched.
+        boolean sameLocations = next.locations().equals(web.locations()) && next.mimeTypes().equals(web.mimeTypes());
+        ClientPipeline.Settings settings;
         Listeners listeners;
         try {
+            // Unchanged locations keep their handler, and with it the files held in memory.
+            LocationHandler locations = sameLocations ? now.locations() : locations(next, now.locations());
+            VirtualHostHandler vhost = nextSite.equals(site) && sameLocations && next.tls().equals(web.tls())
+                    ? now.vhost() : vhost(nextSite, locations, next);
+            UpstreamPool pool = next.connectTimeout().equals(web.connectTimeout()) && next.upstreamKeepalive() == web.upstreamKeepalive()
+                    ? now.pool() : new UpstreamPool(transport, next.connectTimeout(), next.upstreamKeepalive());
+            ErrorPages errorPages = next.errorPages().equals(web.errorPages()) && next.publicRoot().equals(web.publicRoot())
+                    ? now.errorPages() : ErrorPages.of(next.errorPages(), next.publicRoot());
+            RealIp realIp = next.realIp().equals(web.realIp()) ? now.realIp() : next.realIp().map(RealIp::new).orElse(null);
+            // The config's limits when they changed (a server started with other limits keeps them otherwise).
+            WebLimits limits = next.limits().equals(web.limits()) ? now.limits() : WebLimits.from(next.limits());
+            settings = new ClientPipeline.Settings(next.idleTimeout(), accessLog, vhost, locations, upstreams, pool, next.readTimeout(),
+                    tls, errorPages, realIp, limits);
             listeners = bindMoved(next);
-        } catch (IllegalArgumentException e) {
+        } catch (RuntimeException e) {
             if (accessLog != now.accessLog()) {
                 accessLog.close();
             }
             throw e;
         }
-        // Unchanged locations keep their handler, and with it the files held in memory.
-        boolean sameLocations = next.locations().equals(web.locations()) && next.mimeTypes().equals(web.mimeTypes());
-        LocationHandler locations = sameLocations ? now.locations() : locations(next, now.locations());
-        VirtualHostHandler vhost = nextSite.equals(site) && sameLocations && next.tls().equals(web.tls())
-                ? now.vhost() : vhost(nextSite, locations, next);
-        UpstreamPool pool = next.connectTimeout().equals(web.connectTimeout()) && next.upstreamKeepalive() == web.upstreamKeepalive()
-                ? now.pool() : new UpstreamPool(transport, next.connectTimeout(), next.upstreamKeepalive());
         // One group for the server's life: members whose name and address stay keep their state.
         if (!next.upstreams().equals(web.upstreams())) {
             upstreams.reconfigure(web.upstreams(), next.upstreams());
@@ -265,13 +274,7 @@ public final class WebServer implements AutoCloseable {
             upstreams.use(BalancerSettings.from(next.balancing()));
             checker.restart();
         }
-        ErrorPages errorPages = next.errorPages().equals(web.errorPages()) && next.publicRoot().equals(web.publicRoot())
-                ? now.errorPages() : ErrorPages.of(next.errorPages(), next.publicRoot());
-        RealIp realIp = next.realIp().equals(web.realIp()) ? now.realIp() : next.realIp().map(RealIp::new).orElse(null);
-        // The config's limits when they changed (a server started with other limits keeps them otherwise).
-        WebLimits limits = next.limits().equals(web.limits()) ? now.limits() : WebLimits.from(next.limits());
-        List<io.netty.util.concurrent.Future<?>> switched = pipeline.apply(new ClientPipeline.Settings(
-                next.idleTimeout(), accessLog, vhost, locations, upstreams, pool, next.readTimeout(), tls, errorPages, realIp, limits));
+        List<io.netty.util.concurrent.Future<?>> switched = pipeline.apply(settings);
         // Every open connection has switched when this returns (a task on its event loop each, run
         // between two messages): a request sent after a reload meets the new config. Lines of
         // requests still logging to an old access log file are written before it closes.
@@ -289,7 +292,7 @@ public final class WebServer implements AutoCloseable {
                 nextSite.www(), nextSite.domain(), next.publicRoot(),
                 next.upstreams().isEmpty() ? "none (502)" : next.upstreams());
         if (!sameLocations) {
-            logLocations(locations);
+            logLocations(settings.locations());
         }
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.webstack.common.config.HostPort;
+import dev.webstack.common.config.LocationConfig;
 import dev.webstack.common.config.WebConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -178,6 +179,22 @@ class ReloadTest {
         assertThat(server.port()).isEqualTo(port);
         assertThat(RawHttp.exchange(port, RawHttp.get("/echo/x", TestConfigs.WWW)).header("x-upstream"))
                 .as("the upstream change of the refused reload is not applied").isEqualTo("app-a");
+    }
+
+    @Test
+    void aReloadRefusedForAnotherReasonLeavesNothingListeningOnTheMovedAddress() throws Exception {
+        int moved = TestConfigs.closedPort();
+        LocationConfig locked = new LocationConfig(LocationConfig.Kind.PREFIX, "/", Optional.empty(),
+                new LocationConfig.Proxy(LocationConfig.Proxy.APP), Optional.empty(), List.of(), false,
+                new LocationConfig.Access(List.of(), List.of(), Optional.empty(),
+                        Optional.of(new LocationConfig.BasicAuth("Staff", dir.resolve("no-such-htpasswd")))), java.util.Map.of());
+        WebConfig broken = config(b.address()).withListen(new HostPort("127.0.0.1", moved)).withLocations(List.of(locked), java.util.Map.of());
+        assertThatThrownBy(() -> server.reload(broken, TestConfigs.SITE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no-such-htpasswd");
+        assertThatThrownBy(() -> new RawHttp(moved).close()).as("the moved address was never bound, or closed again")
+                .isInstanceOf(java.net.ConnectException.class);
+        assertThat(RawHttp.exchange(port, RawHttp.get("/echo/x", TestConfigs.WWW)).header("x-upstream")).isEqualTo("app-a");
     }
 
     @Test
