@@ -48,9 +48,9 @@ final class WebTierCommand implements Callable<Integer> {
         WebConfig web = resolveUpstreams(stack, upstreams);
         WebServer server = WebServer.start(web, stack.site());
         log.info("web: listening on {} (static: {}, upstreams: {})", web.listen(), web.publicRoot(), web.upstreams());
-        // Like nginx -s reload: re-read webstack.yml; a bad file, an address that cannot be bound or a
-        // changed admin address is refused and the running config stays. Open connections switch
-        // between two requests; a moved listen address is bound first and the old one closed after.
+        // Like nginx -s reload: re-read webstack.yml; a bad file or an address that cannot be bound is
+        // refused and the running config stays. Open connections switch between two requests; a
+        // moved address (listen, HTTPS, admin) is bound first and the old one closed after.
         TierRuntime.onSighup("web", () -> {
             StackConfig next = config.load();
             server.reload(resolveUpstreams(next, upstreams), next.site());

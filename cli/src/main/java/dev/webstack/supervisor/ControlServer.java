@@ -18,7 +18,7 @@ import java.util.concurrent.Executors;
  * The supervisor's control API on 127.0.0.1 (an ephemeral port, written to {@code var/run/stack.json}):
  * {@code POST /scale?app=N}, {@code POST /deploy?codebase=PATH}, {@code POST /promote} (retire the
  * primary, promote replica 1) and {@code POST /reloaded} (after {@code ./webstack reload}: the web
- * tier's address as the config file says now). The answer streams the
+ * tier's address and admin API as the config file says now). The answer streams the
  * operation's progress, one line per step, and ends with {@code OK} or {@code FAILED: reason}.
  * Loopback only: whoever can reach it can already signal the supervisor.
  */

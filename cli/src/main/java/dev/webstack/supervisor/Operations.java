@@ -1,6 +1,7 @@
 package dev.webstack.supervisor;
 
 import dev.webstack.common.config.DbConfig;
+import dev.webstack.common.config.HostPort;
 import dev.webstack.common.config.StackConfig;
 import dev.webstack.db.DbServer;
 import java.io.IOException;
@@ -37,7 +38,9 @@ final class Operations {
     private static final DateTimeFormatter VERSION = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
     private final Supervisor supervisor;
-    private final WebAdminClient web;
+    // Replaced when a reload moves web.admin (reloaded).
+    private volatile WebAdminClient web;
+    private volatile HostPort webAdmin;
     private volatile Path codebase;
 
     /** An operation that could not be completed; what was changed before it failed was put back. */
@@ -47,9 +50,10 @@ final class Operations {
         }
     }
 
-    Operations(Supervisor supervisor, WebAdminClient web) {
+    Operations(Supervisor supervisor, HostPort webAdmin) {
         this.supervisor = supervisor;
-        this.web = web;
+        this.webAdmin = webAdmin;
+        this.web = new WebAdminClient(webAdmin);
         this.codebase = supervisor.stack().app().codebase();
     }
 
@@ -80,10 +84,23 @@ final class Operations {
      * the primary ({@link DbServer#promote}) and records the topology. If the promotion fails, the
      * primary is started again.
      */
-    /** After {@code ./webstack reload}: the supervisor checks the web tier where the config file puts it now. */
+    /**
+     * After {@code ./webstack reload}: the supervisor checks the web tier, and reaches its admin API,
+     * where the config file puts them now.
+     */
     void reloaded(PrintWriter progress) {
         for (String change : supervisor.replanWeb()) {
             say(progress, change);
+        }
+        try {
+            HostPort now = StackPlan.webAdmin(StackConfig.load(supervisor.stack().file()));
+            if (!now.equals(webAdmin)) {
+                say(progress, "web's admin API on " + now + " now (was " + webAdmin + ")");
+                web = new WebAdminClient(now);
+                webAdmin = now;
+            }
+        } catch (RuntimeException e) {
+            say(progress, supervisor.stack().file() + " does not load (" + e.getMessage() + "); the admin API is reached where it was");
         }
     }
 
@@ -150,6 +167,51 @@ final class Operations {
         }
         codebase = pinned;
         say(progress, "deployed " + pinned.getFileName() + " to " + names(sorted(supervisor.appServers())));
+    }
+
+    /**
+     * After the supervisor restarted the web tier: a new web process starts with the config's app
+     * servers, so the pool is made the app servers that run now again (those scale and deploy
+     * started put back, those they stopped removed). A pool the config lists ({@code web.upstreams})
+     * is the operator's and is left as it is.
+     */
+    void webRestarted() {
+        if (!supervisor.stack().web().upstreams().isEmpty()) {
+            return;
+        }
+        for (int attempt = 1; ; attempt++) {
+            try {
+                restorePool();
+                return;
+            } catch (IOException e) {
+                // The first call may meet a pooled connection to the web process that died.
+                if (attempt == 3) {
+                    supervisor.log("web: pool not restored after the restart (" + e + "): it serves the config's app servers");
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Makes the web tier's pool the app servers that run now. */
+    private void restorePool() throws IOException {
+        List<Component> apps = supervisor.appServers();
+        java.util.Set<String> running = apps.stream().map(Component::name).collect(Collectors.toSet());
+        java.util.Map<String, String> pool = new java.util.HashMap<>();
+        for (WebAdminClient.Member m : web.members()) {
+            if (running.contains(m.name())) {
+                pool.put(m.name(), m.address());
+            } else {
+                web.remove(m.name());
+            }
+        }
+        for (Component c : apps) {
+            if (!c.address().toString().equals(pool.get(c.name()))) {
+                web.put(c.name(), c.address());
+                web.enable(c.name());
+            }
+        }
+        supervisor.log("web: pool restored after the restart: " + names(apps));
     }
 
     /** Starts an app server, gates it on its readiness, then has the web tier admit it. */

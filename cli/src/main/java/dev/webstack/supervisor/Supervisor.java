@@ -25,8 +25,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The server's supervisor: runs every tier as its own OS process, in order (db, app, web, dns),
  * gates each on a real health check before starting the next, restarts a process that dies (with
- * exponential backoff, health-gated again), and stops them in reverse order, each with SIGTERM and
- * time to finish in-flight work before SIGKILL.
+ * exponential backoff, health-gated again; a web or DNS tier where the config file puts it now,
+ * a web tier with the app servers that run put back in its pool), and stops them in reverse order,
+ * each with SIGTERM and time to finish in-flight work before SIGKILL.
  *
  * <p>After {@code webstack db promote} the old primary ({@code db}) is <em>retired</em>: stopped if
  * it still runs, never restarted, and left out of the stack, which {@code var/run/stack.json}
@@ -59,6 +60,8 @@ public final class Supervisor implements AutoCloseable {
     private final List<Managed> managed = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile int controlPort;
     private volatile ControlServer control;
+    // Scale, deploy, promote; null until every component is ready.
+    private volatile Operations operations;
     private final PrintWriter console;
     private final Path eventLog;
     private final ScheduledExecutorService restarts = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -126,7 +129,8 @@ public final class Supervisor implements AutoCloseable {
         }
         event("all components ready");
         try {
-            control = ControlServer.start(new Operations(this, new WebAdminClient(StackPlan.webAdmin(stack))));
+            operations = new Operations(this, StackPlan.webAdmin(stack));
+            control = ControlServer.start(operations);
             controlPort = control.port();
         } catch (IOException e) {
             event("control API unavailable (scale and deploy will not work): " + e.getMessage());
@@ -259,6 +263,10 @@ public final class Supervisor implements AutoCloseable {
         if (failure == null) {
             event(m.component.name() + " restarted (restart #" + m.restarts + ")");
             writeState();
+            Operations ops = operations;
+            if (m.component.tier() == Tier.WEB && ops != null) {
+                ops.webRestarted(); // its pool is the config's again, not what scale and deploy made it
+            }
             return;
         }
         m.consecutiveFailures++;

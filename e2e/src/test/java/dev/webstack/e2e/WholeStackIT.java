@@ -447,6 +447,30 @@ class WholeStackIT {
         assertThat(web.path("state").asText()).as("%s", web).isEqualTo("ready");
         assertThat(web.path("address").asText()).isEqualTo("127.0.0.1:" + moved);
         assertThat(get("/").statusCode()).isEqualTo(200);
+        // The restarted tier starts with the config's one app server; the supervisor puts back the two that run.
+        String pool = "";
+        for (long until = System.nanoTime() + Duration.ofSeconds(30).toNanos(); System.nanoTime() < until; Thread.sleep(200)) {
+            pool = StackProcess.webstack(config, 60, "servers").output();
+            if (pool.matches("(?s).*app-1 +\\S+ +up.*") && pool.matches("(?s).*app-2 +\\S+ +up.*")) {
+                break;
+            }
+        }
+        assertThat(pool).containsPattern("app-1 +\\S+ +up").containsPattern("app-2 +\\S+ +up");
+
+        // The admin API moves too, and the supervisor reaches it there: scaling down drains through it.
+        int admin = StackProcess.freePort();
+        Files.writeString(config, Files.readString(config).replace("  admin: 127.0.0.1:" + adminPort + "\n", "  admin: 127.0.0.1:" + admin + "\n"));
+        StackProcess.Run adminMoved = StackProcess.webstack(config, 60, "reload");
+        assertThat(adminMoved.exitCode()).as(adminMoved.output()).isZero();
+        assertThat(adminMoved.output()).contains("supervisor: web's admin API on 127.0.0.1:" + admin + " now (was 127.0.0.1:" + adminPort + ")");
+        adminPort = admin;
+        StackProcess.Run scale = StackProcess.webstack(config, 180, "scale", "app=1");
+        assertThat(scale.exitCode()).as(scale.output()).isZero();
+        assertThat(status().findValuesAsText("tier")).containsExactly("db", "app", "web", "dns");
+        StackProcess.Run servers = StackProcess.webstack(config, 60, "servers");
+        assertThat(servers.exitCode()).as(servers.output()).isZero();
+        assertThat(servers.output()).containsPattern("app-\\d +\\S+ +up").doesNotContain("draining");
+        assertThat(get("/").statusCode()).isEqualTo(200);
     }
 
     /** The value the response sets for cookie {@code name}. */

@@ -9,7 +9,6 @@ import com.sun.net.httpserver.HttpServer;
 import dev.webstack.common.config.HostPort;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -59,8 +58,7 @@ final class AdminApi implements AutoCloseable {
         try {
             server = HttpServer.create(address.toSocketAddress(), 16);
         } catch (IOException e) {
-            String why = e instanceof BindException ? "the address is in use or not local" : e.toString();
-            throw new IllegalStateException("web: cannot listen for the admin API on " + address + ": " + why, e);
+            throw new IllegalStateException("web: cannot listen for the admin API on " + address + ": " + WebServer.whyNotBound(e), e);
         }
         ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "web-admin");

@@ -77,7 +77,8 @@ public final class WebServer implements AutoCloseable {
     private final ClientPipeline pipeline;
     private final UpstreamGroup upstreams;
     private final HealthChecker checker;
-    private final AdminApi admin;
+    // Replaced by a reload that moves web.admin (guarded by this).
+    private volatile AdminApi admin;
     private final AtomicBoolean closed = new AtomicBoolean();
     // Guarded by this: reload() and close() run one at a time.
     private WebConfig web;
@@ -195,7 +196,7 @@ public final class WebServer implements AutoCloseable {
         log.info("web: listening on {} ({}), www={} apex={}, public folder {}, upstreams {} ({}), admin API on {}",
                 bound(server.serverChannel), transport.name(), site.www(), site.domain(),
                 web.publicRoot(), web.upstreams().isEmpty() ? "none (502)" : upstreams.members(),
-                balancing.algorithm().name().toLowerCase(java.util.Locale.ROOT), admin.address());
+                balancing.algorithm().name().toLowerCase(java.util.Locale.ROOT), text(admin.address()));
         if (tlsChannel != null) {
             WebConfig.Tls t = web.tls().orElseThrow();
             log.info("web: HTTPS on {} ({}, TLS 1.3 and 1.2, HTTP/2 and HTTP/1.1), certificate {}{}{}", bound(tlsChannel), Tls.provider(),
@@ -217,24 +218,21 @@ public final class WebServer implements AutoCloseable {
      * the access log file). The caller validates the config first (as {@code webstack.yml} loading
      * does); what cannot change without a restart is refused and nothing is applied.
      *
-     * <p>A moved address ({@code web.listen}, {@code web.tls.listen}, HTTPS turned on or off) is
-     * bound before anything is applied, and the old listening socket closed after: connections
-     * accepted on it stay open and finish as any other, as with nginx's reload. An address that is
-     * taken (by another process, or by the other listener of this tier: a swap) is refused.
+     * <p>A moved address ({@code web.listen}, {@code web.tls.listen}, HTTPS turned on or off,
+     * {@code web.admin}) is bound before anything is applied, and the old listening socket closed
+     * after: connections accepted on it stay open and finish as any other, as with nginx's reload.
+     * An address that is taken (by another process, or by another listener of this tier: a swap)
+     * is refused.
      * Turning the PROXY protocol on or off ({@code web.real-ip.source}) applies to connections
      * accepted from then on; open ones go on as they started.
      *
-     * @throws IllegalArgumentException when the admin API's address differs from the running one, a moved address cannot be
-     *                                  bound, or {@code web.tls}'s certificate and key cannot be read (nothing applied)
+     * @throws IllegalArgumentException when a moved address cannot be bound, or {@code web.tls}'s certificate and key cannot be
+     *                                  read (nothing applied)
      * @throws UncheckedIOException     when a new access log file cannot be opened (nothing applied)
      */
     public synchronized void reload(WebConfig next, SiteConfig nextSite) {
         if (closed.get()) {
             throw new IllegalStateException("web: reload after close");
-        }
-        if (!next.admin().equals(web.admin())) {
-            throw new IllegalArgumentException("web.admin: " + next.admin() + " (expected: " + web.admin()
-                    + "; the admin API's address changes only with a restart: the supervisor and ./webstack servers reach the tier there)");
         }
         // The certificate is read again, as nginx's reload does: a renewed one is served to new connections.
         Tls.Server tls = next.tls().map(t -> Tls.server(t, nextSite)).orElse(null);
@@ -297,7 +295,7 @@ public final class WebServer implements AutoCloseable {
     }
 
     /** The listening sockets a reload ends with: the running ones, or new ones bound for moved addresses. */
-    private record Listeners(Channel http, Channel https) {}
+    private record Listeners(Channel http, Channel https, AdminApi admin) {}
 
     /**
      * Binds the addresses {@code next} moves (the running sockets are kept for the others).
@@ -307,6 +305,7 @@ public final class WebServer implements AutoCloseable {
     private Listeners bindMoved(WebConfig next) {
         Channel http = serverChannel;
         Channel https = tlsChannel;
+        AdminApi api = admin;
         List<Channel> bound = new ArrayList<>();
         try {
             if (!next.listen().equals(web.listen())) {
@@ -320,13 +319,16 @@ public final class WebServer implements AutoCloseable {
                     bound.add(https);
                 }
             }
+            if (!next.admin().equals(web.admin())) {
+                api = AdminApi.start(next.admin(), upstreams, checker);
+            }
         } catch (IllegalStateException e) {
             for (Channel ch : bound) {
                 ch.close().awaitUninterruptibly();
             }
             throw new IllegalArgumentException(e.getMessage(), e);
         }
-        return new Listeners(http, https);
+        return new Listeners(http, https, api);
     }
 
     /** Makes {@code now} the listening sockets, closing those it replaced (their accepted connections stay open). */
@@ -345,6 +347,11 @@ public final class WebServer implements AutoCloseable {
                 tlsChannel.close().awaitUninterruptibly();
             }
             tlsChannel = now.https();
+        }
+        if (now.admin() != admin) {
+            log.info("web: admin API on {}; {} closed", text(now.admin().address()), text(admin.address()));
+            admin.close();
+            admin = now.admin();
         }
         if (proxyProtocol(next) != proxyProtocol(web)) {
             log.info("web: the PROXY protocol is {} for connections accepted from now on", proxyProtocol(next) ? "on" : "off");
@@ -369,12 +376,7 @@ public final class WebServer implements AutoCloseable {
         ChannelFuture bound = bootstrap.bind(address.toSocketAddress()).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             Throwable cause = bound.cause();
-            // The JDK's BindException and the native transports' errno text say the same in other words.
-            String text = cause == null ? "" : String.valueOf(cause.getMessage());
-            String why = text.contains("Address already in use") ? "the address is in use"
-                    : text.contains("Cannot assign requested address") ? "the address is not one of this machine's"
-                    : cause instanceof BindException ? "the address is in use or not local" : String.valueOf(cause);
-            throw new IllegalStateException("web: cannot listen on " + address + what + ": " + why, cause);
+            throw new IllegalStateException("web: cannot listen on " + address + what + ": " + whyNotBound(cause), cause);
         }
         return bound.channel();
     }
@@ -448,9 +450,21 @@ public final class WebServer implements AutoCloseable {
         return upstreams;
     }
 
+    /** Why a listening socket could not be bound, in words: the JDK's and the native transports' errno texts say it differently. */
+    static String whyNotBound(Throwable cause) {
+        String text = cause == null ? "" : String.valueOf(cause.getMessage());
+        return text.contains("Address already in use") ? "the address is in use"
+                : text.contains("Cannot assign requested address") ? "the address is not one of this machine's"
+                : cause instanceof BindException ? "the address is in use or not local" : String.valueOf(cause);
+    }
+
     /** {@code 127.0.0.1:8080}: where {@code ch} listens, for the log. */
     private static String bound(Channel ch) {
-        InetSocketAddress a = (InetSocketAddress) ch.localAddress();
+        return text((InetSocketAddress) ch.localAddress());
+    }
+
+    /** {@code 127.0.0.1:8080}, without the {@code /} of {@link InetSocketAddress#toString()}. */
+    static String text(InetSocketAddress a) {
         return new HostPort(a.getAddress().getHostAddress(), a.getPort()).toString();
     }
 

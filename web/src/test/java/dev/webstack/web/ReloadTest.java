@@ -198,15 +198,21 @@ class ReloadTest {
     }
 
     @Test
-    void changingTheAdminAddressIsRefusedAndTheRunningConfigStays() throws IOException {
+    void aMovedAdminApiAnswersAtItsNewAddressOnly() throws Exception {
+        int before = server.adminPort();
+        int moved = TestConfigs.closedPort();
         WebConfig on = config(a.address());
         WebConfig otherAdmin = new WebConfig(on.listen(), on.publicRoot(), on.locations(), on.mimeTypes(), List.of(b.address()),
-                on.connectTimeout(), on.readTimeout(), on.idleTimeout(), on.accessLog(), new HostPort("127.0.0.1", 1),
+                on.connectTimeout(), on.readTimeout(), on.idleTimeout(), on.accessLog(), new HostPort("127.0.0.1", moved),
                 on.limits(), on.balancing(), Optional.empty());
-        assertThatThrownBy(() -> server.reload(otherAdmin, TestConfigs.SITE))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("web.admin: 127.0.0.1:1 (expected: ");
-        assertThat(RawHttp.exchange(port, RawHttp.get("/echo/x", TestConfigs.WWW)).header("x-upstream")).isEqualTo("app-a");
+        server.reload(otherAdmin, TestConfigs.SITE);
+
+        assertThat(server.adminPort()).isEqualTo(moved);
+        RawHttp.Response members = RawHttp.exchange(moved, RawHttp.get("/upstreams", "127.0.0.1"));
+        assertThat(members.status()).isEqualTo(200);
+        assertThat(members.text()).as("the pool the same reload set").contains(b.address().toString());
+        assertThatThrownBy(() -> new RawHttp(before).close()).as("nothing listens on the old admin address")
+                .isInstanceOf(java.net.ConnectException.class);
     }
 
     @Test
