@@ -185,10 +185,16 @@ final class Operations {
                 return;
             } catch (IOException e) {
                 // The first call may meet a pooled connection to the web process that died.
-                if (attempt == 3) {
+                if (attempt == 5) {
                     supervisor.log("web: pool not restored after the restart (" + e + "): it serves the config's app servers");
                     return;
                 }
+            }
+            try {
+                Thread.sleep(200L * attempt);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }

@@ -169,20 +169,23 @@ public final class WebServer implements AutoCloseable {
         List<Channel> listening = new ArrayList<>();
         Channel serverChannel;
         Channel tlsChannel = null;
-        HealthChecker checker;
-        AdminApi admin;
+        // The pool of the moment: a reload may replace it.
+        upstreams.onRetire(address -> pipeline.settings().pool().closeIdle(address));
+        HealthChecker checker = new HealthChecker(group, transport, upstreams);
+        AdminApi admin = null;
         try {
+            // The admin API first: once the site answers (the supervisor's health check), so does it.
+            admin = AdminApi.start(web.admin(), upstreams, checker);
             serverChannel = bind(bootstrap, web.listen(), "");
             listening.add(serverChannel);
             if (tls != null) {
                 tlsChannel = bindTls(bootstrap, web.tls().orElseThrow().listen());
                 listening.add(tlsChannel);
             }
-            // The pool of the moment: a reload may replace it.
-            upstreams.onRetire(address -> pipeline.settings().pool().closeIdle(address));
-            checker = new HealthChecker(group, transport, upstreams);
-            admin = AdminApi.start(web.admin(), upstreams, checker);
         } catch (IllegalStateException e) {
+            if (admin != null) {
+                admin.close();
+            }
             for (Channel ch : listening) {
                 ch.close().awaitUninterruptibly();
             }
