@@ -40,7 +40,6 @@ final class Operations {
     private final Supervisor supervisor;
     // Replaced when a reload moves web.admin (reloaded).
     private volatile WebAdminClient web;
-    private volatile HostPort webAdmin;
     private volatile Path codebase;
 
     /** An operation that could not be completed; what was changed before it failed was put back. */
@@ -52,7 +51,6 @@ final class Operations {
 
     Operations(Supervisor supervisor, HostPort webAdmin) {
         this.supervisor = supervisor;
-        this.webAdmin = webAdmin;
         this.web = new WebAdminClient(webAdmin);
         this.codebase = supervisor.stack().app().codebase();
     }
@@ -79,31 +77,33 @@ final class Operations {
     }
 
     /**
+     * After {@code ./webstack reload}: the supervisor checks the web tier, and reaches its admin API,
+     * where the config file puts them now.
+     */
+    void reloaded(PrintWriter progress) {
+        StackConfig now;
+        try {
+            now = StackConfig.load(supervisor.stack().file());
+        } catch (RuntimeException e) {
+            say(progress, supervisor.stack().file() + " does not load (" + e.getMessage() + "); the web tier is checked and reached where it was");
+            return;
+        }
+        for (String change : supervisor.replanWeb(now)) {
+            say(progress, change);
+        }
+        HostPort admin = StackPlan.webAdmin(now);
+        if (!admin.equals(web.admin())) {
+            say(progress, "web's admin API on " + admin + " now (was " + web.admin() + ")");
+            web = new WebAdminClient(admin);
+        }
+    }
+
+    /**
      * {@code webstack db promote}: stops the primary for good first (should it still run, any
      * write it took after the replica stopped following it would be lost), then makes replica 1
      * the primary ({@link DbServer#promote}) and records the topology. If the promotion fails, the
      * primary is started again.
      */
-    /**
-     * After {@code ./webstack reload}: the supervisor checks the web tier, and reaches its admin API,
-     * where the config file puts them now.
-     */
-    void reloaded(PrintWriter progress) {
-        for (String change : supervisor.replanWeb()) {
-            say(progress, change);
-        }
-        try {
-            HostPort now = StackPlan.webAdmin(StackConfig.load(supervisor.stack().file()));
-            if (!now.equals(webAdmin)) {
-                say(progress, "web's admin API on " + now + " now (was " + webAdmin + ")");
-                web = new WebAdminClient(now);
-                webAdmin = now;
-            }
-        } catch (RuntimeException e) {
-            say(progress, supervisor.stack().file() + " does not load (" + e.getMessage() + "); the admin API is reached where it was");
-        }
-    }
-
     synchronized void promote(PrintWriter progress) throws OperationFailed {
         DbConfig db = supervisor.stack().db();
         if (StackPlan.promoted(db)) {

@@ -350,16 +350,16 @@ public final class Supervisor implements AutoCloseable {
     }
 
     /**
-     * After {@code ./webstack reload}: the web tier's address and health check as the config file
-     * says now (a reload may have moved {@code web.listen}). Returns a line per change; none when
-     * nothing moved or the file no longer loads (the tier refused it then, too).
+     * After {@code ./webstack reload}: the web tier's address and health check as {@code now}, the
+     * config file read again, says (a reload may have moved {@code web.listen}). Returns a line per
+     * change; none when nothing moved.
      */
-    List<String> replanWeb() {
+    List<String> replanWeb(StackConfig now) {
         List<String> changes = new ArrayList<>();
         for (Managed m : managed) {
             if (m.component.tier() == Tier.WEB) {
                 HostPort before = m.component.address();
-                if (replan(m) && !before.equals(m.component.address())) {
+                if (replan(m, now) && !before.equals(m.component.address())) {
                     changes.add(m.component.name() + " listens on " + m.component.address() + " now (was " + before + ")");
                 }
             }
@@ -370,15 +370,17 @@ public final class Supervisor implements AutoCloseable {
         return changes;
     }
 
-    /** Takes {@code m}'s plan from the config file as it is now; false when the file does not load or plans no such component. */
-    private boolean replan(Managed m) {
-        StackConfig now;
+    /** Takes {@code m}'s plan from the config file as it is now; its plan stays when the file does not load. */
+    private void replan(Managed m) {
         try {
-            now = StackConfig.load(stack.file());
+            replan(m, StackConfig.load(stack.file()));
         } catch (RuntimeException e) {
             event(m.component.name() + ": " + stack.file() + " does not load (" + e.getMessage() + "); its plan stays");
-            return false;
         }
+    }
+
+    /** Takes {@code m}'s plan from {@code now}; false when {@code now} plans no such component. */
+    private boolean replan(Managed m, StackConfig now) {
         for (Component c : StackPlan.components(now)) {
             if (c.name().equals(m.component.name()) && c.tier() == m.component.tier()) {
                 m.component = c;

@@ -21,6 +21,7 @@ public final class WebAdminClient {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long POLL_MS = 100;
 
+    private final HostPort admin;
     private final URI base;
     private final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -28,7 +29,13 @@ public final class WebAdminClient {
             .build();
 
     public WebAdminClient(HostPort admin) {
+        this.admin = admin;
         this.base = URI.create("http://" + admin + "/");
+    }
+
+    /** The admin API's address this client calls. */
+    public HostPort admin() {
+        return admin;
     }
 
     /** One member of the web tier's upstream pool, as the admin API reports it. */
