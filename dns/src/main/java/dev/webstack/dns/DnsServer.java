@@ -164,7 +164,7 @@ public final class DnsServer implements AutoCloseable {
             int sockets = epoll ? loops : 1;
             InetSocketAddress address = config.listen().toSocketAddress();
             List<Channel> udp = new ArrayList<>();
-            Channel tcp = bind(group, epoll, sockets, new UdpHandler(responder::get, limiter::get), responder::get, transfers, address, udp);
+            Channel tcp = bind(group, epoll, sockets, new UdpHandler(responder::get, limiter::get, transfers), responder::get, transfers, address, udp);
             DnsServer server = new DnsServer(group, udp, tcp, responder, limiter, config, zones, notifier, transfers);
             server.watchFrontDoors(config.healthChecks());
             log.info("dns: serving {} on {}:{} (udp x{}, {} readers, and tcp, {}, {} answers precompiled, rate limit {})",

@@ -35,8 +35,9 @@ import org.xbill.DNS.Type;
  *   <tr><td>several OPT records or one outside the additional section (RFC 6891 section 6.1.1), records
  *       in the answer section</td><td>FORMERR, RD and CD copied, as NSD answers</td></tr>
  *   <tr><td>EDNS version above 0</td><td>BADVERS with an OPT of version 0 (RFC 6891 section 6.1.3)</td></tr>
- *   <tr><td>class other than IN; AXFR or IXFR</td><td>REFUSED: one class; AXFR and IXFR only over TCP
- *       to the clients {@link ZoneTransfer} allows, which answers them before this class sees them</td></tr>
+ *   <tr><td>class other than IN; AXFR or IXFR</td><td>REFUSED: one class; AXFR only over TCP, IXFR
+ *       over TCP or UDP, to the clients {@link ZoneTransfer} allows, which answers them before this
+ *       class sees them</td></tr>
  *   <tr><td>anything else</td><td>what {@link Authority} answers</td></tr>
  * </table>
  *
@@ -154,9 +155,14 @@ final class QueryHandler {
         }
         if (opt != null) {
             // Last, so that the fast path finds the DO bit at a fixed distance from the end.
-            response.addRecord(new OPTRecord(udpPayload, 0, 0, opt.getFlags() & ExtendedFlags.DO), Section.ADDITIONAL);
+            response.addRecord(answerOpt(opt), Section.ADDITIONAL);
         }
         return response;
+    }
+
+    /** The OPT record of an answer to a query that had {@code queryOpt}: {@code udpPayload} advertised, the query's DO bit. */
+    OPTRecord answerOpt(OPTRecord queryOpt) {
+        return new OPTRecord(udpPayload, 0, 0, queryOpt.getFlags() & ExtendedFlags.DO);
     }
 
     /** Largest response allowed for {@code query} on {@code transport}. */

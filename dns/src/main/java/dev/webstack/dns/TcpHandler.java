@@ -41,7 +41,7 @@ final class TcpHandler extends SimpleChannelInboundHandler<ByteBuf> {
         Responder current = responder.get();
         // Only a client allowed to transfer has its queries parsed for AXFR and IXFR: a few secondaries.
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress peer && transfers.allows(peer.getAddress())) {
-            Optional<List<byte[]>> messages = transfers.transfer(ByteBufUtil.getBytes(frame), peer.getAddress(), current.zones());
+            Optional<List<byte[]>> messages = transfers.transfer(ByteBufUtil.getBytes(frame), peer.getAddress(), current.zones(), current.slowPath());
             if (messages.isPresent()) {
                 log.info("tcp {}: zone transfer, {} messages", peer, messages.get().size());
                 messages.get().forEach(m -> ctx.write(Unpooled.wrappedBuffer(m)));

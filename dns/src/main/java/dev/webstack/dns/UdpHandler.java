@@ -1,10 +1,14 @@
 package dev.webstack.dns;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
+import java.net.InetAddress;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * close the channel: the UDP socket is shared by every client.
  *
  * <p>Before answering, the {@link RateLimiter} decides whether the answer is sent, sent truncated
- * or dropped (TCP is never limited). Answers are written as the datagrams are read and flushed once the socket has no more to
+ * or dropped (TCP is never limited). An IXFR from a secondary allowed to transfer is answered by
+ * {@link ZoneTransfer#overUdp}. Answers are written as the datagrams are read and flushed once the socket has no more to
  * read, so that one batch of queries goes out with few system calls (sendmmsg on epoll).
  */
 @ChannelHandler.Sharable
@@ -23,26 +28,42 @@ final class UdpHandler extends SimpleChannelInboundHandler<DatagramPacket> {
 
     private final Supplier<Responder> responder;
     private final Supplier<RateLimiter> limiter;
+    private final ZoneTransfer transfers;
 
     /**
      * @param responder the current zones' responder, read once per query (it changes on reload)
      * @param limiter   the response rate limit, shared by every UDP socket, read once per query (it changes on reload)
+     * @param transfers who may transfer the zones, here by IXFR over UDP (RFC 1995 section 2)
      */
-    UdpHandler(Supplier<Responder> responder, Supplier<RateLimiter> limiter) {
+    UdpHandler(Supplier<Responder> responder, Supplier<RateLimiter> limiter, ZoneTransfer transfers) {
         this.responder = responder;
         this.limiter = limiter;
+        this.transfers = transfers;
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
-        ByteBuf response = switch (limiter.get().check(packet.sender().getAddress())) {
-            case SEND -> responder.get().respond(packet.content(), QueryHandler.Transport.UDP, ctx.alloc());
+        InetAddress client = packet.sender().getAddress();
+        ByteBuf response = switch (limiter.get().check(client)) {
+            case SEND -> answer(packet.content(), client, ctx);
             case SLIP -> responder.get().truncated(packet.content(), ctx.alloc());
             case DROP -> null;
         };
         if (response != null) {
             ctx.write(new DatagramPacket(response, packet.sender()), ctx.voidPromise());
         }
+    }
+
+    private ByteBuf answer(ByteBuf query, InetAddress client, ChannelHandlerContext ctx) {
+        Responder current = responder.get();
+        // Only an IXFR from a client allowed to transfer (a few secondaries) is parsed here.
+        if (transfers.allows(client) && ZoneTransfer.asksIxfr(query)) {
+            Optional<byte[]> ixfr = transfers.overUdp(ByteBufUtil.getBytes(query), client, current.zones(), current.slowPath());
+            if (ixfr.isPresent()) {
+                return Unpooled.wrappedBuffer(ixfr.get());
+            }
+        }
+        return current.respond(query, QueryHandler.Transport.UDP, ctx.alloc());
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.webstack.dns;
 
+import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import java.util.Set;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
+import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.Opcode;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.RRset;
@@ -22,13 +24,18 @@ import org.xbill.DNS.Type;
 
 /**
  * Full zone transfers (AXFR, RFC 5936) over TCP to the addresses allowed to ask; every other AXFR
- * is REFUSED by {@link QueryHandler}, as are AXFR and IXFR over UDP.
+ * is REFUSED by {@link QueryHandler}, as is AXFR over UDP and IXFR from a client not allowed.
  *
  * <p>An IXFR over TCP from the same clients (RFC 1995: what NSD, BIND and Knot secondaries send
  * first when they hold a copy of the zone) is answered as RFC 1995 section 4 lets a server without
  * the zone's history answer it: with the current SOA alone when the serial the client sent (the
  * SOA in its query's authority section) is not older than ours (RFC 1982 arithmetic), the client
  * being up to date; else with the whole zone, as an AXFR is. An IXFR without that SOA is FORMERR.
+ *
+ * <p>An IXFR over UDP from the same clients ({@link #overUdp}, RFC 1995 section 2) gets the same
+ * answer in one datagram when it fits the client's UDP size ({@link QueryHandler#sizeLimit}), as
+ * NSD answers it; when it does not, the current SOA alone, which tells the client to ask again
+ * over TCP (NSD sends the first part of the zone instead). AXFR over UDP stays REFUSED.
  *
  * <p>The transfer is the SOA, every other record of the zone (glue below zone cuts included), and
  * the SOA again, in as many messages as needed, each at most {@value #MESSAGE_SIZE} bytes (RFC 5936
@@ -77,7 +84,45 @@ final class ZoneTransfer {
      * the query is not an AXFR or IXFR that this client may have (it is then answered as any other
      * query).
      */
-    Optional<List<byte[]>> transfer(byte[] query, InetAddress client, List<ZoneData> zones) {
+    Optional<List<byte[]>> transfer(byte[] query, InetAddress client, List<ZoneData> zones, QueryHandler handler) {
+        return answer(query, client, zones, handler, QueryHandler.Transport.TCP);
+    }
+
+    /**
+     * The datagram that answers the IXFR over UDP {@code query} from {@code client}, or empty when
+     * the query is not an IXFR this client may have (it is then answered as any other query, and an
+     * AXFR over UDP is REFUSED).
+     *
+     * @param handler the zones' query handler, which knows how large a UDP answer to this query may be
+     */
+    Optional<byte[]> overUdp(byte[] query, InetAddress client, List<ZoneData> zones, QueryHandler handler) {
+        return answer(query, client, zones, handler, QueryHandler.Transport.UDP).map(List::getFirst);
+    }
+
+    /** Whether the question of {@code query} (a datagram, header first) asks for IXFR: read without parsing the rest. */
+    static boolean asksIxfr(ByteBuf query) {
+        int at = query.readerIndex() + 12;
+        int end = query.writerIndex();
+        while (at < end) {
+            int length = query.getUnsignedByte(at);
+            if (length == 0) {
+                return at + 3 <= end && query.getUnsignedShort(at + 1) == Type.IXFR;
+            }
+            if (length > 63) {
+                return false; // a compression pointer, or no label: not a question this class answers
+            }
+            at += length + 1;
+        }
+        return false;
+    }
+
+    /**
+     * A transfer's messages; over UDP only an IXFR, in one message. Each message copies the query's
+     * RD and CD flags and, when the query has EDNS, carries an OPT record ({@link QueryHandler#answerOpt}), as NSD's do.
+     */
+    private Optional<List<byte[]>> answer(byte[] query, InetAddress client, List<ZoneData> zones, QueryHandler handler,
+                                          QueryHandler.Transport transport) {
+        boolean udp = transport == QueryHandler.Transport.UDP;
         Clients now = clients;
         if (!now.allowed().contains(client) || query.length < 12) {
             return Optional.empty();
@@ -92,6 +137,7 @@ final class ZoneTransfer {
         if (message.getHeader().getOpcode() != Opcode.QUERY || message.getHeader().getFlag(Flags.QR)
                 || message.getSection(Section.QUESTION).size() != 1
                 || (question.getType() != Type.AXFR && question.getType() != Type.IXFR)
+                || (udp && question.getType() != Type.IXFR)
                 || question.getDClass() != DClass.IN) {
             return Optional.empty();
         }
@@ -126,7 +172,12 @@ final class ZoneTransfer {
         }
         return zones.stream().filter(z -> z.origin().equals(question.getName())).findFirst().map(zone -> {
             List<Message> messages = question.getType() == Type.AXFR ? messages(message, zone) : incremental(message, zone);
-            return key == null ? unsigned(messages) : signed(messages, key, signature);
+            List<byte[]> out = render(messages, message, handler, key, signature);
+            if (udp && (out.size() > 1 || out.getFirst().length > handler.sizeLimit(message, transport))) {
+                // Too large for one datagram: the SOA alone, so that the client asks again over TCP (RFC 1995 section 2).
+                out = render(List.of(soaAlone(message, zone)), message, handler, key, signature);
+            }
+            return out;
         });
     }
 
@@ -145,17 +196,30 @@ final class ZoneTransfer {
             return List.of(m);
         }
         if (!serialBefore(theirs.getSerial(), zone.soa().getSerial())) {
-            Message m = start(query, true);
-            m.addRecord(zone.soa(), Section.ANSWER);
-            return List.of(m);
+            return List.of(soaAlone(query, zone));
         }
         return messages(query, zone);
+    }
+
+    private static Message soaAlone(Message query, ZoneData zone) {
+        Message m = start(query, true);
+        m.addRecord(zone.soa(), Section.ANSWER);
+        return m;
     }
 
     /** Whether serial {@code a} comes before {@code b} in RFC 1982 serial number arithmetic (32 bits). */
     static boolean serialBefore(long a, long b) {
         long diff = (b - a) & 0xFFFF_FFFFL;
         return diff != 0 && diff < 0x8000_0000L;
+    }
+
+    /** The messages in wire format: with the OPT record when the query had one, signed when the client has a key. */
+    private static List<byte[]> render(List<Message> messages, Message query, QueryHandler handler, TSIG key, TSIGRecord signature) {
+        OPTRecord opt = query.getOPT();
+        if (opt != null) {
+            messages.forEach(m -> m.addRecord(handler.answerOpt(opt), Section.ADDITIONAL));
+        }
+        return key == null ? unsigned(messages) : signed(messages, key, signature);
     }
 
     private static List<byte[]> unsigned(List<Message> messages) {
@@ -216,6 +280,11 @@ final class ZoneTransfer {
         Message m = new Message(query.getHeader().getID());
         m.getHeader().setFlag(Flags.QR);
         m.getHeader().setFlag(Flags.AA);
+        for (int flag : new int[] {Flags.RD, Flags.CD}) {
+            if (query.getHeader().getFlag(flag)) {
+                m.getHeader().setFlag(flag);
+            }
+        }
         if (withQuestion) {
             m.addRecord(query.getQuestion(), Section.QUESTION);
         }

@@ -113,7 +113,9 @@ class DnsFuzzTest {
                 long started = System.nanoTime();
                 byte[] answer = ResponderTest.answer(responder, query, transport);
                 Optional<byte[]> slow = responder.slowPath().handle(query, transport);
-                Optional<List<byte[]>> transfer = transfers.transfer(query, LOOPBACK, zones);
+                Optional<List<byte[]>> transfer = transport == QueryHandler.Transport.TCP
+                        ? transfers.transfer(query, LOOPBACK, zones, responder.slowPath())
+                        : transfers.overUdp(query, LOOPBACK, zones, responder.slowPath()).map(List::of);
                 long took = System.nanoTime() - started;
                 slowest[0] = Math.max(slowest[0], took);
                 assertThat(Duration.ofNanos(took)).as(() -> "time for " + what.get()).isLessThan(PER_PACKET);
@@ -124,6 +126,10 @@ class DnsFuzzTest {
                 rcodes[rcode < 0 ? SILENCE : rcode]++;
                 transfer.ifPresent(messages -> assertThat(TestZones.parse(messages.get(0)).getHeader().getID())
                         .as(() -> "AXFR " + what.get()).isEqualTo(id(query)));
+                if (transport == QueryHandler.Transport.UDP) {
+                    transfer.ifPresent(messages -> assertThat(messages.get(0).length).as(() -> "IXFR in one datagram " + what.get())
+                            .isLessThanOrEqualTo(responder.slowPath().sizeLimit(TestZones.parse(query), transport)));
+                }
             }
         });
         String mix = "NOERROR " + rcodes[Rcode.NOERROR] + ", NXDOMAIN " + rcodes[Rcode.NXDOMAIN] + ", FORMERR "

@@ -41,6 +41,7 @@ import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.Opcode;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
@@ -99,10 +100,12 @@ class NsdConformanceTest {
         webstack = DnsServer.start(new DnsConfig(new HostPort("127.0.0.1", 0), zones, 1232),
                 DnsOptions.defaults().withRateLimit(RateLimit.OFF).withTransferClients(Set.of(LOOPBACK)));
         nsdPort = freePort();
+        // Both let loopback transfer, so that IXFR over UDP is compared too.
         nsd = startNsd(dir.resolve("primary"), nsdPort, zones.stream().map(z -> """
                 zone:
                   name: %s
                   zonefile: "%s"
+                  provide-xfr: 127.0.0.1 NOKEY
                 """.formatted(z.origin(), z.file().toAbsolutePath().normalize())).collect(Collectors.joining()));
         awaitAnswer(nsd, nsdPort, "foobar.com.", dir.resolve("primary"));
     }
@@ -261,6 +264,49 @@ class NsdConformanceTest {
     void everyOtherQueryTypeIsAnsweredAsNsdAnswersIt() throws IOException {
         List<Case> cases = otherTypes();
         assertThat(differences(cases, nsdPort)).as("differences from NSD in " + cases.size() + " queries").isEmpty();
+    }
+
+    /**
+     * Transfers asked by a client allowed to transfer, each answered in one message here: IXFR over
+     * UDP (RFC 1995 section 2) and over TCP, from a serial behind, equal to and ahead of the zone's,
+     * and AXFR over TCP, with and without EDNS: the whole zone, or the SOA alone, with RD copied
+     * and an OPT record when the query had one, as NSD answers. (A zone too large for one datagram
+     * is answered differently over UDP: NSD sends the part of the transfer that fits, webstack the
+     * SOA alone, as the RFC says.)
+     */
+    @Test
+    void transfersToASecondaryAreAnsweredAsNsdAnswersThem() throws IOException {
+        List<Case> cases = new ArrayList<>();
+        for (String zone : List.of("foobar.com.", "more.test.", "2.0.192.in-addr.arpa.")) {
+            Name origin = Name.fromString(zone);
+            Message soaAnswer = send(webstack.port(), ResponderTest.query(zone, Type.SOA, -1, false, false, 1), false).orElseThrow();
+            SOARecord soa = (SOARecord) soaAnswer.getSection(Section.ANSWER).getFirst();
+            for (int edns : new int[] {-1, 1232}) {
+                for (long theirs : new long[] {soa.getSerial() - 1, soa.getSerial(), soa.getSerial() + 1}) {
+                    Message query = Message.newQuery(Record.newRecord(origin, Type.IXFR, DClass.IN));
+                    query.addRecord(new SOARecord(origin, DClass.IN, 0, soa.getHost(), soa.getAdmin(), theirs, 0, 0, 0, 0), Section.AUTHORITY);
+                    withEdns(query, edns);
+                    for (boolean tcp : new boolean[] {false, true}) {
+                        cases.add(Case.raw(zone + " IXFR from serial " + theirs + (edns < 0 ? "" : " edns=" + edns), query, tcp));
+                    }
+                }
+                Message axfr = withEdns(Message.newQuery(Record.newRecord(origin, Type.AXFR, DClass.IN)), edns);
+                cases.add(Case.raw(zone + " AXFR" + (edns < 0 ? "" : " edns=" + edns), axfr, true));
+            }
+        }
+        assertThat(differences(cases, nsdPort)).as("differences from NSD in " + cases.size() + " queries").isEmpty();
+        for (Case c : cases) {
+            // The comparison above takes each section as a set: the SOA that opens and closes a whole zone is counted here.
+            assertThat(send(webstack.port(), c.query(), c.tcp()).orElseThrow().getSection(Section.ANSWER))
+                    .as(c.toString()).hasSameSizeAs(send(nsdPort, c.query(), c.tcp()).orElseThrow().getSection(Section.ANSWER));
+        }
+    }
+
+    private static Message withEdns(Message query, int edns) {
+        if (edns >= 0) {
+            query.addRecord(new OPTRecord(edns, 0, 0), Section.ADDITIONAL);
+        }
+        return query;
     }
 
     /**

@@ -5,7 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.webstack.common.config.DnsConfig;
 import dev.webstack.common.config.HostPort;
+import io.netty.buffer.Unpooled;
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,10 +18,13 @@ import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.TSIG;
 import org.xbill.DNS.Type;
@@ -25,7 +33,8 @@ import org.xbill.DNS.ZoneTransferIn;
 
 /**
  * AXFR and IXFR over TCP with dnsjava's transfer client: the whole zone to an allowed address,
- * REFUSED to others; an IXFR from a client that is up to date gets the SOA alone.
+ * REFUSED to others; an IXFR from a client that is up to date gets the SOA alone. IXFR over UDP
+ * with a plain socket: one datagram, or the SOA alone when the zone does not fit.
  */
 class ZoneTransferTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
@@ -72,8 +81,75 @@ class ZoneTransferTest {
             assertThat(other.isAXFR()).as("an allowed client, another zone: transferred too").isTrue();
         }
         Message noSoa = Message.newQuery(Record.newRecord(origin, Type.IXFR, DClass.IN));
-        List<byte[]> answer = new ZoneTransfer(Set.of(LOOPBACK)).transfer(noSoa.toWire(), LOOPBACK, List.of(zone)).orElseThrow();
+        List<byte[]> answer = new ZoneTransfer(Set.of(LOOPBACK)).transfer(noSoa.toWire(), LOOPBACK, List.of(zone), TestZones.handler()).orElseThrow();
         assertThat(new Message(answer.get(0)).getRcode()).as("an IXFR without the client's SOA").isEqualTo(Rcode.FORMERR);
+    }
+
+    @Test
+    void anIxfrOverUdpGetsOneDatagramWhenItFitsElseTheSoaAlone() throws Exception {
+        ZoneData foobar = ZoneLoader.load(new DnsConfig.Zone("foobar.com.", TestZones.FOOBAR));
+        ZoneData example = ZoneLoader.load(new DnsConfig.Zone("example.test.", TestZones.EXAMPLE));
+        try (DnsServer server = DnsServer.start(TestZones.config(new HostPort("127.0.0.1", 0)), DnsOptions.defaults().withRateLimit(RateLimit.OFF).withTransferClients(Set.of(LOOPBACK)))) {
+            Message behind = udp(server.port(), ixfr(foobar, foobar.soa().getSerial() - 1, -1));
+            assertThat(behind.getRcode()).isEqualTo(Rcode.NOERROR);
+            assertThat(behind.getHeader().getFlag(Flags.AA)).isTrue();
+            assertThat(behind.getHeader().getFlag(Flags.TC)).isFalse();
+            List<Record> answer = behind.getSection(Section.ANSWER);
+            List<Record> expected = foobar.rrsets().stream().flatMap(r -> r.rrs(false).stream()).toList();
+            assertThat(answer.getFirst()).isEqualTo(foobar.soa());
+            assertThat(answer.getLast()).isEqualTo(foobar.soa());
+            assertThat(lines(answer)).as("the whole zone in one datagram, as NSD answers").isEqualTo(lines(expected));
+            assertThat(answer).hasSize(expected.size() + 1);
+
+            Message current = udp(server.port(), ixfr(foobar, foobar.soa().getSerial(), -1));
+            assertThat(current.getSection(Section.ANSWER)).as("up to date: the SOA alone").containsExactly(foobar.soa());
+
+            // example.test holds a TXT RRset of about 1.8 KB: the zone fits neither 512 bytes nor 1232.
+            for (int edns : new int[] {-1, 1232}) {
+                Message tooLarge = udp(server.port(), ixfr(example, example.soa().getSerial() - 1, edns));
+                assertThat(tooLarge.getRcode()).isEqualTo(Rcode.NOERROR);
+                assertThat(tooLarge.getSection(Section.ANSWER)).as("too large for UDP (edns %d): the SOA alone, RFC 1995 section 2", edns)
+                        .containsExactly(example.soa());
+            }
+
+            Message axfr = Message.newQuery(Record.newRecord(foobar.origin(), Type.AXFR, DClass.IN));
+            assertThat(udp(server.port(), axfr).getRcode()).as("AXFR over UDP").isEqualTo(Rcode.REFUSED);
+        }
+        try (DnsServer server = DnsServer.start(TestZones.config(new HostPort("127.0.0.1", 0)), DnsOptions.defaults().withRateLimit(RateLimit.OFF))) {
+            assertThat(udp(server.port(), ixfr(foobar, 1, -1)).getRcode()).as("IXFR over UDP from a client not allowed").isEqualTo(Rcode.REFUSED);
+        }
+    }
+
+    @Test
+    void theIxfrQuestionIsFoundWithoutParsing() {
+        ZoneData foobar = ZoneLoader.load(new DnsConfig.Zone("foobar.com.", TestZones.FOOBAR));
+        assertThat(ZoneTransfer.asksIxfr(Unpooled.wrappedBuffer(ixfr(foobar, 1, -1).toWire()))).isTrue();
+        assertThat(ZoneTransfer.asksIxfr(Unpooled.wrappedBuffer(TestZones.query("foobar.com.", Type.SOA).toWire()))).isFalse();
+        byte[] cut = Arrays.copyOf(ixfr(foobar, 1, -1).toWire(), 12 + 12 + 1); // the name, and one byte of the type
+        assertThat(ZoneTransfer.asksIxfr(Unpooled.wrappedBuffer(cut))).isFalse();
+        assertThat(ZoneTransfer.asksIxfr(Unpooled.wrappedBuffer(new byte[12]))).isFalse();
+    }
+
+    /** An IXFR query for {@code zone} from a client at {@code serial}, with EDNS of that size unless it is -1. */
+    private static Message ixfr(ZoneData zone, long serial, int edns) {
+        Message query = Message.newQuery(Record.newRecord(zone.origin(), Type.IXFR, DClass.IN));
+        SOARecord soa = zone.soa();
+        query.addRecord(new SOARecord(zone.origin(), DClass.IN, 0, soa.getHost(), soa.getAdmin(), serial, 0, 0, 0, 0), Section.AUTHORITY);
+        if (edns >= 0) {
+            query.addRecord(new OPTRecord(edns, 0, 0), Section.ADDITIONAL);
+        }
+        return query;
+    }
+
+    private static Message udp(int port, Message query) throws IOException {
+        try (DatagramSocket socket = new DatagramSocket(0, LOOPBACK)) {
+            socket.setSoTimeout(3000);
+            byte[] wire = query.toWire();
+            socket.send(new DatagramPacket(wire, wire.length, LOOPBACK, port));
+            DatagramPacket in = new DatagramPacket(new byte[65535], 65535);
+            socket.receive(in);
+            return new Message(Arrays.copyOf(in.getData(), in.getLength()));
+        }
     }
 
     @Test
@@ -100,9 +176,9 @@ class ZoneTransferTest {
         byte[] query = ResponderTest.query("example.test.", Type.AXFR, -1, false, false, 9);
 
         // The big TXT RRset alone is about 1.8 KB: with 16 KB messages, one message holds the zone.
-        List<byte[]> messages = new ZoneTransfer(Set.of(LOOPBACK)).transfer(query, LOOPBACK, List.of(zone)).orElseThrow();
+        List<byte[]> messages = new ZoneTransfer(Set.of(LOOPBACK)).transfer(query, LOOPBACK, List.of(zone), TestZones.handler()).orElseThrow();
         assertThat(messages).hasSize(1);
-        assertThat(new ZoneTransfer(Set.of(LOOPBACK)).transfer(query, addr("192.0.2.9"), List.of(zone))).isEmpty();
+        assertThat(new ZoneTransfer(Set.of(LOOPBACK)).transfer(query, addr("192.0.2.9"), List.of(zone), TestZones.handler())).isEmpty();
     }
 
     @Test
@@ -114,12 +190,12 @@ class ZoneTransferTest {
         ZoneTransfer transfers = new ZoneTransfer(Set.of(LOOPBACK, addr("192.0.2.2")), Map.of(LOOPBACK, key));
 
         byte[] unsigned = ResponderTest.query("example.test.", Type.AXFR, -1, false, false, 9);
-        assertThat(transfers.transfer(unsigned, LOOPBACK, List.of(zone))).as("unsigned: refused as a stranger").isEmpty();
+        assertThat(transfers.transfer(unsigned, LOOPBACK, List.of(zone), TestZones.handler())).as("unsigned: refused as a stranger").isEmpty();
 
         Message signedQuery = Message.newQuery(Record.newRecord(Name.fromConstantString("example.test."), Type.AXFR, DClass.IN));
         signedQuery.setTSIG(key, Rcode.NOERROR, null);
         byte[] query = signedQuery.toWire(Message.MAXLENGTH);
-        List<byte[]> messages = transfers.transfer(query, LOOPBACK, List.of(zone)).orElseThrow();
+        List<byte[]> messages = transfers.transfer(query, LOOPBACK, List.of(zone), TestZones.handler()).orElseThrow();
         TSIG.StreamVerifier verifier = new TSIG.StreamVerifier(key, new Message(query).getTSIG());
         for (int i = 0; i < messages.size(); i++) {
             Message m = new Message(messages.get(i));
@@ -129,7 +205,7 @@ class ZoneTransferTest {
 
         Message badSig = Message.newQuery(Record.newRecord(Name.fromConstantString("example.test."), Type.AXFR, DClass.IN));
         badSig.setTSIG(other, Rcode.NOERROR, null);
-        Message answer = new Message(transfers.transfer(badSig.toWire(Message.MAXLENGTH), LOOPBACK, List.of(zone)).orElseThrow().getFirst());
+        Message answer = new Message(transfers.transfer(badSig.toWire(Message.MAXLENGTH), LOOPBACK, List.of(zone), TestZones.handler()).orElseThrow().getFirst());
         assertThat(answer.getRcode()).isEqualTo(Rcode.NOTAUTH);
         assertThat(answer.getTSIG().getError()).as("the same key name, another secret").isEqualTo(Rcode.BADSIG);
         assertThat(answer.getSection(Section.ANSWER)).as("no record of the zone").isEmpty();
@@ -137,9 +213,9 @@ class ZoneTransferTest {
         Message badKey = Message.newQuery(Record.newRecord(Name.fromConstantString("example.test."), Type.AXFR, DClass.IN));
         badKey.setTSIG(stranger, Rcode.NOERROR, null);
         byte[] strangerQuery = badKey.toWire(Message.MAXLENGTH);
-        assertThat(new Message(transfers.transfer(strangerQuery, LOOPBACK, List.of(zone)).orElseThrow().getFirst()).getTSIG().getError())
+        assertThat(new Message(transfers.transfer(strangerQuery, LOOPBACK, List.of(zone), TestZones.handler()).orElseThrow().getFirst()).getTSIG().getError())
                 .isEqualTo(Rcode.BADKEY);
-        Message keyless = new Message(transfers.transfer(strangerQuery, addr("192.0.2.2"), List.of(zone)).orElseThrow().getFirst());
+        Message keyless = new Message(transfers.transfer(strangerQuery, addr("192.0.2.2"), List.of(zone), TestZones.handler()).orElseThrow().getFirst());
         assertThat(keyless.getRcode()).as("a signed AXFR from a client given no key").isEqualTo(Rcode.NOTAUTH);
         assertThat(keyless.getTSIG().getError()).isEqualTo(Rcode.BADKEY);
     }
