@@ -78,7 +78,8 @@ final class Operations {
 
     /**
      * After {@code ./webstack reload}: the supervisor checks the web tier, and reaches its admin API,
-     * where the config file puts them now.
+     * where the config file puts them now, and says which changed sections wait for the next start
+     * ({@link StackPlan#appliedAtNextStart}).
      */
     void reloaded(PrintWriter progress) {
         StackConfig now;
@@ -90,6 +91,9 @@ final class Operations {
         }
         for (String change : supervisor.replanWeb(now)) {
             say(progress, change);
+        }
+        for (String left : StackPlan.appliedAtNextStart(supervisor.stack(), now)) {
+            say(progress, left);
         }
         HostPort admin = StackPlan.webAdmin(now);
         if (!admin.equals(web.admin())) {

@@ -149,6 +149,25 @@ public final class StackPlan {
                 "codebase " + relative(stack, codebase));
     }
 
+    /**
+     * What a reload leaves for the next start: the {@code app} and {@code db} sections, which the
+     * supervisor reads only when it starts the stack (a reload applies {@code web} and {@code dns},
+     * each tier its own), one line per changed section between the config the stack runs
+     * ({@code running}) and the file as it is {@code now}; none when they are the same.
+     */
+    static List<String> appliedAtNextStart(StackConfig running, StackConfig now) {
+        List<String> out = new ArrayList<>();
+        if (!running.app().equals(now.app())) {
+            out.add("app: changed in " + now.file().getFileName() + ", not applied by a reload: it applies when the stack starts again"
+                    + " (./webstack down, then up); ./webstack scale and ./webstack deploy change the app tier now");
+        }
+        if (!running.db().equals(now.db())) {
+            out.add("db: changed in " + now.file().getFileName() + ", not applied by a reload: it applies when the stack starts again"
+                    + " (./webstack down, then up)");
+        }
+        return out;
+    }
+
     /** The web tier's admin API address (upstream pool changes), loopback only. */
     public static HostPort webAdmin(StackConfig stack) {
         return stack.web().admin();

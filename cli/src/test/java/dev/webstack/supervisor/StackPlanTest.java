@@ -51,6 +51,19 @@ class StackPlanTest {
     }
 
     @Test
+    void aReloadSaysWhichChangedSectionsWaitForTheNextStart() throws Exception {
+        Path file = dir.resolve("webstack.yml");
+        StackConfig running = StackConfig.parse(file, "app:\n  servers: 2\nweb:\n  listen: 127.0.0.1:8080\n");
+
+        assertThat(StackPlan.appliedAtNextStart(running, StackConfig.parse(file, "app:\n  servers: 2\nweb:\n  listen: 127.0.0.1:8081\n")))
+                .as("web alone changed: the reload applies it").isEmpty();
+        assertThat(StackPlan.appliedAtNextStart(running, StackConfig.parse(file, "app:\n  servers: 3\nweb:\n  listen: 127.0.0.1:8080\n")))
+                .singleElement().asString().startsWith("app: changed in webstack.yml, not applied by a reload").contains("./webstack scale");
+        assertThat(StackPlan.appliedAtNextStart(running, StackConfig.parse(file, "app:\n  servers: 2\nweb:\n  listen: 127.0.0.1:8080\ndb:\n  replicas: 1\n")))
+                .singleElement().asString().startsWith("db: changed in webstack.yml");
+    }
+
+    @Test
     void withoutReplicasThereIsOnlyThePrimary() throws Exception {
         StackConfig stack = config("replicas: 0");
 
