@@ -18,6 +18,9 @@ final class ExchangeTimer {
     // No volatile needed: used on the connection's event loop only.
     private ProxyExchange watched;
     private ScheduledFuture<?> pending;
+    // The System.nanoTime() at which the pending wait ends: compared with an exchange's deadline
+    // without reading the clock, once per proxied request.
+    private long pendingDeadline;
 
     ExchangeTimer(EventExecutor executor) {
         this.executor = executor;
@@ -26,14 +29,14 @@ final class ExchangeTimer {
     /** Watches {@code exchange} from now until it is done, instead of the previous one. */
     void watch(ProxyExchange exchange) {
         watched = exchange;
-        long left = exchange.deadlineNanos() - System.nanoTime();
+        long deadline = exchange.deadlineNanos();
         // A reload may have shortened web.readTimeout() since the pending wait was set.
-        if (pending != null && pending.getDelay(TimeUnit.NANOSECONDS) > left) {
+        if (pending != null && pendingDeadline - deadline > 0) {
             pending.cancel(false);
             pending = null;
         }
         if (pending == null) {
-            schedule(left);
+            schedule(deadline);
         }
     }
 
@@ -46,8 +49,9 @@ final class ExchangeTimer {
         }
     }
 
-    private void schedule(long nanos) {
-        pending = executor.schedule(this::fire, Math.max(0, nanos), TimeUnit.NANOSECONDS);
+    private void schedule(long deadline) {
+        pendingDeadline = deadline;
+        pending = executor.schedule(this::fire, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
     private void fire() {
@@ -57,9 +61,9 @@ final class ExchangeTimer {
             watched = null;
             return;
         }
-        long left = e.deadlineNanos() - System.nanoTime();
-        if (left > 0) {
-            schedule(left);
+        long deadline = e.deadlineNanos();
+        if (deadline - System.nanoTime() > 0) {
+            schedule(deadline);
         } else {
             e.timedOut();
         }

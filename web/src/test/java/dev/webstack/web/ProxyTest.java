@@ -250,6 +250,21 @@ class ProxyTest {
     }
 
     @Test
+    void aReloadThatShortensTheReadTimeoutAppliesOnAConnectionAlreadyWatched() throws IOException {
+        int port = startWithUpstream(3_000, Duration.ofSeconds(30));
+        try (RawHttp http = new RawHttp(port)) {
+            // A first exchange: the connection's timer now waits about 30 s.
+            http.send(RawHttp.get("/echo", TestConfigs.WWW));
+            assertThat(http.read().status()).isEqualTo(200);
+            server.reload(TestConfigs.web(dir.resolve("public"), dir.resolve("var/log/web-access.log"), List.of(upstream.address()),
+                    Duration.ofMillis(300)), TestConfigs.SITE);
+            // With the 30 s wait kept, the app server's answer (after 3 s) would arrive first: 200.
+            http.send(RawHttp.get("/slow", TestConfigs.WWW));
+            assertThat(http.read().status()).isEqualTo(504);
+        }
+    }
+
+    @Test
     void upstreamConnectionsAreReused() throws IOException {
         int port = startWithUpstream(0, Duration.ofSeconds(5));
         List<String> upstreamSidePorts = new java.util.ArrayList<>();
