@@ -6,6 +6,7 @@ import dev.webstack.supervisor.ControlClient;
 import dev.webstack.supervisor.StackState;
 import dev.webstack.supervisor.TierReload;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -45,7 +46,7 @@ final class ReloadCommand implements Callable<Integer> {
         }
         if (failed == 0) {
             // The supervisor health-checks the web tier where it listens, which a reload may have moved.
-            java.io.StringWriter said = new java.io.StringWriter();
+            StringWriter said = new StringWriter();
             try {
                 ControlClient.run(stack, "/reloaded", new PrintWriter(said));
                 said.toString().lines().map(String::strip).filter(l -> !l.equals("OK"))

@@ -15,7 +15,9 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -206,8 +208,8 @@ final class Operations {
     /** Makes the web tier's pool the app servers that run now. */
     private void restorePool() throws IOException {
         List<Component> apps = supervisor.appServers();
-        java.util.Set<String> running = apps.stream().map(Component::name).collect(Collectors.toSet());
-        java.util.Map<String, String> pool = new java.util.HashMap<>();
+        Set<String> running = apps.stream().map(Component::name).collect(Collectors.toSet());
+        Map<String, String> pool = new HashMap<>();
         for (WebAdminClient.Member m : web.members()) {
             if (running.contains(m.name())) {
                 pool.put(m.name(), m.address());

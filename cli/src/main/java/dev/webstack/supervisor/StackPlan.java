@@ -156,14 +156,14 @@ public final class StackPlan {
      * ({@code running}) and the file as it is {@code now}; none when they are the same.
      */
     static List<String> appliedAtNextStart(StackConfig running, StackConfig now) {
+        String left = " changed in " + now.file().getFileName() + ", not applied by a reload: it applies when the stack starts again"
+                + " (./webstack down, then up)";
         List<String> out = new ArrayList<>();
         if (!running.app().equals(now.app())) {
-            out.add("app: changed in " + now.file().getFileName() + ", not applied by a reload: it applies when the stack starts again"
-                    + " (./webstack down, then up); ./webstack scale and ./webstack deploy change the app tier now");
+            out.add("app:" + left + "; ./webstack scale and ./webstack deploy change the app tier now");
         }
         if (!running.db().equals(now.db())) {
-            out.add("db: changed in " + now.file().getFileName() + ", not applied by a reload: it applies when the stack starts again"
-                    + " (./webstack down, then up)");
+            out.add("db:" + left);
         }
         return out;
     }
