@@ -373,7 +373,9 @@ public final class DnsServer implements AutoCloseable {
                     next.add(before);
                 } else {
                     result.updated(zone.origin(), before.soa().getSerial(), loaded.soa().getSerial());
-                    next.add(loaded);
+                    // The difference, for secondaries that ask for IXFR; not where health checks
+                    // change the data served between serials (a secondary's copy may be either).
+                    next.add(healthChecked(newConfig, origin) ? loaded : loaded.after(before));
                 }
             }
             old.keySet().forEach(origin -> result.removed(origin.toString()));
@@ -447,6 +449,11 @@ public final class DnsServer implements AutoCloseable {
             }
             return frontDoors.update(checks);
         }
+    }
+
+    /** Whether a {@code dns.health-checks} name lies in the zone at {@code origin}. */
+    private static boolean healthChecked(DnsConfig config, Name origin) {
+        return config.healthChecks().stream().anyMatch(c -> Name.fromConstantString(c.name()).subdomain(origin));
     }
 
     private static boolean sameData(ZoneData a, ZoneData b) {

@@ -43,7 +43,6 @@ final class TcpHandler extends SimpleChannelInboundHandler<ByteBuf> {
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress peer && transfers.allows(peer.getAddress())) {
             Optional<List<byte[]>> messages = transfers.transfer(ByteBufUtil.getBytes(frame), peer.getAddress(), current.zones(), current.slowPath());
             if (messages.isPresent()) {
-                log.info("tcp {}: zone transfer, {} messages", peer, messages.get().size());
                 messages.get().forEach(m -> ctx.write(Unpooled.wrappedBuffer(m)));
                 return;
             }

@@ -38,6 +38,7 @@ final class ZoneData {
     private final SOARecord soa;
     private final List<Record> ignored;
     private final Map<Name, Map<Integer, RRset>> nodes = new HashMap<>();
+    private final ZoneHistory history;
 
     /**
      * @param file    the master file, for messages
@@ -49,6 +50,7 @@ final class ZoneData {
         this.origin = zone.getOrigin();
         this.soa = zone.getSOA();
         this.ignored = List.copyOf(ignored);
+        this.history = ZoneHistory.NONE;
         for (RRset rrset : zone) {
             Name owner = rrset.getName();
             // TreeMap: a stable order by type code, so that ANY answers the same RRset every time.
@@ -59,12 +61,26 @@ final class ZoneData {
         }
     }
 
-    private ZoneData(ZoneData from, Map<Name, Map<Integer, RRset>> nodes) {
+    private ZoneData(ZoneData from, Map<Name, Map<Integer, RRset>> nodes, ZoneHistory history) {
         this.file = from.file;
         this.origin = from.origin;
         this.soa = from.soa;
         this.ignored = from.ignored;
         this.nodes.putAll(nodes);
+        this.history = history;
+    }
+
+    /**
+     * This zone, as a reload from {@code before} made it: with {@code before}'s history and the
+     * difference between the two (see {@link ZoneHistory}), for incremental transfers.
+     */
+    ZoneData after(ZoneData before) {
+        return new ZoneData(this, nodes, before.history.then(before, this));
+    }
+
+    /** The differences from the zone's earlier versions; none for a zone as loaded at start. */
+    ZoneHistory history() {
+        return history;
     }
 
     /**
@@ -101,7 +117,8 @@ final class ZoneData {
         }
         Map<Name, Map<Integer, RRset>> copy = new HashMap<>(nodes);
         copy.put(owner, filteredNode);
-        return new ZoneData(this, copy);
+        // Data no secondary's copy was made from: a transfer of it is always the whole zone.
+        return new ZoneData(this, copy, ZoneHistory.NONE);
     }
 
     /** The addresses of {@code owner}'s A and AAAA records. */

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
@@ -27,10 +29,13 @@ import org.xbill.DNS.Type;
  * is REFUSED by {@link QueryHandler}, as is AXFR over UDP and IXFR from a client not allowed.
  *
  * <p>An IXFR over TCP from the same clients (RFC 1995: what NSD, BIND and Knot secondaries send
- * first when they hold a copy of the zone) is answered as RFC 1995 section 4 lets a server without
- * the zone's history answer it: with the current SOA alone when the serial the client sent (the
- * SOA in its query's authority section) is not older than ours (RFC 1982 arithmetic), the client
- * being up to date; else with the whole zone, as an AXFR is. An IXFR without that SOA is FORMERR.
+ * first when they hold a copy of the zone) is answered with the current SOA alone when the serial
+ * the client sent (the SOA in its query's authority section) is not older than ours (RFC 1982
+ * arithmetic), the client being up to date; with the differences from its serial to ours when the
+ * zone's {@link ZoneHistory} has them (RFC 1995 section 4: the current SOA, then per reload the old
+ * SOA, the deleted records, the new SOA, the added records, and the current SOA again); else, a
+ * client further behind or after a restart, with the whole zone, as an AXFR is. An IXFR without
+ * that SOA is FORMERR.
  *
  * <p>An IXFR over UDP from the same clients ({@link #overUdp}, RFC 1995 section 2) gets the same
  * answer in one datagram when it fits the client's UDP size ({@link QueryHandler#sizeLimit}), as
@@ -50,6 +55,7 @@ import org.xbill.DNS.Type;
  * timers only (section 5.3.1). A signed AXFR from a client given no key is answered NOTAUTH, BADKEY.
  */
 final class ZoneTransfer {
+    private static final Logger log = LoggerFactory.getLogger(ZoneTransfer.class);
     /** Largest message of a transfer: well below 65535, so that one message is never too long. */
     static final int MESSAGE_SIZE = 16_384;
 
@@ -171,18 +177,25 @@ final class ZoneTransfer {
             }
         }
         return zones.stream().filter(z -> z.origin().equals(question.getName())).findFirst().map(zone -> {
-            List<Message> messages = question.getType() == Type.AXFR ? messages(message, zone) : incremental(message, zone);
+            StringBuilder what = new StringBuilder();
+            List<Message> messages = question.getType() == Type.AXFR ? messages(message, zone) : incremental(message, zone, what);
             List<byte[]> out = render(messages, message, handler, key, signature);
             if (udp && (out.size() > 1 || out.getFirst().length > handler.sizeLimit(message, transport))) {
                 // Too large for one datagram: the SOA alone, so that the client asks again over TCP (RFC 1995 section 2).
                 out = render(List.of(soaAlone(message, zone)), message, handler, key, signature);
+                what.append(", too large for UDP: the SOA alone");
             }
+            log.info("dns: {} {} to {} over {}: {}{} ({} message{})", Type.string(question.getType()), zone.origin(), client.getHostAddress(),
+                    transport, question.getType() == Type.AXFR ? "serial " + zone.soa().getSerial() : "", what, out.size(), out.size() == 1 ? "" : "s");
             return out;
         });
     }
 
-    /** The answer to an IXFR: the SOA alone to a client that is up to date, else the whole zone; FORMERR without the client's SOA. */
-    private static List<Message> incremental(Message query, ZoneData zone) {
+    /**
+     * The answer to an IXFR (see the class comment), and in {@code what} which answer it is; FORMERR
+     * without the client's SOA.
+     */
+    private static List<Message> incremental(Message query, ZoneData zone, StringBuilder what) {
         SOARecord theirs = null;
         for (Record r : query.getSection(Section.AUTHORITY)) {
             if (r instanceof SOARecord soa && soa.getName().equals(zone.origin())) {
@@ -190,15 +203,43 @@ final class ZoneTransfer {
             }
         }
         if (theirs == null) {
+            what.append("no SOA in the query: FORMERR");
             Message m = start(query, true);
             m.getHeader().unsetFlag(Flags.AA);
             m.getHeader().setRcode(Rcode.FORMERR);
             return List.of(m);
         }
-        if (!serialBefore(theirs.getSerial(), zone.soa().getSerial())) {
+        long serial = zone.soa().getSerial();
+        what.append("serial ").append(theirs.getSerial()).append(" -> ").append(serial);
+        if (!serialBefore(theirs.getSerial(), serial)) {
+            what.append(", up to date: the SOA alone");
             return List.of(soaAlone(query, zone));
         }
+        Optional<List<ZoneHistory.Difference>> differences = zone.history().since(theirs.getSerial(), serial);
+        if (differences.isPresent()) {
+            int n = differences.get().size();
+            what.append(", ").append(n).append(n == 1 ? " difference" : " differences");
+            return split(query, incrementalRecords(zone, differences.get()));
+        }
+        what.append(", not in the history kept: the whole zone");
         return messages(query, zone);
+    }
+
+    /**
+     * RFC 1995 section 4: the current SOA; for each difference, its old SOA, the records it
+     * deleted, its new SOA and the records it added; the current SOA again.
+     */
+    private static List<Record> incrementalRecords(ZoneData zone, List<ZoneHistory.Difference> differences) {
+        List<Record> records = new ArrayList<>();
+        records.add(zone.soa());
+        for (ZoneHistory.Difference d : differences) {
+            records.add(d.from());
+            records.addAll(d.deleted());
+            records.add(d.to());
+            records.addAll(d.added());
+        }
+        records.add(zone.soa());
+        return records;
     }
 
     private static Message soaAlone(Message query, ZoneData zone) {
@@ -248,6 +289,7 @@ final class ZoneTransfer {
         return m.toWire();
     }
 
+    /** The whole zone: the SOA, every other record, the SOA again. */
     private static List<Message> messages(Message query, ZoneData zone) {
         List<Record> records = new ArrayList<>();
         records.add(zone.soa());
@@ -257,19 +299,34 @@ final class ZoneTransfer {
             }
         }
         records.add(zone.soa());
+        return split(query, records);
+    }
 
+    /**
+     * {@code records} in the answer sections of as few messages of at most {@value #MESSAGE_SIZE}
+     * bytes as they fill. A message is rendered (compression done) only when the records added
+     * since its last rendering could, uncompressed, have taken it past the size: a few renderings
+     * per message rather than one per record.
+     */
+    private static List<Message> split(Message query, List<Record> records) {
         List<Message> messages = new ArrayList<>();
         Message current = start(query, true);
         int count = 0;
+        int bound = current.toWire().length; // no smaller than the message's rendered size
         for (Record r : records) {
             current.addRecord(r, Section.ANSWER);
             count++;
-            if (count > 1 && current.toWire().length > MESSAGE_SIZE) {
-                current.removeRecord(r, Section.ANSWER);
-                messages.add(current);
-                current = start(query, false);
-                current.addRecord(r, Section.ANSWER);
-                count = 1;
+            bound += r.toWire(Section.ANSWER).length;
+            if (count > 1 && bound > MESSAGE_SIZE) {
+                bound = current.toWire().length;
+                if (bound > MESSAGE_SIZE) {
+                    current.removeRecord(r, Section.ANSWER);
+                    messages.add(current);
+                    current = start(query, false);
+                    current.addRecord(r, Section.ANSWER);
+                    count = 1;
+                    bound = current.toWire().length;
+                }
             }
         }
         messages.add(current);

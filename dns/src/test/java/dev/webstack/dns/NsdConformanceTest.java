@@ -429,8 +429,8 @@ class NsdConformanceTest {
                       allow-notify: 127.0.0.1 NOKEY
                     """.formatted(primary.port()));
             try {
-                // NSD's default: IXFR once it holds the zone (AXFR the first time), which webstack
-                // answers with the whole zone (RFC 1995 section 4).
+                // NSD's default: AXFR the first time, IXFR once it holds the zone; webstack answers
+                // each IXFR with the difference from the serial NSD holds (ZoneHistory).
                 awaitAnswer(secondary, port, "example.test.", home);
                 assertThat(serial(port)).isEqualTo(1);
 
@@ -444,6 +444,21 @@ class NsdConformanceTest {
                 assertThat(serial(port)).as("serial at the secondary after NOTIFY").isEqualTo(2);
                 Message added = new Message(udp(port, ResponderTest.query("added.example.test.", Type.A, -1, false, false, 3)));
                 assertThat(records(added, Section.ANSWER)).containsExactly("added.example.test. 3600 A 192.0.2.77");
+
+                // Serial 3: a record deleted, another added, a TTL changed; NSD applies the
+                // difference it is sent.
+                Files.writeString(zoneFile, original.replace("\n                1 7200", "\n                3 7200")
+                        .replace("ns1     IN A    192.0.2.1\n", "ns1 300 IN A    192.0.2.1\n") + "again IN A 192.0.2.78\n");
+                assertThat(primary.reload().toString()).contains("example.test. updated (serial 2 -> 3)");
+                awaitSerial(port, 3);
+                assertThat(serial(port)).as("serial at the secondary after an incremental transfer: "
+                        + Files.readString(home.resolve("nsd.log"))).isEqualTo(3);
+                Message gone = new Message(udp(port, ResponderTest.query("added.example.test.", Type.A, -1, false, false, 4)));
+                assertThat(gone.getRcode()).as("deleted by the difference").isEqualTo(org.xbill.DNS.Rcode.NXDOMAIN);
+                Message again = new Message(udp(port, ResponderTest.query("again.example.test.", Type.A, -1, false, false, 5)));
+                assertThat(records(again, Section.ANSWER)).containsExactly("again.example.test. 3600 A 192.0.2.78");
+                Message ns1 = new Message(udp(port, ResponderTest.query("ns1.example.test.", Type.A, -1, false, false, 6)));
+                assertThat(records(ns1, Section.ANSWER)).containsExactly("ns1.example.test. 300 A 192.0.2.1");
             } finally {
                 stop(secondary);
             }

@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +19,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
@@ -33,7 +36,8 @@ import org.xbill.DNS.ZoneTransferIn;
 
 /**
  * AXFR and IXFR over TCP with dnsjava's transfer client: the whole zone to an allowed address,
- * REFUSED to others; an IXFR from a client that is up to date gets the SOA alone. IXFR over UDP
+ * REFUSED to others; an IXFR from a client that is up to date gets the SOA alone, one from a
+ * serial served since the start the differences (applied, they give the current zone). IXFR over UDP
  * with a plain socket: one datagram, or the SOA alone when the zone does not fit.
  */
 class ZoneTransferTest {
@@ -72,7 +76,7 @@ class ZoneTransferTest {
             }
             ZoneTransferIn behind = ZoneTransferIn.newIXFR(origin, serial - 1, false, "127.0.0.1", server.port(), null);
             behind.run();
-            assertThat(behind.isAXFR()).as("no history kept: the whole zone, as RFC 1995 section 4 allows").isTrue();
+            assertThat(behind.isAXFR()).as("a serial not served since the start: the whole zone, as RFC 1995 section 4 allows").isTrue();
             List<Record> expected = zone.rrsets().stream().flatMap(r -> r.rrs(false).stream()).toList();
             assertThat(lines(behind.getAXFR())).isEqualTo(lines(expected));
 
@@ -83,6 +87,92 @@ class ZoneTransferTest {
         Message noSoa = Message.newQuery(Record.newRecord(origin, Type.IXFR, DClass.IN));
         List<byte[]> answer = new ZoneTransfer(Set.of(LOOPBACK)).transfer(noSoa.toWire(), LOOPBACK, List.of(zone), TestZones.handler()).orElseThrow();
         assertThat(new Message(answer.get(0)).getRcode()).as("an IXFR without the client's SOA").isEqualTo(Rcode.FORMERR);
+    }
+
+    @Test
+    void anIxfrFromASerialServedSinceStartGetsTheDifferences(@TempDir Path dir) throws Exception {
+        Name origin = Name.fromConstantString("example.test.");
+        String v1 = Files.readString(TestZones.EXAMPLE);
+        Path file = Files.writeString(dir.resolve("example.test.zone"), v1);
+        DnsConfig config = new DnsConfig(new HostPort("127.0.0.1", 0), List.of(new DnsConfig.Zone("example.test.", file)), 1232);
+        try (DnsServer server = DnsServer.start(config, DnsOptions.defaults().withRateLimit(RateLimit.OFF).withTransferClients(Set.of(LOOPBACK)))) {
+            // Serial 2: a record added, one deleted, one with a new TTL; serial 3: one more added.
+            String v2 = serial(v1, 2).replace("c3      IN A    192.0.2.3\n", "")
+                    .replace("ns1     IN A    192.0.2.1\n", "ns1 300 IN A    192.0.2.1\n") + "added IN A 192.0.2.77\n";
+            Files.writeString(file, v2);
+            assertThat(server.reload().toString()).contains("updated (serial 1 -> 2)");
+            Files.writeString(file, serial(v2, 3) + "more IN TXT \"three\"\n");
+            assertThat(server.reload().toString()).contains("updated (serial 2 -> 3)");
+
+            ZoneTransferIn from1 = ZoneTransferIn.newIXFR(origin, 1, false, "127.0.0.1", server.port(), null);
+            from1.run();
+            assertThat(from1.isAXFR()).as("serial 1 was served: the differences, not the zone").isFalse();
+            List<ZoneTransferIn.Delta> deltas = from1.getIXFR();
+            assertThat(deltas).extracting(d -> d.start + "->" + d.end).containsExactly("1->2", "2->3");
+            assertThat(changes(deltas.get(0).deletes)).containsExactlyInAnyOrder(
+                    "c3.example.test. 3600 IN A 192.0.2.3", "ns1.example.test. 3600 IN A 192.0.2.1");
+            assertThat(changes(deltas.get(0).adds)).containsExactlyInAnyOrder(
+                    "added.example.test. 3600 IN A 192.0.2.77", "ns1.example.test. 300 IN A 192.0.2.1");
+            assertThat(changes(deltas.get(1).deletes)).isEmpty();
+            assertThat(changes(deltas.get(1).adds)).containsExactly("more.example.test. 3600 IN TXT \"three\"");
+
+            // The differences applied to serial 1's records give serial 3's, TTLs included.
+            TreeSet<String> applied = withTtl(ZoneLoader.load(new DnsConfig.Zone("example.test.", TestZones.EXAMPLE)));
+            for (ZoneTransferIn.Delta d : deltas) {
+                applied.removeAll(changesWithSoa(d.deletes));
+                applied.addAll(changesWithSoa(d.adds));
+            }
+            assertThat(applied).isEqualTo(withTtl(ZoneLoader.load(new DnsConfig.Zone("example.test.", file))));
+
+            ZoneTransferIn from2 = ZoneTransferIn.newIXFR(origin, 2, false, "127.0.0.1", server.port(), null);
+            from2.run();
+            assertThat(from2.getIXFR()).extracting(d -> d.start + "->" + d.end).containsExactly("2->3");
+
+            ZoneTransferIn unknown = ZoneTransferIn.newIXFR(origin, 0, false, "127.0.0.1", server.port(), null);
+            unknown.run();
+            assertThat(unknown.isAXFR()).as("a serial never served here: the whole zone").isTrue();
+
+            // Over UDP the differences fit where the zone (a 1.8 KB TXT RRset) does not.
+            ZoneData now = ZoneLoader.load(new DnsConfig.Zone("example.test.", file));
+            List<String> answer = udp(server.port(), ixfr(now, 2, 1232)).getSection(Section.ANSWER).stream()
+                    .map(r -> r instanceof SOARecord soa ? "SOA " + soa.getSerial() : r.rdataToString()).toList();
+            assertThat(answer).containsExactly("SOA 3", "SOA 2", "SOA 3", "\"three\"", "SOA 3");
+        }
+    }
+
+    @Test
+    void aZoneWithHealthCheckedNamesKeepsNoHistory(@TempDir Path dir) throws Exception {
+        Name origin = Name.fromConstantString("example.test.");
+        String v1 = Files.readString(TestZones.EXAMPLE);
+        Path file = Files.writeString(dir.resolve("example.test.zone"), v1);
+        // Its front doors' addresses come and go without a serial: a secondary's copy may lack some.
+        DnsConfig config = new DnsConfig(new HostPort("127.0.0.1", 0), List.of(new DnsConfig.Zone("example.test.", file)), 1232,
+                DnsConfig.RateLimit.NSD_DEFAULTS, List.of(), List.of(),
+                List.of(new DnsConfig.HealthCheck("example.test.", 9, "/-/health", java.time.Duration.ofHours(1))));
+        try (DnsServer server = DnsServer.start(config, DnsOptions.defaults().withRateLimit(RateLimit.OFF).withTransferClients(Set.of(LOOPBACK)))) {
+            Files.writeString(file, serial(v1, 2) + "added IN A 192.0.2.77\n");
+            assertThat(server.reload().toString()).contains("updated (serial 1 -> 2)");
+            ZoneTransferIn from1 = ZoneTransferIn.newIXFR(origin, 1, false, "127.0.0.1", server.port(), null);
+            from1.run();
+            assertThat(from1.isAXFR()).as("the whole zone").isTrue();
+        }
+    }
+
+    private static String serial(String zone, long serial) {
+        return zone.replaceFirst("\n {16}\\d+ 7200", "\n                " + serial + " 7200");
+    }
+
+    /** A delta's records but its SOA (dnsjava puts the SOA first), as text with their TTLs. */
+    private static List<String> changes(List<Record> records) {
+        return records.stream().filter(r -> r.getType() != Type.SOA).map(Record::toString).map(l -> l.replaceAll("\\s+", " ")).toList();
+    }
+
+    private static List<String> changesWithSoa(List<Record> records) {
+        return records.stream().map(Record::toString).toList();
+    }
+
+    private static TreeSet<String> withTtl(ZoneData zone) {
+        return zone.rrsets().stream().flatMap(r -> r.rrs(false).stream()).map(Record::toString).collect(Collectors.toCollection(TreeSet::new));
     }
 
     @Test
@@ -179,6 +269,40 @@ class ZoneTransferTest {
         List<byte[]> messages = new ZoneTransfer(Set.of(LOOPBACK)).transfer(query, LOOPBACK, List.of(zone), TestZones.handler()).orElseThrow();
         assertThat(messages).hasSize(1);
         assertThat(new ZoneTransfer(Set.of(LOOPBACK)).transfer(query, addr("192.0.2.9"), List.of(zone), TestZones.handler())).isEmpty();
+    }
+
+    @Test
+    void aLargeZoneFillsEachMessageUpToTheSize(@TempDir Path dir) throws Exception {
+        StringBuilder zone = new StringBuilder(Files.readString(TestZones.EXAMPLE));
+        for (int i = 0; i < 3000; i++) {
+            zone.append("host-").append(i).append(" IN A 198.51.100.").append(i % 250 + 1).append('\n');
+        }
+        ZoneData data = ZoneLoader.load(new DnsConfig.Zone("example.test.", Files.writeString(dir.resolve("big.zone"), zone)));
+        byte[] query = ResponderTest.query("example.test.", Type.AXFR, -1, false, false, 9);
+
+        List<byte[]> messages = new ZoneTransfer(Set.of(LOOPBACK)).transfer(query, LOOPBACK, List.of(data), TestZones.handler()).orElseThrow();
+        assertThat(messages).hasSizeGreaterThan(2);
+        for (int i = 0; i < messages.size(); i++) {
+            assertThat(messages.get(i).length).as("message %d", i).isLessThanOrEqualTo(ZoneTransfer.MESSAGE_SIZE);
+            if (i < messages.size() - 1) {
+                // Full: the next record would not have fitted (the zone's largest, a TXT, is under 512 bytes).
+                assertThat(messages.get(i).length).as("message %d", i).isGreaterThan(ZoneTransfer.MESSAGE_SIZE - 512);
+            }
+        }
+        List<Record> records = messages.stream().flatMap(m -> parse(m).getSection(Section.ANSWER).stream()).toList();
+        List<Record> expected = data.rrsets().stream().flatMap(r -> r.rrs(false).stream()).toList();
+        assertThat(records.getFirst()).isEqualTo(data.soa());
+        assertThat(records.getLast()).isEqualTo(data.soa());
+        assertThat(lines(records)).isEqualTo(lines(expected));
+        assertThat(records).hasSize(expected.size() + 1);
+    }
+
+    private static Message parse(byte[] wire) {
+        try {
+            return new Message(wire);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test

@@ -1,0 +1,121 @@
+package dev.webstack.dns;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.xbill.DNS.RRset;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.SOARecord;
+import org.xbill.DNS.Type;
+
+/**
+ * The differences between the last versions of a zone, oldest first, for incremental transfers
+ * (IXFR, RFC 1995): what a reload that raised the serial deleted and added, as BIND's
+ * {@code ixfr-from-differences}, Knot's {@code zonefile-load: difference} and NSD's
+ * {@code create-ixfr} keep them. Each difference ends at the serial the next one starts from; the
+ * last ends at the zone's current serial. Kept in memory: after a restart a secondary that is
+ * behind gets the whole zone, as RFC 1995 section 4 allows.
+ *
+ * <p>At most {@value #MAX_VERSIONS} differences are kept (NSD's {@code ixfr-number} default), and
+ * none of those whose records together outnumber the zone's own: a secondary that far behind is
+ * sent the whole zone, which is then the shorter answer.
+ *
+ * <p>A record counts as changed when anything of it changed, its TTL included (dnsjava's
+ * {@link Record#equals} leaves the TTL out): a new TTL is the old record deleted and the new one
+ * added, as secondaries replace it. Immutable.
+ */
+final class ZoneHistory {
+    static final int MAX_VERSIONS = 5;
+    static final ZoneHistory NONE = new ZoneHistory(List.of());
+
+    /**
+     * One reload's change: from the zone at {@code from}'s serial to the zone at {@code to}'s.
+     *
+     * @param deleted the records no longer in the zone (SOA excluded)
+     * @param added   the records new to the zone (SOA excluded)
+     */
+    record Difference(SOARecord from, SOARecord to, List<Record> deleted, List<Record> added) {
+        Difference {
+            deleted = List.copyOf(deleted);
+            added = List.copyOf(added);
+        }
+
+        /** The records an IXFR carries for this difference: both SOAs and every change. */
+        int size() {
+            return 2 + deleted.size() + added.size();
+        }
+    }
+
+    private final List<Difference> differences;
+
+    private ZoneHistory(List<Difference> differences) {
+        this.differences = List.copyOf(differences);
+    }
+
+    /** The differences kept, oldest first. */
+    List<Difference> differences() {
+        return differences;
+    }
+
+    /**
+     * This history with the change from {@code before} to {@code after} (a reload that raised the
+     * serial) added, and the oldest differences dropped beyond the bounds the class comment gives.
+     */
+    ZoneHistory then(ZoneData before, ZoneData after) {
+        Set<Version> old = records(before);
+        Set<Version> now = records(after);
+        List<Record> deleted = new ArrayList<>();
+        List<Record> added = new ArrayList<>();
+        old.stream().filter(v -> !now.contains(v)).forEach(v -> deleted.add(v.record()));
+        now.stream().filter(v -> !old.contains(v)).forEach(v -> added.add(v.record()));
+
+        List<Difference> kept = new ArrayList<>(differences);
+        kept.add(new Difference(before.soa(), after.soa(), deleted, added));
+        int total = kept.stream().mapToInt(Difference::size).sum();
+        while (!kept.isEmpty() && (kept.size() > MAX_VERSIONS || total > now.size() + 2)) {
+            total -= kept.removeFirst().size();
+        }
+        return new ZoneHistory(kept);
+    }
+
+    /**
+     * The differences from {@code serial} to the current serial {@code current}, oldest first, or
+     * empty when that serial is not one a kept difference starts from (a secondary further behind,
+     * or one with a serial this server never served).
+     */
+    Optional<List<Difference>> since(long serial, long current) {
+        for (int i = 0; i < differences.size(); i++) {
+            if (differences.get(i).from().getSerial() == serial) {
+                List<Difference> chain = differences.subList(i, differences.size());
+                return chain.getLast().to().getSerial() == current ? Optional.of(chain) : Optional.empty();
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A record with its TTL, which {@link Record#equals} leaves out. */
+    private record Version(Record record, long ttl) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Version v && v.ttl == ttl && v.record.equals(record);
+        }
+
+        @Override
+        public int hashCode() {
+            return record.hashCode() * 31 + Long.hashCode(ttl);
+        }
+    }
+
+    /** The zone's records but the SOA, in the zone's canonical order. */
+    private static Set<Version> records(ZoneData zone) {
+        Set<Version> out = new LinkedHashSet<>();
+        for (RRset rrset : zone.rrsets()) {
+            if (rrset.getType() != Type.SOA) {
+                rrset.rrs(false).forEach(r -> out.add(new Version(r, r.getTTL())));
+            }
+        }
+        return out;
+    }
+}
