@@ -15,10 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
-import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
-import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
 /**
@@ -33,8 +31,14 @@ import org.xbill.DNS.Type;
  * bytes patched in. dnsjava compresses names case-insensitively, so the layout of a response does
  * not depend on the question's case, and the question name is always written whole at offset 12.
  *
- * <p>Prepared when the zones are loaded: every name of every zone (empty non-terminals included)
- * for each type it holds and each of {@link #PRECOMPILED_TYPES}, with and without EDNS. Other
+ * <p>Prepared when the zones are loaded, for every name of every zone (empty non-terminals
+ * included): the answer to each type the name holds and to ANY, and one answer for every type of
+ * {@link #ABSENT_TYPES} it does not hold (NODATA, or the referral below a zone cut: the same bytes
+ * whatever the type, but for the question's type, which is patched like its case). A name that
+ * holds a CNAME has one answer per type of {@link #PRECOMPILED_TYPES}, as the chain followed
+ * depends on the type. Only the answer without EDNS is kept: the answer to a query with EDNS is
+ * the same with one more additional record, the OPT the slow path puts last ({@link
+ * QueryHandler#answerOpt}: the server's UDP size, the query's DO bit), appended per query. Other
  * answers inside the zones (NXDOMAIN, wildcard matches) are kept the first time the slow path
  * renders them, up to {@value #MAX_LEARNED} of them, so that a flood of random names cannot grow
  * the memory without bound; beyond that they are rendered by the slow path each time.
@@ -50,21 +54,35 @@ final class Responder {
     /** Most answers learned after load (beyond the precompiled ones). */
     static final int MAX_LEARNED = 10_000;
 
-    /** Types prepared for every name, also where the name has none (the NODATA or CNAME answer). */
+    /** Types prepared one by one for a name that holds a CNAME (the chain followed depends on the type). */
     static final List<Integer> PRECOMPILED_TYPES = List.of(Type.A, Type.AAAA, Type.CNAME, Type.NS, Type.SOA, Type.MX,
             Type.TXT, Type.SRV, Type.CAA, Type.PTR, Type.ANY);
+
+    /**
+     * Types whose answer, at a name without a CNAME that does not hold them, is the same whatever
+     * the type: NODATA, or the referral below a zone cut. Not ANY (RFC 8482), DS (answered by the
+     * parent side of a cut), nor the DNSSEC types.
+     */
+    static final Set<Integer> ABSENT_TYPES = Set.of(Type.A, Type.AAAA, Type.CNAME, Type.NS, Type.SOA, Type.MX,
+            Type.TXT, Type.SRV, Type.CAA, Type.PTR, Type.HTTPS, Type.SVCB);
+
+    /** The key type of a name's answer to the {@link #ABSENT_TYPES} it does not hold: no 16-bit type. */
+    private static final int ABSENT = -1;
+    /** The OPT record appended to an answer with EDNS: root name, type, UDP size, TTL (rcode, version, flags), no data. */
+    private static final int OPT_LENGTH = 11;
+    /** Where the DO bit's byte is in it, counted from its end. */
+    private static final int OPT_FLAGS_FROM_END = 4;
 
     private static final int HEADER = 12;
     private static final int MAX_NAME = 255;
     private static final int FLAG_RD = 0x01; // in header byte 2
     private static final int FLAG_CD = 0x10; // in header byte 3
     private static final int FLAG_DO = 0x80; // in the first byte of the OPT's flags (RFC 3225)
-    /** Where the DO bit's byte is, counted from the end, in a message whose last record is an OPT without options. */
-    private static final int OPT_FLAGS_FROM_END = 4;
 
     private final List<ZoneData> zones;
     private final QueryHandler slow;
     private final int udpPayload;
+    private final byte[] opt;
     private final ConcurrentHashMap<Key, byte[]> answers = new ConcurrentHashMap<>();
     private final int precompiled;
     private final AtomicInteger learned = new AtomicInteger();
@@ -83,13 +101,20 @@ final class Responder {
         this.zones = List.copyOf(zones);
         this.slow = new QueryHandler(new Authority(zones), udpPayload);
         this.udpPayload = udpPayload;
+        this.opt = opt(udpPayload);
         for (ZoneData zone : zones) {
             for (Map.Entry<Name, Set<Integer>> node : zone.names().entrySet()) {
-                Set<Integer> types = new TreeSet<>(PRECOMPILED_TYPES);
-                types.addAll(node.getValue());
+                Set<Integer> held = node.getValue();
+                Set<Integer> types = new TreeSet<>(held);
+                types.add(Type.ANY);
+                if (held.contains(Type.CNAME)) {
+                    types.addAll(PRECOMPILED_TYPES);
+                } else {
+                    ABSENT_TYPES.stream().filter(t -> !held.contains(t)).min(Integer::compare)
+                            .ifPresent(absent -> prepare(node.getKey(), absent, ABSENT));
+                }
                 for (int type : types) {
-                    prepare(node.getKey(), type, false);
-                    prepare(node.getKey(), type, true);
+                    prepare(node.getKey(), type, type);
                 }
             }
         }
@@ -109,16 +134,32 @@ final class Responder {
         return precompiled;
     }
 
-    private void prepare(Name name, int type, boolean edns) {
+    /** Whether {@code type} is one of {@link #ABSENT_TYPES}; without boxing, per query. */
+    static boolean absentType(int type) {
+        return switch (type) {
+            case Type.A, Type.AAAA, Type.CNAME, Type.NS, Type.SOA, Type.MX, Type.TXT, Type.SRV, Type.CAA, Type.PTR,
+                 Type.HTTPS, Type.SVCB -> true;
+            default -> false;
+        };
+    }
+
+    /** How many answers are kept now: those rendered at load and those learned since. */
+    int kept() {
+        return answers.size();
+    }
+
+    /** Renders the answer to {@code name} and {@code type} and keeps it under {@code keyType}. */
+    private void prepare(Name name, int type, int keyType) {
         Message query = Message.newQuery(Record.newRecord(name, type, DClass.IN));
         query.getHeader().unsetFlag(org.xbill.DNS.Flags.RD);
-        if (edns) {
-            query.addRecord(new OPTRecord(udpPayload, 0, 0), Section.ADDITIONAL);
-        }
         ByteBuf wire = Unpooled.wrappedBuffer(query.toWire());
         Key probe = new Key();
         if (probe.parse(wire)) {
-            learn(probe, wire, true);
+            byte[] answer = slow.handle(ByteBufUtil.getBytes(wire), QueryHandler.Transport.TCP).orElse(null);
+            if (answer != null && keepable(answer)) {
+                probe.type(keyType);
+                answers.putIfAbsent(probe.copy(), answer);
+            }
         }
     }
 
@@ -144,13 +185,19 @@ final class Responder {
             return null;
         }
         byte[] answer = answers.get(probe);
-        if (answer == null) {
-            answer = learn(probe, query, false);
+        if (answer == null && absentType(probe.type)) {
+            int type = probe.type;
+            probe.type(ABSENT);
+            answer = answers.get(probe);
+            probe.type(type);
         }
-        if (answer == null || answer.length > sizeLimit(probe, transport)) {
+        if (answer == null) {
+            answer = learn(probe, query);
+        }
+        if (answer == null || answer.length + (probe.edns ? OPT_LENGTH : 0) > sizeLimit(probe, transport)) {
             return null;
         }
-        return patched(answer, query, probe, alloc);
+        return patched(answer, query, probe, opt, alloc);
     }
 
     /**
@@ -185,54 +232,77 @@ final class Responder {
     }
 
     /**
-     * Renders the whole (never truncated) response with the slow path, and keeps it unless it is
-     * not worth keeping: another rcode than NOERROR or NXDOMAIN (REFUSED for a name outside the
-     * zones, SERVFAIL), or the learned answers are full. {@code null} when nothing is to be sent.
+     * Renders the whole (never truncated) response, without EDNS, to the question of {@code query}
+     * with the slow path, and keeps it unless it is not worth keeping ({@link #keepable}) or the
+     * learned answers are full. {@code null} when nothing is to be sent.
      */
-    private byte[] learn(Key probe, ByteBuf query, boolean atLoad) {
-        byte[] response = slow.handle(ByteBufUtil.getBytes(query), QueryHandler.Transport.TCP).orElse(null);
+    private byte[] learn(Key probe, ByteBuf query) {
+        byte[] plain = new byte[HEADER + probe.nameLength + 4];
+        query.getBytes(query.readerIndex(), plain);
+        plain[10] = 0; // ARCOUNT: the OPT, if any, left out
+        plain[11] = 0;
+        byte[] response = slow.handle(plain, QueryHandler.Transport.TCP).orElse(null);
         if (response == null) {
             return null;
         }
-        int rcode = response[3] & 0xF;
-        if ((rcode == Rcode.NOERROR || rcode == Rcode.NXDOMAIN) && (atLoad || (learned.get() < MAX_LEARNED && learned.incrementAndGet() <= MAX_LEARNED))) {
+        if (keepable(response) && learned.get() < MAX_LEARNED && learned.incrementAndGet() <= MAX_LEARNED) {
             answers.putIfAbsent(probe.copy(), response);
         }
         return response;
     }
 
+    /** An answer worth keeping: NOERROR or NXDOMAIN, not REFUSED (a name outside the zones) or SERVFAIL. */
+    private static boolean keepable(byte[] response) {
+        int rcode = response[3] & 0xF;
+        return rcode == Rcode.NOERROR || rcode == Rcode.NXDOMAIN;
+    }
+
     /**
-     * A copy of {@code answer} with the query's ID, RD, CD, question name (its case) and, with EDNS,
-     * DO bit: the slow path writes the OPT last, so its flags are at a fixed distance from the end.
+     * A copy of {@code answer} (rendered without EDNS) with the query's ID, RD, CD and question (its
+     * name's case, its type) and, when the query has EDNS, the OPT record the slow path would have
+     * put last ({@code opt}, with the query's DO bit).
      */
-    private static ByteBuf patched(byte[] answer, ByteBuf query, Key probe, ByteBufAllocator alloc) {
+    private static ByteBuf patched(byte[] answer, ByteBuf query, Key probe, byte[] opt, ByteBufAllocator alloc) {
         int q = query.readerIndex();
-        ByteBuf out = alloc.ioBuffer(answer.length);
+        ByteBuf out = alloc.ioBuffer(answer.length + (probe.edns ? OPT_LENGTH : 0));
         out.writeBytes(answer);
         out.setShort(0, query.getShort(q));
         out.setByte(2, (answer[2] & ~FLAG_RD) | (query.getByte(q + 2) & FLAG_RD));
         out.setByte(3, (answer[3] & ~FLAG_CD) | (query.getByte(q + 3) & FLAG_CD));
-        out.setBytes(HEADER, query, q + HEADER, probe.nameLength);
+        out.setBytes(HEADER, query, q + HEADER, probe.nameLength + 2);
         if (probe.edns) {
-            int flags = answer.length - OPT_FLAGS_FROM_END;
-            out.setByte(flags, (answer[flags] & ~FLAG_DO) | probe.dnssecOk);
+            out.setShort(10, out.getUnsignedShort(10) + 1);
+            out.writeBytes(opt);
+            out.setByte(out.writerIndex() - OPT_FLAGS_FROM_END, probe.dnssecOk);
         }
         return out;
     }
 
+    /** The OPT record of an answer with EDNS, DO clear: root name, OPT, {@code udpPayload}, rcode, version, flags, no options. */
+    private static byte[] opt(int udpPayload) {
+        return new byte[] {0, 0, (byte) Type.OPT, (byte) (udpPayload >>> 8), (byte) udpPayload, 0, 0, 0, 0, 0, 0};
+    }
+
     /**
-     * The lookup key of a query: its name in lower case (wire form), type and EDNS presence. One
-     * mutable instance per thread parses each query, so a lookup allocates nothing; the map holds
-     * copies.
+     * The lookup key of a query: its name in lower case (wire form) and type; whether it has EDNS,
+     * its UDP size and DO bit go with it but are not part of the key. One mutable instance per
+     * thread parses each query, so a lookup allocates nothing; the map holds copies.
      */
     static final class Key {
         private byte[] name = new byte[MAX_NAME];
         private int nameLength;
+        private int nameHash;
         private int type;
         private boolean edns;
         private int payload;
         private int dnssecOk; // FLAG_DO or 0: patched into the answer, not part of the key
         private int hash;
+
+        /** Looks up {@code type} for this name from now on. */
+        void type(int type) {
+            this.type = type;
+            this.hash = 31 * nameHash + type;
+        }
 
         /** Reads a query in its plain form (see the class comment); false for anything else. */
         boolean parse(ByteBuf q) {
@@ -299,9 +369,9 @@ final class Responder {
                 return false;
             }
             nameLength = n;
-            type = t;
+            nameHash = h;
             edns = opt;
-            hash = (31 * h + t) * 2 + (opt ? 1 : 0);
+            type(t);
             return true;
         }
 
@@ -309,9 +379,8 @@ final class Responder {
             Key k = new Key();
             k.name = Arrays.copyOf(name, nameLength);
             k.nameLength = nameLength;
-            k.type = type;
-            k.edns = edns;
-            k.hash = hash;
+            k.nameHash = nameHash;
+            k.type(type);
             return k;
         }
 
@@ -322,7 +391,7 @@ final class Responder {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Key k && k.hash == hash && k.type == type && k.edns == edns && k.nameLength == nameLength
+            return o instanceof Key k && k.hash == hash && k.type == type && k.nameLength == nameLength
                     && Arrays.equals(k.name, 0, nameLength, name, 0, nameLength);
         }
     }
