@@ -29,6 +29,8 @@ import java.nio.charset.StandardCharsets;
  * {@value #CLIENT_CLOSED} when no response had started (nginx's "client closed request"). Quoted
  * fields escape as {@link LogLine#quoted(CharSequence)} says, so that a request cannot forge log
  * lines. The line is formatted as bytes on the event loop and written by {@link AccessLogWriter}.
+ * Every request's final status is also counted ({@link RequestCounters}, for {@code /metrics}),
+ * with the log on or off.
  */
 final class AccessLogHandler extends ChannelDuplexHandler {
     static final int CLIENT_CLOSED = 499;
@@ -38,6 +40,7 @@ final class AccessLogHandler extends ChannelDuplexHandler {
 
     // Switched by a reload, on this channel's event loop.
     private AccessLogWriter writer;
+    private final RequestCounters counters;
     // One request at a time reaches this handler (PipeliningHandler): the one being answered, or
     // null; always the same object, filled again for each request.
     private Entry current;
@@ -56,10 +59,12 @@ final class AccessLogHandler extends ChannelDuplexHandler {
         String user; // the Basic user name the request gave, if any (nginx's $remote_user)
         int status;
         long bytes;
+        boolean logged; // the fields above were read: the log was on when the request came
     }
 
-    AccessLogHandler(AccessLogWriter writer) {
+    AccessLogHandler(AccessLogWriter writer, RequestCounters counters) {
         this.writer = writer;
+        this.counters = counters;
     }
 
     /** Logs to {@code next} from now on (reload). Call on the channel's event loop. */
@@ -69,11 +74,17 @@ final class AccessLogHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof FullHttpRequest req && writer.enabled()) {
+        if (msg instanceof FullHttpRequest req) {
             Entry e = entry;
-            e.startNanos = System.nanoTime();
             e.status = CLIENT_CLOSED;
             e.bytes = 0;
+            current = e;
+            e.logged = writer.enabled();
+            if (!e.logged) {
+                ctx.fireChannelRead(msg);
+                return;
+            }
+            e.startNanos = System.nanoTime();
             e.method = req.method();
             e.uri = req.uri();
             e.version = req.protocolVersion();
@@ -81,7 +92,6 @@ final class AccessLogHandler extends ChannelDuplexHandler {
             e.userAgent = req.headers().get(HttpHeaderNames.USER_AGENT);
             e.requestId = req.headers().get(RequestIdHandler.X_REQUEST_ID);
             e.user = BasicAuth.user(req.headers().get(HttpHeaderNames.AUTHORIZATION));
-            current = e;
         }
         ctx.fireChannelRead(msg);
     }
@@ -104,7 +114,7 @@ final class AccessLogHandler extends ChannelDuplexHandler {
                 e.bytes += buf.readableBytes();
             }
             if (msg instanceof LastHttpContent) {
-                log(ctx, e);
+                end(ctx, e);
                 current = null;
             }
         }
@@ -114,16 +124,21 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (current != null) {
-            log(ctx, current);
+            end(ctx, current);
             current = null;
         }
         ctx.fireChannelInactive();
     }
 
-    private void log(ChannelHandlerContext ctx, Entry e) {
-        if (!writer.enabled()) {
-            return;
+    /** The request is answered, or its client gone: counted, and logged if the log was on for it and still is. */
+    private void end(ChannelHandlerContext ctx, Entry e) {
+        counters.count(e.status);
+        if (e.logged && writer.enabled()) {
+            log(ctx, e);
         }
+    }
+
+    private void log(ChannelHandlerContext ctx, Entry e) {
         if (clientIp == null) {
             clientIp = clientIp(ctx.channel().remoteAddress());
         }

@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
  * member: {"name","address","weight","backup","state","healthy","inflight","requests","failures"}
  * state:  up | down | starting | draining | disabled
  * errors: 400 / 404 / 405 {"error": message}
+ * GET    /metrics                    200 the web tier's meters in Prometheus's text format ({@link WebMetrics})
  * </pre>
  * One thread serves it: admin calls are rare and short, and apply one at a time.
  */
@@ -44,16 +45,18 @@ final class AdminApi implements AutoCloseable {
     private final ExecutorService thread;
     private final UpstreamGroup group;
     private final HealthChecker checker;
+    private final WebMetrics metrics;
 
-    private AdminApi(HttpServer server, ExecutorService thread, UpstreamGroup group, HealthChecker checker) {
+    private AdminApi(HttpServer server, ExecutorService thread, UpstreamGroup group, HealthChecker checker, WebMetrics metrics) {
         this.server = server;
         this.thread = thread;
         this.group = group;
         this.checker = checker;
+        this.metrics = metrics;
     }
 
     /** @throws IllegalStateException when {@code address} cannot be bound */
-    static AdminApi start(HostPort address, UpstreamGroup group, HealthChecker checker) {
+    static AdminApi start(HostPort address, UpstreamGroup group, HealthChecker checker, WebMetrics metrics) {
         HttpServer server;
         try {
             server = HttpServer.create(address.toSocketAddress(), 16);
@@ -65,7 +68,7 @@ final class AdminApi implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        AdminApi api = new AdminApi(server, thread, group, checker);
+        AdminApi api = new AdminApi(server, thread, group, checker, metrics);
         server.setExecutor(thread);
         server.createContext("/", api::handle);
         server.start();
@@ -81,6 +84,10 @@ final class AdminApi implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
+        if (ex.getRequestURI().getPath().equals("/metrics")) {
+            metrics(ex);
+            return;
+        }
         try (ex) {
             Reply reply;
             try {
@@ -94,6 +101,23 @@ final class AdminApi implements AutoCloseable {
             byte[] body = JSON.writeValueAsBytes(reply.body());
             ex.getResponseHeaders().set("Content-Type", "application/json");
             ex.sendResponseHeaders(reply.status(), body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+
+    /** {@code GET /metrics}: Prometheus's text format, as its scrapers ask for by default. */
+    private void metrics(HttpExchange ex) throws IOException {
+        try (ex) {
+            if (!ex.getRequestMethod().equals("GET")) {
+                ex.getResponseHeaders().set("Allow", "GET");
+                ex.sendResponseHeaders(405, -1);
+                return;
+            }
+            byte[] body = metrics.scrape().getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            ex.sendResponseHeaders(200, body.length);
             try (OutputStream out = ex.getResponseBody()) {
                 out.write(body);
             }

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The handlers of a client connection, in the order a request meets them:
@@ -83,6 +84,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     private final BadRequestHandler bad = new BadRequestHandler();
     private final HealthHandler health = new HealthHandler();
     private final AtomicInteger open = new AtomicInteger();
+    private final LongAdder accepted = new LongAdder();
+    private final RequestCounters requests = new RequestCounters();
     private final ConnectionsPerClient perClient;
     private volatile Settings current;
 
@@ -96,6 +99,21 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         this.clients = clients;
         this.current = settings;
         this.perClient = new ConnectionsPerClient(settings.limits().maxConnectionsPerClient());
+    }
+
+    /** Client connections open now (those refused by {@code max-connections} never count). */
+    int open() {
+        return open.get();
+    }
+
+    /** Client connections accepted since the start, refused ones included. */
+    long accepted() {
+        return accepted.sum();
+    }
+
+    /** Requests answered since the start, by status class. */
+    RequestCounters requests() {
+        return requests;
     }
 
     Settings settings() {
@@ -169,6 +187,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
         Settings s = current;
+        accepted.increment();
         if (open.incrementAndGet() > s.limits().maxConnections()) {
             open.decrementAndGet();
             ch.close();
@@ -245,7 +264,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
             p.addLast("realIp", forwardedFor);
         }
         p.addLast("requestId", new RequestIdHandler())
-                .addLast("accessLog", new AccessLogHandler(s.accessLog()))
+                .addLast("accessLog", new AccessLogHandler(s.accessLog(), requests))
                 .addLast("errorPages", s.errorPages())
                 .addLast("bad", bad)
                 .addLast("health", health)

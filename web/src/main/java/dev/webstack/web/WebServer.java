@@ -79,6 +79,7 @@ public final class WebServer implements AutoCloseable {
     private final HealthChecker checker;
     // Replaced by a reload that moves web.admin (guarded by this).
     private volatile AdminApi admin;
+    private final WebMetrics metrics;
     private final AtomicBoolean closed = new AtomicBoolean();
     // Guarded by this: reload() and close() run one at a time.
     private WebConfig web;
@@ -86,8 +87,9 @@ public final class WebServer implements AutoCloseable {
 
     private WebServer(EventLoopGroup group, ServerBootstrap bootstrap, Channel serverChannel, Channel tlsChannel, ChannelGroup clients,
                       Transport transport, ClientPipeline pipeline, UpstreamGroup upstreams, HealthChecker checker, AdminApi admin,
-                      WebConfig web, SiteConfig site) {
+                      WebMetrics metrics, WebConfig web, SiteConfig site) {
         this.upstreams = upstreams;
+        this.metrics = metrics;
         this.checker = checker;
         this.admin = admin;
         this.group = group;
@@ -173,9 +175,10 @@ public final class WebServer implements AutoCloseable {
         upstreams.onRetire(address -> pipeline.settings().pool().closeIdle(address));
         HealthChecker checker = new HealthChecker(group, transport, upstreams);
         AdminApi admin = null;
+        WebMetrics metrics = new WebMetrics(pipeline, upstreams);
         try {
             // The admin API first: once the site answers (the supervisor's health check), so does it.
-            admin = AdminApi.start(web.admin(), upstreams, checker);
+            admin = AdminApi.start(web.admin(), upstreams, checker, metrics);
             serverChannel = bind(bootstrap, web.listen(), "");
             listening.add(serverChannel);
             if (tls != null) {
@@ -186,6 +189,7 @@ public final class WebServer implements AutoCloseable {
             if (admin != null) {
                 admin.close();
             }
+            metrics.close();
             for (Channel ch : listening) {
                 ch.close().awaitUninterruptibly();
             }
@@ -195,7 +199,7 @@ public final class WebServer implements AutoCloseable {
         }
         checker.start();
         WebServer server = new WebServer(group, bootstrap, serverChannel, tlsChannel, clients, transport, pipeline, upstreams, checker,
-                admin, web, site);
+                admin, metrics, web, site);
         log.info("web: listening on {} ({}), www={} apex={}, public folder {}, upstreams {} ({}), admin API on {}",
                 bound(server.serverChannel), transport.name(), site.www(), site.domain(),
                 web.publicRoot(), web.upstreams().isEmpty() ? "none (502)" : upstreams.members(),
@@ -323,7 +327,7 @@ public final class WebServer implements AutoCloseable {
                 }
             }
             if (!next.admin().equals(web.admin())) {
-                api = AdminApi.start(next.admin(), upstreams, checker);
+                api = AdminApi.start(next.admin(), upstreams, checker, metrics);
             }
         } catch (IllegalStateException e) {
             for (Channel ch : bound) {
@@ -501,6 +505,7 @@ public final class WebServer implements AutoCloseable {
             return;
         }
         admin.close();
+        metrics.close();
         checker.close();
         serverChannel.close().awaitUninterruptibly();
         if (tlsChannel != null) {

@@ -57,7 +57,7 @@ public class AccessLogBenchmark {
     public void setUp() {
         accessLog = accessLogOn.equals("on") ? AccessLogWriter.open(Path.of("/dev/null")) : AccessLogWriter.open(Optional.empty());
         // The request stops here: what follows the log in the real pipeline is not measured.
-        channel = new EmbeddedChannel(new AccessLogHandler(accessLog), new ChannelInboundHandlerAdapter() {
+        channel = new EmbeddedChannel(new AccessLogHandler(accessLog, new RequestCounters()), new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
             }
