@@ -1,6 +1,7 @@
 package dev.webstack.dns;
 
 import dev.webstack.common.config.DnsConfig;
+import dev.webstack.common.config.HostPort;
 import dev.webstack.common.process.LibC;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -40,6 +41,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -103,6 +105,7 @@ public final class DnsServer implements AutoCloseable {
     private final AtomicReference<RateLimiter> limiter;
     private final Notifier notifier;
     private final ZoneTransfer transfers;
+    private final DnsMetrics metrics; // null without dns.metrics
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Object reloadLock = new Object();
     private DnsConfig config; // guarded by reloadLock
@@ -111,8 +114,9 @@ public final class DnsServer implements AutoCloseable {
 
     private DnsServer(EventLoopGroup group, List<Channel> udp, Channel tcp, AtomicReference<Responder> responder,
                       AtomicReference<RateLimiter> limiter, DnsConfig config, List<ZoneData> zones, Notifier notifier,
-                      ZoneTransfer transfers) {
+                      ZoneTransfer transfers, DnsMetrics metrics) {
         this.notifier = notifier;
+        this.metrics = metrics;
         this.transfers = transfers;
         this.group = group;
         this.udp = List.copyOf(udp);
@@ -164,13 +168,24 @@ public final class DnsServer implements AutoCloseable {
             int sockets = epoll ? loops : 1;
             InetSocketAddress address = config.listen().toSocketAddress();
             List<Channel> udp = new ArrayList<>();
-            Channel tcp = bind(group, epoll, sockets, new UdpHandler(responder::get, limiter::get, transfers), responder::get, transfers, address, udp);
-            DnsServer server = new DnsServer(group, udp, tcp, responder, limiter, config, zones, notifier, transfers);
+            DnsCounters counters = new DnsCounters();
+            Channel tcp = bind(group, epoll, sockets, new UdpHandler(responder::get, limiter::get, transfers, counters), responder::get,
+                    transfers, counters, address, udp);
+            DnsMetrics metrics;
+            try {
+                metrics = config.metrics().map(at -> DnsMetrics.start(at, counters, () -> responder.get().zones())).orElse(null);
+            } catch (IllegalStateException e) {
+                udp.forEach(ch -> ch.close().awaitUninterruptibly());
+                tcp.close().awaitUninterruptibly();
+                throw new UncheckedIOException(e.getMessage(), new IOException(e.getCause()));
+            }
+            DnsServer server = new DnsServer(group, udp, tcp, responder, limiter, config, zones, notifier, transfers, metrics);
             server.watchFrontDoors(config.healthChecks());
-            log.info("dns: serving {} on {}:{} (udp x{}, {} readers, and tcp, {}, {} answers precompiled, rate limit {})",
+            log.info("dns: serving {} on {}:{} (udp x{}, {} readers, and tcp, {}, {} answers precompiled, rate limit {}{})",
                     zones.stream().map(ZoneData::origin).toList(), config.listen().host(), server.port, sockets, udp.size(),
                     epoll ? "epoll" : "nio", responder.get().precompiled(),
-                    describe(rateLimit));
+                    describe(rateLimit), metrics == null ? "" : ", metrics on http://" + metrics.address().getHostString() + ":"
+                            + metrics.address().getPort() + "/metrics");
             return server;
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
@@ -180,8 +195,8 @@ public final class DnsServer implements AutoCloseable {
 
     /** Binds {@code sockets} UDP channels (added to {@code udp}) and one TCP channel, which it returns. */
     private static Channel bind(EventLoopGroup group, boolean epoll, int sockets, UdpHandler udpHandler,
-                                Supplier<Responder> responder, ZoneTransfer transfers, InetSocketAddress address,
-                                List<Channel> udp) {
+                                Supplier<Responder> responder, ZoneTransfer transfers, DnsCounters counters,
+                                InetSocketAddress address, List<Channel> udp) {
         Bootstrap udpBootstrap = new Bootstrap()
                 .group(group)
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY))
@@ -218,7 +233,7 @@ public final class DnsServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        tcpPipeline(ch.pipeline(), responder, transfers);
+                        tcpPipeline(ch.pipeline(), responder, transfers, counters);
                     }
                 });
 
@@ -251,12 +266,12 @@ public final class DnsServer implements AutoCloseable {
     }
 
     /** The handlers of one TCP connection: idle timeout, the 2-byte length framing, the queries. */
-    static void tcpPipeline(ChannelPipeline pipeline, Supplier<Responder> responder, ZoneTransfer transfers) {
+    static void tcpPipeline(ChannelPipeline pipeline, Supplier<Responder> responder, ZoneTransfer transfers, DnsCounters counters) {
         pipeline.addLast(
                 new IdleStateHandler(0, 0, TCP_IDLE_SECONDS, TimeUnit.SECONDS),
                 new LengthFieldBasedFrameDecoder(QueryHandler.TCP_SIZE + 2, 0, 2, 0, 2),
                 new LengthFieldPrepender(2),
-                new TcpHandler(responder, transfers));
+                new TcpHandler(responder, transfers, counters));
     }
 
     /**
@@ -344,6 +359,10 @@ public final class DnsServer implements AutoCloseable {
             if (!newConfig.listen().equals(config.listen())) {
                 result.note("dns.listen " + newConfig.listen() + " ignored: a new address needs a restart (still "
                         + config.listen() + ")");
+            }
+            if (!newConfig.metrics().equals(config.metrics())) {
+                result.note("dns.metrics " + newConfig.metrics().map(HostPort::toString).orElse("off")
+                        + " ignored: it changes at the next restart (still " + config.metrics().map(HostPort::toString).orElse("off") + ")");
             }
             Map<Name, ZoneData> old = new LinkedHashMap<>();
             zones.forEach(z -> old.put(z.origin(), z));
@@ -474,6 +493,11 @@ public final class DnsServer implements AutoCloseable {
         return difference != 0 && difference < 0x8000_0000L;
     }
 
+    /** Where {@code GET /metrics} is served (the port the system chose for 0), if {@code dns.metrics} is set. */
+    Optional<InetSocketAddress> metricsAddress() {
+        return Optional.ofNullable(metrics).map(DnsMetrics::address);
+    }
+
     /** The port UDP and TCP listen on: the configured one, or the one the system chose for 0. */
     public int port() {
         return port;
@@ -497,6 +521,9 @@ public final class DnsServer implements AutoCloseable {
         FrontDoors doors = frontDoors;
         if (doors != null) {
             doors.close();
+        }
+        if (metrics != null) {
+            metrics.close();
         }
         udp.forEach(ch -> ch.close().awaitUninterruptibly());
         tcp.close().awaitUninterruptibly();

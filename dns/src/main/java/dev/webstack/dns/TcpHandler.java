@@ -26,14 +26,17 @@ final class TcpHandler extends SimpleChannelInboundHandler<ByteBuf> {
 
     private final Supplier<Responder> responder;
     private final ZoneTransfer transfers;
+    private final DnsCounters counters;
 
     /**
      * @param responder the current zones' responder, read once per query (it changes on reload)
      * @param transfers who may transfer the zones (AXFR, IXFR)
+     * @param counters  what is counted for {@code /metrics}
      */
-    TcpHandler(Supplier<Responder> responder, ZoneTransfer transfers) {
+    TcpHandler(Supplier<Responder> responder, ZoneTransfer transfers, DnsCounters counters) {
         this.responder = responder;
         this.transfers = transfers;
+        this.counters = counters;
     }
 
     @Override
@@ -43,11 +46,13 @@ final class TcpHandler extends SimpleChannelInboundHandler<ByteBuf> {
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress peer && transfers.allows(peer.getAddress())) {
             Optional<List<byte[]>> messages = transfers.transfer(ByteBufUtil.getBytes(frame), peer.getAddress(), current.zones(), current.slowPath());
             if (messages.isPresent()) {
+                counters.transferred(ZoneTransfer.asksIxfr(frame));
                 messages.get().forEach(m -> ctx.write(Unpooled.wrappedBuffer(m)));
                 return;
             }
         }
         ByteBuf response = current.respond(frame, QueryHandler.Transport.TCP, ctx.alloc());
+        counters.answered(DnsCounters.Transport.TCP, response);
         if (response == null) {
             ctx.flush(); // the answers to earlier queries first
             ctx.close();

@@ -29,26 +29,39 @@ final class UdpHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     private final Supplier<Responder> responder;
     private final Supplier<RateLimiter> limiter;
     private final ZoneTransfer transfers;
+    private final DnsCounters counters;
 
     /**
      * @param responder the current zones' responder, read once per query (it changes on reload)
      * @param limiter   the response rate limit, shared by every UDP socket, read once per query (it changes on reload)
      * @param transfers who may transfer the zones, here by IXFR over UDP (RFC 1995 section 2)
+     * @param counters  what is counted for {@code /metrics}
      */
-    UdpHandler(Supplier<Responder> responder, Supplier<RateLimiter> limiter, ZoneTransfer transfers) {
+    UdpHandler(Supplier<Responder> responder, Supplier<RateLimiter> limiter, ZoneTransfer transfers, DnsCounters counters) {
         this.responder = responder;
         this.limiter = limiter;
         this.transfers = transfers;
+        this.counters = counters;
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
         InetAddress client = packet.sender().getAddress();
-        ByteBuf response = switch (limiter.get().check(client)) {
-            case SEND -> answer(packet.content(), client, ctx);
-            case SLIP -> responder.get().truncated(packet.content(), ctx.alloc());
-            case DROP -> null;
-        };
+        ByteBuf response;
+        switch (limiter.get().check(client)) {
+            case SEND -> {
+                response = answer(packet.content(), client, ctx);
+                counters.answered(DnsCounters.Transport.UDP, response);
+            }
+            case SLIP -> {
+                response = responder.get().truncated(packet.content(), ctx.alloc());
+                counters.rateLimited(true);
+            }
+            default -> {
+                response = null;
+                counters.rateLimited(false);
+            }
+        }
         if (response != null) {
             ctx.write(new DatagramPacket(response, packet.sender()), ctx.voidPromise());
         }
@@ -60,6 +73,7 @@ final class UdpHandler extends SimpleChannelInboundHandler<DatagramPacket> {
         if (transfers.allows(client) && ZoneTransfer.asksIxfr(query)) {
             Optional<byte[]> ixfr = transfers.overUdp(ByteBufUtil.getBytes(query), client, current.zones(), current.slowPath());
             if (ixfr.isPresent()) {
+                counters.transferred(true);
                 return Unpooled.wrappedBuffer(ixfr.get());
             }
         }

@@ -30,7 +30,7 @@ class TcpPipelineTest {
 
     private static EmbeddedChannel connection() {
         EmbeddedChannel channel = new EmbeddedChannel();
-        DnsServer.tcpPipeline(channel.pipeline(), () -> responder, new ZoneTransfer(Set.of()));
+        DnsServer.tcpPipeline(channel.pipeline(), () -> responder, new ZoneTransfer(Set.of()), new DnsCounters());
         return channel;
     }
 

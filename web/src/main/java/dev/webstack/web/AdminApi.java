@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.webstack.common.config.HostPort;
+import dev.webstack.common.metrics.TierMeters;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -116,7 +117,7 @@ final class AdminApi implements AutoCloseable {
                 return;
             }
             byte[] body = metrics.scrape().getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            ex.getResponseHeaders().set("Content-Type", TierMeters.CONTENT_TYPE);
             ex.sendResponseHeaders(200, body.length);
             try (OutputStream out = ex.getResponseBody()) {
                 out.write(body);

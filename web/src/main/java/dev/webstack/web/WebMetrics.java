@@ -1,16 +1,10 @@
 package dev.webstack.web;
 
+import dev.webstack.common.metrics.TierMeters;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,13 +21,13 @@ import java.util.Map;
  *   <li>per app server ({@code member}: its name in the upstream group): requests sent, failures
  *       (connect errors, resets, timeouts), requests in flight, and whether it takes requests
  *       ({@code webstack_web_upstream_up}: 1 when healthy and in rotation);</li>
- *   <li>the JVM's memory, garbage collections, threads, class loading, CPU and uptime.</li>
+ *   <li>the JVM's memory, garbage collections, threads, class loading, CPU and uptime ({@link TierMeters}).</li>
  * </ul>
  * Every value is read when scraped; the request path only adds to counters it already kept.
  */
 final class WebMetrics implements AutoCloseable {
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final TierMeters meters = new TierMeters();
+    private final MeterRegistry registry = meters.registry();
     private final UpstreamGroup upstreams;
     // The members whose meters are registered, and those meters; guarded by this.
     private final Map<String, Member> registered = new HashMap<>();
@@ -51,18 +45,12 @@ final class WebMetrics implements AutoCloseable {
             FunctionCounter.builder("webstack.web.requests", requests, r -> r.answered(statusClass))
                     .tag("status", c + "xx").description("Requests answered since the start, by status class").register(registry);
         }
-        new JvmMemoryMetrics().bindTo(registry);
-        gc.bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ClassLoaderMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
     }
 
     /** The meters now, in Prometheus's text format (version 0.0.4). */
     synchronized String scrape() {
         syncMembers();
-        return registry.scrape();
+        return meters.scrape();
     }
 
     /** Registers the meters of members added (or replaced) since the last scrape, removes those of members gone. */
@@ -93,7 +81,6 @@ final class WebMetrics implements AutoCloseable {
 
     @Override
     public void close() {
-        gc.close();
-        registry.close();
+        meters.close();
     }
 }

@@ -199,7 +199,7 @@ class LoadBalancingTest {
         server.close();
         server = null;
         TestUpstream b = upstream("b", 0);
-        int port = start(FAST.withHealthInterval(Duration.ZERO), new HostPort("127.0.0.1", TestConfigs.closedPort()), b.address());
+        int port = start(FAST.withHealthInterval(Duration.ZERO), new HostPort("127.0.0.1", TestConfigs.refusingPort()), b.address());
         String post = "POST /upload HTTP/1.1\r\nHost: www.foobar.com\r\nContent-Length: 5\r\n\r\nhello";
         RawHttp.Response res = RawHttp.exchange(port, post);
         assertThat(res.status()).as("nothing reached a server: retried elsewhere").isEqualTo(200);
@@ -266,7 +266,7 @@ class LoadBalancingTest {
     @Test
     void theAdminApiAnswersWhatTheSupervisorsClientReads() throws Exception {
         TestUpstream a = upstream("a", 0);
-        int port = start(FAST, a.address(), new HostPort("127.0.0.1", TestConfigs.closedPort()));
+        int port = start(FAST, a.address(), new HostPort("127.0.0.1", TestConfigs.refusingPort()));
         get(port, "/echo");
         JsonNode list = admin("GET", "/upstreams", null).path("upstreams");
         assertThat(list.isArray()).isTrue();

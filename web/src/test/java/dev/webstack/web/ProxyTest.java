@@ -222,7 +222,7 @@ class ProxyTest {
 
     @Test
     void upstreamDownIs502Page() throws IOException {
-        int port = start(List.of(new HostPort("127.0.0.1", TestConfigs.closedPort())), Duration.ofSeconds(5));
+        int port = start(List.of(new HostPort("127.0.0.1", TestConfigs.refusingPort())), Duration.ofSeconds(5));
         RawHttp.Response res = RawHttp.exchange(port, RawHttp.get("/anything", TestConfigs.WWW));
         assertThat(res.status()).isEqualTo(502);
         assertThat(res.header("content-type")).isEqualTo("text/html; charset=utf-8");

@@ -125,7 +125,7 @@ class ReloadTest {
 
     @Test
     void changedBalancingAppliesAtOnce() throws Exception {
-        HostPort nobody = new HostPort("127.0.0.1", TestConfigs.closedPort());
+        HostPort nobody = new HostPort("127.0.0.1", TestConfigs.refusingPort());
         WebConfig.Balancing d = WebConfig.Balancing.DEFAULTS;
         WebConfig checked = config(a.address()).withUpstreams(List.of(a.address(), nobody))
                 .withBalancing(new WebConfig.Balancing(d.balance(), Duration.ofMillis(100), Duration.ofMillis(500), d.rise(),

@@ -26,10 +26,23 @@ final class TestConfigs {
                 accessLog);
     }
 
-    /** A port nothing listens on (bound, then released). */
+    /** A port nothing listens on now (bound, then released): for a server a test starts on it later. */
     static int closedPort() throws java.io.IOException {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
+    }
+
+    // Held for the tests' JVM: a port bound by a socket that neither listens nor connects refuses
+    // connections, and the kernel gives it to no other socket. A port released at once may become a
+    // later server's: once the admin API's, which answered a request meant for a down app server 404.
+    private static final List<java.net.Socket> HELD = new java.util.ArrayList<>();
+
+    /** A port that refuses connections while the tests run: an app server that is down. */
+    static synchronized int refusingPort() throws java.io.IOException {
+        java.net.Socket s = new java.net.Socket();
+        s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+        HELD.add(s);
+        return s.getLocalPort();
     }
 }

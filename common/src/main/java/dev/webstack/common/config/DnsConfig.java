@@ -25,9 +25,12 @@ import java.util.TreeSet;
  * @param notifyTargets secondaries sent a NOTIFY when a reload changes a zone, default none
  * @param healthChecks  names whose addresses are only handed out while their web tier answers
  * @param tsig       the TSIG keys transfers and NOTIFY are signed with, and which secondary uses which
+ * @param metrics    where {@code GET /metrics} (Prometheus's text format) is served over HTTP; empty: nowhere
+ *                   (the default when absent; {@code off} too)
  */
 public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateLimit rateLimit,
-                        List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks, Tsig tsig) {
+                        List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks, Tsig tsig,
+                        Optional<HostPort> metrics) {
 
     /** The TSIG algorithms a key may use (RFC 8945 section 6), as NSD and BIND spell them. */
     public static final Set<String> TSIG_ALGORITHMS = Set.of("hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384",
@@ -65,7 +68,13 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
         }
     }
 
-    /** Without TSIG keys. */
+    /** Without a metrics address. */
+    public DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateLimit rateLimit,
+                     List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks, Tsig tsig) {
+        this(listen, zones, udpPayload, rateLimit, transferTo, notifyTargets, healthChecks, tsig, Optional.empty());
+    }
+
+    /** Without TSIG keys or a metrics address. */
     public DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateLimit rateLimit,
                      List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks) {
         this(listen, zones, udpPayload, rateLimit, transferTo, notifyTargets, healthChecks, Tsig.NONE);
@@ -103,7 +112,7 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
     }
 
     static DnsConfig from(ConfigNode node, Path base) {
-        node.allowOnly("listen", "zones", "udp-payload", "rate-limit", "transfer-to", "notify", "health-checks", "tsig-keys");
+        node.allowOnly("listen", "zones", "udp-payload", "rate-limit", "transfer-to", "notify", "health-checks", "tsig-keys", "metrics");
         List<Zone> zones = new ArrayList<>();
         for (ConfigNode z : node.list("zones")) {
             z.allowOnly("origin", "file");
@@ -173,7 +182,8 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
                 transferTo,
                 notify,
                 checks,
-                new Tsig(keys, transferKeys, notifyKeys));
+                new Tsig(keys, transferKeys, notifyKeys),
+                node.child("metrics").filter(n -> !n.text().trim().equals("off")).map(n -> node.hostPort("metrics", null)));
     }
 
     /** {@code tsig-keys}: a list of {@code name}, {@code algorithm} (default hmac-sha256) and {@code secret} or {@code secret-file} (base64). */

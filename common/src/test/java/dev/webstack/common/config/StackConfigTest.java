@@ -93,6 +93,16 @@ class StackConfigTest {
     }
 
     @Test
+    void dnsMetricsIsAnAddressOrOff(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path file = dir.resolve("webstack.yml");
+        assertThat(StackConfig.parse(file, "dns:\n  metrics: 127.0.0.1:9153\n").dns().metrics()).contains(new HostPort("127.0.0.1", 9153));
+        assertThat(StackConfig.parse(file, "dns:\n  metrics: off\n").dns().metrics()).isEmpty();
+        assertThat(StackConfig.parse(file, "dns:\n  listen: 127.0.0.1:5353\n").dns().metrics()).as("absent: none").isEmpty();
+        assertThatThrownBy(() -> StackConfig.parse(file, "dns:\n  metrics: nowhere\n"))
+                .hasMessageContaining("webstack.yml:2");
+    }
+
+    @Test
     void tsigKeysAreReadAndNamedByTransferAndNotifyEntries(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("xfr.tsig"), "c2VjcmV0IHNoYXJlZCB3aXRoIHRoZSBzZWNvbmRhcnk=\n");
         Path file = dir.resolve("webstack.yml");
