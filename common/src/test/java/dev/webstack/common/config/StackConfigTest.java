@@ -50,7 +50,13 @@ class StackConfigTest {
         StackConfig fromFile = StackConfig.load(shipped);
         StackConfig defaults = StackConfig.parse(shipped, "");
 
-        assertThat(fromFile.dns()).isEqualTo(defaults.dns());
+        // dns.metrics is what the shipped file adds there: absent, it is off (as NSD counts nothing for
+        // anyone unless told), so that stacks a test or a user writes from scratch claim no port for it.
+        DnsConfig d = fromFile.dns();
+        assertThat(new DnsConfig(d.listen(), d.zones(), d.udpPayload(), d.rateLimit(), d.transferTo(), d.notifyTargets(),
+                d.healthChecks(), d.tsig())).isEqualTo(defaults.dns());
+        assertThat(d.metrics()).contains(new HostPort("127.0.0.1", 9153));
+        assertThat(defaults.dns().metrics()).isEmpty();
         // HTTPS and the site's error pages are what the shipped file adds: absent, web.tls is off (as nginx serves
         // no TLS unless told) and the web tier answers its errors with its own pages.
         assertThat(fromFile.web().withTls(java.util.Optional.empty()).withErrorPages(java.util.Map.of())).isEqualTo(defaults.web());
