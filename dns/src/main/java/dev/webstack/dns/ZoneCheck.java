@@ -87,7 +87,7 @@ public final class ZoneCheck {
     }
 
     private static boolean hasOtherData(ZoneData zone, Name name) {
-        return zone.rrsets().stream().anyMatch(s -> s.getName().equals(name) && s.getType() != Type.CNAME);
+        return zone.types(name).stream().anyMatch(t -> t != Type.CNAME);
     }
 
     private static Problem problem(ZoneData zone, Name name, String reason) {

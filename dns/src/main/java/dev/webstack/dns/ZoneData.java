@@ -2,6 +2,7 @@ package dev.webstack.dns;
 
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +40,8 @@ final class ZoneData {
     private final List<Record> ignored;
     private final Map<Name, Map<Integer, RRset>> nodes = new HashMap<>();
     private final ZoneHistory history;
+    // rrsets(), sorted when first asked for.
+    private volatile List<RRset> sorted;
 
     /**
      * @param file    the master file, for messages
@@ -152,9 +155,23 @@ final class ZoneData {
         return ignored;
     }
 
-    /** All RRsets of the zone, apex and glue included, in canonical name order (RFC 4034 6.1), then by type. */
+    /**
+     * All RRsets of the zone, apex and glue included, in canonical name order (RFC 4034 6.1), then by
+     * type. Sorted on the first call and kept: sorting a large zone's names takes a while (a
+     * zone of 100,000 names about 0.1 s), and checks, reloads and every transfer walk them.
+     */
     Collection<RRset> rrsets() {
-        return new TreeMap<>(nodes).values().stream().flatMap(m -> m.values().stream()).toList();
+        List<RRset> all = sorted;
+        if (all == null) {
+            all = new TreeMap<>(nodes).values().stream().flatMap(m -> m.values().stream()).toList();
+            sorted = all; // immutable: two threads that both sort store equal lists
+        }
+        return all;
+    }
+
+    /** The types {@code name} holds; empty for a name that is not in the zone or holds nothing (an empty non-terminal). */
+    Set<Integer> types(Name name) {
+        return Collections.unmodifiableSet(nodes.getOrDefault(name, Map.of()).keySet());
     }
 
     /** Every name of the zone with its own data or as an empty non-terminal, with the types it holds. */
