@@ -9,9 +9,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -86,13 +85,13 @@ final class DnsMetrics implements AutoCloseable {
      * Serves the meters on {@code address}.
      *
      * @param zones the zones served now (they change on reload)
-     * @throws IllegalStateException when {@code address} cannot be bound
+     * @throws UncheckedIOException when {@code address} cannot be bound
      */
     static DnsMetrics start(HostPort address, DnsCounters counters, Supplier<List<ZoneData>> zones) {
         try {
             return new DnsMetrics(address, counters, zones);
         } catch (IOException e) {
-            throw new IllegalStateException("dns: cannot serve metrics on " + address + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("dns: cannot serve metrics on " + address + ": " + e.getMessage(), e);
         }
     }
 
@@ -101,23 +100,13 @@ final class DnsMetrics implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
-        try (ex) {
-            if (!ex.getRequestURI().getPath().equals("/metrics")) {
+        if (!ex.getRequestURI().getPath().equals("/metrics")) {
+            try (ex) {
                 ex.sendResponseHeaders(404, -1);
-                return;
             }
-            if (!ex.getRequestMethod().equals("GET")) {
-                ex.getResponseHeaders().set("Allow", "GET");
-                ex.sendResponseHeaders(405, -1);
-                return;
-            }
-            byte[] body = scrape().getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().set("Content-Type", TierMeters.CONTENT_TYPE);
-            ex.sendResponseHeaders(200, body.length);
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(body);
-            }
+            return;
         }
+        TierMeters.answer(ex, this::scrape);
     }
 
     /** The meters now; the serial gauges follow the zones served (added, removed by a reload). */

@@ -171,14 +171,8 @@ public final class DnsServer implements AutoCloseable {
             DnsCounters counters = new DnsCounters();
             Channel tcp = bind(group, epoll, sockets, new UdpHandler(responder::get, limiter::get, transfers, counters), responder::get,
                     transfers, counters, address, udp);
-            DnsMetrics metrics;
-            try {
-                metrics = config.metrics().map(at -> DnsMetrics.start(at, counters, () -> responder.get().zones())).orElse(null);
-            } catch (IllegalStateException e) {
-                udp.forEach(ch -> ch.close().awaitUninterruptibly());
-                tcp.close().awaitUninterruptibly();
-                throw new UncheckedIOException(e.getMessage(), new IOException(e.getCause()));
-            }
+            // An address that cannot be bound fails the start (the sockets close with the group, below).
+            DnsMetrics metrics = config.metrics().map(at -> DnsMetrics.start(at, counters, () -> responder.get().zones())).orElse(null);
             DnsServer server = new DnsServer(group, udp, tcp, responder, limiter, config, zones, notifier, transfers, metrics);
             server.watchFrontDoors(config.healthChecks());
             log.info("dns: serving {} on {}:{} (udp x{}, {} readers, and tcp, {}, {} answers precompiled, rate limit {}{})",

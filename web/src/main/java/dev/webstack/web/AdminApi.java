@@ -86,7 +86,7 @@ final class AdminApi implements AutoCloseable {
 
     private void handle(HttpExchange ex) throws IOException {
         if (ex.getRequestURI().getPath().equals("/metrics")) {
-            metrics(ex);
+            TierMeters.answer(ex, metrics::scrape);
             return;
         }
         try (ex) {
@@ -102,23 +102,6 @@ final class AdminApi implements AutoCloseable {
             byte[] body = JSON.writeValueAsBytes(reply.body());
             ex.getResponseHeaders().set("Content-Type", "application/json");
             ex.sendResponseHeaders(reply.status(), body.length);
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(body);
-            }
-        }
-    }
-
-    /** {@code GET /metrics}: Prometheus's text format, as its scrapers ask for by default. */
-    private void metrics(HttpExchange ex) throws IOException {
-        try (ex) {
-            if (!ex.getRequestMethod().equals("GET")) {
-                ex.getResponseHeaders().set("Allow", "GET");
-                ex.sendResponseHeaders(405, -1);
-                return;
-            }
-            byte[] body = metrics.scrape().getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().set("Content-Type", TierMeters.CONTENT_TYPE);
-            ex.sendResponseHeaders(200, body.length);
             try (OutputStream out = ex.getResponseBody()) {
                 out.write(body);
             }
