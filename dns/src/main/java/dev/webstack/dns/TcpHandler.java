@@ -46,6 +46,8 @@ final class TcpHandler extends SimpleChannelInboundHandler<ByteBuf> {
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress peer && transfers.allows(peer.getAddress())) {
             Optional<List<byte[]>> messages = transfers.transfer(ByteBufUtil.getBytes(frame), peer.getAddress(), current.zones(), current.slowPath());
             if (messages.isPresent()) {
+                // Counted as a query too, by its first message's rcode, as an IXFR over UDP is.
+                counters.answered(DnsCounters.Transport.TCP, Unpooled.wrappedBuffer(messages.get().getFirst()));
                 counters.transferred(ZoneTransfer.asksIxfr(frame));
                 messages.get().forEach(m -> ctx.write(Unpooled.wrappedBuffer(m)));
                 return;
