@@ -294,6 +294,9 @@ final class LocationHandler extends ChannelDuplexHandler {
                 ctx.writeAndFlush(res);
             } else if (segments.isEmpty()) {
                 ctx.writeAndFlush(Responses.page(ctx.alloc(), HttpResponseStatus.BAD_REQUEST, "This path is not a valid file path."));
+            } else if (segments.get().getLast().isEmpty() && f.files().isDirectory(rawPath, segments.get())) {
+                // A folder with none of the index files: its listing is not served (nginx's 403 without autoindex).
+                ctx.writeAndFlush(Responses.page(ctx.alloc(), HttpResponseStatus.FORBIDDEN, "This folder has no index file, and its listing is not served."));
             } else {
                 StaticFiles.notFound(ctx);
             }

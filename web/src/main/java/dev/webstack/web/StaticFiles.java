@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  *       served from memory with precomputed headers, re-checked against the disk every second).
  *       Directories, missing and unreadable files are not found, and the caller answers 404 or
  *       proxies ({@code try-files}); a directory is first offered to {@link #isDirectory}, for the
- *       caller's redirect to the path with a '/'.</li>
+ *       caller's redirect to the path with a '/', or its 403 for a folder without an index file.</li>
  *   <li>Content coding: a precompressed {@code .br} or {@code .gz} sibling when {@code Accept-Encoding}
  *       allows it, else a gzip copy kept with a cached compressible file; {@code Vary: Accept-Encoding}
  *       on compressible types and encoded answers.</li>

@@ -115,7 +115,8 @@ class LocationRoutingTest {
         assertThat(docs.status()).as("the first index file there is").isEqualTo(200);
         assertThat(docs.text()).isEqualTo("<h1>docs</h1>");
         assertThat(docs.header("content-type")).isEqualTo("text/html; charset=utf-8");
-        assertThat(get("/static/").status()).as("no index file in it").isEqualTo(404);
+        assertThat(get("/static/").status()).as("no index file in it: its listing is not served, as nginx").isEqualTo(403);
+        assertThat(get("/static/nothing-here/").status()).as("no folder at all").isEqualTo(404);
         RawHttp.Response folder = get("/static/docs?lang=en");
         assertThat(folder.status()).as("a folder without its '/', as nginx").isEqualTo(301);
         assertThat(folder.header("location")).isEqualTo("/static/docs/?lang=en");

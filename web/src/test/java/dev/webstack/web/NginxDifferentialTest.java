@@ -43,7 +43,6 @@ class NginxDifferentialTest {
             Map.entry("If-Modified-Since in the future", new Deliberate(200, 304, "RFC 9110 section 13.1.3 compares the dates; nginx matches them exactly")),
             Map.entry("bare LF line ends", new Deliberate(200, 400, "only CRLF ends a line: two parsers that disagree on line ends are a smuggling risk")),
             Map.entry("header section too large", new Deliberate(400, 431, "RFC 6585 section 5")),
-            Map.entry("folder without index", new Deliberate(403, 404, "a folder is no file; nothing says it exists")),
             Map.entry("HEAD with a range", new Deliberate(206, 200, "RFC 9110 section 14.2: range handling is defined for GET only; a server MUST ignore Range on HEAD")),
             Map.entry("range ending before it starts", new Deliberate(416, 200, "an invalid range-spec (RFC 9110 section 14.1.1): the header is ignored, as section 14.2 allows")),
             Map.entry("range that is not numbers", new Deliberate(416, 200, "an invalid range-spec (RFC 9110 section 14.1.1): the header is ignored, as section 14.2 allows")),

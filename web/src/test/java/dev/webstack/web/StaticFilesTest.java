@@ -211,12 +211,16 @@ class StaticFilesTest {
     }
 
     @Test
-    void missingFilesAndDirectoriesWithoutIndexAre404Pages() throws IOException {
+    void missingFilesAre404PagesAndFoldersWithoutIndex403() throws IOException {
         RawHttp.Response missing = get("/static/nope.css");
         assertThat(missing.status()).isEqualTo(404);
         assertThat(missing.header("content-type")).startsWith("text/html");
-        assertThat(get("/static/sub/").status()).isEqualTo(404);
-        assertThat(get("/static/").status()).isEqualTo(404);
+        assertThat(get("/static/nope/").status()).as("no such folder").isEqualTo(404);
+        RawHttp.Response folder = get("/static/sub/");
+        assertThat(folder.status()).as("a folder without an index file: no listing, as nginx").isEqualTo(403);
+        assertThat(folder.header("content-type")).startsWith("text/html");
+        assertThat(folder.text()).doesNotContain("app.css");
+        assertThat(get("/static/").status()).isEqualTo(403);
     }
 
     @Test
@@ -294,7 +298,7 @@ class StaticFilesTest {
     @Test
     void aFolderReachedThroughDotSegmentsRedirectsToItsResolvedPath() throws IOException {
         RawHttp.Response res = get("//static//sub/./?x=1");
-        assertThat(res.status()).as("a folder without an index is no file").isEqualTo(404);
+        assertThat(res.status()).as("a folder without an index: its listing is not served").isEqualTo(403);
         RawHttp.Response folder = get("//static/x/../sub?x=1");
         assertThat(folder.status()).isEqualTo(301);
         assertThat(folder.header("location")).isEqualTo("/static/sub/?x=1");
