@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.FastThreadLocal;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -83,7 +84,7 @@ final class Responder {
     private final QueryHandler slow;
     private final int udpPayload;
     private final byte[] opt;
-    private final ConcurrentHashMap<Key, byte[]> answers = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Key, byte[]> answers;
     private final int precompiled;
     private final AtomicInteger learned = new AtomicInteger();
     private final FastThreadLocal<Key> probes = new FastThreadLocal<>() {
@@ -102,6 +103,7 @@ final class Responder {
         this.slow = new QueryHandler(new Authority(zones), udpPayload);
         this.udpPayload = udpPayload;
         this.opt = opt(udpPayload);
+        List<Prepared> work = new ArrayList<>();
         for (ZoneData zone : zones) {
             for (Map.Entry<Name, Set<Integer>> node : zone.names().entrySet()) {
                 Set<Integer> held = node.getValue();
@@ -111,15 +113,23 @@ final class Responder {
                     types.addAll(PRECOMPILED_TYPES);
                 } else {
                     ABSENT_TYPES.stream().filter(t -> !held.contains(t)).min(Integer::compare)
-                            .ifPresent(absent -> prepare(node.getKey(), absent, ABSENT));
+                            .ifPresent(absent -> work.add(new Prepared(node.getKey(), absent, ABSENT)));
                 }
                 for (int type : types) {
-                    prepare(node.getKey(), type, type);
+                    work.add(new Prepared(node.getKey(), type, type));
                 }
             }
         }
+        // Sized for them all, and rendered on every core: a zone of 100,000 names has 300,000
+        // answers, which took most of its load time on one thread. The handler and the zones are
+        // what the event loops share anyway.
+        this.answers = new ConcurrentHashMap<>(work.size() * 4 / 3 + 16);
+        work.parallelStream().forEach(p -> prepare(p.name(), p.type(), p.keyType()));
         this.precompiled = answers.size();
     }
+
+    /** An answer to render at load: to {@code name} and {@code type}, kept under {@code keyType}. */
+    private record Prepared(Name name, int type, int keyType) {}
 
     List<ZoneData> zones() {
         return zones;
@@ -152,11 +162,16 @@ final class Responder {
     private void prepare(Name name, int type, int keyType) {
         Message query = Message.newQuery(Record.newRecord(name, type, DClass.IN));
         query.getHeader().unsetFlag(org.xbill.DNS.Flags.RD);
-        ByteBuf wire = Unpooled.wrappedBuffer(query.toWire());
         Key probe = new Key();
-        if (probe.parse(wire)) {
-            byte[] answer = slow.handle(ByteBufUtil.getBytes(wire), QueryHandler.Transport.TCP).orElse(null);
-            if (answer != null && keepable(answer)) {
+        if (probe.parse(Unpooled.wrappedBuffer(query.toWire()))) {
+            // The query as a message, not as bytes to parse again: what the slow path does after parsing.
+            byte[] answer;
+            try {
+                answer = QueryHandler.render(slow.respond(query), QueryHandler.TCP_SIZE);
+            } catch (RuntimeException e) {
+                return; // the slow path answers it SERVFAIL, and logs why, when it is asked
+            }
+            if (keepable(answer)) {
                 probe.type(keyType);
                 answers.putIfAbsent(probe.copy(), answer);
             }

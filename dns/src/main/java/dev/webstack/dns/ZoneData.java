@@ -1,6 +1,8 @@
 package dev.webstack.dns;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
@@ -16,14 +18,16 @@ import org.xbill.DNS.RRset;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Type;
-import org.xbill.DNS.Zone;
 
 /**
  * The authoritative data of one zone, indexed by owner name, and the lookup of RFC 1034 section
  * 4.3.2 over it.
  *
- * <p>dnsjava's {@link Zone} loads and validates the master file (exactly one SOA, an NS RRset at
- * the apex); the lookup is done here because {@code Zone.findRecords} answers NXDOMAIN for empty
+ * <p>{@link #of} groups a master file's records into RRsets with dnsjava's {@link RRset} (one TTL
+ * per RRset, duplicates dropped) and checks what dnsjava's {@code Zone} checks (exactly one SOA, at
+ * the apex; an NS RRset there), in a hash map instead of the {@code Zone}'s sorted map: loading a
+ * zone of 100,000 names spent more time comparing names than parsing them. The lookup is done
+ * here too, because {@code Zone.findRecords} answers NXDOMAIN for empty
  * non-terminals (RFC 8020 says they exist) and lets a wildcard match below an existing name (RFC
  * 4592 section 3.3.1 says only the closest encloser's wildcard applies). Every ancestor of an owner
  * name, up to the apex, is indexed too, with no RRsets: that is what makes empty non-terminals
@@ -43,25 +47,57 @@ final class ZoneData {
     // rrsets(), sorted when first asked for.
     private volatile List<RRset> sorted;
 
-    /**
-     * @param file    the master file, for messages
-     * @param zone    the loaded zone
-     * @param ignored records of the file that are outside the zone (dnsjava drops them)
-     */
-    ZoneData(Path file, Zone zone, List<Record> ignored) {
+    private ZoneData(Path file, Name origin, SOARecord soa, List<Record> ignored) {
         this.file = file;
-        this.origin = zone.getOrigin();
-        this.soa = zone.getSOA();
+        this.origin = origin;
+        this.soa = soa;
         this.ignored = List.copyOf(ignored);
         this.history = ZoneHistory.NONE;
-        for (RRset rrset : zone) {
-            Name owner = rrset.getName();
+    }
+
+    /**
+     * The zone {@code origin} of the records a master file holds.
+     *
+     * @param file    the master file, for messages
+     * @param records the file's records at or below {@code origin}
+     * @param ignored the file's records outside the zone, which are not served
+     * @throws IllegalArgumentException for a zone that cannot be served, with dnsjava's {@code Zone}'s
+     *     reasons: an SOA elsewhere than at the apex, not exactly one SOA, no NS RRset at the apex
+     */
+    static ZoneData of(Path file, Name origin, List<Record> records, List<Record> ignored) {
+        Map<Name, Map<Integer, RRset>> nodes = new HashMap<>();
+        for (Record r : records) {
+            if (r.getType() == Type.SOA && !r.getName().equals(origin)) {
+                throw new IllegalArgumentException("SOA owner " + r.getName() + " does not match zone origin " + origin);
+            }
             // TreeMap: a stable order by type code, so that ANY answers the same RRset every time.
-            nodes.computeIfAbsent(owner, n -> new TreeMap<>()).put(rrset.getType(), rrset);
-            for (Name up = parent(owner); up.labels() >= origin.labels() && !nodes.containsKey(up); up = parent(up)) {
-                nodes.put(up, new TreeMap<>());
+            Map<Integer, RRset> node = nodes.computeIfAbsent(r.getName(), n -> new TreeMap<>());
+            RRset rrset = node.get(r.getRRsetType());
+            if (rrset == null) {
+                node.put(r.getRRsetType(), new RRset(r));
+            } else {
+                rrset.addRR(r); // the RRset's TTL is its lowest; an equal record is dropped
             }
         }
+        Map<Integer, RRset> apex = nodes.get(origin);
+        if (apex == null) {
+            throw new IllegalArgumentException(origin + ": no data specified");
+        }
+        RRset soa = apex.get(Type.SOA);
+        if (soa == null || soa.size() != 1) {
+            throw new IllegalArgumentException(origin + ": exactly 1 SOA must be specified");
+        }
+        if (apex.get(Type.NS) == null) {
+            throw new IllegalArgumentException(origin + ": no NS set specified");
+        }
+        ZoneData zone = new ZoneData(file, origin, (SOARecord) soa.first(), ignored);
+        zone.nodes.putAll(nodes);
+        for (Name owner : nodes.keySet()) {
+            for (Name up = parent(owner); up.labels() >= origin.labels() && !zone.nodes.containsKey(up); up = parent(up)) {
+                zone.nodes.put(up, new TreeMap<>());
+            }
+        }
+        return zone;
     }
 
     private ZoneData(ZoneData from, Map<Name, Map<Integer, RRset>> nodes, ZoneHistory history) {
@@ -157,16 +193,51 @@ final class ZoneData {
 
     /**
      * All RRsets of the zone, apex and glue included, in canonical name order (RFC 4034 6.1), then by
-     * type. Sorted on the first call and kept: sorting a large zone's names takes a while (a
-     * zone of 100,000 names about 0.1 s), and checks, reloads and every transfer walk them.
+     * type. Sorted on the first call and kept, since checks, reloads and every transfer walk them;
+     * sorted by {@link #canonicalKey} rather than {@link Name#compareTo}, which compares label by
+     * label and costs several times more per comparison.
      */
     Collection<RRset> rrsets() {
         List<RRset> all = sorted;
         if (all == null) {
-            all = new TreeMap<>(nodes).values().stream().flatMap(m -> m.values().stream()).toList();
+            record Keyed(char[] key, Map<Integer, RRset> node) {}
+            List<Keyed> keyed = new ArrayList<>(nodes.size());
+            nodes.forEach((name, node) -> {
+                if (!node.isEmpty()) {
+                    keyed.add(new Keyed(canonicalKey(name), node));
+                }
+            });
+            keyed.sort((a, b) -> Arrays.compare(a.key(), b.key()));
+            List<RRset> list = new ArrayList<>(keyed.size());
+            for (Keyed k : keyed) {
+                list.addAll(k.node().values());
+            }
+            all = Collections.unmodifiableList(list);
             sorted = all; // immutable: two threads that both sort store equal lists
         }
         return all;
+    }
+
+    /**
+     * {@code name} as chars that sort as RFC 4034 section 6.1 orders names: the labels from the
+     * root down, each label's octets with ASCII letters lower-cased, plus one (so that every octet
+     * sorts after the 0 that ends its label: a label sorts before the longer labels it begins).
+     */
+    static char[] canonicalKey(Name name) {
+        int labels = name.labels();
+        char[] key = new char[name.length()];
+        int at = 0;
+        for (int i = labels - 1; i >= 0; i--) {
+            byte[] label = name.getLabel(i); // the length octet first
+            for (int j = 1; j < label.length; j++) {
+                int b = label[j] & 0xff;
+                key[at++] = (char) ((b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b) + 1);
+            }
+            if (label.length > 1) {
+                key[at++] = 0;
+            }
+        }
+        return Arrays.copyOf(key, at);
     }
 
     /** The types {@code name} holds; empty for a name that is not in the zone or holds nothing (an empty non-terminal). */

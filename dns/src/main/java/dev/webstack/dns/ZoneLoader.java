@@ -12,11 +12,10 @@ import org.xbill.DNS.Master;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.TextParseException;
-import org.xbill.DNS.Zone;
 
 /**
- * Reads the RFC 1035 master files of a {@link DnsConfig} with dnsjava's {@link Master} and
- * {@link Zone}. A file that cannot be used throws a {@link ConfigException} saying
+ * Reads the RFC 1035 master files of a {@link DnsConfig} with dnsjava's {@link Master}, and makes
+ * each a {@link ZoneData}. A file that cannot be used throws a {@link ConfigException} saying
  * {@code path:line: reason}, the same shape as an error in webstack.yml, before anything listens.
  *
  * <p>dnsjava's tokenizer names only the file's base name ({@code foobar.com.zone:12: ...}); the
@@ -59,8 +58,8 @@ final class ZoneLoader {
             throw new ConfigException(file, 0, null, String.valueOf(e.getMessage()));
         }
         try {
-            return new ZoneData(file, new Zone(origin, inZone.toArray(Record[]::new)), outside);
-        } catch (IOException | RuntimeException e) {
+            return ZoneData.of(file, origin, inZone, outside);
+        } catch (RuntimeException e) {
             // The zone as a whole is unusable: no SOA, several SOAs, no NS at the apex.
             throw new ConfigException(file, 0, null, String.valueOf(e.getMessage()));
         }

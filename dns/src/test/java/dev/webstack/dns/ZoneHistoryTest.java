@@ -9,7 +9,6 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
-import org.xbill.DNS.Zone;
 
 /** What a zone's history keeps of its reloads, and what it gives back for a serial. */
 class ZoneHistoryTest {
@@ -26,7 +25,7 @@ class ZoneHistoryTest {
             all.add(Record.fromString(Name.fromString(f[0], ORIGIN), org.xbill.DNS.Type.value(f[2]), org.xbill.DNS.DClass.IN,
                     Long.parseLong(f[1]), f[3], ORIGIN));
         }
-        return new ZoneData(Path.of("h.test.zone"), new Zone(ORIGIN, all.toArray(Record[]::new)), List.of());
+        return ZoneData.of(Path.of("h.test.zone"), ORIGIN, all, List.of());
     }
 
     private static List<String> text(List<Record> records) {
