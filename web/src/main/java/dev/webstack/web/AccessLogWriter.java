@@ -1,5 +1,6 @@
 package dev.webstack.web;
 
+import dev.webstack.common.config.AccessLogFormat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -87,6 +88,7 @@ final class AccessLogWriter implements AutoCloseable {
 
     private final Path file;
     private final FileChannel out;
+    private final LogFormat format;
     private final BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
     private final List<ThreadBuffer> buffers = new CopyOnWriteArrayList<>();
     private final ThreadLocal<ThreadBuffer> local = ThreadLocal.withInitial(this::newBuffer);
@@ -94,31 +96,46 @@ final class AccessLogWriter implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closing;
 
-    private AccessLogWriter(Path file, FileChannel out) {
+    private AccessLogWriter(Path file, FileChannel out, LogFormat format) {
         this.file = file;
         this.out = out;
+        this.format = format;
         this.thread = new Thread(this::run, "web-access-log");
         this.thread.setDaemon(true);
     }
 
-    /** The writer for {@code web.access-log}: a file, or none ({@code off}). */
+    /** The writer for {@code web.access-log}: a file, or none ({@code off}), in the default format. */
     static AccessLogWriter open(Optional<Path> file) {
-        return file.isPresent() ? open(file.get()) : new AccessLogWriter(null, null);
+        return open(file, AccessLogFormat.DEFAULT);
+    }
+
+    /** The writer for {@code web.access-log} (a file, or none) and {@code web.access-log-format}. */
+    static AccessLogWriter open(Optional<Path> file, AccessLogFormat format) {
+        return file.isPresent() ? open(file.get(), format) : new AccessLogWriter(null, null, new LogFormat(format));
     }
 
     static AccessLogWriter open(Path file) {
+        return open(file, AccessLogFormat.DEFAULT);
+    }
+
+    static AccessLogWriter open(Path file, AccessLogFormat format) {
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) {
                 Files.createDirectories(parent);
             }
             FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
-            AccessLogWriter writer = new AccessLogWriter(file, out);
+            AccessLogWriter writer = new AccessLogWriter(file, out, new LogFormat(format));
             writer.thread.start();
             return writer;
         } catch (IOException e) {
             throw new UncheckedIOException("access log " + file + ": cannot open for appending: " + e.getMessage(), e);
         }
+    }
+
+    /** What the lines hold. */
+    LogFormat format() {
+        return format;
     }
 
     /** Whether lines are written at all; with {@code access-log: off} they are not even formatted. */

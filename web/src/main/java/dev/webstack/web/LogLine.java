@@ -20,6 +20,7 @@ import java.util.Locale;
  */
 final class LogLine {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.US);
+    private static final DateTimeFormatter ISO_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssxxx", Locale.US);
     private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
 
     private byte[] bytes = new byte[512];
@@ -28,6 +29,8 @@ final class LogLine {
     // The last second formatted by this thread: formatting a date costs more than the rest of a line.
     private long second = Long.MIN_VALUE;
     private byte[] secondText;
+    private long isoSecond = Long.MIN_VALUE;
+    private byte[] isoText;
     // The wall clock at baseNanos (a System.nanoTime() reading), taken again once a second: a
     // line's time then costs no clock read of its own.
     private long baseNanos;
@@ -94,6 +97,67 @@ final class LogLine {
         return this;
     }
 
+    /**
+     * Text from the request as in a JSON string (nginx's {@code escape=json}): {@code "} and
+     * {@code \} escaped with a backslash, control characters as {@code \n}, {@code \u001f} and so on,
+     * other bytes as they came; nothing for none.
+     */
+    LogLine json(CharSequence s) {
+        if (s == null) {
+            return this;
+        }
+        int n = s.length();
+        ensure(n);
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x20 && c != '"' && c != '\\' && c <= 0xff) {
+                if (length == bytes.length) {
+                    ensure(n - i);
+                }
+                bytes[length++] = (byte) c;
+            } else if (c == '"' || c == '\\') {
+                raw('\\').raw(c);
+            } else if (c < 0x20) {
+                switch (c) {
+                    case '\n' -> raw('\\').raw('n');
+                    case '\r' -> raw('\\').raw('r');
+                    case '\t' -> raw('\\').raw('t');
+                    case '\b' -> raw('\\').raw('b');
+                    case '\f' -> raw('\\').raw('f');
+                    default -> {
+                        ensure(6);
+                        bytes[length++] = '\\';
+                        bytes[length++] = 'u';
+                        bytes[length++] = '0';
+                        bytes[length++] = '0';
+                        bytes[length++] = HEX[c >>> 4];
+                        bytes[length++] = HEX[c & 0xf];
+                    }
+                }
+            } else {
+                raw(String.valueOf(c).getBytes(StandardCharsets.UTF_8)); // never from the wire: one char per byte there
+            }
+        }
+        return this;
+    }
+
+    /** Text from the request as it came (nginx's {@code escape=none}); {@code -} for none. */
+    LogLine plain(CharSequence s) {
+        if (s == null) {
+            return raw('-');
+        }
+        int n = s.length();
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c <= 0xff) {
+                raw(c);
+            } else {
+                raw(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return this;
+    }
+
     LogLine number(long n) {
         if (n == Long.MIN_VALUE) {
             return ascii(Long.toString(n)); // has no positive counterpart to negate to
@@ -135,19 +199,49 @@ final class LogLine {
      * {@link System#nanoTime()} reading of this thread's, no older than the one of the line before.
      */
     LogLine localTime(long nanoTime) {
-        long elapsed = nanoTime - baseNanos;
-        if (baseMillis == Long.MIN_VALUE || elapsed < 0 || elapsed >= 1_000_000_000L) {
-            baseMillis = System.currentTimeMillis();
-            baseNanos = nanoTime;
-            elapsed = 0;
-        }
-        long s = Math.floorDiv(baseMillis + elapsed / 1_000_000, 1_000);
+        long s = Math.floorDiv(millis(nanoTime), 1_000);
         if (s != second) {
             second = s;
             secondText = TIME.format(ZonedDateTime.ofInstant(Instant.ofEpochSecond(s), ZoneId.systemDefault()))
                     .getBytes(StandardCharsets.US_ASCII);
         }
         return raw(secondText);
+    }
+
+    /** {@code 2026-11-26T07:05:09+00:00}: as {@link #localTime}, in ISO 8601 (nginx's {@code $time_iso8601}). */
+    LogLine isoTime(long nanoTime) {
+        long s = Math.floorDiv(millis(nanoTime), 1_000);
+        if (s != isoSecond) {
+            isoSecond = s;
+            isoText = ISO_TIME.format(ZonedDateTime.ofInstant(Instant.ofEpochSecond(s), ZoneId.systemDefault()))
+                    .getBytes(StandardCharsets.US_ASCII);
+        }
+        return raw(isoText);
+    }
+
+    /** {@code 1795676709.123}: seconds since the epoch with milliseconds (nginx's {@code $msec}). */
+    LogLine msec(long nanoTime) {
+        long ms = millis(nanoTime);
+        number(Math.floorDiv(ms, 1_000)).raw('.');
+        long frac = Math.floorMod(ms, 1_000);
+        if (frac < 100) {
+            raw('0');
+        }
+        if (frac < 10) {
+            raw('0');
+        }
+        return number(frac);
+    }
+
+    /** The wall clock at {@code nanoTime}, in milliseconds, from a reading taken at most a second before. */
+    private long millis(long nanoTime) {
+        long elapsed = nanoTime - baseNanos;
+        if (baseMillis == Long.MIN_VALUE || elapsed < 0 || elapsed >= 1_000_000_000L) {
+            baseMillis = System.currentTimeMillis();
+            baseNanos = nanoTime;
+            elapsed = 0;
+        }
+        return baseMillis + elapsed / 1_000_000;
     }
 
     private void hex(int b) {

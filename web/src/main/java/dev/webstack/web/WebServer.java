@@ -138,7 +138,7 @@ public final class WebServer implements AutoCloseable {
         // Read (or made) before anything is started: a certificate that cannot be read stops nothing.
         Tls.Server tls = web.tls().map(t -> Tls.server(t, site)).orElse(null);
         Transport transport = Transport.best();
-        AccessLogWriter accessLog = AccessLogWriter.open(web.accessLog());
+        AccessLogWriter accessLog = AccessLogWriter.open(web.accessLog(), web.accessLogFormat());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(
                 Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("web"), transport.ioHandlerFactory());
         ChannelGroup clients = new DefaultChannelGroup("web-clients", GlobalEventExecutor.INSTANCE);
@@ -244,7 +244,9 @@ public final class WebServer implements AutoCloseable {
         // The certificate is read again, as nginx's reload does: a renewed one is served to new connections.
         Tls.Server tls = next.tls().map(t -> Tls.server(t, nextSite)).orElse(null);
         ClientPipeline.Settings now = pipeline.settings();
-        AccessLogWriter accessLog = next.accessLog().equals(web.accessLog()) ? now.accessLog() : AccessLogWriter.open(next.accessLog());
+        // A new format gets a new writer too (on the same file: the old one writes what it holds, then closes).
+        AccessLogWriter accessLog = next.accessLog().equals(web.accessLog()) && next.accessLogFormat().equals(web.accessLogFormat())
+                ? now.accessLog() : AccessLogWriter.open(next.accessLog(), next.accessLogFormat());
         // Built first, then the moved addresses bound: what fails here leaves the running config untouched.
         boolean sameLocations = next.locations().equals(web.locations()) && next.mimeTypes().equals(web.mimeTypes());
         ClientPipeline.Settings settings;

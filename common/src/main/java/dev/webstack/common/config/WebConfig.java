@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  * @param upstreamKeepalive idle keep-alive connections kept to each app server per event loop (nginx's
  *                       {@code keepalive} in an {@code upstream} block, which counts per worker), default
  *                       {@value #DEFAULT_UPSTREAM_KEEPALIVE}; a connection released beyond that is closed
- * @param accessLog      the access log file (combined format plus request time); empty: no access log
+ * @param accessLog      the access log file; empty: no access log
  *                       ({@code access-log: off})
  * @param admin          the admin API (upstream pool changes: scale, drain, deploy), loopback only;
  *                       default: the listen host, port + 1 (127.0.0.1:8081)
@@ -43,6 +43,8 @@ import java.util.regex.Pattern;
  *                       web tier's own page for that status (nginx's {@code error_page}); default none
  * @param realIp         where the client's address comes from when the web tier is behind trusted proxies
  *                       (see {@link RealIp}); empty: the connection's own peer, the default
+ * @param accessLogFormat what each access log line holds (nginx's {@code log_format}), default
+ *                       {@link AccessLogFormat#DEFAULT}: combined, then the request time and id
  */
 public record WebConfig(
         HostPort listen,
@@ -60,7 +62,8 @@ public record WebConfig(
         Balancing balancing,
         Optional<Tls> tls,
         Map<Integer, String> errorPages,
-        Optional<RealIp> realIp) {
+        Optional<RealIp> realIp,
+        AccessLogFormat accessLogFormat) {
 
     /**
      * @param headerTimeout  from a request's first byte to the end of its headers; beyond it 408 (slowloris), default 10s
@@ -221,6 +224,21 @@ public record WebConfig(
         upstreams = List.copyOf(upstreams);
     }
 
+    /** A web tier logging in the default format. */
+    public WebConfig(HostPort listen, Path publicRoot, List<LocationConfig> locations, Map<String, String> mimeTypes,
+                     List<HostPort> upstreams, Duration connectTimeout, Duration readTimeout, Duration idleTimeout,
+                     int upstreamKeepalive, Optional<Path> accessLog, HostPort admin, Limits limits, Balancing balancing,
+                     Optional<Tls> tls, Map<Integer, String> errorPages, Optional<RealIp> realIp) {
+        this(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout, upstreamKeepalive,
+                accessLog, admin, limits, balancing, tls, errorPages, realIp, AccessLogFormat.DEFAULT);
+    }
+
+    /** The same tier logging in {@code newFormat}. */
+    public WebConfig withAccessLogFormat(AccessLogFormat newFormat) {
+        return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
+                upstreamKeepalive, accessLog, admin, limits, balancing, tls, errorPages, realIp, newFormat);
+    }
+
     /** A web tier without error pages of its own, serving its peers' addresses as the clients'. */
     public WebConfig(HostPort listen, Path publicRoot, List<LocationConfig> locations, Map<String, String> mimeTypes,
                      List<HostPort> upstreams, Duration connectTimeout, Duration readTimeout, Duration idleTimeout,
@@ -251,49 +269,49 @@ public record WebConfig(
     /** The same tier listening for plain HTTP on {@code newListen}. */
     public WebConfig withListen(HostPort newListen) {
         return new WebConfig(newListen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                upstreamKeepalive, accessLog, admin, limits, balancing, tls, errorPages, realIp);
+                upstreamKeepalive, accessLog, admin, limits, balancing, tls, errorPages, realIp, accessLogFormat);
     }
 
     /** The same tier pointed at other upstreams (e.g. {@code webstack web --upstream host:port}). */
     public WebConfig withUpstreams(List<HostPort> newUpstreams) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, newUpstreams, connectTimeout, readTimeout, idleTimeout,
-                upstreamKeepalive, accessLog, admin, limits, balancing, tls, errorPages, realIp);
+                upstreamKeepalive, accessLog, admin, limits, balancing, tls, errorPages, realIp, accessLogFormat);
     }
 
     /** The same tier with other locations and MIME types (what a reload most often changes). */
     public WebConfig withLocations(List<LocationConfig> newLocations, Map<String, String> newMimeTypes) {
         return new WebConfig(listen, publicRoot, newLocations, newMimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                upstreamKeepalive, accessLog, admin, limits, balancing, tls, errorPages, realIp);
+                upstreamKeepalive, accessLog, admin, limits, balancing, tls, errorPages, realIp, accessLogFormat);
     }
 
     /** The same tier with HTTPS as {@code newTls} says (empty: HTTP only). */
     public WebConfig withTls(Optional<Tls> newTls) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                upstreamKeepalive, accessLog, admin, limits, balancing, newTls, errorPages, realIp);
+                upstreamKeepalive, accessLog, admin, limits, balancing, newTls, errorPages, realIp, accessLogFormat);
     }
 
     /** The same tier answering these statuses with these pages of the public folder. */
     public WebConfig withErrorPages(Map<Integer, String> newErrorPages) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                upstreamKeepalive, accessLog, admin, limits, balancing, tls, newErrorPages, realIp);
+                upstreamKeepalive, accessLog, admin, limits, balancing, tls, newErrorPages, realIp, accessLogFormat);
     }
 
     /** The same tier taking the client's address from trusted proxies as {@code newRealIp} says. */
     public WebConfig withRealIp(Optional<RealIp> newRealIp) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                upstreamKeepalive, accessLog, admin, limits, balancing, tls, errorPages, newRealIp);
+                upstreamKeepalive, accessLog, admin, limits, balancing, tls, errorPages, newRealIp, accessLogFormat);
     }
 
     /** The same tier with other limits (body size, timeouts, connections). */
     public WebConfig withLimits(Limits newLimits) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                upstreamKeepalive, accessLog, admin, newLimits, balancing, tls, errorPages, realIp);
+                upstreamKeepalive, accessLog, admin, newLimits, balancing, tls, errorPages, realIp, accessLogFormat);
     }
 
     /** The same tier balancing its app servers as {@code newBalancing} says. */
     public WebConfig withBalancing(Balancing newBalancing) {
         return new WebConfig(listen, publicRoot, locations, mimeTypes, upstreams, connectTimeout, readTimeout, idleTimeout,
-                upstreamKeepalive, accessLog, admin, limits, newBalancing, tls, errorPages, realIp);
+                upstreamKeepalive, accessLog, admin, limits, newBalancing, tls, errorPages, realIp, accessLogFormat);
     }
 
     /** The static paths as locations, then {@code / -> proxy app}, which the web tier does anyway with what no location matches. */
@@ -309,7 +327,7 @@ public record WebConfig(
         node.allowOnly("listen", "public", "static", "locations", "mime-types", "upstreams", "connect-timeout", "read-timeout", "idle-timeout", "upstream-keepalive", "access-log", "admin",
                 "header-timeout", "max-body", "max-connections", "max-connections-per-client",
                 "lingering-time", "lingering-timeout", "balance", "health-check", "passive-ejection", "slow-start", "tls",
-                "error-pages", "real-ip");
+                "error-pages", "real-ip", "access-log-format", "access-log-escape");
         List<String> staticPaths = node.list("static").stream().map(n -> {
             String p = n.text().trim();
             if (!p.startsWith("/")) {
@@ -358,7 +376,23 @@ public record WebConfig(
                 balancing(node),
                 tls(node, base, varDir, listen),
                 errorPages(node, publicRoot),
-                realIp(node));
+                realIp(node),
+                accessLogFormat(node));
+    }
+
+    /** {@code access-log-format} (a preset or a template) and {@code access-log-escape}. */
+    private static AccessLogFormat accessLogFormat(ConfigNode node) {
+        AccessLogFormat.Escape escape;
+        try {
+            escape = AccessLogFormat.escape(node.string("access-log-escape", "default"));
+        } catch (IllegalArgumentException e) {
+            throw node.child("access-log-escape").orElseThrow().error(e.getMessage());
+        }
+        try {
+            return AccessLogFormat.parse(node.string("access-log-format", "webstack"), escape);
+        } catch (IllegalArgumentException e) {
+            throw node.child("access-log-format").orElseThrow().error(e.getMessage());
+        }
     }
 
     /** {@code real-ip}: absent for none; else {@code from} (address blocks, at least one) and {@code source}. */

@@ -1,0 +1,184 @@
+package dev.webstack.web;
+
+import dev.webstack.common.config.AccessLogFormat;
+import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * An {@link AccessLogFormat} made ready to write lines with: the template's parts as an array of
+ * kinds, its text as bytes, and the headers its {@code $http_NAME} and {@code $sent_http_NAME}
+ * variables read, which {@link AccessLogHandler} collects into a {@link Logged} as the request
+ * comes and its answer goes. Nothing is looked up by name while a line is written.
+ */
+final class LogFormat {
+    static final LogFormat DEFAULT = new LogFormat(AccessLogFormat.DEFAULT);
+
+    private enum Kind {
+        TEXT, REMOTE_ADDR, REMOTE_USER, TIME_LOCAL, TIME_ISO8601, MSEC, REQUEST, REQUEST_METHOD, REQUEST_URI, ARGS,
+        SERVER_PROTOCOL, STATUS, BODY_BYTES_SENT, REQUEST_TIME, HOST, SCHEME, HTTP, SENT_HTTP
+    }
+
+    private static final byte[] HTTP = "http".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HTTPS = "https".getBytes(StandardCharsets.US_ASCII);
+
+    private final AccessLogFormat config;
+    private final Kind[] kinds;
+    private final byte[][] texts; // for TEXT
+    private final int[] slots;    // for HTTP and SENT_HTTP: the index of the header's value
+    private final AsciiString[] requestHeaders;
+    private final AsciiString[] responseHeaders;
+    private final boolean readsUser;
+    private final AccessLogFormat.Escape escape;
+
+    /** What a request's line is written from; filled by {@link AccessLogHandler}, one per connection, reused. */
+    static final class Logged {
+        long startNanos;
+        io.netty.handler.codec.http.HttpMethod method;
+        String uri;
+        io.netty.handler.codec.http.HttpVersion version;
+        String user; // the Basic user name the request gave, if any (nginx's $remote_user)
+        int status;
+        long bytes;
+        LogFormat format; // the format the request's headers were collected for; null: the log was off
+        CharSequence[] requestHeaders = new CharSequence[0];
+        CharSequence[] responseHeaders = new CharSequence[0];
+    }
+
+    LogFormat(AccessLogFormat config) {
+        this.config = config;
+        this.escape = config.escape();
+        List<AsciiString> request = new ArrayList<>();
+        List<AsciiString> response = new ArrayList<>();
+        int n = config.parts().size();
+        kinds = new Kind[n];
+        texts = new byte[n][];
+        slots = new int[n];
+        boolean user = false;
+        for (int i = 0; i < n; i++) {
+            switch (config.parts().get(i)) {
+                case AccessLogFormat.Text t -> {
+                    kinds[i] = Kind.TEXT;
+                    texts[i] = t.text().getBytes(StandardCharsets.UTF_8);
+                }
+                case AccessLogFormat.Variable v -> {
+                    String name = v.name();
+                    if (name.startsWith("http_")) {
+                        kinds[i] = Kind.HTTP;
+                        slots[i] = slot(request, header(name.substring(5)));
+                    } else if (name.startsWith("sent_http_")) {
+                        kinds[i] = Kind.SENT_HTTP;
+                        slots[i] = slot(response, header(name.substring(10)));
+                    } else if (name.equals("request_id")) {
+                        // The id RequestIdHandler gave the request: its X-Request-Id header by then.
+                        kinds[i] = Kind.HTTP;
+                        slots[i] = slot(request, RequestIdHandler.X_REQUEST_ID);
+                    } else if (name.equals("host")) {
+                        kinds[i] = Kind.HOST;
+                        slots[i] = slot(request, AsciiString.cached("host"));
+                    } else {
+                        kinds[i] = Kind.valueOf(name.toUpperCase(Locale.ROOT));
+                        user |= kinds[i] == Kind.REMOTE_USER;
+                    }
+                }
+            }
+        }
+        this.requestHeaders = request.toArray(AsciiString[]::new);
+        this.responseHeaders = response.toArray(AsciiString[]::new);
+        this.readsUser = user;
+    }
+
+    /** nginx's header variable name to the header's: {@code user_agent} is {@code user-agent}. */
+    private static AsciiString header(String variable) {
+        return AsciiString.cached(variable.replace('_', '-'));
+    }
+
+    private static int slot(List<AsciiString> names, AsciiString name) {
+        int at = names.indexOf(name);
+        if (at < 0) {
+            names.add(name);
+            at = names.size() - 1;
+        }
+        return at;
+    }
+
+    AccessLogFormat config() {
+        return config;
+    }
+
+    /** The request headers whose values the format writes, in slot order. */
+    AsciiString[] requestHeaders() {
+        return requestHeaders;
+    }
+
+    /** The response headers whose values the format writes, in slot order. */
+    AsciiString[] responseHeaders() {
+        return responseHeaders;
+    }
+
+    /** Whether the format writes the Basic user name ({@code $remote_user}), which costs a look at Authorization. */
+    boolean readsUser() {
+        return readsUser;
+    }
+
+    /**
+     * Writes {@code e}'s line.
+     *
+     * @param client    the client's address, as text
+     * @param tls       whether the request came over HTTPS
+     * @param nowNanos  the end of the answer, a {@link System#nanoTime()} reading of this thread's
+     */
+    void write(LogLine line, Logged e, String client, boolean tls, long nowNanos) {
+        for (int i = 0; i < kinds.length; i++) {
+            switch (kinds[i]) {
+                case TEXT -> line.raw(texts[i]);
+                case REMOTE_ADDR -> value(line, client);
+                case REMOTE_USER -> value(line, e.user);
+                case TIME_LOCAL -> line.localTime(nowNanos);
+                case TIME_ISO8601 -> line.isoTime(nowNanos);
+                case MSEC -> line.msec(nowNanos);
+                case REQUEST -> {
+                    value(line, e.method.name());
+                    line.raw(' ');
+                    value(line, e.uri);
+                    line.raw(' ');
+                    value(line, e.version.text());
+                }
+                case REQUEST_METHOD -> value(line, e.method.name());
+                case REQUEST_URI -> value(line, e.uri);
+                case ARGS -> {
+                    int q = e.uri.indexOf('?');
+                    value(line, q < 0 || q == e.uri.length() - 1 ? null : e.uri.substring(q + 1));
+                }
+                case SERVER_PROTOCOL -> value(line, e.version.text());
+                case STATUS -> line.number(e.status);
+                case BODY_BYTES_SENT -> line.number(e.bytes);
+                case REQUEST_TIME -> line.seconds(Math.max(0, nowNanos - e.startNanos) / 1_000);
+                case HOST -> value(line, host(e.requestHeaders[slots[i]]));
+                case SCHEME -> line.raw(tls ? HTTPS : HTTP);
+                case HTTP -> value(line, e.requestHeaders[slots[i]]);
+                case SENT_HTTP -> value(line, e.responseHeaders[slots[i]]);
+            }
+        }
+    }
+
+    private void value(LogLine line, CharSequence v) {
+        switch (escape) {
+            case DEFAULT -> line.quoted(v);
+            case JSON -> line.json(v);
+            case NONE -> line.plain(v);
+        }
+    }
+
+    /** nginx's {@code $host} from the Host header: lower case, without the port; null without one. */
+    static String host(CharSequence header) {
+        if (header == null || header.isEmpty()) {
+            return null;
+        }
+        String h = header.toString();
+        int end = h.startsWith("[") ? h.indexOf(']') + 1 : h.indexOf(':');
+        return (end <= 0 ? h : h.substring(0, end)).toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,137 @@
+package dev.webstack.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.webstack.common.config.StackConfig;
+import dev.webstack.common.config.WebConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The lines a running web tier writes for each {@code web.access-log-format}, read back from its file. */
+class AccessLogFormatTest {
+    private static final String CONFIG = """
+            web:
+              listen: 127.0.0.1:0
+              admin: 127.0.0.1:0
+              public: pub
+              static: [/static/]
+              access-log: log/access.log
+            """;
+    // A user agent a log line must not be forged by: quotes, a backslash, a byte above 0x7f.
+    private static final String UA = "ua \"quoted\" \\ back \u00e9";
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void files() throws IOException {
+        Files.createDirectories(dir.resolve("pub/static"));
+        Files.writeString(dir.resolve("pub/static/a.css"), "b{}\n");
+    }
+
+    private WebConfig config(String extra) {
+        return StackConfig.parse(dir.resolve("webstack.yml"), CONFIG + extra).web();
+    }
+
+    // The same with é as UTF-8 (RawHttp sends a char per byte): what a JSON log passes through as it came.
+    private static final String UA_UTF8 = "ua \"quoted\" \\ back \u00c3\u00a9";
+
+    private static String request(String host, String userAgent) {
+        return "GET /static/a.css?x=1&y=%22 HTTP/1.1\r\nHost: " + host + "\r\nReferer: https://ref.example/\r\nUser-Agent: "
+                + userAgent + "\r\n\r\n";
+    }
+
+    private static String request(String host) {
+        return request(host, UA);
+    }
+
+    /** Starts a tier with {@code config}, sends one request, stops it: the log's lines. */
+    private List<String> lines(WebConfig config, String userAgent, String host) throws IOException {
+        WebServer server = WebServer.start(config, TestConfigs.SITE);
+        try {
+            assertThat(RawHttp.exchange(server.port(), request(host, userAgent)).status()).isEqualTo(200);
+        } finally {
+            server.close();
+        }
+        return Files.readAllLines(dir.resolve("log/access.log"), java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void theDefaultIsCombinedThenTheRequestTimeAndId() throws IOException {
+        List<String> lines = lines(config(""), UA, TestConfigs.WWW);
+        assertThat(lines).hasSize(1);
+        assertThat(lines.getFirst()).matches("127\\.0\\.0\\.1 - - \\[\\d\\d/[A-Z][a-z]{2}/\\d{4}:\\d\\d:\\d\\d:\\d\\d [+-]\\d{4}] "
+                + "\"GET /static/a\\.css\\?x=1&y=%22 HTTP/1\\.1\" 200 4 \"https://ref\\.example/\" "
+                + "\"ua \\\\x22quoted\\\\x22 \\\\x5C back \\\\xE9\" \\d+\\.\\d{3} [0-9a-f]{32}");
+    }
+
+    @Test
+    void combinedIsNginxsPredefinedFormat() throws IOException {
+        List<String> lines = lines(config("  access-log-format: combined\n"), UA, TestConfigs.WWW);
+        assertThat(lines.getFirst()).matches("127\\.0\\.0\\.1 - - \\[[^]]+] \"GET /static/a\\.css\\?x=1&y=%22 HTTP/1\\.1\" 200 4 "
+                + "\"https://ref\\.example/\" \"ua \\\\x22quoted\\\\x22 \\\\x5C back \\\\xE9\"");
+    }
+
+    @Test
+    void aJsonTemplateWritesOneJsonObjectPerLine() throws IOException {
+        String template = "{\"addr\":\"$remote_addr\",\"user\":\"$remote_user\",\"request\":\"$request\",\"status\":$status,"
+                + "\"bytes\":$body_bytes_sent,\"ua\":\"$http_user_agent\",\"type\":\"$sent_http_content_type\",\"host\":\"$host\","
+                + "\"scheme\":\"$scheme\",\"args\":\"$args\",\"method\":\"$request_method\",\"uri\":\"$request_uri\","
+                + "\"proto\":\"$server_protocol\",\"time\":\"$time_iso8601\",\"msec\":$msec,\"took\":$request_time,"
+                + "\"id\":\"${request_id}\",\"absent\":\"$http_x_absent\"}";
+        long before = System.currentTimeMillis();
+        List<String> lines = lines(config("  access-log-format: '" + template + "'\n  access-log-escape: json\n"), UA_UTF8,
+                "WWW.FooBar.com:8080");
+        long after = System.currentTimeMillis();
+
+        JsonNode line = new ObjectMapper().readTree(lines.getFirst().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertThat(line.get("addr").asText()).isEqualTo("127.0.0.1");
+        assertThat(line.get("user").asText()).as("a missing value is empty in JSON").isEmpty();
+        assertThat(line.get("request").asText()).isEqualTo("GET /static/a.css?x=1&y=%22 HTTP/1.1");
+        assertThat(line.get("status").asInt()).isEqualTo(200);
+        assertThat(line.get("bytes").asInt()).isEqualTo(4);
+        assertThat(line.get("ua").asText()).as("escaped as JSON, read back as sent").isEqualTo("ua \"quoted\" \\ back \u00e9");
+        assertThat(line.get("type").asText()).isEqualTo("text/css; charset=utf-8");
+        assertThat(line.get("host").asText()).as("lower case, without the port").isEqualTo("www.foobar.com");
+        assertThat(line.get("scheme").asText()).isEqualTo("http");
+        assertThat(line.get("args").asText()).isEqualTo("x=1&y=%22");
+        assertThat(line.get("method").asText()).isEqualTo("GET");
+        assertThat(line.get("uri").asText()).isEqualTo("/static/a.css?x=1&y=%22");
+        assertThat(line.get("proto").asText()).isEqualTo("HTTP/1.1");
+        assertThat(line.get("time").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d([+-]\\d\\d:\\d\\d|Z)");
+        assertThat(line.get("msec").asDouble() * 1000).isBetween(before - 1_000.0, after + 1_000.0);
+        assertThat(line.get("took").asDouble()).isBetween(0.0, 10.0);
+        assertThat(line.get("id").asText()).matches("[0-9a-f]{32}");
+        assertThat(line.get("absent").asText()).isEmpty();
+    }
+
+    @Test
+    void escapeNoneWritesValuesAsTheyCame() throws IOException {
+        List<String> lines = lines(config("  access-log-format: '$status \"$http_user_agent\" $http_x_absent'\n"
+                + "  access-log-escape: none\n"), UA, TestConfigs.WWW);
+        assertThat(lines).containsExactly("200 \"" + UA + "\" -");
+    }
+
+    @Test
+    void aReloadSwitchesTheFormatOnTheSameFile() throws IOException {
+        WebServer server = WebServer.start(config(""), TestConfigs.SITE);
+        try {
+            assertThat(RawHttp.exchange(server.port(), request(TestConfigs.WWW)).status()).isEqualTo(200);
+            server.reload(config("  access-log-format: '$status $request_uri'\n"), TestConfigs.SITE);
+            assertThat(RawHttp.exchange(server.port(), request(TestConfigs.WWW)).status()).isEqualTo(200);
+        } finally {
+            server.close();
+        }
+        List<String> lines = Files.readAllLines(dir.resolve("log/access.log"), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).startsWith("127.0.0.1 - - [").endsWith(lines.get(0).substring(lines.get(0).length() - 32));
+        assertThat(lines.get(1)).isEqualTo("200 /static/a.css?x=1&y=%22");
+    }
+}
