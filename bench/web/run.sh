@@ -24,6 +24,8 @@
 # HAProxy with one thread, webstack's JVM seeing one CPU and so running one event loop), wrk,
 # h2load, the idle-connection holder and the fixed upstream on CPU 0. Without it (the default, the
 # issue's set-up) the servers, wrk and the upstream share both cores as the scheduler likes.
+# LOG_FORMAT: webstack's web.access-log-format (default webstack: combined, then the request time
+# and id; `combined` writes the same line as the nginx peer's `combined` log).
 # LARGE_CONNS: wrk's connections for 1m and tls1m (default 64, as every other case and the issue's
 # set-up; before 2026-11-27 these two cases ran with 16).
 set -euo pipefail
@@ -184,6 +186,7 @@ web:
   upstreams:
     - 127.0.0.1:$UPSTREAM
   access-log: $WORK/webstack-access.log
+  access-log-format: ${LOG_FORMAT:-webstack}
   tls:
     listen: 127.0.0.1:$WEBSTACK_TLS
     certificate: $WORK/tls.crt
@@ -289,9 +292,13 @@ run_accesslog() {
     run_wrk 64 "${urls[$i]}" "$WARMUP" >/dev/null
   done
   printf '  %-7s %12s %12s %14s %14s   (CPU µs per request)\n' round "${names[@]}"
+  local order
   for r in $(seq 1 "$ROUNDS"); do
     line=()
-    for i in 0 1 2 3; do
+    # On before off in odd rounds, off before on in even ones, so that a machine speeding up or
+    # slowing down during the run favours neither side (the rounds' means are compared).
+    if (( r % 2 )); then order="0 1 2 3"; else order="1 0 3 2"; fi
+    for i in $order; do
       [[ -n "${logs[$i]}" ]] && set_webstack_log "${logs[$i]}"
       if (( i < 2 )); then pids=$(nginx_pids); else pids=$WEB_PID; fi
       # shellcheck disable=SC2086 # a list of pids
@@ -300,7 +307,7 @@ run_accesslog() {
       # shellcheck disable=SC2086
       t1=$(cpu_ticks $pids)
       us=$(cpu_us "$((t1 - t0))" "$rps")
-      sums[i]=$(add "${sums[i]}" "$rps"); cpus[i]=$(add "${cpus[i]}" "$us"); line+=("$rps/$us")
+      sums[i]=$(add "${sums[i]}" "$rps"); cpus[i]=$(add "${cpus[i]}" "$us"); line[i]="$rps/$us"
     done
     printf '  %-7s %12s %12s %14s %14s\n' "#$r" "${line[@]}"
   done
