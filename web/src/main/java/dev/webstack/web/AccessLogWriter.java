@@ -10,8 +10,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,8 +27,10 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>Each thread that logs (an event loop) formats its lines as bytes into a {@link LogLine} and
  *       copies them into a buffer of its own of {@value #BUFFER_SIZE} bytes; a full buffer goes to
- *       the writer thread, which writes it with one {@code write}. Threads never share a buffer, so
- *       the lock each buffer has is only ever contended by the writer thread's sweep.</li>
+ *       the writer thread, which writes it with one {@code write} and keeps it for reuse (direct
+ *       buffers: the kernel copies from them, with no copy into a temporary direct buffer first).
+ *       Threads never share a buffer, so the lock each buffer has is only ever contended by the
+ *       writer thread's sweep.</li>
  *   <li>Flush: every {@value #FLUSH_INTERVAL_MS} ms the writer thread takes what each buffer holds,
  *       so a line reaches the file within about a second; {@link #close()} writes every line
  *       appended before it.</li>
@@ -41,17 +45,16 @@ final class AccessLogWriter implements AutoCloseable {
     static final long FLUSH_INTERVAL_MS = 1_000;
     private static final Logger log = LoggerFactory.getLogger(AccessLogWriter.class);
 
-    /** Bytes handed to the writer thread, and how many lines they hold. */
-    private record Chunk(byte[] bytes, int length, int lines) {}
+    /** Bytes handed to the writer thread (from position to limit), and how many lines they hold. */
+    private record Chunk(ByteBuffer bytes, int lines) {}
 
     // Wakes the writer on close; compared by identity.
-    private static final Chunk WAKE_UP = new Chunk(new byte[0], 0, 0);
+    private static final Chunk WAKE_UP = new Chunk(ByteBuffer.allocate(0), 0);
 
     /** One thread's lines not yet handed over; guarded by its own monitor. */
     private final class ThreadBuffer {
         final LogLine line = new LogLine();
-        byte[] bytes = new byte[BUFFER_SIZE];
-        int length;
+        ByteBuffer bytes = buffer();
         int lines;
 
         synchronized void append(LogLine l) {
@@ -60,27 +63,24 @@ final class AccessLogWriter implements AutoCloseable {
                 return;
             }
             int need = l.length() + 1;
-            if (length + need > bytes.length) {
+            if (need > bytes.remaining()) {
                 handOff();
-                if (need > bytes.length) { // a line longer than a buffer goes on its own
-                    byte[] own = new byte[need];
-                    l.copyTo(own, 0);
-                    own[need - 1] = '\n';
-                    queue(new Chunk(own, need, 1));
+                if (need > bytes.capacity()) { // a line longer than a buffer goes on its own
+                    ByteBuffer own = ByteBuffer.allocate(need);
+                    l.copyTo(own);
+                    queue(new Chunk(own.put((byte) '\n').flip(), 1));
                     return;
                 }
             }
-            l.copyTo(bytes, length);
-            length += need;
-            bytes[length - 1] = '\n';
+            l.copyTo(bytes);
+            bytes.put((byte) '\n');
             lines++;
         }
 
         synchronized void handOff() {
-            if (length > 0) {
-                queue(new Chunk(bytes, length, lines));
-                bytes = new byte[BUFFER_SIZE];
-                length = 0;
+            if (bytes.position() > 0) {
+                queue(new Chunk(bytes.flip(), lines));
+                bytes = buffer();
                 lines = 0;
             }
         }
@@ -90,6 +90,9 @@ final class AccessLogWriter implements AutoCloseable {
     private final FileChannel out;
     private final LogFormat format;
     private final BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    // Written buffers, to be filled again: direct, so that a write copies nothing in Java first (a
+    // heap buffer goes through a temporary direct one), and kept, since a direct buffer is dear to make.
+    private final Queue<ByteBuffer> free = new ConcurrentLinkedQueue<>();
     private final List<ThreadBuffer> buffers = new CopyOnWriteArrayList<>();
     private final ThreadLocal<ThreadBuffer> local = ThreadLocal.withInitial(this::newBuffer);
     private final AtomicLong dropped = new AtomicLong();
@@ -162,6 +165,20 @@ final class AccessLogWriter implements AutoCloseable {
     private void queue(Chunk chunk) {
         if (!queue.offer(chunk)) {
             dropped.addAndGet(chunk.lines());
+            recycle(chunk.bytes());
+        }
+    }
+
+    /** An empty buffer of {@value #BUFFER_SIZE} bytes: a written one, else a new one. */
+    private ByteBuffer buffer() {
+        ByteBuffer b = free.poll();
+        return b != null ? b : ByteBuffer.allocateDirect(BUFFER_SIZE);
+    }
+
+    private void recycle(ByteBuffer b) {
+        // At most as many as can be in use at once: one per thread that logs, and a full queue.
+        if (b.isDirect() && b.capacity() == BUFFER_SIZE && free.size() < QUEUE_CAPACITY + buffers.size()) {
+            free.offer(b.clear());
         }
     }
 
@@ -203,7 +220,7 @@ final class AccessLogWriter implements AutoCloseable {
             return;
         }
         try {
-            ByteBuffer buf = ByteBuffer.wrap(chunk.bytes(), 0, chunk.length());
+            ByteBuffer buf = chunk.bytes();
             while (buf.hasRemaining()) {
                 out.write(buf);
             }
@@ -211,6 +228,7 @@ final class AccessLogWriter implements AutoCloseable {
             dropped.addAndGet(chunk.lines());
             log.warn("access log {}: cannot write: {}", file, e.getMessage());
         }
+        recycle(chunk.bytes());
     }
 
     /** Writes every line appended before, and closes the file; lines appended after are dropped. */

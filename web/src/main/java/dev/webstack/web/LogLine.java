@@ -45,9 +45,9 @@ final class LogLine {
         return length;
     }
 
-    /** Copies the line's bytes, without a line break, to {@code dst} at {@code offset}. */
-    void copyTo(byte[] dst, int offset) {
-        System.arraycopy(bytes, 0, dst, offset, length);
+    /** Puts the line's bytes, without a line break, into {@code dst}. */
+    void copyTo(java.nio.ByteBuffer dst) {
+        dst.put(bytes, 0, length);
     }
 
     LogLine raw(byte[] b) {
