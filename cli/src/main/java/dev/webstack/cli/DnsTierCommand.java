@@ -1,7 +1,9 @@
 package dev.webstack.cli;
 
 import dev.webstack.common.config.DnsConfig;
+import dev.webstack.common.config.StackConfig;
 import dev.webstack.common.process.TierRuntime;
+import dev.webstack.dns.DnsOptions;
 import dev.webstack.dns.DnsServer;
 import dev.webstack.dns.ZoneCheck;
 import java.io.PrintWriter;
@@ -28,8 +30,10 @@ final class DnsTierCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        DnsConfig dns = config.load().dns();
-        DnsServer server = DnsServer.start(dns);
+        StackConfig stack = config.load();
+        DnsConfig dns = stack.dns();
+        // The zones' IXFR histories outlive a restart, as NSD's ixfr files do.
+        DnsServer server = DnsServer.start(dns, DnsOptions.from(dns).withIxfrDir(stack.varDir().resolve("dns/ixfr")));
         log.info("dns: answering on {} udp+tcp for {}", dns.listen(),
                 dns.zones().stream().map(DnsConfig.Zone::origin).toList());
         // A reload re-reads webstack.yml too, so added or removed zones, transfer and notify

@@ -5,10 +5,12 @@ import dev.webstack.common.config.HostPort;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.TSIG;
@@ -25,15 +27,28 @@ import org.xbill.DNS.TextParseException;
  * @param transferKeys    transfer clients whose AXFR must be signed with a TSIG key (RFC 8945), and the key; the
  *                        transfer is then signed with it too. Default none
  * @param notifyKeys      secondaries whose NOTIFY is signed, and the key. Default none
+ * @param ixfrDir         where each zone's IXFR history is kept across restarts ({@link IxfrStore});
+ *                        default none: in memory only
  */
 public record DnsOptions(RateLimit rateLimit, Set<InetAddress> transferClients, List<InetSocketAddress> notifyTargets,
-                         Map<InetAddress, TSIG> transferKeys, Map<InetSocketAddress, TSIG> notifyKeys) {
+                         Map<InetAddress, TSIG> transferKeys, Map<InetSocketAddress, TSIG> notifyKeys, Optional<Path> ixfrDir) {
 
     public DnsOptions {
         transferClients = Set.copyOf(transferClients);
         notifyTargets = List.copyOf(notifyTargets);
         transferKeys = Map.copyOf(transferKeys);
         notifyKeys = Map.copyOf(notifyKeys);
+    }
+
+    /** With the IXFR history in memory only. */
+    public DnsOptions(RateLimit rateLimit, Set<InetAddress> transferClients, List<InetSocketAddress> notifyTargets,
+                      Map<InetAddress, TSIG> transferKeys, Map<InetSocketAddress, TSIG> notifyKeys) {
+        this(rateLimit, transferClients, notifyTargets, transferKeys, notifyKeys, Optional.empty());
+    }
+
+    /** The same options, keeping each zone's IXFR history in a file under {@code dir} ({@link IxfrStore}). */
+    public DnsOptions withIxfrDir(Path dir) {
+        return new DnsOptions(rateLimit, transferClients, notifyTargets, transferKeys, notifyKeys, Optional.of(dir));
     }
 
     /** Without TSIG. */
@@ -89,14 +104,14 @@ public record DnsOptions(RateLimit rateLimit, Set<InetAddress> transferClients, 
     }
 
     public DnsOptions withRateLimit(RateLimit rateLimit) {
-        return new DnsOptions(rateLimit, transferClients, notifyTargets, transferKeys, notifyKeys);
+        return new DnsOptions(rateLimit, transferClients, notifyTargets, transferKeys, notifyKeys, ixfrDir);
     }
 
     public DnsOptions withTransferClients(Set<InetAddress> transferClients) {
-        return new DnsOptions(rateLimit, transferClients, notifyTargets, transferKeys, notifyKeys);
+        return new DnsOptions(rateLimit, transferClients, notifyTargets, transferKeys, notifyKeys, ixfrDir);
     }
 
     public DnsOptions withNotifyTargets(List<InetSocketAddress> notifyTargets) {
-        return new DnsOptions(rateLimit, transferClients, notifyTargets, transferKeys, notifyKeys);
+        return new DnsOptions(rateLimit, transferClients, notifyTargets, transferKeys, notifyKeys, ixfrDir);
     }
 }

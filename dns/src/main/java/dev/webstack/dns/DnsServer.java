@@ -106,6 +106,7 @@ public final class DnsServer implements AutoCloseable {
     private final Notifier notifier;
     private final ZoneTransfer transfers;
     private final DnsMetrics metrics; // null without dns.metrics
+    private final IxfrStore ixfr; // null: the IXFR history in memory only
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Object reloadLock = new Object();
     private DnsConfig config; // guarded by reloadLock
@@ -114,9 +115,10 @@ public final class DnsServer implements AutoCloseable {
 
     private DnsServer(EventLoopGroup group, List<Channel> udp, Channel tcp, AtomicReference<Responder> responder,
                       AtomicReference<RateLimiter> limiter, DnsConfig config, List<ZoneData> zones, Notifier notifier,
-                      ZoneTransfer transfers, DnsMetrics metrics) {
+                      ZoneTransfer transfers, DnsMetrics metrics, IxfrStore ixfr) {
         this.notifier = notifier;
         this.metrics = metrics;
+        this.ixfr = ixfr;
         this.transfers = transfers;
         this.group = group;
         this.udp = List.copyOf(udp);
@@ -156,6 +158,11 @@ public final class DnsServer implements AutoCloseable {
         for (ZoneData zone : zones) {
             ZoneCheck.check(zone).forEach(problem -> log.warn("dns: {}", problem));
         }
+        IxfrStore ixfr = options.ixfrDir().map(IxfrStore::new).orElse(null);
+        if (ixfr != null) {
+            // The differences kept before the restart, for the zones whose data they lead to.
+            zones = zones.stream().map(z -> healthChecked(config, z.origin()) ? z : ixfr.restore(z)).toList();
+        }
         AtomicReference<Responder> responder = new AtomicReference<>(new Responder(zones, config.udpPayload()));
 
         boolean epoll = Epoll.isAvailable();
@@ -173,7 +180,7 @@ public final class DnsServer implements AutoCloseable {
                     transfers, counters, address, udp);
             // An address that cannot be bound fails the start (the sockets close with the group, below).
             DnsMetrics metrics = config.metrics().map(at -> DnsMetrics.start(at, counters, () -> responder.get().zones())).orElse(null);
-            DnsServer server = new DnsServer(group, udp, tcp, responder, limiter, config, zones, notifier, transfers, metrics);
+            DnsServer server = new DnsServer(group, udp, tcp, responder, limiter, config, zones, notifier, transfers, metrics, ixfr);
             server.watchFrontDoors(config.healthChecks());
             log.info("dns: serving {} on {}:{} (udp x{}, {} readers, and tcp, {}, {} answers precompiled, rate limit {}{})",
                     zones.stream().map(ZoneData::origin).toList(), config.listen().host(), server.port, sockets, udp.size(),
@@ -420,6 +427,10 @@ public final class DnsServer implements AutoCloseable {
             // Zones and failing front doors are rendered together before the swap: the old answers
             // serve until this line.
             publish();
+            if (ixfr != null) {
+                // The history of each zone served with new data, for the next start.
+                next.stream().filter(z -> !before.contains(z)).forEach(ixfr::save);
+            }
             // Secondaries of a zone served with new data transfer it again (RFC 1996).
             next.stream().filter(z -> !before.contains(z)).forEach(notifier::notifyChanged);
             ZoneReload outcome = result.build();

@@ -117,6 +117,11 @@ final class ZoneData {
         return new ZoneData(this, nodes, before.history.then(before, this));
     }
 
+    /** This zone with {@code kept} as its history (the one {@link IxfrStore} kept across a restart). */
+    ZoneData withHistory(ZoneHistory kept) {
+        return new ZoneData(this, nodes, kept);
+    }
+
     /** The differences from the zone's earlier versions; none for a zone as loaded at start. */
     ZoneHistory history() {
         return history;

@@ -15,8 +15,9 @@ import org.xbill.DNS.Type;
  * (IXFR, RFC 1995): what a reload that raised the serial deleted and added, as BIND's
  * {@code ixfr-from-differences}, Knot's {@code zonefile-load: difference} and NSD's
  * {@code create-ixfr} keep them. Each difference ends at the serial the next one starts from; the
- * last ends at the zone's current serial. Kept in memory: after a restart a secondary that is
- * behind gets the whole zone, as RFC 1995 section 4 allows.
+ * last ends at the zone's current serial. Kept in memory, and in a file when the tier has a
+ * place for it ({@link IxfrStore}); without it, after a restart a secondary that is behind gets the
+ * whole zone, as RFC 1995 section 4 allows.
  *
  * <p>At most {@value #MAX_VERSIONS} differences are kept (NSD's {@code ixfr-number} default), and
  * none of those whose records together outnumber the zone's own: a secondary that far behind is
@@ -52,6 +53,11 @@ final class ZoneHistory {
 
     private ZoneHistory(List<Difference> differences) {
         this.differences = List.copyOf(differences);
+    }
+
+    /** A history of these differences, oldest first, each ending where the next starts (read back by {@link IxfrStore}). */
+    static ZoneHistory of(List<Difference> differences) {
+        return new ZoneHistory(differences);
     }
 
     /** The differences kept, oldest first. */
