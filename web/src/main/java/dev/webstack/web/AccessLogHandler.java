@@ -55,6 +55,15 @@ final class AccessLogHandler extends ChannelDuplexHandler {
         this.counters = counters;
     }
 
+    /**
+     * Where the proxy records the app servers the request being read now goes to, when the log's
+     * format writes them; null otherwise (nothing to record).
+     */
+    LogFormat.UpstreamTrace upstreamTrace() {
+        LogFormat.Logged e = current;
+        return e != null && e.format != null && e.format.readsUpstream() ? e.upstream : null;
+    }
+
     /** Logs to {@code next} from now on (reload). Call on the channel's event loop. */
     void use(AccessLogWriter next) {
         writer = next;
@@ -92,6 +101,7 @@ final class AccessLogHandler extends ChannelDuplexHandler {
                 java.util.Arrays.fill(e.responseHeaders, null);
             }
             e.user = format.readsUser() ? BasicAuth.user(req.headers().get(HttpHeaderNames.AUTHORIZATION)) : null;
+            e.upstream.reset();
         }
         ctx.fireChannelRead(msg);
     }
@@ -143,6 +153,7 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     /** The request is answered, or its client gone: counted, and logged if the log was on for it and still is. */
     private void end(ChannelHandlerContext ctx, LogFormat.Logged e) {
         counters.count(e.status);
+        e.upstream.end(0); // an attempt the answer did not close (the client left): no status
         if (e.format != null && writer.enabled()) {
             log(ctx, e);
         }

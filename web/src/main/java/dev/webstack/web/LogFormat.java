@@ -18,7 +18,8 @@ final class LogFormat {
 
     private enum Kind {
         TEXT, REMOTE_ADDR, REMOTE_USER, TIME_LOCAL, TIME_ISO8601, MSEC, REQUEST, REQUEST_METHOD, REQUEST_URI, ARGS,
-        SERVER_PROTOCOL, STATUS, BODY_BYTES_SENT, REQUEST_TIME, HOST, SCHEME, HTTP, SENT_HTTP
+        SERVER_PROTOCOL, STATUS, BODY_BYTES_SENT, REQUEST_TIME, HOST, SCHEME, HTTP, SENT_HTTP, UPSTREAM_ADDR, UPSTREAM_STATUS,
+        UPSTREAM_RESPONSE_TIME
     }
 
     private static final byte[] HTTP = "http".getBytes(StandardCharsets.US_ASCII);
@@ -31,6 +32,7 @@ final class LogFormat {
     private final AsciiString[] requestHeaders;
     private final AsciiString[] responseHeaders;
     private final boolean readsUser;
+    private final boolean readsUpstream;
     private final AccessLogFormat.Escape escape;
 
     /** What a request's line is written from; filled by {@link AccessLogHandler}, one per connection, reused. */
@@ -45,6 +47,65 @@ final class LogFormat {
         LogFormat format; // the format the request's headers were collected for; null: the log was off
         CharSequence[] requestHeaders = new CharSequence[0];
         CharSequence[] responseHeaders = new CharSequence[0];
+        final UpstreamTrace upstream = new UpstreamTrace();
+    }
+
+    /**
+     * The app servers a proxied request went to, as nginx's {@code $upstream_addr},
+     * {@code $upstream_status} and {@code $upstream_response_time} list them: one entry per attempt
+     * (a retry on another server adds one), separated by {@code ", "}. Filled by the
+     * {@link ProxyExchange}, only when the format writes one of them; empty for a request not proxied.
+     */
+    static final class UpstreamTrace {
+        final StringBuilder addresses = new StringBuilder();
+        final StringBuilder statuses = new StringBuilder();
+        final StringBuilder times = new StringBuilder();
+        private long start;
+        private int status;
+        private boolean open;
+
+        void reset() {
+            addresses.setLength(0);
+            statuses.setLength(0);
+            times.setLength(0);
+            open = false;
+        }
+
+        /** An attempt on the server at {@code address} starts (the one before, if still open, failed: 502). */
+        void begin(Object address) {
+            end(502);
+            separate(addresses).append(address);
+            start = System.nanoTime();
+            status = 0;
+            open = true;
+        }
+
+        /** The server answered the attempt with {@code code}. */
+        void answered(int code) {
+            status = code;
+        }
+
+        /** The attempt ended: with the server's status, else {@code failure} (0: none, written as -). */
+        void end(int failure) {
+            if (!open) {
+                return;
+            }
+            open = false;
+            int code = status != 0 ? status : failure;
+            if (code == 0) {
+                separate(statuses).append('-');
+            } else {
+                separate(statuses).append(code);
+            }
+            long ms = (System.nanoTime() - start + 500_000) / 1_000_000;
+            separate(times).append(ms / 1_000).append('.');
+            long frac = ms % 1_000;
+            times.append(frac < 100 ? (frac < 10 ? "00" : "0") : "").append(frac);
+        }
+
+        private static StringBuilder separate(StringBuilder list) {
+            return list.isEmpty() ? list : list.append(", ");
+        }
     }
 
     LogFormat(AccessLogFormat config) {
@@ -57,6 +118,7 @@ final class LogFormat {
         texts = new byte[n][];
         slots = new int[n];
         boolean user = false;
+        boolean upstream = false;
         for (int i = 0; i < n; i++) {
             switch (config.parts().get(i)) {
                 case AccessLogFormat.Text t -> {
@@ -81,6 +143,7 @@ final class LogFormat {
                     } else {
                         kinds[i] = Kind.valueOf(name.toUpperCase(Locale.ROOT));
                         user |= kinds[i] == Kind.REMOTE_USER;
+                        upstream |= name.startsWith("upstream_");
                     }
                 }
             }
@@ -88,6 +151,7 @@ final class LogFormat {
         this.requestHeaders = request.toArray(AsciiString[]::new);
         this.responseHeaders = response.toArray(AsciiString[]::new);
         this.readsUser = user;
+        this.readsUpstream = upstream;
     }
 
     /** nginx's header variable name to the header's: {@code user_agent} is {@code user-agent}. */
@@ -116,6 +180,11 @@ final class LogFormat {
     /** The response headers whose values the format writes, in slot order. */
     AsciiString[] responseHeaders() {
         return responseHeaders;
+    }
+
+    /** Whether the format writes what the app servers did ({@code $upstream_...}): then the proxy records it. */
+    boolean readsUpstream() {
+        return readsUpstream;
     }
 
     /** Whether the format writes the Basic user name ({@code $remote_user}), which costs a look at Authorization. */
@@ -160,6 +229,9 @@ final class LogFormat {
                 case SCHEME -> line.raw(tls ? HTTPS : HTTP);
                 case HTTP -> value(line, e.requestHeaders[slots[i]]);
                 case SENT_HTTP -> value(line, e.responseHeaders[slots[i]]);
+                case UPSTREAM_ADDR -> value(line, orNull(e.upstream.addresses));
+                case UPSTREAM_STATUS -> value(line, orNull(e.upstream.statuses));
+                case UPSTREAM_RESPONSE_TIME -> value(line, orNull(e.upstream.times));
             }
         }
     }
@@ -170,6 +242,10 @@ final class LogFormat {
             case JSON -> line.json(v);
             case NONE -> line.plain(v);
         }
+    }
+
+    private static CharSequence orNull(StringBuilder list) {
+        return list.isEmpty() ? null : list;
     }
 
     /** nginx's {@code $host} from the Host header: lower case, without the port; null without one. */

@@ -91,6 +91,8 @@ final class ProxyExchange {
     // No volatile needed: client channel, upstream channel and timer share one event loop.
     private Channel upstream;
     private Member member;
+    // What the access log records of the app servers tried ($upstream_addr ...); null when it records nothing.
+    private final LogFormat.UpstreamTrace trace;
     private HostPort target;
     // Members this request already failed on; allocated on the first retry only.
     private List<Member> tried = List.of();
@@ -112,8 +114,9 @@ final class ProxyExchange {
 
     /** Takes over {@code request}, already rewritten for the upstream. */
     ProxyExchange(ChannelHandlerContext client, FullHttpRequest request, boolean clientHttp10, boolean webSocket,
-                  UpstreamGroup group, UpstreamPool pool, Duration readTimeout, ExchangeTimer timer) {
+                  UpstreamGroup group, UpstreamPool pool, Duration readTimeout, ExchangeTimer timer, LogFormat.UpstreamTrace trace) {
         this.client = client;
+        this.trace = trace;
         this.timer = timer;
         this.readTimeoutNanos = readTimeout.toNanos();
         this.request = request;
@@ -177,6 +180,9 @@ final class ProxyExchange {
         member = m;
         target = m.address;
         m.begin();
+        if (trace != null) {
+            trace.begin(m.address);
+        }
         return true;
     }
 
@@ -307,6 +313,9 @@ final class ProxyExchange {
         armTimer();
         responseStarted = true;
         member.answered();
+        if (trace != null) {
+            trace.answered(code);
+        }
         // A WebSocket handshake's connection is its own: closed after any answer but a 101.
         upstreamKeepAlive = HttpUtil.isKeepAlive(res) && !webSocket;
         DefaultHttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, res.status(), res.headers());
@@ -331,6 +340,9 @@ final class ProxyExchange {
         // The tunnel starts once the codec has handed on the end of the 101 (onContent).
         responseStarted = true;
         member.answered();
+        if (trace != null) {
+            trace.answered(101);
+        }
         DefaultFullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, res.status(), Unpooled.EMPTY_BUFFER,
                 res.headers(), EmptyHttpHeaders.INSTANCE);
         ProxyHeaders.toClientSwitching(out.headers());
@@ -341,6 +353,9 @@ final class ProxyExchange {
     /** Relays the 101 and hands both connections over to a {@link WebSocketTunnel}. */
     private void startTunnel() {
         done = true;
+        if (trace != null) {
+            trace.end(0);
+        }
         detach(upstream);
         leave();
         request.release();
@@ -477,6 +492,9 @@ final class ProxyExchange {
 
     private void finish() {
         done = true;
+        if (trace != null) {
+            trace.end(0);
+        }
         detach(upstream);
         releasePendingBody();
         // A drained, disabled or removed member keeps no idle connection.
@@ -491,6 +509,9 @@ final class ProxyExchange {
 
     private void fail(HttpResponseStatus status, Throwable cause) {
         done = true;
+        if (trace != null) {
+            trace.end(status.code());
+        }
         leave();
         request.release();
         if (upstream != null) {

@@ -31,6 +31,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private ExchangeTimer timer;
     // The client's address for X-Forwarded-For, formatted on the connection's first request.
     private String clientIp;
+    // The connection's access log, found on its first request: what it records of the app servers.
+    private AccessLogHandler accessLog;
 
     ProxyHandler(UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout) {
         this.upstreams = upstreams;
@@ -59,12 +61,14 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         boolean webSocket = ProxyHeaders.isWebSocketUpgrade(req);
         if (clientIp == null) {
             clientIp = AccessLogHandler.clientIp(ctx.channel().remoteAddress());
+            accessLog = ctx.pipeline().get(AccessLogHandler.class);
         }
         ProxyHeaders.toUpstream(req, clientIp, Tls.isSecure(ctx.channel()), Tls.clientCertificate(ctx.channel()), webSocket);
         if (timer == null) {
             timer = new ExchangeTimer(ctx.executor());
         }
-        exchange = new ProxyExchange(ctx, req, http10, webSocket, upstreams, pool, readTimeout, timer);
+        exchange = new ProxyExchange(ctx, req, http10, webSocket, upstreams, pool, readTimeout, timer,
+                accessLog == null ? null : accessLog.upstreamTrace());
         exchange.start();
     }
 

@@ -120,6 +120,40 @@ class AccessLogFormatTest {
     }
 
     @Test
+    void theUpstreamVariablesListEveryAppServerTried() throws Exception {
+        int down = TestConfigs.refusingPort();
+        try (TestUpstream app = new TestUpstream("app-1", 0)) {
+            WebConfig config = StackConfig.parse(dir.resolve("webstack.yml"), CONFIG.replace("  static: [/static/]\n", "")
+                    + "  upstreams: [127.0.0.1:" + down + ", " + app.address() + "]\n"
+                    + "  health-check: {interval: 0}\n"
+                    + "  access-log-format: '$request_uri $status \"$upstream_addr\" \"$upstream_status\" \"$upstream_response_time\"'\n")
+                    .web();
+            WebServer server = WebServer.start(config, TestConfigs.SITE);
+            try {
+                for (int i = 0; i < 4; i++) {
+                    assertThat(RawHttp.exchange(server.port(), "GET /echo/" + i + " HTTP/1.1\r\nHost: www.foobar.com\r\n\r\n").status())
+                            .isEqualTo(200);
+                }
+                assertThat(RawHttp.exchange(server.port(), request(TestConfigs.WWW)).status()).as("a static file").isEqualTo(200);
+            } finally {
+                server.close();
+            }
+            List<String> lines = Files.readAllLines(dir.resolve("log/access.log"));
+            String time = "\\d+\\.\\d{3}";
+            String retried = "/echo/\\d 200 \"127\\.0\\.0\\.1:" + down + ", " + app.address().toString().replace(".", "\\.")
+                    + "\" \"502, 200\" \"" + time + ", " + time + "\"";
+            String direct = "/echo/\\d 200 \"" + app.address().toString().replace(".", "\\.") + "\" \"200\" \"" + time + "\"";
+            // A request sent to the refusing server first is retried on the other: both listed. (Lines
+            // of different connections may be written in any order: each event loop has its buffer.)
+            List<String> proxied = lines.stream().filter(l -> l.startsWith("/echo/")).toList();
+            assertThat(proxied).hasSize(4).allSatisfy(l -> assertThat(l).matches(retried + "|" + direct))
+                    .anySatisfy(l -> assertThat(l).matches(retried))
+                    .as("once the refusing server is ejected").anySatisfy(l -> assertThat(l).matches(direct));
+            assertThat(lines).as("not proxied").contains("/static/a.css?x=1&y=%22 200 \"-\" \"-\" \"-\"").hasSize(5);
+        }
+    }
+
+    @Test
     void aReloadSwitchesTheFormatOnTheSameFile() throws IOException {
         WebServer server = WebServer.start(config(""), TestConfigs.SITE);
         try {

@@ -245,11 +245,14 @@ public final class ConfigNode {
         }
     }
 
-    /** A duration such as {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 365d}. */
+    /** A duration such as {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 365d}; {@code 0} needs no unit. */
     public Duration duration(String name, Duration def) {
         Optional<ConfigNode> child = child(name);
         if (child.isEmpty()) {
             return def;
+        }
+        if (child.get().text().trim().equals("0")) {
+            return Duration.ZERO; // as the shipped webstack.yml writes "0 turns ... off"
         }
         Matcher m = DURATION.matcher(child.get().text().trim());
         if (!m.matches()) {

@@ -43,8 +43,8 @@ class AccessLogFormatTest {
 
     @Test
     void unknownVariablesAndEscapesNameTheLine() {
-        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  listen: 127.0.0.1:8080\n  access-log-format: '$remote_addr $upstream_addr'\n"))
-                .hasMessageContaining("webstack.yml:3").hasMessageContaining("unknown variable $upstream_addr")
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  listen: 127.0.0.1:8080\n  access-log-format: '$remote_addr $upstream_cache_status'\n"))
+                .hasMessageContaining("webstack.yml:3").hasMessageContaining("unknown variable $upstream_cache_status")
                 .hasMessageContaining("$request_time");
         assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  access-log-format: 'at ${status'\n"))
                 .hasMessageContaining("webstack.yml:2").hasMessageContaining("not closed");

@@ -279,6 +279,10 @@ class StackConfigTest {
                 .hasMessage("/srv/stack/webstack.yml:3: app.servers: 'zero' is not a whole number");
         assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  read-timeout: soon\n"))
                 .hasMessageContaining(":2: web.read-timeout: 'soon' is not a duration");
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  read-timeout: 5\n"))
+                .as("a number without a unit, but 0").hasMessageContaining(":2: web.read-timeout: '5' is not a duration");
+        assertThat(StackConfig.parse(FILE, "web:\n  health-check:\n    interval: 0\n").web().balancing().checkInterval())
+                .as("0 needs no unit, as the shipped file's comment writes it").isZero();
         assertThatThrownBy(() -> StackConfig.parse(FILE, "db:\n  mode: cloud\n"))
                 .hasMessage("/srv/stack/webstack.yml:2: db.mode: 'cloud' (expected one of: embedded, external)");
     }
