@@ -240,6 +240,16 @@ final class FileCache {
         return resolve(segments).filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).isPresent();
     }
 
+    /** The real path of the folder {@code segments} name inside the root; empty for none (or one reached through a link out of it). */
+    Optional<Path> directory(List<String> segments) {
+        return resolve(segments).filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    /** The real path of the root, as {@link #resolve} checks against. */
+    Path rootPath() throws IOException {
+        return realRoot();
+    }
+
     /** Bytes held in memory now. */
     long bytesInMemory() {
         return totalBytes.get();

@@ -37,7 +37,7 @@ final class Location {
     sealed interface Answer {}
 
     /** Serve files; a path ending in '/' tries the {@code index} files in it. */
-    record Files(StaticFiles files, List<String> index, boolean tryFiles) implements Answer {}
+    record Files(StaticFiles files, List<String> index, boolean tryFiles, LocationConfig.AutoIndex autoindex) implements Answer {}
 
     /**
      * Proxy to the app servers; {@code cacheControl} is the location's {@code Cache-Control}, for
@@ -83,7 +83,7 @@ final class Location {
                 String cacheControl = config.cacheControl().orElse(LocationConfig.DEFAULT_CACHE_CONTROL);
                 StaticFiles files = caches.computeIfAbsent(new CacheKey(r.root().toString(), cacheControl, config.headers()),
                         k -> new StaticFiles(new FileCache(r.root(), cacheControl, config.headers(), mimeTypes, FileCache.REVALIDATE_AFTER)));
-                yield new Files(files, config.index(), config.tryFiles());
+                yield new Files(files, config.index(), config.tryFiles(), r.autoindex());
             }
             case LocationConfig.Proxy p -> new Proxy(config.cacheControl(), headers(config));
             case LocationConfig.Redirect r -> new Redirect(new RedirectTarget(r.target()), HttpResponseStatus.valueOf(r.status()),

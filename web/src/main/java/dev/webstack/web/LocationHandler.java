@@ -16,7 +16,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.Attribute;
 import io.netty.util.AttributeKey;
+import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +26,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Answers each request as its location says ({@link Locations}): files from a root, a redirect or a
@@ -70,6 +74,7 @@ import java.util.concurrent.RejectedExecutionException;
  */
 @Sharable
 final class LocationHandler extends ChannelDuplexHandler {
+    private static final Logger log = LoggerFactory.getLogger(LocationHandler.class);
     /** The proxy location of each request this connection is proxying, oldest first: what its answer is to get. */
     private static final AttributeKey<ArrayDeque<Location.Proxy>> PROXY_ANSWERS = AttributeKey.valueOf(LocationHandler.class, "proxyAnswers");
 
@@ -295,13 +300,30 @@ final class LocationHandler extends ChannelDuplexHandler {
             } else if (segments.isEmpty()) {
                 ctx.writeAndFlush(Responses.page(ctx.alloc(), HttpResponseStatus.BAD_REQUEST, "This path is not a valid file path."));
             } else if (segments.get().getLast().isEmpty() && f.files().isDirectory(rawPath, segments.get())) {
-                // A folder with none of the index files: its listing is not served (nginx's 403 without autoindex).
-                ctx.writeAndFlush(Responses.page(ctx.alloc(), HttpResponseStatus.FORBIDDEN, "This folder has no index file, and its listing is not served."));
+                // A folder with none of the index files: listed with autoindex, else 403 (nginx's default).
+                ctx.writeAndFlush(f.autoindex() == LocationConfig.AutoIndex.OFF
+                        ? Responses.page(ctx.alloc(), HttpResponseStatus.FORBIDDEN, "This folder has no index file, and its listing is not served.")
+                        : listing(ctx, req, segments.get(), f));
             } else {
                 StaticFiles.notFound(ctx);
             }
         } finally {
             req.release();
+        }
+    }
+
+    /** The listing of the folder {@code segments} name (autoindex); 404 if it went away, 500 if it cannot be read. */
+    private static FullHttpResponse listing(ChannelHandlerContext ctx, FullHttpRequest req, List<String> segments, Location.Files f) {
+        Optional<Path> folder = f.files().directory(segments);
+        if (folder.isEmpty()) {
+            return Responses.page(ctx.alloc(), HttpResponseStatus.NOT_FOUND, "There is no folder at this address.");
+        }
+        try {
+            return DirectoryListing.of(ctx.alloc(), f.files().rootPath(), folder.get(), "/" + String.join("/", segments), f.autoindex(),
+                    req.method().equals(HttpMethod.HEAD));
+        } catch (IOException e) {
+            log.warn("static: cannot list {}: {}", folder.get(), e.toString());
+            return Responses.page(ctx.alloc(), HttpResponseStatus.INTERNAL_SERVER_ERROR, "This folder cannot be listed.");
         }
     }
 

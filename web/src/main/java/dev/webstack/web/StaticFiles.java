@@ -239,6 +239,16 @@ final class StaticFiles {
         return cache.isDirectory(key, segments);
     }
 
+    /** The folder {@code segments} name inside the root, for its listing (see {@link DirectoryListing}); empty for none. */
+    Optional<Path> directory(List<String> segments) {
+        return cache.directory(segments);
+    }
+
+    /** The root's real path. */
+    Path rootPath() throws IOException {
+        return cache.rootPath();
+    }
+
     /**
      * The representation to send (like nginx's {@code gzip_static}): a precompressed sibling
      * ({@code .br}, then {@code .gz}) when the client accepts its coding, else the cached gzip copy

@@ -77,8 +77,20 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
     /** What a location does with a request: exactly one of these. */
     public sealed interface Action {}
 
-    /** Serve files from {@code root} (the request path names a file under it). */
-    public record Root(Path root) implements Action {}
+    /**
+     * Serve files from {@code root} (the request path names a file under it); a folder without an
+     * index file is listed as {@code autoindex} says (nginx's {@code autoindex} and
+     * {@code autoindex_format}), else answered 403.
+     */
+    public record Root(Path root, AutoIndex autoindex) implements Action {
+        /** Without folder listings, nginx's default. */
+        public Root(Path root) {
+            this(root, AutoIndex.OFF);
+        }
+    }
+
+    /** A folder's listing: none (403), an HTML page, or JSON. */
+    public enum AutoIndex { OFF, HTML, JSON }
 
     /** Proxy to an upstream pool; {@value #APP} (the app servers) is the only one there is. */
     public record Proxy(String upstream) implements Action {
@@ -160,7 +172,8 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
         host.ifPresent(h -> sb.append(h).append(' '));
         sb.append(path()).append(" -> ");
         switch (action) {
-            case Root r -> sb.append("root ").append(r.root()).append(tryFiles ? ", else proxy app" : "");
+            case Root r -> sb.append("root ").append(r.root()).append(tryFiles ? ", else proxy app" : "")
+                    .append(r.autoindex() == AutoIndex.OFF ? "" : ", autoindex " + r.autoindex().name().toLowerCase(Locale.ROOT));
             case Proxy p -> sb.append("proxy ").append(p.upstream());
             case Redirect r -> sb.append("redirect ").append(r.status()).append(' ').append(r.target());
             case Return r -> sb.append("return ").append(r.status());
@@ -216,7 +229,7 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
 
     static LocationConfig from(ConfigNode node, Path base) {
         node.allowOnly("path", "host", "root", "proxy", "redirect", "status", "return", "body", "cache-control", "index", "try-files",
-                "allow", "deny", "limit-requests", "limit-burst", "headers", "auth-basic", "auth-basic-user-file");
+                "allow", "deny", "limit-requests", "limit-burst", "headers", "auth-basic", "auth-basic-user-file", "autoindex");
         ConfigNode pathNode = node.child("path").orElseThrow(() -> node.error("path is missing (e.g. path: /static/)"));
         String written = pathNode.text().trim();
         Kind kind = Kind.PREFIX;
@@ -257,7 +270,7 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
                     + actions.get(0));
         }
         Action action = switch (actions.get(0)) {
-            case "root" -> new Root(base.resolve(node.string("root", "")).normalize());
+            case "root" -> new Root(base.resolve(node.string("root", "")).normalize(), autoindex(node));
             case "proxy" -> proxy(node);
             case "redirect" -> redirect(node, groups);
             default -> returned(node);
@@ -266,6 +279,7 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
         onlyWith(node, "body", action instanceof Return, "return");
         onlyWith(node, "index", action instanceof Root, "root");
         onlyWith(node, "try-files", action instanceof Root, "root");
+        onlyWith(node, "autoindex", action instanceof Root, "root");
 
         List<String> index = node.list("index").stream().map(n -> {
             String f = n.text().trim();
@@ -280,6 +294,17 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
         }
         return new LocationConfig(kind, pattern, host, action, cacheControl, index, node.bool("try-files", false), access(node, base),
                 headers(node));
+    }
+
+    /** {@code autoindex}: {@code false} (the default), {@code true} or {@code html}, or {@code json}. */
+    private static AutoIndex autoindex(ConfigNode node) {
+        String value = node.string("autoindex", "false").trim();
+        return switch (value) {
+            case "false", "off" -> AutoIndex.OFF;
+            case "true", "on", "html" -> AutoIndex.HTML;
+            case "json" -> AutoIndex.JSON;
+            default -> throw node.child("autoindex").orElseThrow().error("'" + value + "' (expected: false, true (an HTML page) or json)");
+        };
     }
 
     /** {@code headers}: a mapping of header names to values; none of the reserved names, no control characters. */
