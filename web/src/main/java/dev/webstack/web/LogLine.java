@@ -27,10 +27,8 @@ final class LogLine {
     private int length;
 
     // The last second formatted by this thread: formatting a date costs more than the rest of a line.
-    private long second = Long.MIN_VALUE;
-    private byte[] secondText;
-    private long isoSecond = Long.MIN_VALUE;
-    private byte[] isoText;
+    private final SecondText localSecond = new SecondText(TIME);
+    private final SecondText isoSecond = new SecondText(ISO_TIME);
     // The wall clock at baseNanos (a System.nanoTime() reading), taken again once a second: a
     // line's time then costs no clock read of its own.
     private long baseNanos;
@@ -183,15 +181,7 @@ final class LogLine {
     /** Seconds with millisecond precision, e.g. {@code 0.004}, rounded to the nearest millisecond. */
     LogLine seconds(long micros) {
         long ms = (micros + 500) / 1_000;
-        long frac = ms % 1_000;
-        number(ms / 1_000).raw('.');
-        if (frac < 100) {
-            raw('0');
-        }
-        if (frac < 10) {
-            raw('0');
-        }
-        return number(frac);
+        return number(ms / 1_000).raw('.').threeDigits(ms % 1_000);
     }
 
     /**
@@ -199,38 +189,49 @@ final class LogLine {
      * {@link System#nanoTime()} reading of this thread's, no older than the one of the line before.
      */
     LogLine localTime(long nanoTime) {
-        long s = Math.floorDiv(millis(nanoTime), 1_000);
-        if (s != second) {
-            second = s;
-            secondText = TIME.format(ZonedDateTime.ofInstant(Instant.ofEpochSecond(s), ZoneId.systemDefault()))
-                    .getBytes(StandardCharsets.US_ASCII);
-        }
-        return raw(secondText);
+        return raw(localSecond.text(Math.floorDiv(millis(nanoTime), 1_000)));
     }
 
     /** {@code 2026-11-26T07:05:09+00:00}: as {@link #localTime}, in ISO 8601 (nginx's {@code $time_iso8601}). */
     LogLine isoTime(long nanoTime) {
-        long s = Math.floorDiv(millis(nanoTime), 1_000);
-        if (s != isoSecond) {
-            isoSecond = s;
-            isoText = ISO_TIME.format(ZonedDateTime.ofInstant(Instant.ofEpochSecond(s), ZoneId.systemDefault()))
-                    .getBytes(StandardCharsets.US_ASCII);
-        }
-        return raw(isoText);
+        return raw(isoSecond.text(Math.floorDiv(millis(nanoTime), 1_000)));
     }
 
     /** {@code 1795676709.123}: seconds since the epoch with milliseconds (nginx's {@code $msec}). */
     LogLine msec(long nanoTime) {
         long ms = millis(nanoTime);
-        number(Math.floorDiv(ms, 1_000)).raw('.');
-        long frac = Math.floorMod(ms, 1_000);
-        if (frac < 100) {
+        return number(Math.floorDiv(ms, 1_000)).raw('.').threeDigits(Math.floorMod(ms, 1_000));
+    }
+
+    /** {@code n} (0-999) with leading zeros: the milliseconds after a point. */
+    private LogLine threeDigits(long n) {
+        if (n < 100) {
             raw('0');
         }
-        if (frac < 10) {
+        if (n < 10) {
             raw('0');
         }
-        return number(frac);
+        return number(n);
+    }
+
+    /** The text of the last second asked for, formatted again only when the second changes. */
+    private static final class SecondText {
+        private final DateTimeFormatter format;
+        private long second = Long.MIN_VALUE;
+        private byte[] text;
+
+        SecondText(DateTimeFormatter format) {
+            this.format = format;
+        }
+
+        byte[] text(long epochSecond) {
+            if (epochSecond != second) {
+                second = epochSecond;
+                text = format.format(ZonedDateTime.ofInstant(Instant.ofEpochSecond(epochSecond), ZoneId.systemDefault()))
+                        .getBytes(StandardCharsets.US_ASCII);
+            }
+            return text;
+        }
     }
 
     /** The wall clock at {@code nanoTime}, in milliseconds, from a reading taken at most a second before. */
