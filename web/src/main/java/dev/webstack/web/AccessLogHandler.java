@@ -2,21 +2,19 @@ package dev.webstack.web;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
-import io.netty.channel.ServerChannel;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.stream.ChunkedInput;
 import io.netty.util.AsciiString;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.Arrays;
 
 /**
  * One access log line per answered request, in the format of {@code web.access-log-format}
@@ -98,9 +96,10 @@ final class AccessLogHandler extends ChannelDuplexHandler {
             if (e.responseHeaders.length != sent) {
                 e.responseHeaders = new CharSequence[sent];
             } else {
-                java.util.Arrays.fill(e.responseHeaders, null);
+                Arrays.fill(e.responseHeaders, null);
             }
             e.user = format.readsUser() ? BasicAuth.user(req.headers().get(HttpHeaderNames.AUTHORIZATION)) : null;
+            e.host = format.readsHost() ? hostOrNull(VirtualHosts.name(req)) : null;
             e.upstream.reset();
         }
         ctx.fireChannelRead(msg);
@@ -162,15 +161,17 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     private void log(ChannelHandlerContext ctx, LogFormat.Logged e) {
         if (clientIp == null) {
             clientIp = clientIp(ctx.channel().remoteAddress());
-            Channel parent = ctx.channel().parent(); // an HTTP/2 stream's connection, or the listening socket
-            tls = ctx.pipeline().get(SslHandler.class) != null
-                    || parent != null && !(parent instanceof ServerChannel) && parent.pipeline().get(SslHandler.class) != null;
+            tls = Tls.isSecure(ctx.channel());
         }
         RealIp.Client real = RealIp.of(ctx.channel()); // the client a trusted proxy named (web.real-ip), if any
         LogLine line = writer.line();
         // The format the request's headers were collected for, even if a reload changed the writer's since.
         e.format.write(line, e, real == null ? clientIp : real.text(), tls, System.nanoTime());
         writer.append(line);
+    }
+
+    private static String hostOrNull(String name) {
+        return name.isEmpty() ? null : name;
     }
 
     static String clientIp(SocketAddress address) {

@@ -237,7 +237,7 @@ final class FileCache {
         if (miss != null && System.nanoTime() - miss.checkedAt() < revalidateNanos) {
             return miss.directory();
         }
-        return resolve(segments).filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).isPresent();
+        return directory(segments).isPresent();
     }
 
     /** The real path of the folder {@code segments} name inside the root; empty for none (or one reached through a link out of it). */

@@ -4,6 +4,7 @@ import dev.webstack.common.config.AccessLogFormat;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -14,8 +15,6 @@ import java.util.Locale;
  * comes and its answer goes. Nothing is looked up by name while a line is written.
  */
 final class LogFormat {
-    static final LogFormat DEFAULT = new LogFormat(AccessLogFormat.DEFAULT);
-
     private enum Kind {
         TEXT, REMOTE_ADDR, REMOTE_USER, TIME_LOCAL, TIME_ISO8601, MSEC, REQUEST, REQUEST_METHOD, REQUEST_URI, ARGS,
         SERVER_PROTOCOL, STATUS, BODY_BYTES_SENT, REQUEST_TIME, HOST, SCHEME, HTTP, SENT_HTTP, UPSTREAM_ADDR, UPSTREAM_STATUS,
@@ -25,13 +24,13 @@ final class LogFormat {
     private static final byte[] HTTP = "http".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] HTTPS = "https".getBytes(StandardCharsets.US_ASCII);
 
-    private final AccessLogFormat config;
     private final Kind[] kinds;
     private final byte[][] texts; // for TEXT
     private final int[] slots;    // for HTTP and SENT_HTTP: the index of the header's value
     private final AsciiString[] requestHeaders;
     private final AsciiString[] responseHeaders;
     private final boolean readsUser;
+    private final boolean readsHost;
     private final boolean readsUpstream;
     private final AccessLogFormat.Escape escape;
 
@@ -42,6 +41,7 @@ final class LogFormat {
         String uri;
         io.netty.handler.codec.http.HttpVersion version;
         String user; // the Basic user name the request gave, if any (nginx's $remote_user)
+        String host; // the host the request is for, as the virtual hosts read it (nginx's $host); null for none
         int status;
         long bytes;
         LogFormat format; // the format the request's headers were collected for; null: the log was off
@@ -53,63 +53,58 @@ final class LogFormat {
     /**
      * The app servers a proxied request went to, as nginx's {@code $upstream_addr},
      * {@code $upstream_status} and {@code $upstream_response_time} list them: one entry per attempt
-     * (a retry on another server adds one), separated by {@code ", "}. Filled by the
+     * (a retry on another server adds one), written separated by {@code ", "}. Filled by the
      * {@link ProxyExchange}, only when the format writes one of them; empty for a request not proxied.
      */
     static final class UpstreamTrace {
-        final StringBuilder addresses = new StringBuilder();
-        final StringBuilder statuses = new StringBuilder();
-        final StringBuilder times = new StringBuilder();
+        private Object[] addresses = new Object[2];
+        private int[] statuses = new int[2]; // 0: none (written as -)
+        private long[] micros = new long[2];
+        private int attempts;
         private long start;
-        private int status;
         private boolean open;
 
         void reset() {
-            addresses.setLength(0);
-            statuses.setLength(0);
-            times.setLength(0);
+            attempts = 0;
             open = false;
         }
 
         /** An attempt on the server at {@code address} starts (the one before, if still open, failed: 502). */
         void begin(Object address) {
             end(502);
-            separate(addresses).append(address);
+            if (attempts == addresses.length) {
+                addresses = Arrays.copyOf(addresses, attempts * 2);
+                statuses = Arrays.copyOf(statuses, attempts * 2);
+                micros = Arrays.copyOf(micros, attempts * 2);
+            }
+            addresses[attempts] = address;
+            statuses[attempts] = 0;
+            attempts++;
             start = System.nanoTime();
-            status = 0;
             open = true;
         }
 
         /** The server answered the attempt with {@code code}. */
         void answered(int code) {
-            status = code;
+            if (open) {
+                statuses[attempts - 1] = code;
+            }
         }
 
-        /** The attempt ended: with the server's status, else {@code failure} (0: none, written as -). */
+        /** The attempt ended: with the server's status, else {@code failure} (0: none). */
         void end(int failure) {
             if (!open) {
                 return;
             }
             open = false;
-            int code = status != 0 ? status : failure;
-            if (code == 0) {
-                separate(statuses).append('-');
-            } else {
-                separate(statuses).append(code);
+            if (statuses[attempts - 1] == 0) {
+                statuses[attempts - 1] = failure;
             }
-            long ms = (System.nanoTime() - start + 500_000) / 1_000_000;
-            separate(times).append(ms / 1_000).append('.');
-            long frac = ms % 1_000;
-            times.append(frac < 100 ? (frac < 10 ? "00" : "0") : "").append(frac);
-        }
-
-        private static StringBuilder separate(StringBuilder list) {
-            return list.isEmpty() ? list : list.append(", ");
+            micros[attempts - 1] = (System.nanoTime() - start) / 1_000;
         }
     }
 
     LogFormat(AccessLogFormat config) {
-        this.config = config;
         this.escape = config.escape();
         List<AsciiString> request = new ArrayList<>();
         List<AsciiString> response = new ArrayList<>();
@@ -118,6 +113,7 @@ final class LogFormat {
         texts = new byte[n][];
         slots = new int[n];
         boolean user = false;
+        boolean host = false;
         boolean upstream = false;
         for (int i = 0; i < n; i++) {
             switch (config.parts().get(i)) {
@@ -137,12 +133,10 @@ final class LogFormat {
                         // The id RequestIdHandler gave the request: its X-Request-Id header by then.
                         kinds[i] = Kind.HTTP;
                         slots[i] = slot(request, RequestIdHandler.X_REQUEST_ID);
-                    } else if (name.equals("host")) {
-                        kinds[i] = Kind.HOST;
-                        slots[i] = slot(request, AsciiString.cached("host"));
                     } else {
                         kinds[i] = Kind.valueOf(name.toUpperCase(Locale.ROOT));
                         user |= kinds[i] == Kind.REMOTE_USER;
+                        host |= kinds[i] == Kind.HOST;
                         upstream |= name.startsWith("upstream_");
                     }
                 }
@@ -151,6 +145,7 @@ final class LogFormat {
         this.requestHeaders = request.toArray(AsciiString[]::new);
         this.responseHeaders = response.toArray(AsciiString[]::new);
         this.readsUser = user;
+        this.readsHost = host;
         this.readsUpstream = upstream;
     }
 
@@ -168,10 +163,6 @@ final class LogFormat {
         return at;
     }
 
-    AccessLogFormat config() {
-        return config;
-    }
-
     /** The request headers whose values the format writes, in slot order. */
     AsciiString[] requestHeaders() {
         return requestHeaders;
@@ -185,6 +176,11 @@ final class LogFormat {
     /** Whether the format writes what the app servers did ({@code $upstream_...}): then the proxy records it. */
     boolean readsUpstream() {
         return readsUpstream;
+    }
+
+    /** Whether the format writes the host the request is for ({@code $host}). */
+    boolean readsHost() {
+        return readsHost;
     }
 
     /** Whether the format writes the Basic user name ({@code $remote_user}), which costs a look at Authorization. */
@@ -225,13 +221,35 @@ final class LogFormat {
                 case STATUS -> line.number(e.status);
                 case BODY_BYTES_SENT -> line.number(e.bytes);
                 case REQUEST_TIME -> line.seconds(Math.max(0, nowNanos - e.startNanos) / 1_000);
-                case HOST -> value(line, host(e.requestHeaders[slots[i]]));
+                case HOST -> value(line, e.host);
                 case SCHEME -> line.raw(tls ? HTTPS : HTTP);
                 case HTTP -> value(line, e.requestHeaders[slots[i]]);
                 case SENT_HTTP -> value(line, e.responseHeaders[slots[i]]);
-                case UPSTREAM_ADDR -> value(line, orNull(e.upstream.addresses));
-                case UPSTREAM_STATUS -> value(line, orNull(e.upstream.statuses));
-                case UPSTREAM_RESPONSE_TIME -> value(line, orNull(e.upstream.times));
+                case UPSTREAM_ADDR, UPSTREAM_STATUS, UPSTREAM_RESPONSE_TIME -> upstream(line, kinds[i], e.upstream);
+            }
+        }
+    }
+
+    /** One of the upstream lists: an entry per attempt, separated by ", "; none for a request not proxied. */
+    private void upstream(LogLine line, Kind kind, UpstreamTrace trace) {
+        if (trace.attempts == 0) {
+            value(line, null);
+            return;
+        }
+        for (int a = 0; a < trace.attempts; a++) {
+            if (a > 0) {
+                line.raw(',').raw(' ');
+            }
+            switch (kind) {
+                case UPSTREAM_ADDR -> value(line, trace.addresses[a].toString());
+                case UPSTREAM_STATUS -> {
+                    if (trace.statuses[a] == 0) {
+                        line.raw('-');
+                    } else {
+                        line.number(trace.statuses[a]);
+                    }
+                }
+                default -> line.seconds(trace.micros[a]);
             }
         }
     }
@@ -242,19 +260,5 @@ final class LogFormat {
             case JSON -> line.json(v);
             case NONE -> line.plain(v);
         }
-    }
-
-    private static CharSequence orNull(StringBuilder list) {
-        return list.isEmpty() ? null : list;
-    }
-
-    /** nginx's {@code $host} from the Host header: lower case, without the port; null without one. */
-    static String host(CharSequence header) {
-        if (header == null || header.isEmpty()) {
-            return null;
-        }
-        String h = header.toString();
-        int end = h.startsWith("[") ? h.indexOf(']') + 1 : h.indexOf(':');
-        return (end <= 0 ? h : h.substring(0, end)).toLowerCase(Locale.ROOT);
     }
 }

@@ -1,5 +1,6 @@
 package dev.webstack.web;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -44,7 +45,7 @@ final class LogLine {
     }
 
     /** Puts the line's bytes, without a line break, into {@code dst}. */
-    void copyTo(java.nio.ByteBuffer dst) {
+    void copyTo(ByteBuffer dst) {
         dst.put(bytes, 0, length);
     }
 
