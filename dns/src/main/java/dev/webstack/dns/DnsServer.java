@@ -427,12 +427,13 @@ public final class DnsServer implements AutoCloseable {
             // Zones and failing front doors are rendered together before the swap: the old answers
             // serve until this line.
             publish();
+            List<ZoneData> changed = next.stream().filter(z -> !before.contains(z)).toList();
             if (ixfr != null) {
                 // The history of each zone served with new data, for the next start.
-                next.stream().filter(z -> !before.contains(z)).forEach(ixfr::save);
+                changed.forEach(ixfr::save);
             }
             // Secondaries of a zone served with new data transfer it again (RFC 1996).
-            next.stream().filter(z -> !before.contains(z)).forEach(notifier::notifyChanged);
+            changed.forEach(notifier::notifyChanged);
             ZoneReload outcome = result.build();
             log.info("dns: reload: {}", outcome);
             return outcome;

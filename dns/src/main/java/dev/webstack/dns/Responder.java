@@ -67,6 +67,13 @@ final class Responder {
     static final Set<Integer> ABSENT_TYPES = Set.of(Type.A, Type.AAAA, Type.CNAME, Type.NS, Type.SOA, Type.MX,
             Type.TXT, Type.SRV, Type.CAA, Type.PTR, Type.HTTPS, Type.SVCB);
 
+    /** {@link #ABSENT_TYPES} by type code, for {@link #absentType}. */
+    private static final boolean[] IS_ABSENT_TYPE = new boolean[ABSENT_TYPES.stream().mapToInt(Integer::intValue).max().orElse(0) + 1];
+
+    static {
+        ABSENT_TYPES.forEach(t -> IS_ABSENT_TYPE[t] = true);
+    }
+
     /** The key type of a name's answer to the {@link #ABSENT_TYPES} it does not hold: no 16-bit type. */
     private static final int ABSENT = -1;
     /** The OPT record appended to an answer with EDNS: root name, type, UDP size, TTL (rcode, version, flags), no data. */
@@ -146,11 +153,7 @@ final class Responder {
 
     /** Whether {@code type} is one of {@link #ABSENT_TYPES}; without boxing, per query. */
     static boolean absentType(int type) {
-        return switch (type) {
-            case Type.A, Type.AAAA, Type.CNAME, Type.NS, Type.SOA, Type.MX, Type.TXT, Type.SRV, Type.CAA, Type.PTR,
-                 Type.HTTPS, Type.SVCB -> true;
-            default -> false;
-        };
+        return type >= 0 && type < IS_ABSENT_TYPE.length && IS_ABSENT_TYPE[type];
     }
 
     /** How many answers are kept now: those rendered at load and those learned since. */

@@ -42,16 +42,18 @@ final class ZoneData {
     private final Name origin;
     private final SOARecord soa;
     private final List<Record> ignored;
-    private final Map<Name, Map<Integer, RRset>> nodes = new HashMap<>();
+    // Never changed once built: zones made from this one (a reload's, its history's) share it.
+    private final Map<Name, Map<Integer, RRset>> nodes;
     private final ZoneHistory history;
     // rrsets(), sorted when first asked for.
     private volatile List<RRset> sorted;
 
-    private ZoneData(Path file, Name origin, SOARecord soa, List<Record> ignored) {
+    private ZoneData(Path file, Name origin, SOARecord soa, List<Record> ignored, Map<Name, Map<Integer, RRset>> nodes) {
         this.file = file;
         this.origin = origin;
         this.soa = soa;
         this.ignored = List.copyOf(ignored);
+        this.nodes = nodes;
         this.history = ZoneHistory.NONE;
     }
 
@@ -90,14 +92,12 @@ final class ZoneData {
         if (apex.get(Type.NS) == null) {
             throw new IllegalArgumentException(origin + ": no NS set specified");
         }
-        ZoneData zone = new ZoneData(file, origin, (SOARecord) soa.first(), ignored);
-        zone.nodes.putAll(nodes);
-        for (Name owner : nodes.keySet()) {
-            for (Name up = parent(owner); up.labels() >= origin.labels() && !zone.nodes.containsKey(up); up = parent(up)) {
-                zone.nodes.put(up, new TreeMap<>());
+        for (Name owner : List.copyOf(nodes.keySet())) {
+            for (Name up = parent(owner); up.labels() >= origin.labels() && !nodes.containsKey(up); up = parent(up)) {
+                nodes.put(up, new TreeMap<>());
             }
         }
-        return zone;
+        return new ZoneData(file, origin, (SOARecord) soa.first(), ignored, nodes);
     }
 
     private ZoneData(ZoneData from, Map<Name, Map<Integer, RRset>> nodes, ZoneHistory history) {
@@ -105,8 +105,9 @@ final class ZoneData {
         this.origin = from.origin;
         this.soa = from.soa;
         this.ignored = from.ignored;
-        this.nodes.putAll(nodes);
+        this.nodes = nodes;
         this.history = history;
+        this.sorted = nodes == from.nodes ? from.sorted : null; // the same data: sorted once
     }
 
     /**

@@ -12,8 +12,6 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.Name;
-import org.xbill.DNS.Record;
-import org.xbill.DNS.Type;
 import org.xbill.DNS.ZoneTransferIn;
 
 /**
@@ -27,10 +25,6 @@ class IxfrStoreTest {
     @TempDir
     Path dir;
 
-    private static String serial(String zone, long serial) {
-        return zone.replaceFirst("\n {16}\\d+ 7200", "\n                " + serial + " 7200");
-    }
-
     private DnsServer start(Path zoneFile) {
         DnsConfig config = new DnsConfig(new HostPort("127.0.0.1", 0), List.of(new DnsConfig.Zone("example.test.", zoneFile)), 1232);
         return DnsServer.start(config, DnsOptions.defaults().withRateLimit(RateLimit.OFF)
@@ -43,20 +37,15 @@ class IxfrStoreTest {
         return in;
     }
 
-    private static List<String> changes(List<Record> records) {
-        return records.stream().filter(r -> r.getType() != Type.SOA).map(r -> r.toString().replaceAll("\\s+", " ")).toList();
-    }
-
     /** Serial 1 (the test zone), then 2 (a record deleted, one added, a TTL changed) and 3 (one more added) by reloads; the file at 3. */
     private Path threeVersions() throws Exception {
         String v1 = Files.readString(TestZones.EXAMPLE);
         Path file = Files.writeString(dir.resolve("example.test.zone"), v1);
         try (DnsServer server = start(file)) {
-            String v2 = serial(v1, 2).replace("c3      IN A    192.0.2.3\n", "")
-                    .replace("ns1     IN A    192.0.2.1\n", "ns1 300 IN A    192.0.2.1\n") + "added IN A 192.0.2.77\n";
+            String v2 = TestZones.exampleV2(v1);
             Files.writeString(file, v2);
             assertThat(server.reload().toString()).contains("updated (serial 1 -> 2)");
-            Files.writeString(file, serial(v2, 3) + "more IN TXT \"three\"\n");
+            Files.writeString(file, TestZones.exampleV3(v2));
             assertThat(server.reload().toString()).contains("updated (serial 2 -> 3)");
         }
         return file;
@@ -71,16 +60,10 @@ class IxfrStoreTest {
         try (DnsServer server = start(file)) {
             ZoneTransferIn from1 = ixfr(server, 1);
             assertThat(from1.isAXFR()).as("the history outlived the restart").isFalse();
-            List<ZoneTransferIn.Delta> deltas = from1.getIXFR();
-            assertThat(deltas).extracting(d -> d.start + "->" + d.end).containsExactly("1->2", "2->3");
-            assertThat(changes(deltas.get(0).deletes)).containsExactlyInAnyOrder(
-                    "c3.example.test. 3600 IN A 192.0.2.3", "ns1.example.test. 3600 IN A 192.0.2.1");
-            assertThat(changes(deltas.get(0).adds)).containsExactlyInAnyOrder(
-                    "added.example.test. 3600 IN A 192.0.2.77", "ns1.example.test. 300 IN A 192.0.2.1");
-            assertThat(changes(deltas.get(1).adds)).containsExactly("more.example.test. 3600 IN TXT \"three\"");
+            TestZones.assertExampleDeltas(from1.getIXFR());
 
             // A reload after the restart adds to the restored history.
-            Files.writeString(file, serial(Files.readString(file), 4) + "four IN A 192.0.2.4\n");
+            Files.writeString(file, TestZones.withSerial(Files.readString(file), 4) + "four IN A 192.0.2.4\n");
             assertThat(server.reload().toString()).contains("updated (serial 3 -> 4)");
             assertThat(ixfr(server, 1).getIXFR()).extracting(d -> d.start + "->" + d.end).containsExactly("1->2", "2->3", "3->4");
         }
@@ -98,7 +81,7 @@ class IxfrStoreTest {
             assertThat(ixfr(server, 1).isAXFR()).as("the whole zone, not differences that do not lead to it").isTrue();
         }
         // A new serial: no difference ends there.
-        Files.writeString(file, serial(Files.readString(file), 9));
+        Files.writeString(file, TestZones.withSerial(Files.readString(file), 9));
         try (DnsServer server = start(file)) {
             assertThat(ixfr(server, 2).isAXFR()).isTrue();
         }

@@ -1,5 +1,7 @@
 package dev.webstack.dns;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.webstack.common.config.DnsConfig;
 import dev.webstack.common.config.HostPort;
 import java.io.IOException;
@@ -13,6 +15,7 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
+import org.xbill.DNS.ZoneTransferIn;
 
 /** The zones the tests serve (the real foobar.com zone and the test zone) and message helpers. */
 final class TestZones {
@@ -51,6 +54,38 @@ final class TestZones {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A zone file's text with its SOA serial (the line of the test zones' SOA that ends in the refresh, 7200) set to {@code serial}. */
+    static String withSerial(String zone, long serial) {
+        return zone.replaceFirst("\n {16}\\d+ 7200", "\n                " + serial + " 7200");
+    }
+
+    /** Serial 2 of {@link #EXAMPLE}, from serial 1's text: c3's A deleted, ns1's A with a new TTL (300), added's A added. */
+    static String exampleV2(String v1) {
+        return withSerial(v1, 2).replace("c3      IN A    192.0.2.3\n", "")
+                .replace("ns1     IN A    192.0.2.1\n", "ns1 300 IN A    192.0.2.1\n") + "added IN A 192.0.2.77\n";
+    }
+
+    /** Serial 3 of {@link #EXAMPLE}, from serial 2's text: a TXT record added. */
+    static String exampleV3(String v2) {
+        return withSerial(v2, 3) + "more IN TXT \"three\"\n";
+    }
+
+    /** Asserts that {@code deltas} are the two differences of {@link #exampleV2} and {@link #exampleV3}, TTLs included. */
+    static void assertExampleDeltas(List<ZoneTransferIn.Delta> deltas) {
+        assertThat(deltas).extracting(d -> d.start + "->" + d.end).containsExactly("1->2", "2->3");
+        assertThat(changes(deltas.get(0).deletes)).containsExactlyInAnyOrder(
+                "c3.example.test. 3600 IN A 192.0.2.3", "ns1.example.test. 3600 IN A 192.0.2.1");
+        assertThat(changes(deltas.get(0).adds)).containsExactlyInAnyOrder(
+                "added.example.test. 3600 IN A 192.0.2.77", "ns1.example.test. 300 IN A 192.0.2.1");
+        assertThat(changes(deltas.get(1).deletes)).isEmpty();
+        assertThat(changes(deltas.get(1).adds)).containsExactly("more.example.test. 3600 IN TXT \"three\"");
+    }
+
+    /** A delta's records but its SOA (dnsjava puts the SOA first), as text with their TTLs. */
+    static List<String> changes(List<Record> records) {
+        return records.stream().filter(r -> r.getType() != Type.SOA).map(Record::toString).map(l -> l.replaceAll("\\s+", " ")).toList();
     }
 
     /** The records of a section as {@code name ttl type rdata} lines, easy to read in a failed assertion. */

@@ -97,24 +97,17 @@ class ZoneTransferTest {
         DnsConfig config = new DnsConfig(new HostPort("127.0.0.1", 0), List.of(new DnsConfig.Zone("example.test.", file)), 1232);
         try (DnsServer server = DnsServer.start(config, DnsOptions.defaults().withRateLimit(RateLimit.OFF).withTransferClients(Set.of(LOOPBACK)))) {
             // Serial 2: a record added, one deleted, one with a new TTL; serial 3: one more added.
-            String v2 = serial(v1, 2).replace("c3      IN A    192.0.2.3\n", "")
-                    .replace("ns1     IN A    192.0.2.1\n", "ns1 300 IN A    192.0.2.1\n") + "added IN A 192.0.2.77\n";
+            String v2 = TestZones.exampleV2(v1);
             Files.writeString(file, v2);
             assertThat(server.reload().toString()).contains("updated (serial 1 -> 2)");
-            Files.writeString(file, serial(v2, 3) + "more IN TXT \"three\"\n");
+            Files.writeString(file, TestZones.exampleV3(v2));
             assertThat(server.reload().toString()).contains("updated (serial 2 -> 3)");
 
             ZoneTransferIn from1 = ZoneTransferIn.newIXFR(origin, 1, false, "127.0.0.1", server.port(), null);
             from1.run();
             assertThat(from1.isAXFR()).as("serial 1 was served: the differences, not the zone").isFalse();
             List<ZoneTransferIn.Delta> deltas = from1.getIXFR();
-            assertThat(deltas).extracting(d -> d.start + "->" + d.end).containsExactly("1->2", "2->3");
-            assertThat(changes(deltas.get(0).deletes)).containsExactlyInAnyOrder(
-                    "c3.example.test. 3600 IN A 192.0.2.3", "ns1.example.test. 3600 IN A 192.0.2.1");
-            assertThat(changes(deltas.get(0).adds)).containsExactlyInAnyOrder(
-                    "added.example.test. 3600 IN A 192.0.2.77", "ns1.example.test. 300 IN A 192.0.2.1");
-            assertThat(changes(deltas.get(1).deletes)).isEmpty();
-            assertThat(changes(deltas.get(1).adds)).containsExactly("more.example.test. 3600 IN TXT \"three\"");
+            TestZones.assertExampleDeltas(deltas);
 
             // The differences applied to serial 1's records give serial 3's, TTLs included.
             TreeSet<String> applied = withTtl(ZoneLoader.load(new DnsConfig.Zone("example.test.", TestZones.EXAMPLE)));
@@ -150,21 +143,12 @@ class ZoneTransferTest {
                 DnsConfig.RateLimit.NSD_DEFAULTS, List.of(), List.of(),
                 List.of(new DnsConfig.HealthCheck("example.test.", 9, "/-/health", java.time.Duration.ofHours(1))));
         try (DnsServer server = DnsServer.start(config, DnsOptions.defaults().withRateLimit(RateLimit.OFF).withTransferClients(Set.of(LOOPBACK)))) {
-            Files.writeString(file, serial(v1, 2) + "added IN A 192.0.2.77\n");
+            Files.writeString(file, TestZones.withSerial(v1, 2) + "added IN A 192.0.2.77\n");
             assertThat(server.reload().toString()).contains("updated (serial 1 -> 2)");
             ZoneTransferIn from1 = ZoneTransferIn.newIXFR(origin, 1, false, "127.0.0.1", server.port(), null);
             from1.run();
             assertThat(from1.isAXFR()).as("the whole zone").isTrue();
         }
-    }
-
-    private static String serial(String zone, long serial) {
-        return zone.replaceFirst("\n {16}\\d+ 7200", "\n                " + serial + " 7200");
-    }
-
-    /** A delta's records but its SOA (dnsjava puts the SOA first), as text with their TTLs. */
-    private static List<String> changes(List<Record> records) {
-        return records.stream().filter(r -> r.getType() != Type.SOA).map(Record::toString).map(l -> l.replaceAll("\\s+", " ")).toList();
     }
 
     private static List<String> changesWithSoa(List<Record> records) {
