@@ -1,5 +1,6 @@
 package dev.webstack.web;
 
+import io.netty.util.AsciiString;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -23,6 +24,14 @@ final class LogLine {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.US);
     private static final DateTimeFormatter ISO_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssxxx", Locale.US);
     private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
+    // The bytes quoted() writes as they are: printable ASCII but for " and \.
+    private static final boolean[] PLAIN = new boolean[256];
+
+    static {
+        for (int c = 0x20; c < 0x7f; c++) {
+            PLAIN[c] = c != '"' && c != '\\';
+        }
+    }
 
     private byte[] bytes = new byte[512];
     private int length;
@@ -76,15 +85,37 @@ final class LogLine {
         if (s == null) {
             return raw('-');
         }
+        // The common case, text with nothing to escape, copied in one tight loop (locals, no
+        // capacity check per byte) until the first character that needs escaping, if any.
         int n = s.length();
         ensure(n);
-        for (int i = 0; i < n; i++) {
-            char c = s.charAt(i);
-            if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-                if (length == bytes.length) {
-                    ensure(n - i);
+        byte[] to = bytes;
+        int at = length;
+        int i = 0;
+        if (s instanceof AsciiString ascii) { // a request id, a header value set by the tier
+            byte[] from = ascii.array();
+            int offset = ascii.arrayOffset();
+            for (; i < n; i++) {
+                int c = from[offset + i] & 0xff;
+                if (!PLAIN[c]) {
+                    break;
                 }
-                bytes[length++] = (byte) c;
+                to[at++] = (byte) c;
+            }
+        } else {
+            for (; i < n; i++) {
+                char c = s.charAt(i);
+                if (c > 0xff || !PLAIN[c]) {
+                    break;
+                }
+                to[at++] = (byte) c;
+            }
+        }
+        length = at;
+        for (; i < n; i++) {
+            char c = s.charAt(i);
+            if (c <= 0xff && PLAIN[c]) {
+                raw(c);
             } else if (c <= 0xff) {
                 hex(c);
             } else {
@@ -166,17 +197,23 @@ final class LogLine {
             n = -n;
         }
         ensure(20);
-        int start = length;
+        byte[] to = bytes;
+        int at = length + digits(n);
+        length = at;
         do {
-            bytes[length++] = (byte) ('0' + n % 10);
+            to[--at] = (byte) ('0' + n % 10);
             n /= 10;
         } while (n > 0);
-        for (int i = start, j = length - 1; i < j; i++, j--) {
-            byte t = bytes[i];
-            bytes[i] = bytes[j];
-            bytes[j] = t;
-        }
         return this;
+    }
+
+    /** How many decimal digits {@code n} (not negative) has. */
+    private static int digits(long n) {
+        int d = 1;
+        for (long p = 10; d < 19 && n >= p; p *= 10) {
+            d++;
+        }
+        return d;
     }
 
     /** Seconds with millisecond precision, e.g. {@code 0.004}, rounded to the nearest millisecond. */
