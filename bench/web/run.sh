@@ -128,7 +128,7 @@ events { worker_connections $((IDLE_CONNS + 6384)); }
 http {
   # Both sides log the same line (LOG_FORMAT), buffered and flushed every second.
   log_format same '$NGINX_LOG_FORMAT';
-  access_log $WORK/nginx-access.log same buffer=64k flush=1s;
+  access_log $WORK/nginx-access.log same buffer=256k flush=1s;
   sendfile on; tcp_nopush on; tcp_nodelay on;
   keepalive_requests 100000;
   open_file_cache max=1000 inactive=60s;

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Appends access log lines to a file in large writes from one writer thread, so that the event
- * loops never wait for the disk, like nginx's {@code access_log ... buffer=64k flush=1s}.
+ * loops never wait for the disk, like nginx's {@code access_log ... buffer=256k flush=1s}.
  *
  * <ul>
  *   <li>Each thread that logs (an event loop) formats its lines as bytes into a {@link LogLine} and
@@ -40,8 +40,11 @@ import org.slf4j.LoggerFactory;
  * </ul>
  */
 final class AccessLogWriter implements AutoCloseable {
-    static final int BUFFER_SIZE = 64 * 1024;
-    static final int QUEUE_CAPACITY = 64;
+    // 256 KB: each full buffer wakes the writer thread, and on a busy machine a wake-up costs more
+    // than the write (the small file at 100k requests/s: the writer thread's CPU per line was
+    // 0.08-0.12 us with 64 KB buffers, 0.03-0.04 us with 1 MB ones; a 64 KB write alone is 15 us).
+    static final int BUFFER_SIZE = 256 * 1024;
+    static final int QUEUE_CAPACITY = 16; // 4 MB waiting at most
     static final long FLUSH_INTERVAL_MS = 1_000;
     private static final Logger log = LoggerFactory.getLogger(AccessLogWriter.class);
 

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -228,10 +229,16 @@ public final class ConfigNode {
         if (child.isEmpty()) {
             return def;
         }
-        return switch (child.get().text().trim().toLowerCase()) {
-            case "true", "yes", "on" -> true;
-            case "false", "no", "off" -> false;
-            default -> throw child.get().error("'" + child.get().text() + "' is not true or false");
+        return switchValue(child.get().text())
+                .orElseThrow(() -> child.get().error("'" + child.get().text() + "' is not true or false"));
+    }
+
+    /** A switch's value: {@code true}, {@code yes} or {@code on}; {@code false}, {@code no} or {@code off}; in any case. */
+    static Optional<Boolean> switchValue(String text) {
+        return switch (text.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on" -> Optional.of(true);
+            case "false", "no", "off" -> Optional.of(false);
+            default -> Optional.empty();
         };
     }
 

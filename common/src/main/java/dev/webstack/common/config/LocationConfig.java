@@ -296,14 +296,23 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
                 headers(node));
     }
 
-    /** {@code autoindex}: {@code false} (the default), {@code true} or {@code html}, or {@code json}. */
+    /**
+     * {@code autoindex}: off (the default) or on, as any other switch ({@link ConfigNode#bool}), on
+     * being an HTML page; or {@code html} or {@code json} (nginx's {@code autoindex_format}).
+     */
     private static AutoIndex autoindex(ConfigNode node) {
-        String value = node.string("autoindex", "false").trim();
+        String value = node.string("autoindex", "false").trim().toLowerCase(Locale.ROOT);
         return switch (value) {
-            case "false", "off" -> AutoIndex.OFF;
-            case "true", "on", "html" -> AutoIndex.HTML;
+            case "html" -> AutoIndex.HTML;
             case "json" -> AutoIndex.JSON;
-            default -> throw node.child("autoindex").orElseThrow().error("'" + value + "' (expected: false, true (an HTML page) or json)");
+            default -> {
+                Optional<Boolean> on = ConfigNode.switchValue(value);
+                if (on.isEmpty()) {
+                    throw node.child("autoindex").orElseThrow()
+                            .error("'" + value + "' (expected: false, true (an HTML page), html or json)");
+                }
+                yield on.get() ? AutoIndex.HTML : AutoIndex.OFF;
+            }
         };
     }
 

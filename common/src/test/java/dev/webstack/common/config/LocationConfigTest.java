@@ -273,6 +273,29 @@ class LocationConfigTest {
         assertThat(l).hasSize(3);
     }
 
+    @Test
+    void autoindexIsASwitchOrAFormat() {
+        Map<String, LocationConfig.AutoIndex> values = Map.of("true", LocationConfig.AutoIndex.HTML, "Yes", LocationConfig.AutoIndex.HTML,
+                "'on'", LocationConfig.AutoIndex.HTML, "html", LocationConfig.AutoIndex.HTML, "JSON", LocationConfig.AutoIndex.JSON,
+                "false", LocationConfig.AutoIndex.OFF, "'no'", LocationConfig.AutoIndex.OFF, "OFF", LocationConfig.AutoIndex.OFF);
+        values.forEach((value, expected) -> {
+            LocationConfig files = web("""
+                      locations:
+                        - path: /files/
+                          root: files
+                          autoindex: %s
+                    """.formatted(value)).locations().get(0);
+            assertThat(((LocationConfig.Root) files.action()).autoindex()).as(value).isEqualTo(expected);
+        });
+        assertError("""
+                web:
+                  locations:
+                    - path: /files/
+                      root: files
+                      autoindex: xml
+                """, "/srv/stack/webstack.yml:5: web.locations[0].autoindex: 'xml' (expected: false, true (an HTML page), html or json)");
+    }
+
     private static void assertError(String yaml, String message) {
         assertThatThrownBy(() -> StackConfig.parse(FILE, yaml))
                 .isInstanceOf(ConfigException.class)
