@@ -7,6 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,6 +31,9 @@ class AccessLogWriterTest {
         assertThat(new LogLine().number(0).raw(' ').number(-42).raw(' ').number(Long.MAX_VALUE).raw(' ')
                 .number(Long.MIN_VALUE).toString())
                 .isEqualTo("0 -42 " + Long.MAX_VALUE + " " + Long.MIN_VALUE);
+        for (long n : new long[] {7, 9, 10, 99, 100, 999_999_999_999_999_999L, 1_000_000_000_000_000_000L}) {
+            assertThat(new LogLine().raw('=').number(n).toString()).as("a number of each width").isEqualTo("=" + n);
+        }
         assertThat(new LogLine().seconds(0).raw(' ').seconds(4_499).raw(' ').seconds(4_500).raw(' ')
                 .seconds(1_234_567).raw(' ').seconds(61_000_000).toString())
                 .isEqualTo("0.000 0.004 0.005 1.235 61.000");
@@ -91,6 +97,38 @@ class AccessLogWriterTest {
         writer.append(writer.line().ascii("after"));
         writer.close();
         assertThat(Files.readAllLines(file)).containsExactly("before", big, "after");
+    }
+
+    @Test
+    void writersOneAfterAnotherReuseTheSameBuffers() throws Exception {
+        Path file = dir.resolve("access.log");
+        ExecutorService loops = Executors.newFixedThreadPool(2); // two event loops, logging through every writer
+        try {
+            int before = AccessLogWriter.allocated();
+            for (int reload = 0; reload < 40; reload++) {
+                AccessLogWriter writer = AccessLogWriter.open(file);
+                int n = reload;
+                List<Future<?>> lines = new ArrayList<>();
+                for (int t = 0; t < 2; t++) {
+                    int thread = t;
+                    lines.add(loops.submit(() -> {
+                        // More than one buffer's worth: full buffers go to the writer thread and come back.
+                        for (int i = 0; i < 6_000; i++) {
+                            writer.append(writer.line().ascii("writer " + n + " thread " + thread + " line " + i + " ".repeat(40)));
+                        }
+                    }));
+                }
+                for (Future<?> f : lines) {
+                    f.get(10, TimeUnit.SECONDS);
+                }
+                writer.close();
+            }
+            assertThat(Files.readAllLines(file)).hasSize(40 * 2 * 6_000);
+            assertThat(AccessLogWriter.allocated() - before).as("buffers made for 40 writers in turn")
+                    .isLessThanOrEqualTo(AccessLogWriter.POOLED);
+        } finally {
+            loops.shutdownNow();
+        }
     }
 
     @Test

@@ -8,7 +8,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
-/** {@link LogLine}: the escaping of request text, numbers and the time of a line. */
+/** {@link LogLine}: the escaping of request text and the time of a line. */
 class LogLineTest {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.US);
 
@@ -54,17 +54,5 @@ class LogLineTest {
         LogLine line = new LogLine().raw('[').quoted(plain + escaped + plain).raw(']');
         assertThat(line.toString()).isEqualTo("[" + plain + "\\x22".repeat(300) + plain + "]");
         assertThat(line.length()).isEqualTo(2 + 1_400 + 1_200);
-    }
-
-    @Test
-    void numbersAreWrittenInDecimal() {
-        for (long n : new long[] {0, 7, 9, 10, 99, 100, 200, 1_000, 123_456_789, 999_999_999_999_999_999L, Long.MAX_VALUE, -1, -305,
-                Long.MIN_VALUE}) {
-            assertThat(new LogLine().raw('=').number(n).toString()).isEqualTo("=" + n);
-        }
-        assertThat(new LogLine().seconds(0).toString()).isEqualTo("0.000");
-        assertThat(new LogLine().seconds(4_499).toString()).isEqualTo("0.004");
-        assertThat(new LogLine().seconds(4_500).toString()).isEqualTo("0.005");
-        assertThat(new LogLine().seconds(12_345_678).toString()).isEqualTo("12.346");
     }
 }
