@@ -2,6 +2,7 @@ package dev.webstack.web;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -10,11 +11,14 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.stream.ChunkedInput;
 import io.netty.util.AsciiString;
+import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One access log line per answered request, in the format of {@code web.access-log-format}
@@ -47,6 +51,32 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     // The client's address, formatted on the first line of the connection; whether it is HTTPS.
     private String clientIp;
     private boolean tls;
+    // The TCP connection's number and request count: this channel's, or an HTTP/2 stream's parent's.
+    private Connection connection;
+
+    /**
+     * A TCP connection as nginx's {@code $connection} and {@code $connection_requests} see it: a
+     * serial number, given when its first request arrives, and the requests it has carried (an
+     * HTTP/2 connection's streams all count). Kept on the connection's channel; its streams run on
+     * the same event loop, so the count needs no lock.
+     */
+    static final class Connection {
+        private static final AttributeKey<Connection> KEY = AttributeKey.valueOf(Connection.class, "connection");
+        private static final AtomicLong SERIALS = new AtomicLong();
+
+        final long serial = SERIALS.incrementAndGet();
+        long requests;
+
+        static Connection of(Channel ch) {
+            Channel tcp = ch instanceof Http2StreamChannel stream ? stream.parent() : ch;
+            Connection c = tcp.attr(KEY).get();
+            if (c == null) {
+                c = new Connection();
+                tcp.attr(KEY).set(c);
+            }
+            return c;
+        }
+    }
 
     AccessLogHandler(AccessLogWriter writer, RequestCounters counters) {
         this.writer = writer;
@@ -74,6 +104,11 @@ final class AccessLogHandler extends ChannelDuplexHandler {
             e.status = CLIENT_CLOSED;
             e.bytes = 0;
             current = e;
+            if (connection == null) {
+                connection = Connection.of(ctx.channel());
+            }
+            e.connection = connection.serial;
+            e.connectionRequests = ++connection.requests;
             if (!writer.enabled()) {
                 e.format = null;
                 ctx.fireChannelRead(msg);

@@ -36,6 +36,7 @@ import java.util.Locale;
  * ({@code -} for a folder); names are percent-encoded in links and HTML-escaped in text.
  */
 final class DirectoryListing {
+    private static final String HEX = "0123456789ABCDEF";
     private static final int NAME_COLUMNS = 50;
     private static final DateTimeFormatter HTML_TIME = DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm", Locale.US)
             .withZone(ZoneOffset.UTC);
@@ -131,13 +132,26 @@ final class DirectoryListing {
         return sb.append("]").toString(); // no line break after it, as nginx
     }
 
+    /**
+     * A name inside a JSON string as nginx's {@code ngx_escape_json} writes it (the escaping of
+     * {@link LogLine#json}, there on bytes of a request, here on a name's characters): {@code "}
+     * and {@code \\} after a backslash, {@code \\n} {@code \\r} {@code \\t} {@code \\b} {@code \\f},
+     * other control characters as {@code \\u001F}, everything else as it is.
+     */
     private static void jsonString(StringBuilder sb, String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c == '"' || c == '\\') {
                 sb.append('\\').append(c);
             } else if (c < 0x20) {
-                sb.append(String.format("\\u%04x", (int) c));
+                switch (c) {
+                    case '\n' -> sb.append("\\n");
+                    case '\r' -> sb.append("\\r");
+                    case '\t' -> sb.append("\\t");
+                    case '\b' -> sb.append("\\b");
+                    case '\f' -> sb.append("\\f");
+                    default -> sb.append("\\u00").append(HEX.charAt(c >>> 4)).append(HEX.charAt(c & 0xf));
+                }
             } else {
                 sb.append(c);
             }

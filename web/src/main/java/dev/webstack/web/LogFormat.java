@@ -18,7 +18,7 @@ final class LogFormat {
     private enum Kind {
         TEXT, REMOTE_ADDR, REMOTE_USER, TIME_LOCAL, TIME_ISO8601, MSEC, REQUEST, REQUEST_METHOD, REQUEST_URI, ARGS,
         SERVER_PROTOCOL, STATUS, BODY_BYTES_SENT, REQUEST_TIME, HOST, SCHEME, HTTP, SENT_HTTP, UPSTREAM_ADDR, UPSTREAM_STATUS,
-        UPSTREAM_RESPONSE_TIME
+        UPSTREAM_RESPONSE_TIME, CONNECTION, CONNECTION_REQUESTS
     }
 
     private static final byte[] HTTP = "http".getBytes(StandardCharsets.US_ASCII);
@@ -44,6 +44,8 @@ final class LogFormat {
         String host; // the host the request is for, as the virtual hosts read it (nginx's $host); null for none
         int status;
         long bytes;
+        long connection;         // the connection's serial number (nginx's $connection)
+        long connectionRequests; // the requests it has carried, this one included (nginx's $connection_requests)
         LogFormat format; // the format the request's headers were collected for; null: the log was off
         CharSequence[] requestHeaders = new CharSequence[0];
         CharSequence[] responseHeaders = new CharSequence[0];
@@ -226,6 +228,8 @@ final class LogFormat {
                 case HTTP -> value(line, e.requestHeaders[slots[i]]);
                 case SENT_HTTP -> value(line, e.responseHeaders[slots[i]]);
                 case UPSTREAM_ADDR, UPSTREAM_STATUS, UPSTREAM_RESPONSE_TIME -> upstream(line, kinds[i], e.upstream);
+                case CONNECTION -> line.number(e.connection);
+                case CONNECTION_REQUESTS -> line.number(e.connectionRequests);
             }
         }
     }

@@ -154,6 +154,28 @@ class AccessLogFormatTest {
     }
 
     @Test
+    void connectionAndConnectionRequestsNumberConnectionsAndTheirRequests() throws IOException {
+        WebServer server = WebServer.start(config("  access-log-format: '$connection $connection_requests $status'\n"), TestConfigs.SITE);
+        try {
+            try (RawHttp first = new RawHttp(server.port())) {
+                for (int i = 0; i < 3; i++) {
+                    first.send(request(TestConfigs.WWW));
+                    assertThat(first.read().status()).isEqualTo(200);
+                }
+            }
+            assertThat(RawHttp.exchange(server.port(), request(TestConfigs.WWW)).status()).isEqualTo(200);
+        } finally {
+            server.close();
+        }
+        List<String> lines = Files.readAllLines(dir.resolve("log/access.log"), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThat(lines).hasSize(4);
+        long first = Long.parseLong(lines.get(0).split(" ")[0]);
+        assertThat(lines).containsExactly(first + " 1 200", first + " 2 200", first + " 3 200", lines.get(3));
+        assertThat(lines.get(3)).matches("\\d+ 1 200");
+        assertThat(Long.parseLong(lines.get(3).split(" ")[0])).as("a later connection's number").isGreaterThan(first);
+    }
+
+    @Test
     void aReloadSwitchesTheFormatOnTheSameFile() throws IOException {
         WebServer server = WebServer.start(config(""), TestConfigs.SITE);
         try {

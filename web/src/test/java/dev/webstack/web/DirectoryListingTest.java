@@ -116,6 +116,8 @@ class DirectoryListingTest {
     void theListingsAreNginxsByteForByte() throws Exception {
         // nginx lists a link out of the root, which webstack neither lists nor serves: not compared.
         Files.delete(dir.resolve("pub/files/link-out.txt"));
+        // A name with control characters, a quote, a backslash and DEL: nginx's JSON escapes.
+        Files.writeString(dir.resolve("pub/data/a\nb\tc\rd\be\ff\u0001g\"h\\i\u007fj.txt"), "x");
         try (TestNginx nginx = TestNginx.start(dir, """
                 server {
                   listen 127.0.0.1:%2$d;

@@ -2,6 +2,7 @@ package dev.webstack.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.webstack.common.config.AccessLogFormat;
 import dev.webstack.common.config.HostPort;
 import dev.webstack.common.config.SiteConfig;
 import dev.webstack.common.config.WebConfig;
@@ -36,6 +37,7 @@ class Http2Test {
     @TempDir
     Path dir;
     private TestUpstream app;
+    private WebConfig web;
     private WebServer server;
     private HttpClient client;
     private byte[] large;
@@ -50,7 +52,7 @@ class Http2Test {
         Files.write(dir.resolve("public/static/large.bin"), large);
         WebConfig.Tls tls = new WebConfig.Tls(new HostPort("127.0.0.1", 0), dir.resolve("var/tls/web.crt"),
                 dir.resolve("var/tls/web.key"), true, false, Duration.ofDays(1));
-        WebConfig web = TestConfigs.web(dir.resolve("public"), dir.resolve("log/access.log"), List.of(app.address()),
+        web = TestConfigs.web(dir.resolve("public"), dir.resolve("log/access.log"), List.of(app.address()),
                 Duration.ofSeconds(5)).withTls(Optional.of(tls));
         server = WebServer.start(web, SITE, WebLimits.defaults().withMaxBody(MAX_BODY));
         client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(TrustingContext.of(dir.resolve("var/tls/web.crt")))
@@ -95,6 +97,20 @@ class Http2Test {
         String log = Files.readString(dir.resolve("log/access.log"));
         assertThat(log).contains("\"GET /static/small.txt HTTP/2.0\" 200 14 ")
                 .contains("\"GET /static/large.bin HTTP/2.0\" 200 " + large.length + " ");
+    }
+
+    @Test
+    void theStreamsOfOneConnectionAreItsRequestsInTheLog() throws Exception {
+        server.reload(web.withAccessLogFormat(AccessLogFormat.parse("$connection $connection_requests $server_protocol $status",
+                AccessLogFormat.Escape.DEFAULT)), SITE);
+        for (int i = 0; i < 3; i++) {
+            assertThat(get("/static/small.txt").version()).isEqualTo(HttpClient.Version.HTTP_2);
+        }
+        server.close(); // writes out the access log
+        List<String> lines = Files.readAllLines(dir.resolve("log/access.log"));
+        assertThat(lines).hasSize(3);
+        String connection = lines.getFirst().split(" ")[0];
+        assertThat(lines).containsExactly(connection + " 1 HTTP/2.0 200", connection + " 2 HTTP/2.0 200", connection + " 3 HTTP/2.0 200");
     }
 
     @Test
