@@ -58,9 +58,18 @@ final class AccessLogWriter implements AutoCloseable {
 
     /** One thread's lines not yet handed over; guarded by its own monitor. */
     private final class ThreadBuffer {
+        final Thread thread;
         final LogLine line = new LogLine();
         ByteBuffer bytes; // taken from the pool at the first line after a hand-off
         int lines;
+
+        ThreadBuffer(Thread thread) {
+            this.thread = thread;
+        }
+
+        AccessLogWriter writer() {
+            return AccessLogWriter.this;
+        }
 
         synchronized void append(LogLine l) {
             if (closing) {
@@ -107,12 +116,14 @@ final class AccessLogWriter implements AutoCloseable {
     // Written buffers, to be filled again: direct, so that a write copies nothing in Java first (a
     // heap buffer goes through a temporary direct one), and kept, since a direct buffer is dear to
     // make. Shared by every writer of the process: the writer a reload makes takes the buffers the
-    // one before it gave back (each reload's writer had buffers of its own, which stayed reachable
-    // from the event loops' thread-local maps: 1-4 MB per reload that switched the log on).
+    // one before it gave back.
     private static final BlockingQueue<ByteBuffer> FREE = new ArrayBlockingQueue<>(POOLED);
     private static final AtomicInteger ALLOCATED = new AtomicInteger();
     private final List<ThreadBuffer> buffers = new CopyOnWriteArrayList<>();
-    private final ThreadLocal<ThreadBuffer> local = ThreadLocal.withInitial(this::newBuffer);
+    // Each thread's buffer of the writer it logged to last. One thread-local for all writers: one
+    // per writer kept every writer a reload replaced reachable from each event loop's map (the
+    // map's entry holds its value strongly, and the value held the writer and so the key).
+    private static final ThreadLocal<ThreadBuffer> LAST = new ThreadLocal<>();
     private final AtomicLong dropped = new AtomicLong();
     private final Thread thread;
     private volatile boolean closing;
@@ -166,16 +177,32 @@ final class AccessLogWriter implements AutoCloseable {
 
     /** The calling thread's line, emptied: fill it, then {@link #append(LogLine)} it. */
     LogLine line() {
-        return local.get().line.clear();
+        return local().line.clear();
     }
 
     /** Appends {@code line} (from {@link #line()} on this thread) and a line break; never blocks on I/O. */
     void append(LogLine line) {
-        local.get().append(line);
+        local().append(line);
     }
 
-    private ThreadBuffer newBuffer() {
-        ThreadBuffer b = new ThreadBuffer();
+    /** The calling thread's buffer of this writer. */
+    private ThreadBuffer local() {
+        ThreadBuffer b = LAST.get();
+        if (b == null || b.writer() != this) {
+            b = bufferOf(Thread.currentThread());
+            LAST.set(b);
+        }
+        return b;
+    }
+
+    /** The buffer {@code thread} appends to: the one it had if it logged here before (a thread logging to two writers in turn). */
+    private ThreadBuffer bufferOf(Thread thread) {
+        for (ThreadBuffer b : buffers) {
+            if (b.thread == thread) {
+                return b;
+            }
+        }
+        ThreadBuffer b = new ThreadBuffer(thread);
         buffers.add(b);
         return b;
     }

@@ -2,6 +2,7 @@ package dev.webstack.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,7 +101,7 @@ class AccessLogWriterTest {
     }
 
     @Test
-    void writersOneAfterAnotherReuseTheSameBuffers() throws Exception {
+    void writersOneAfterAnotherReuseTheSameBuffersAndAreNotKept() throws Exception {
         Path file = dir.resolve("access.log");
         ExecutorService loops = Executors.newFixedThreadPool(2); // two event loops, logging through every writer
         try {
@@ -126,6 +127,23 @@ class AccessLogWriterTest {
             assertThat(Files.readAllLines(file)).hasSize(40 * 2 * 6_000);
             assertThat(AccessLogWriter.allocated() - before).as("buffers made for 40 writers in turn")
                     .isLessThanOrEqualTo(AccessLogWriter.POOLED);
+            // A writer replaced is not kept by the threads that logged to it.
+            ExecutorService loop = Executors.newSingleThreadExecutor();
+            try {
+                WeakReference<AccessLogWriter> first = new WeakReference<>(AccessLogWriter.open(file));
+                loop.submit(() -> first.get().append(first.get().line().ascii("first"))).get(10, TimeUnit.SECONDS);
+                first.get().close();
+                AccessLogWriter second = AccessLogWriter.open(file);
+                loop.submit(() -> second.append(second.line().ascii("second"))).get(10, TimeUnit.SECONDS);
+                second.close();
+                for (int i = 0; i < 50 && first.get() != null; i++) {
+                    System.gc();
+                    Thread.sleep(20);
+                }
+                assertThat(first.get()).as("a replaced writer, once its thread logged to the next one").isNull();
+            } finally {
+                loop.shutdownNow();
+            }
         } finally {
             loops.shutdownNow();
         }
