@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.stream.ChunkedInput;
 import io.netty.util.AsciiString;
+import io.netty.util.Attribute;
 import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -69,10 +70,11 @@ final class AccessLogHandler extends ChannelDuplexHandler {
 
         static Connection of(Channel ch) {
             Channel tcp = ch instanceof Http2StreamChannel stream ? stream.parent() : ch;
-            Connection c = tcp.attr(KEY).get();
+            Attribute<Connection> kept = tcp.attr(KEY);
+            Connection c = kept.get();
             if (c == null) {
                 c = new Connection();
-                tcp.attr(KEY).set(c);
+                kept.set(c);
             }
             return c;
         }

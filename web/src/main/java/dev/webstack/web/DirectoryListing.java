@@ -23,6 +23,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Date;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
@@ -36,7 +37,6 @@ import java.util.Locale;
  * ({@code -} for a folder); names are percent-encoded in links and HTML-escaped in text.
  */
 final class DirectoryListing {
-    private static final String HEX = "0123456789ABCDEF";
     private static final int NAME_COLUMNS = 50;
     private static final DateTimeFormatter HTML_TIME = DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm", Locale.US)
             .withZone(ZoneOffset.UTC);
@@ -150,7 +150,7 @@ final class DirectoryListing {
                     case '\t' -> sb.append("\\t");
                     case '\b' -> sb.append("\\b");
                     case '\f' -> sb.append("\\f");
-                    default -> sb.append("\\u00").append(HEX.charAt(c >>> 4)).append(HEX.charAt(c & 0xf));
+                    default -> sb.append("\\u00").append(HexFormat.of().withUpperCase().toHexDigits((byte) c));
                 }
             } else {
                 sb.append(c);

@@ -301,8 +301,8 @@ public record LocationConfig(Kind kind, String pattern, Optional<String> host, A
      * being an HTML page; or {@code html} or {@code json} (nginx's {@code autoindex_format}).
      */
     private static AutoIndex autoindex(ConfigNode node) {
-        String value = node.string("autoindex", "false").trim().toLowerCase(Locale.ROOT);
-        return switch (value) {
+        String value = node.string("autoindex", "false").trim();
+        return switch (value.toLowerCase(Locale.ROOT)) {
             case "html" -> AutoIndex.HTML;
             case "json" -> AutoIndex.JSON;
             default -> {
