@@ -96,22 +96,27 @@ public final class StackPlan {
     }
 
     /**
-     * The web tier's heap, sized for a server whose live set is small and whose garbage dies young. The
-     * parallel collector's defaults grew the young generation under HTTP/2 load, shrank the
-     * survivor spaces to 0.5 MB (requests in flight at a collection were promoted) and started
-     * the old generation at 314 MB, so the pages it touched grew with the load's duration
-     * until a full collection: 355 MB held with 10,000 idle connections after a full benchmark
-     * (bound: 300 MB). Now: a fixed 64 MB young generation with survivor spaces of 10.7 MB (at
-     * 8 MB, an HTTP/2 load's survivors overflowed now and then and went to the old generation at
-     * age 0: 20 MB promoted per 70 s of mixed load, against 6 MB now), and an old generation of
-     * 64 MB to start with. The collector grows the old generation rather than collect it when a
-     * promotion does not fit, so its pages grow with the load's duration up to the maximum heap:
-     * 256 MB bounds that (a full collection when it is reached; the live set is 15-30 MB) where
-     * 512 MB let a long benchmark end at 313 MB before its 10,000 idle connections (bench/README.md).
+     * The web tier's memory, bounded: a heap of a fixed 144 MB, so that the tier's resident size
+     * cannot grow with the load's duration. The parallel collector grows the old generation
+     * rather than collect it when a promotion does not fit, and under HTTP/2 it promotes
+     * steadily: a young collection keeps 2-7 MB where 0.6 MB more than at rest is live (dead
+     * objects promoted earlier point to younger ones, which a young collection keeps). With
+     * {@code -Xms128m -Xmx256m} the pages the old generation touched grew with the load, and a
+     * full benchmark ended with 10,000 idle connections at 351-364 MB in two runs of four
+     * (bound: 300 MB). With the heap fixed, the old generation is collected when it is full
+     * instead, about every 10 s under HTTP/2 at full speed (some 45 ms each; the live set is
+     * 15 MB, and an idle connection holds some 4 KB more).
+     * A young generation of 48 MB with survivor spaces of 8 MB; a smaller one promotes more, a
+     * larger one leaves less room for idle connections: 19,000 of them (web.max-connections'
+     * default is 20,000) were held in 252 MB with one full collection (150 ms, 89 MB live) while
+     * they were opened. Besides the heap, some 115 MB: without tiered compilation (C2 alone, after
+     * the interpreter's profile) the code cache holds about 10 MB where it held 36 MB of C1 and C2
+     * code after a benchmark, at the same speed once warm (bench/README.md); and the JVM hands
+     * the C heap's freed pages back every 5 s (BoringSSL's, the compilers' arenas).
      * {@code webstack web --print-jvm-options} prints them, for {@code bench/web/run.sh}.
      */
-    public static final List<String> WEB_JVM_OPTIONS = List.of("-Xms128m", "-Xmx256m", "-XX:+UseParallelGC", "-Xmn64m",
-            "-XX:-UseAdaptiveSizePolicy", "-XX:SurvivorRatio=4");
+    public static final List<String> WEB_JVM_OPTIONS = List.of("-Xms144m", "-Xmx144m", "-XX:+UseParallelGC", "-Xmn48m",
+            "-XX:-UseAdaptiveSizePolicy", "-XX:SurvivorRatio=4", "-XX:-TieredCompilation", "-XX:TrimNativeHeapInterval=5000");
 
     static final String PRIMARY = "db";
     static final String REPLICA = "db-replica-1";

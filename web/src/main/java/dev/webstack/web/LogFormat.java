@@ -36,6 +36,8 @@ final class LogFormat {
 
     /** What a request's line is written from; filled by {@link AccessLogHandler}, one per connection, reused. */
     static final class Logged {
+        private static final CharSequence[] NO_VALUES = {};
+
         long startNanos;
         io.netty.handler.codec.http.HttpMethod method;
         String uri;
@@ -47,8 +49,8 @@ final class LogFormat {
         long connection;         // the connection's serial number (nginx's $connection)
         long connectionRequests; // the requests it has carried, this one included (nginx's $connection_requests)
         LogFormat format; // the format the request's headers were collected for; null: the log was off
-        CharSequence[] requestHeaders = new CharSequence[0];
-        CharSequence[] responseHeaders = new CharSequence[0];
+        CharSequence[] requestHeaders = NO_VALUES;
+        CharSequence[] responseHeaders = NO_VALUES;
         final UpstreamTrace upstream = new UpstreamTrace();
     }
 
@@ -59,9 +61,10 @@ final class LogFormat {
      * {@link ProxyExchange}, only when the format writes one of them; empty for a request not proxied.
      */
     static final class UpstreamTrace {
-        private Object[] addresses = new Object[2];
-        private int[] statuses = new int[2]; // 0: none (written as -)
-        private long[] micros = new long[2];
+        // Empty until the first attempt: a connection or stream that proxies nothing holds no arrays.
+        private Object[] addresses = {};
+        private int[] statuses = {}; // 0: none (written as -)
+        private long[] micros = {};
         private int attempts;
         private long start;
         private boolean open;
@@ -75,9 +78,10 @@ final class LogFormat {
         void begin(Object address) {
             end(502);
             if (attempts == addresses.length) {
-                addresses = Arrays.copyOf(addresses, attempts * 2);
-                statuses = Arrays.copyOf(statuses, attempts * 2);
-                micros = Arrays.copyOf(micros, attempts * 2);
+                int length = Math.max(2, attempts * 2);
+                addresses = Arrays.copyOf(addresses, length);
+                statuses = Arrays.copyOf(statuses, length);
+                micros = Arrays.copyOf(micros, length);
             }
             addresses[attempts] = address;
             statuses[attempts] = 0;
