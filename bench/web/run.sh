@@ -76,7 +76,7 @@ if has_case proxy-haproxy && ! command -v haproxy >/dev/null; then
   echo "missing haproxy: apt-get install -y haproxy" >&2; exit 1
 fi
 [[ -f "$REPO/cli/target/webstack-cli.jar" ]] || { echo "build first: ./mvnw -q -DskipTests package" >&2; exit 1; }
-# The heap flags the supervisor starts the web tier with (StackPlan.WEB_JVM_OPTIONS, printed by the CLI).
+# The JVM flags the supervisor starts the web tier with: heap, collector, compiler (StackPlan.WEB_JVM_OPTIONS, printed by the CLI).
 JAVA_OPTS=${JAVA_OPTS:-"$("$JAVA" -cp "$REPO/cli/target/webstack-cli.jar:$REPO/cli/target/lib/*" dev.webstack.cli.Webstack web --print-jvm-options) $RUNTIME_FLAGS"}
 # idle10k: each server and the holder need a descriptor per connection, and some more.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
