@@ -105,7 +105,7 @@ public final class StackPlan {
      * full benchmark ended with 10,000 idle connections at 351-364 MB in two runs of four
      * (bound: 300 MB). With the heap fixed, the old generation is collected when it is full
      * instead, about every 10 s under HTTP/2 at full speed (some 45 ms each; the live set is
-     * 15 MB, and an idle connection holds some 4 KB more).
+     * 15 MB, and an idle connection holds some 4.7 KB more).
      * A young generation of 48 MB with survivor spaces of 8 MB; a smaller one promotes more, a
      * larger one leaves less room for idle connections: 19,000 of them (web.max-connections'
      * default is 20,000) were held in 252 MB with one full collection (150 ms, 89 MB live) while

@@ -38,6 +38,7 @@ import java.util.Locale;
  */
 final class DirectoryListing {
     private static final int NAME_COLUMNS = 50;
+    private static final HexFormat UPPER_HEX = HexFormat.of().withUpperCase(); // JSON's escapes of control characters (upper case, as nginx)
     private static final DateTimeFormatter HTML_TIME = DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm", Locale.US)
             .withZone(ZoneOffset.UTC);
 
@@ -150,7 +151,7 @@ final class DirectoryListing {
                     case '\t' -> sb.append("\\t");
                     case '\b' -> sb.append("\\b");
                     case '\f' -> sb.append("\\f");
-                    default -> sb.append("\\u00").append(HexFormat.of().withUpperCase().toHexDigits((byte) c));
+                    default -> sb.append("\\u00").append(UPPER_HEX.toHexDigits((byte) c));
                 }
             } else {
                 sb.append(c);
