@@ -47,10 +47,14 @@ import java.util.concurrent.atomic.LongAdder;
  * </pre>
  */
 final class ClientPipeline extends ChannelInitializer<Channel> {
-    /** Longest request line; longer is answered 414. */
-    static final int MAX_REQUEST_LINE = 8 * 1024;
-    /** Largest header section; larger is answered 431. */
-    static final int MAX_HEADER_SIZE = 16 * 1024;
+    /**
+     * The codec's own bounds on a request line and a header section: the largest the config allows.
+     * The limits set in {@code webstack.yml} ({@link WebLimits#maxRequestLine()},
+     * {@link WebLimits#maxHeaderSize()}) are enforced before the codec, by {@link RequestFramingGuard},
+     * which takes a reload's from the next request on; the codec of an open connection must not
+     * refuse what a reload has since allowed.
+     */
+    private static final int CODEC_BOUND = WebConfig.Limits.MAX_HEADER_BYTES;
     /** Most HTTP/2 streams open at once on a connection (nginx's {@code http2_max_concurrent_streams}). */
     static final int MAX_STREAMS = 128;
     /** Set on a connection accepted while {@code web.real-ip.source} was {@code proxy-protocol}. */
@@ -236,10 +240,10 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
             ch.pipeline().addLast("chunked", new ChunkedWriteHandler());
         }
         HttpDecoderConfig codecLimits = new HttpDecoderConfig()
-                .setMaxInitialLineLength(MAX_REQUEST_LINE)
-                .setMaxHeaderSize(MAX_HEADER_SIZE);
+                .setMaxInitialLineLength(CODEC_BOUND)
+                .setMaxHeaderSize(CODEC_BOUND);
         ch.pipeline()
-                .addLast("guard", new RequestFramingGuard(s.limits().maxBody(), s.limits().headerTimeout()))
+                .addLast("guard", new RequestFramingGuard(s.limits()))
                 .addLast("codec", new ServerCodec(codecLimits))
                 .addLast("idle", idle(s))
                 .addLast("body", new BodyGate());
@@ -286,7 +290,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
                 .addLast("h2", Http2FrameCodecBuilder.forServer()
                         .initialSettings(Http2Settings.defaultSettings()
                                 .maxConcurrentStreams(MAX_STREAMS)
-                                .maxHeaderListSize(MAX_HEADER_SIZE))
+                                .maxHeaderListSize(s.limits().maxHeaderSize()))
                         .gracefulShutdownTimeoutMillis(WebServer.DRAIN_SECONDS * 1_000L)
                         .build())
                 .addLast("idle", idle(s))

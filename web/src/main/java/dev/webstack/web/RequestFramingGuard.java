@@ -14,7 +14,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ByteProcessor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -40,8 +39,8 @@ import java.util.regex.Pattern;
  *   <tr><td>Content-Length repeated or not 1 to 18 digits</td><td>400</td><td>RFC 9112 section 6.3</td></tr>
  *   <tr><td>chunk size not 1 to 16 hex digits ended by CRLF or {@code ;ext}, chunk data not ended by CRLF</td><td>400</td><td>RFC 9112 section 7.1</td></tr>
  *   <tr><td>Host repeated, or with a character no host name, address or port has ({@code /}, {@code @}, {@code ?}, ...)</td><td>400</td><td>RFC 9112 section 3.2</td></tr>
- *   <tr><td>request line over {@value ClientPipeline#MAX_REQUEST_LINE} bytes</td><td>414</td><td>RFC 9112 section 3</td></tr>
- *   <tr><td>header section over {@value ClientPipeline#MAX_HEADER_SIZE} bytes, or over {@value #MAX_HEADER_COUNT} fields</td><td>431</td><td>RFC 6585 section 5</td></tr>
+ *   <tr><td>request line over {@link WebLimits#maxRequestLine()} bytes</td><td>414</td><td>RFC 9112 section 3</td></tr>
+ *   <tr><td>header section over {@link WebLimits#maxHeaderSize()} bytes, or over {@link WebLimits#maxHeaders()} fields</td><td>431</td><td>RFC 6585 section 5</td></tr>
  *   <tr><td>a body (declared or chunked) over {@link WebLimits#maxBody()}</td><td>413</td><td>RFC 9110 section 15.5.14</td></tr>
  *   <tr><td>a header section not complete {@link WebLimits#headerTimeout()} after its first byte (slowloris)</td><td>408</td><td>RFC 9110 section 15.5.9</td></tr>
  * </table>
@@ -49,7 +48,6 @@ import java.util.regex.Pattern;
  * {@link MalformedRequestException}, in order after the requests before it on the connection.
  */
 final class RequestFramingGuard extends ByteToMessageDecoder {
-    static final int MAX_HEADER_COUNT = 100;
     static final int MAX_CHUNK_EXTENSION = 1024;
     private static final Pattern CONTENT_LENGTH = Pattern.compile("[0-9]{1,18}");
     private static final byte CR = '\r';
@@ -74,9 +72,10 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
         BODY, CHUNK_SIZE, CHUNK_EXT, CHUNK_SIZE_LF, CHUNK_DATA, CHUNK_DATA_CR, CHUNK_DATA_LF, REJECTED
     }
 
-    private long maxBody;
+    // The limits the request being read is held to; a reload's are taken at the start of the next
+    // request (the one being read keeps its own).
+    private WebLimits limits;
     private long headerTimeoutNanos;
-    // Limits a reload set, taken at the start of the next request (the one being read keeps its own).
     private WebLimits next;
     // No volatile needed: one channel, one event loop.
     private ChannelHandlerContext ctx;
@@ -113,12 +112,12 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
     private int chunkExtension;
     private long bodyBytes;
 
-    RequestFramingGuard(long maxBody, Duration headerTimeout) {
-        this.maxBody = maxBody;
-        this.headerTimeoutNanos = headerTimeout.toNanos();
+    RequestFramingGuard(WebLimits limits) {
+        this.limits = limits;
+        this.headerTimeoutNanos = limits.headerTimeout().toNanos();
     }
 
-    /** Applies {@code limits} (body size, header time) from the next request on: a reload. Call on the event loop. */
+    /** Applies {@code limits} (sizes, header time) from the next request on: a reload. Call on the event loop. */
     void use(WebLimits limits) {
         next = limits;
     }
@@ -162,7 +161,7 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
 
     private void startHeaderTimer() {
         if (next != null) {
-            maxBody = next.maxBody();
+            limits = next;
             headerTimeoutNanos = next.headerTimeout().toNanos();
             next = null;
         }
@@ -416,7 +415,7 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
                 // Not all bytes go over the limit here: chunkSize is at most 16 hex digits, and negative
                 // when it overflowed.
                 bodyBytes += chunkSize;
-                if (chunkSize < 0 || bodyBytes < 0 || bodyBytes > maxBody) {
+                if (chunkSize < 0 || bodyBytes < 0 || bodyBytes > limits.maxBody()) {
                     throw tooLarge();
                 }
                 remaining = chunkSize;
@@ -503,7 +502,7 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
 
     /** The request line may take {@code more} characters, else 414 (RFC 9110 section 15.5.15). */
     private void checkLineRoom(int more) {
-        if (line.length() + more > ClientPipeline.MAX_REQUEST_LINE) {
+        if (line.length() + more > limits.maxRequestLine()) {
             throw new MalformedRequestException(HttpResponseStatus.REQUEST_URI_TOO_LONG,
                     "The request line is longer than this server accepts.");
         }
@@ -515,14 +514,14 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
 
     private void count(int bytes) {
         headerBytes += bytes;
-        if (headerBytes > ClientPipeline.MAX_HEADER_SIZE) {
+        if (headerBytes > limits.maxHeaderSize()) {
             throw new MalformedRequestException(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
                     "The request headers are larger than this server accepts.");
         }
     }
 
     private void field() {
-        if (++headerCount > MAX_HEADER_COUNT) {
+        if (++headerCount > limits.maxHeaders()) {
             throw new MalformedRequestException(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
                     "The request has more header fields than this server accepts.");
         }
@@ -567,7 +566,7 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
                 throw bad("a Content-Length that is not a number");
             }
             remaining = Long.parseLong(contentLength);
-            if (remaining > maxBody) {
+            if (remaining > limits.maxBody()) {
                 throw tooLarge();
             }
             if (remaining > 0) {

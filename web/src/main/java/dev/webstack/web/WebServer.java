@@ -34,9 +34,9 @@ import org.slf4j.LoggerFactory;
  * <table>
  *   <caption>Limits</caption>
  *   <tr><th>limit</th><th>default</th><th>beyond it</th></tr>
- *   <tr><td>request line</td><td>{@value ClientPipeline#MAX_REQUEST_LINE} bytes</td><td>414, close (RFC 9112 section 3)</td></tr>
- *   <tr><td>request headers</td><td>{@value ClientPipeline#MAX_HEADER_SIZE} bytes</td><td>431, close (RFC 6585 section 5)</td></tr>
- *   <tr><td>request header fields</td><td>{@value RequestFramingGuard#MAX_HEADER_COUNT}</td><td>431, close</td></tr>
+ *   <tr><td>request line</td><td>{@link WebLimits#maxRequestLine()}, {@value WebLimits#MAX_REQUEST_LINE} bytes</td><td>414, close (RFC 9112 section 3)</td></tr>
+ *   <tr><td>request headers (HTTP/2: header list)</td><td>{@link WebLimits#maxHeaderSize()}, {@value WebLimits#MAX_HEADER_SIZE} bytes</td><td>431, close (RFC 6585 section 5)</td></tr>
+ *   <tr><td>request header fields</td><td>{@link WebLimits#maxHeaders()}, {@value WebLimits#MAX_HEADERS}</td><td>431, close</td></tr>
  *   <tr><td>request body</td><td>{@link WebLimits#maxBody()}, {@value WebLimits#MAX_BODY} bytes</td><td>413, close (RFC 9110 section 15.5.14)</td></tr>
  *   <tr><td>time to receive the request headers</td><td>{@link WebLimits#headerTimeout()}, 10 s</td><td>408, close (slowloris)</td></tr>
  *   <tr><td>client connections</td><td>{@link WebLimits#maxConnections()}, {@value WebLimits#MAX_CONNECTIONS}</td><td>closed on accept</td></tr>

@@ -166,11 +166,21 @@ class ClientAccessTest {
 
     @Test
     void aClientBeyondItsConnectionsIsClosedAndAdmittedAgainWhenOneCloses() throws Exception {
+        threeAdmittedTheFourthClosed(WebLimits.defaults().withMaxConnectionsPerClient(3));
+    }
+
+    @Test
+    void aConnectionBeyondTheServersMostIsClosedAndOneIsAdmittedAgainWhenOneCloses() throws Exception {
+        threeAdmittedTheFourthClosed(WebLimits.defaults().withMaxConnections(3));
+    }
+
+    /** With a limit of three connections: three are served, a fourth is closed, a new one is served once one closed. */
+    private void threeAdmittedTheFourthClosed(WebLimits limits) throws Exception {
         Files.createDirectories(dir.resolve("public/static"));
         Files.writeString(dir.resolve("public/static/a.txt"), "a\n");
         try (TestUpstream app = new TestUpstream("app-1", 0)) {
             WebServer server = WebServer.start(TestConfigs.web(dir.resolve("public"), dir.resolve("log/access.log"),
-                    List.of(app.address()), java.time.Duration.ofSeconds(5)), TestConfigs.SITE, WebLimits.defaults().withMaxConnectionsPerClient(3));
+                    List.of(app.address()), java.time.Duration.ofSeconds(5)), TestConfigs.SITE, limits);
             List<RawHttp> three = new java.util.ArrayList<>();
             try {
                 for (int i = 0; i < 3; i++) {
@@ -180,7 +190,7 @@ class ClientAccessTest {
                     three.add(c);
                 }
                 try (RawHttp fourth = new RawHttp(server.port())) {
-                    assertThat(fourth.closedByServer()).as("a fourth from the same address").isTrue();
+                    assertThat(fourth.closedByServer()).as("a fourth connection").isTrue();
                 }
                 three.removeFirst().close();
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LargeBodyStreamingTest {
-    static final long SIZE = 256L * 1024 * 1024;
+    static final long SIZE = 1024L * 1024 * 1024;
     private static final int BLOCK = 64 * 1024;
 
     private HttpServer upstream;

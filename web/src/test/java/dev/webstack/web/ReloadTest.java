@@ -95,11 +95,40 @@ class ReloadTest {
     }
 
     @Test
+    void changedHeaderLimitsApplyToOpenConnectionsFromTheirNextRequest() throws Exception {
+        WebConfig.Limits d = WebConfig.Limits.DEFAULTS;
+        // A 12 KB request line: over the 8 KB default, under the raised limit.
+        String longLine = RawHttp.get("/echo/" + "a".repeat(12 * 1024), TestConfigs.WWW);
+        String twentyHeaders = "GET /echo/h HTTP/1.1\r\nHost: " + TestConfigs.WWW + "\r\n" + "X-N: 1\r\n".repeat(19) + "\r\n";
+        try (RawHttp open = new RawHttp(port)) {
+            open.send(RawHttp.get("/echo/1", TestConfigs.WWW));
+            assertThat(open.read().status()).isEqualTo(200);
+            server.reload(config(a.address()).withLimits(d.withHeaderLimits(16 * 1024, d.maxHeaderSize(), 20)), TestConfigs.SITE);
+            open.send(longLine);
+            assertThat(open.read().status()).as("web.max-request-line up to 16 KB, on the open connection").isEqualTo(200);
+            open.send(twentyHeaders);
+            assertThat(open.read().status()).as("20 fields with web.max-headers at 20").isEqualTo(200);
+            server.reload(config(a.address()).withLimits(d.withHeaderLimits(1024, 1024, 10)), TestConfigs.SITE);
+            open.send(twentyHeaders);
+            RawHttp.Response refused = open.read();
+            assertThat(refused.status()).as("20 fields with web.max-headers at 10").isEqualTo(431);
+            assertThat(open.closedByServer()).isTrue();
+        }
+        assertThat(RawHttp.exchange(port, longLine).status()).as("12 KB line, limit 1 KB").isEqualTo(414);
+        String bigHeader = "GET /echo/b HTTP/1.1\r\nHost: " + TestConfigs.WWW + "\r\nX-Big: " + "b".repeat(2048) + "\r\n\r\n";
+        assertThat(RawHttp.exchange(port, bigHeader).status()).as("2 KB header, limit 1 KB").isEqualTo(431);
+        server.reload(config(a.address()), TestConfigs.SITE);
+        assertThat(RawHttp.exchange(port, bigHeader).status()).as("back to the defaults").isEqualTo(200);
+        assertThat(RawHttp.exchange(port, longLine).status()).as("back to the defaults: 8 KB").isEqualTo(414);
+    }
+
+    @Test
     void changedLimitsApplyToNewConnectionsAndToOpenOnesFromTheirNextRequest() throws Exception {
         String post = "POST /echo/up HTTP/1.1\r\nHost: " + TestConfigs.WWW + "\r\nContent-Length: 2048\r\n\r\n" + "x".repeat(2048);
         WebConfig.Limits d = WebConfig.Limits.DEFAULTS;
         WebConfig small = config(a.address()).withLimits(new WebConfig.Limits(d.headerTimeout(), 1024, d.maxConnections(),
-                d.maxConnectionsPerClient(), d.lingeringTime(), d.lingeringTimeout()));
+                d.maxConnectionsPerClient(), d.lingeringTime(), d.lingeringTimeout(), d.maxRequestLine(), d.maxHeaderSize(),
+                d.maxHeaders()));
         try (RawHttp open = new RawHttp(port)) {
             open.send(post);
             assertThat(open.read().status()).isEqualTo(200);
@@ -112,7 +141,7 @@ class ReloadTest {
         assertThat(RawHttp.exchange(port, post).status()).as("back to the default").isEqualTo(200);
 
         WebConfig one = config(a.address()).withLimits(new WebConfig.Limits(d.headerTimeout(), d.maxBody(), d.maxConnections(),
-                1, d.lingeringTime(), d.lingeringTimeout()));
+                1, d.lingeringTime(), d.lingeringTimeout(), d.maxRequestLine(), d.maxHeaderSize(), d.maxHeaders()));
         server.reload(one, TestConfigs.SITE);
         try (RawHttp first = new RawHttp(port)) {
             first.send(RawHttp.get("/echo/1", TestConfigs.WWW));

@@ -9,7 +9,6 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,7 +23,7 @@ class RequestFramingGuardSplitTest {
     private record Outcome(String forwarded, HttpResponseStatus refused) {}
 
     private static Outcome feed(String request, int cut) {
-        EmbeddedChannel ch = new EmbeddedChannel(new RequestFramingGuard(1024, Duration.ofSeconds(10)));
+        EmbeddedChannel ch = new EmbeddedChannel(new RequestFramingGuard(WebLimits.defaults().withMaxBody(1024)));
         byte[] bytes = request.getBytes(StandardCharsets.ISO_8859_1);
         ch.writeInbound(Unpooled.wrappedBuffer(bytes, 0, cut));
         if (cut < bytes.length) {
@@ -104,14 +103,14 @@ class RequestFramingGuardSplitTest {
 
     @Test
     void theLimitsHoldAcrossReads() {
-        String longLine = "GET /" + "a".repeat(ClientPipeline.MAX_REQUEST_LINE) + " HTTP/1.1\r\nHost: x\r\n\r\n";
-        String bigHeader = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(ClientPipeline.MAX_HEADER_SIZE) + "\r\n\r\n";
-        for (int cut : new int[] {1, 7, 100, 5_000, ClientPipeline.MAX_REQUEST_LINE}) {
+        String longLine = "GET /" + "a".repeat(WebLimits.MAX_REQUEST_LINE) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+        String bigHeader = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(WebLimits.MAX_HEADER_SIZE) + "\r\n\r\n";
+        for (int cut : new int[] {1, 7, 100, 5_000, WebLimits.MAX_REQUEST_LINE}) {
             assertThat(feed(longLine, cut).refused()).as("cut at %d", cut).isEqualTo(HttpResponseStatus.REQUEST_URI_TOO_LONG);
             assertThat(feed(bigHeader, cut).refused()).as("cut at %d", cut).isEqualTo(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
         }
         // One byte under each limit passes.
-        String longestLine = "GET /" + "a".repeat(ClientPipeline.MAX_REQUEST_LINE - "GET / HTTP/1.1".length()) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+        String longestLine = "GET /" + "a".repeat(WebLimits.MAX_REQUEST_LINE - "GET / HTTP/1.1".length()) + " HTTP/1.1\r\nHost: x\r\n\r\n";
         assertThat(feed(longestLine, 3_000).refused()).isNull();
     }
 }

@@ -23,6 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** Clients that send their headers slowly: they get 408, and they do not keep anyone else waiting. */
 class SlowlorisTest {
     private static final String SLOW_START = "GET /static/a.txt HTTP/1.1\r\nHost: www.foobar.com\r\nX-Slow: ";
+    /** Clients sending their headers a byte every 10 ms. */
+    private static final int SLOW_CLIENTS = 300;
 
     @TempDir
     Path dir;
@@ -95,14 +97,14 @@ class SlowlorisTest {
             }
         }, "slowloris");
         try {
-            for (int i = 0; i < 200; i++) {
+            for (int i = 0; i < SLOW_CLIENTS; i++) {
                 Socket s = new Socket();
                 s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
                 slow.add(s);
             }
             trickle.start();
             // Let every slow client be well into its headers.
-            while (bytesSent.get() < 200 * 20) {
+            while (bytesSent.get() < SLOW_CLIENTS * 20) {
                 Thread.sleep(10);
             }
             for (int i = 0; i < 5; i++) {
@@ -113,8 +115,9 @@ class SlowlorisTest {
                         throw new RuntimeException(e);
                     }
                 });
-                // A bound, not a measurement: the normal client must not wait behind the slow ones.
-                RawHttp.Response res = normal.get(2, TimeUnit.SECONDS);
+                // A bound, not a measurement (the issue's: served within a second; it takes milliseconds):
+                // the normal client must not wait behind the slow ones.
+                RawHttp.Response res = normal.get(1, TimeUnit.SECONDS);
                 assertThat(res.status()).isEqualTo(200);
                 assertThat(res.text()).isEqualTo("static a");
             }

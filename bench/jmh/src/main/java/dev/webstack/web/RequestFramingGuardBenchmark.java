@@ -57,7 +57,7 @@ public class RequestFramingGuardBenchmark {
 
     @Setup
     public void setUp() {
-        channel = new EmbeddedChannel(new RequestFramingGuard(WebLimits.MAX_BODY, Duration.ofSeconds(60)));
+        channel = new EmbeddedChannel(new RequestFramingGuard(WebLimits.defaults().withHeaderTimeout(Duration.ofSeconds(60))));
         bytes = Unpooled.unreleasableBuffer(Unpooled.directBuffer().writeBytes(
                 (request.equals("wrk") ? WRK : BROWSER).getBytes(StandardCharsets.ISO_8859_1)));
         int through = request();

@@ -75,11 +75,24 @@ public record WebConfig(
      *                       be sending is read and discarded first (nginx's {@code lingering_time}), default 30s
      * @param lingeringTimeout how long such a connection may send nothing before it is closed
      *                       (nginx's {@code lingering_timeout}), default 5s; 0 closes at once
+     * @param maxRequestLine longest request line in bytes; beyond it 414, default 8192
+     * @param maxHeaderSize  largest header section in bytes (HTTP/2: header list); beyond it 431, default 16384
+     * @param maxHeaders     most header fields in a request; beyond it 431, default 100
      */
     public record Limits(Duration headerTimeout, int maxBody, int maxConnections, int maxConnectionsPerClient,
-                         Duration lingeringTime, Duration lingeringTimeout) {
+                         Duration lingeringTime, Duration lingeringTimeout, int maxRequestLine, int maxHeaderSize,
+                         int maxHeaders) {
+        /** The largest request line and header section the config accepts (1 MiB each). */
+        public static final int MAX_HEADER_BYTES = 1024 * 1024;
+
         public static final Limits DEFAULTS = new Limits(Duration.ofSeconds(10), 10 * 1024 * 1024, 20_000, 0,
-                Duration.ofSeconds(30), Duration.ofSeconds(5));
+                Duration.ofSeconds(30), Duration.ofSeconds(5), 8 * 1024, 16 * 1024, 100);
+
+        /** These limits with the request line, header section and header count limits set. */
+        public Limits withHeaderLimits(int requestLine, int headerSize, int headers) {
+            return new Limits(headerTimeout, maxBody, maxConnections, maxConnectionsPerClient, lingeringTime,
+                    lingeringTimeout, requestLine, headerSize, headers);
+        }
     }
 
     /** How a request's app server is chosen. */
@@ -326,6 +339,7 @@ public record WebConfig(
     static WebConfig from(ConfigNode node, Path base, Path varDir, SiteConfig site) {
         node.allowOnly("listen", "public", "static", "locations", "mime-types", "upstreams", "connect-timeout", "read-timeout", "idle-timeout", "upstream-keepalive", "access-log", "admin",
                 "header-timeout", "max-body", "max-connections", "max-connections-per-client",
+                "max-request-line", "max-header-size", "max-headers",
                 "lingering-time", "lingering-timeout", "balance", "health-check", "passive-ejection", "slow-start", "tls",
                 "error-pages", "real-ip", "access-log-format", "access-log-escape");
         List<String> staticPaths = node.list("static").stream().map(n -> {
@@ -551,7 +565,10 @@ public record WebConfig(
         return new Limits(header, node.integer("max-body", d.maxBody(), 0, Integer.MAX_VALUE),
                 node.integer("max-connections", d.maxConnections(), 1, 1_000_000),
                 node.integer("max-connections-per-client", d.maxConnectionsPerClient(), 0, 1_000_000),
-                node.duration("lingering-time", d.lingeringTime()), node.duration("lingering-timeout", d.lingeringTimeout()));
+                node.duration("lingering-time", d.lingeringTime()), node.duration("lingering-timeout", d.lingeringTimeout()),
+                node.integer("max-request-line", d.maxRequestLine(), 256, Limits.MAX_HEADER_BYTES),
+                node.integer("max-header-size", d.maxHeaderSize(), 1024, Limits.MAX_HEADER_BYTES),
+                node.integer("max-headers", d.maxHeaders(), 8, 10_000));
     }
 
     private static Balancing balancing(ConfigNode node) {

@@ -333,6 +333,8 @@ class StackConfigTest {
                     fails: 0
                   max-body: 1024
                   lingering-timeout: 0s
+                  max-request-line: 4096
+                  max-headers: 50
                 """);
 
         assertThat(c.web().balancing().balance()).isEqualTo(WebConfig.Balance.LEAST_CONN);
@@ -343,6 +345,11 @@ class StackConfigTest {
         assertThat(c.web().limits().maxBody()).isEqualTo(1024);
         assertThat(c.web().limits().lingeringTimeout()).isZero();
         assertThat(c.web().limits().lingeringTime()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.web().limits().maxRequestLine()).isEqualTo(4096);
+        assertThat(c.web().limits().maxHeaderSize()).as("default").isEqualTo(16 * 1024);
+        assertThat(c.web().limits().maxHeaders()).isEqualTo(50);
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  max-header-size: 2000000\n"))
+                .hasMessageStartingWith("/srv/stack/webstack.yml:2: web.max-header-size: ");
         assertThat(c.web().admin()).isEqualTo(new HostPort("127.0.0.1", 8081));
         assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  balance: random\n"))
                 .hasMessage("/srv/stack/webstack.yml:2: web.balance: 'random' (expected one of: round-robin, weighted, least-conn, p2c)");
