@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -165,9 +166,16 @@ final class ProxyExchange {
                 send(f.channel());
             } else {
                 memberFailed();
+                // As nginx: a connect that timed out is 504 (its "upstream timed out while
+                // connecting"), one refused or unreachable 502; the attempt is logged so too.
+                HttpResponseStatus status = f.cause() instanceof ConnectTimeoutException
+                        ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY;
+                if (trace != null) {
+                    trace.end(status.code());
+                }
                 // Nothing reached a server: any method may go elsewhere.
                 if (!retryElsewhere(f.cause())) {
-                    fail(HttpResponseStatus.BAD_GATEWAY, f.cause());
+                    fail(status, f.cause());
                 }
             }
         });

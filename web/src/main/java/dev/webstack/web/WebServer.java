@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  *       connection (a refused request, a body not read)</td><td>{@link WebLimits#lingeringTime()} 30 s,
  *       {@link WebLimits#lingeringTimeout()} 5 s without a byte</td><td>connection closed ({@link LingeringClose})</td></tr>
  *   <tr><td>client keep-alive idle</td><td>{@code web.idleTimeout()}, 60 s</td><td>connection closed</td></tr>
- *   <tr><td>upstream connect</td><td>{@code web.connectTimeout()}, 2 s</td><td>502</td></tr>
+ *   <tr><td>upstream connect</td><td>{@code web.connectTimeout()}, 2 s</td><td>504 (a refused connect: 502)</td></tr>
  *   <tr><td>upstream response</td><td>{@code web.readTimeout()}, 30 s</td><td>504</td></tr>
  *   <tr><td>idle upstream connections</td><td>{@code web.upstreamKeepalive()}, 64, per app server and event loop,
  *       {@value UpstreamPool#IDLE_SECONDS} s</td><td>closed</td></tr>

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.webstack.common.config.HostPort;
 import dev.webstack.common.config.WebConfig;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -227,6 +230,39 @@ class ProxyTest {
         assertThat(res.status()).isEqualTo(502);
         assertThat(res.header("content-type")).isEqualTo("text/html; charset=utf-8");
         assertThat(res.text()).contains("502 Bad Gateway").contains("application server is not answering");
+    }
+
+    @Test
+    void anAppServerThatNeverCompletesTheConnectIs504AfterTheConnectTimeout() throws IOException {
+        // A listening socket whose accept queue is full: the kernel drops further SYNs, so that a
+        // connect is neither accepted nor refused until the client gives up.
+        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            List<Socket> queued = new ArrayList<>();
+            try {
+                for (int i = 0; i < 16; i++) {
+                    Socket s = new Socket();
+                    queued.add(s);
+                    try {
+                        s.connect(full.getLocalSocketAddress(), 200);
+                    } catch (java.net.SocketTimeoutException e) {
+                        break; // the queue is full
+                    }
+                }
+                WebConfig w = TestConfigs.web(Files.createDirectories(dir.resolve("public")), dir.resolve("var/log/web-access.log"),
+                        List.of(new HostPort("127.0.0.1", full.getLocalPort())), Duration.ofSeconds(5));
+                server = WebServer.start(new WebConfig(w.listen(), w.publicRoot(), w.locations(), w.mimeTypes(), w.upstreams(),
+                        Duration.ofMillis(300), w.readTimeout(), w.idleTimeout(), w.upstreamKeepalive(), w.accessLog(), w.admin(),
+                        w.limits(), w.balancing(), w.tls(), w.errorPages(), w.realIp()), TestConfigs.SITE, WebLimits.defaults(),
+                        BalancerSettings.defaults().withHealthInterval(Duration.ZERO));
+                RawHttp.Response res = RawHttp.exchange(server.port(), RawHttp.get("/anything", TestConfigs.WWW));
+                assertThat(res.status()).as("nginx's answer to a connect timeout").isEqualTo(504);
+                assertThat(res.text()).contains("504 Gateway Timeout");
+            } finally {
+                for (Socket s : queued) {
+                    s.close();
+                }
+            }
+        }
     }
 
     @Test
