@@ -321,6 +321,29 @@ class WholeStackIT {
     }
 
     @Test
+    @Order(10)
+    void reloadRejectsABrokenWebConfigWithItsLineAndTheRunningOneStays() throws Exception {
+        String good = Files.readString(config);
+        Files.writeString(config, good.replace("  read-timeout: 10s\n", "  read-timeout: 10s\n  max-headers: 5\n"));
+        try {
+            StackProcess.Run rejected = StackProcess.webstack(config, 60, "reload");
+            assertThat(rejected.exitCode()).as(rejected.output()).isNotZero();
+            int line = (int) good.substring(0, good.indexOf("  read-timeout: 10s")).lines().count() + 2;
+            assertThat(rejected.output()).contains("webstack.yml:" + line + ": web.max-headers: 5 is out of range");
+            // Thirty header fields: over the rejected limit, under the running one (100).
+            HttpRequest.Builder many = HttpRequest.newBuilder(uri("/")).header("Host", WWW).GET();
+            for (int i = 0; i < 30; i++) {
+                many.header("X-Field-" + i, "v");
+            }
+            assertThat(send(many).statusCode()).as("the running web config stays").isEqualTo(200);
+        } finally {
+            Files.writeString(config, good);
+        }
+        StackProcess.Run reload = StackProcess.webstack(config, 60, "reload");
+        assertThat(reload.exitCode()).as(reload.output()).isZero();
+    }
+
+    @Test
     @Order(11)
     void deployOnOneAppServerStartsTheNewVersionBesideTheOldWithoutFailures() throws Exception {
         Path war = home.resolve("foobar-site-next.war");
