@@ -309,7 +309,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         ChannelPipeline p = stream.pipeline()
                 .addLast("h2codec", new Http2StreamFrameToHttpObjectCodec(true))
                 .addLast("chunked", new ChunkedWriteHandler())
-                .addLast("h2request", new Http2Request(s.limits().maxBody()))
+                .addLast("h2request", new Http2Request(s.limits()))
                 .addLast("body", new BodyGate());
         addRequestHandlers(p, s);
         addHsts(p, "h2codec", s);

@@ -18,10 +18,12 @@ import io.netty.util.ReferenceCountUtil;
  * The start of an HTTP/2 stream's request handlers, right after the frame converter: what
  * {@link RequestFramingGuard} does for HTTP/1.1 that still applies. The request is marked
  * {@code HTTP/2.0} (the access log says so, as nginx's does; the app server is still spoken to in
- * HTTP/1.1), and a body over the limit resets the stream: answered 413 first when its
- * {@code content-length} says so, before anything is handed on; reset alone when its DATA frames
- * add up to more after the request went on (the proxy then abandons the upstream request, as with
- * a client that goes away). The frame codec itself checks
+ * HTTP/1.1). A request with more header fields than {@link WebLimits#maxHeaders()} is answered 431
+ * and its stream reset, as HTTP/1.1's (the header list's size is the frame codec's, announced as
+ * {@code SETTINGS_MAX_HEADER_LIST_SIZE}). A body over the limit resets the stream: answered 413
+ * first when its {@code content-length} says so, before anything is handed on; reset alone when
+ * its DATA frames add up to more after the request went on (the proxy then abandons the upstream
+ * request, as with a client that goes away). The frame codec itself checks
  * the rest (header names and values, a declared length against the DATA received, RFC 9113
  * section 8.1.1).
  */
@@ -29,12 +31,14 @@ final class Http2Request extends ChannelInboundHandlerAdapter {
     static final HttpVersion HTTP_2 = HttpVersion.valueOf("HTTP/2.0");
 
     private final long maxBody;
+    private final int maxHeaders;
     private long received;
     private boolean refused;
     private boolean forwarded;
 
-    Http2Request(long maxBody) {
-        this.maxBody = maxBody;
+    Http2Request(WebLimits limits) {
+        this.maxBody = limits.maxBody();
+        this.maxHeaders = limits.maxHeaders();
     }
 
     @Override
@@ -45,15 +49,20 @@ final class Http2Request extends ChannelInboundHandlerAdapter {
         }
         if (msg instanceof HttpRequest req) {
             req.setProtocolVersion(HTTP_2);
+            if (req.headers().size() > maxHeaders) {
+                refuse(ctx, msg, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                        "The request has more header fields than this server accepts.");
+                return;
+            }
             if (HttpUtil.getContentLength(req, -1L) > maxBody) {
-                refuse(ctx, msg);
+                refuse(ctx, msg, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "The request body is larger than this server takes.");
                 return;
             }
         }
         if (msg instanceof HttpContent content) {
             received += content.content().readableBytes();
             if (received > maxBody) {
-                refuse(ctx, msg);
+                refuse(ctx, msg, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "The request body is larger than this server takes.");
                 return;
             }
         }
@@ -61,15 +70,14 @@ final class Http2Request extends ChannelInboundHandlerAdapter {
         ctx.fireChannelRead(msg);
     }
 
-    private void refuse(ChannelHandlerContext ctx, Object msg) {
+    private void refuse(ChannelHandlerContext ctx, Object msg, HttpResponseStatus status, String why) {
         refused = true;
         ReferenceCountUtil.release(msg);
         if (forwarded) {
             ctx.close();
             return;
         }
-        FullHttpResponse res = Responses.page(ctx.alloc(), HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                "The request body is larger than this server takes.");
+        FullHttpResponse res = Responses.page(ctx.alloc(), status, why);
         res.headers().remove(HttpHeaderNames.CONNECTION);
         // Written from here, past the handlers behind (nothing was handed to them yet). Then the
         // client is told to stop sending without an error (RFC 9113 section 8.1), so that it reads

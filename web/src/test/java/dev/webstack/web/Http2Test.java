@@ -100,6 +100,26 @@ class Http2Test {
     }
 
     @Test
+    void aRequestWithMoreHeaderFieldsThanTheLimitIs431() throws Exception {
+        server.close();
+        server = WebServer.start(web, SITE, WebLimits.defaults().withHeaderLimits(WebLimits.MAX_REQUEST_LINE, WebLimits.MAX_HEADER_SIZE, 20));
+        HttpRequest.Builder few = HttpRequest.newBuilder(uri("/static/small.txt")).timeout(Duration.ofSeconds(10));
+        HttpRequest.Builder many = HttpRequest.newBuilder(uri("/static/small.txt")).timeout(Duration.ofSeconds(10));
+        for (int i = 0; i < 30; i++) {
+            many.header("X-Field-" + i, "v");
+            if (i < 10) {
+                few.header("X-Field-" + i, "v");
+            }
+        }
+        HttpResponse<String> refused = client.send(many.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(refused.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(refused.statusCode()).as("30 fields, web.max-headers 20").isEqualTo(431);
+        HttpResponse<String> served = client.send(few.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(served.statusCode()).as("10 fields, on the same connection").isEqualTo(200);
+        assertThat(served.body()).isEqualTo("small over h2\n");
+    }
+
+    @Test
     void theStreamsOfOneConnectionAreItsRequestsInTheLog() throws Exception {
         server.reload(web.withAccessLogFormat(AccessLogFormat.parse("$connection $connection_requests $server_protocol $status",
                 AccessLogFormat.Escape.DEFAULT)), SITE);
