@@ -9,7 +9,10 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.stream.ChunkedInput;
@@ -19,6 +22,8 @@ import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Arrays;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -38,6 +43,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * the event loop and written by {@link AccessLogWriter}.
  * Every request's final status is also counted ({@link RequestCounters}, for {@code /metrics}),
  * with the log on or off.
+ *
+ * <p>{@code $request_length} and {@code $bytes_sent} are counted only for a format that writes them.
+ * Over HTTP/1.x they are the bytes on the wire, as {@link ServerCodec} counts them (the request's
+ * line, headers and body; the answer's headers, body and chunk framing, before TLS). Over HTTP/2,
+ * where HPACK compresses the headers, they are what the request and the answer take in HTTP/1.1
+ * form ({@link #http1Size}).
  */
 final class AccessLogHandler extends ChannelDuplexHandler {
     static final int CLIENT_CLOSED = 499;
@@ -54,6 +65,17 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     private boolean tls;
     // The TCP connection's number and request count: this channel's, or an HTTP/2 stream's parent's.
     private Connection connection;
+    // The connection's HTTP/1.x codec, which counts the bytes of the answers (null: HTTP/2), once looked up.
+    private ServerCodec codec;
+    private boolean codecLooked;
+    // For $request_length and $bytes_sent: the codec's request being answered, whose count is final
+    // once its body is read; where the codec's count of answer bytes stood when the answer began (-1:
+    // no answer yet, or not counted); an HTTP/2 answer's header size; the bytes the codec does not
+    // see (a file sent over TLS in chunks).
+    private ServerCodec.WireRequest wire;
+    private long sentBefore;
+    private long sentHeaders;
+    private long sentOutside;
 
     /**
      * A TCP connection as nginx's {@code $connection} and {@code $connection_requests} see it: a
@@ -138,17 +160,64 @@ final class AccessLogHandler extends ChannelDuplexHandler {
             e.user = format.readsUser() ? BasicAuth.user(req.headers().get(HttpHeaderNames.AUTHORIZATION)) : null;
             e.host = format.readsHost() ? hostOrNull(VirtualHosts.name(req)) : null;
             e.upstream.reset();
+            if (format.readsRequestLength() || format.readsBytesSent()) {
+                startCounting(ctx, req, format, e);
+            }
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /** The request's bytes, or where to read them at the end; the answer's count starts at its head. */
+    private void startCounting(ChannelHandlerContext ctx, FullHttpRequest req, LogFormat format, LogFormat.Logged e) {
+        if (!codecLooked) {
+            codec = ctx.pipeline().get(ServerCodec.class);
+            codecLooked = true;
+        }
+        wire = null;
+        if (format.readsRequestLength()) {
+            HttpRequest head = req instanceof BodyGate.GatheredRequest g ? g.head() : req;
+            if (head instanceof ServerCodec.WireRequest w) {
+                wire = w;
+            } else {
+                e.requestLength = http1Size(req.method().name().length() + 1 + req.uri().length() + 1
+                        + req.protocolVersion().text().length(), req.headers()) + req.content().readableBytes();
+            }
+        }
+        sentBefore = -1;
+        sentHeaders = 0;
+        sentOutside = 0;
+    }
+
+    /**
+     * What a message head takes in HTTP/1.1 form: its first line, each header field as
+     * {@code name: value}, each line ended by CRLF, and the empty line.
+     */
+    static long http1Size(int firstLine, HttpHeaders headers) {
+        long size = firstLine + 2 + 2;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> field = it.next();
+            size += field.getKey().length() + 2 + field.getValue().length() + 2;
+        }
+        return size;
     }
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         LogFormat.Logged e = current;
+        boolean last = false;
+        HttpResponse sizeAfterWrite = null;
         if (e != null) {
             if (msg instanceof HttpResponse res) {
                 e.status = res.status().code();
                 e.bytes = 0;
+                if (e.format != null && e.format.readsBytesSent() && res.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+                    if (codec != null) {
+                        sentBefore = codec.bytesEncoded();
+                    } else {
+                        sizeAfterWrite = res; // with the fields the handlers nearer the wire add (X-Request-Id, HSTS)
+                    }
+                    sentOutside = 0;
+                }
                 if (e.format != null) {
                     AsciiString[] names = e.format.responseHeaders();
                     for (int i = 0; i < names.length; i++) {
@@ -166,15 +235,24 @@ final class AccessLogHandler extends ChannelDuplexHandler {
                 e.bytes += region.count();
             } else if (msg instanceof ChunkedInput<?> input) {
                 e.bytes += Math.max(0, input.length()); // a file sent over TLS
+                sentOutside += Math.max(0, input.length()); // the codec passes it on as it is
             } else if (msg instanceof ByteBuf buf) {
                 e.bytes += buf.readableBytes();
             }
             if (msg instanceof LastHttpContent) {
-                end(ctx, e);
                 current = null;
+                last = true;
             }
         }
         ctx.write(msg, promise);
+        if (sizeAfterWrite != null) {
+            sentHeaders = http1Size(sizeAfterWrite.protocolVersion().text().length() + 1 + 3 + 1
+                    + sizeAfterWrite.status().reasonPhrase().length(), sizeAfterWrite.headers());
+        }
+        if (last) {
+            // After the write: the codec has encoded the answer's last part by now.
+            end(ctx, e);
+        }
     }
 
     @Override
@@ -191,6 +269,15 @@ final class AccessLogHandler extends ChannelDuplexHandler {
         counters.count(e.status);
         e.upstream.end(0); // an attempt the answer did not close (the client left): no status
         if (e.format != null && writer.enabled()) {
+            if (wire != null) {
+                e.requestLength = wire.wireBytes(); // all of it, or what was read of a body not read to its end
+                wire = null;
+            }
+            if (e.format.readsBytesSent()) {
+                e.bytesSent = codec != null
+                        ? (sentBefore < 0 ? 0 : codec.bytesEncoded() - sentBefore) + sentOutside
+                        : sentHeaders + e.bytes;
+            }
             log(ctx, e);
         }
     }

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -42,8 +43,27 @@ final class BodyGate extends ChannelInboundHandlerAdapter {
     /** Bodies up to this size are gathered into the request; larger ones stream. */
     static final int AGGREGATE_UP_TO = 64 * 1024;
 
+    /**
+     * A request as the gate hands it on, with the head it was made from: the codec's
+     * {@link ServerCodec.WireRequest}, which counts the bytes the request took on the wire, or
+     * (HTTP/2) the stream's converted head.
+     */
+    static class GatheredRequest extends DefaultFullHttpRequest {
+        private final HttpRequest head;
+
+        GatheredRequest(HttpRequest head, ByteBuf content, HttpHeaders trailers) {
+            super(head.protocolVersion(), head.method(), head.uri(), content, head.headers(), trailers);
+            setDecoderResult(head.decoderResult());
+            this.head = head instanceof GatheredRequest g ? g.head : head;
+        }
+
+        HttpRequest head() {
+            return head;
+        }
+    }
+
     /** A request whose body follows as {@link HttpContent} messages, the last a {@link LastHttpContent}. */
-    static final class StreamedRequest extends DefaultFullHttpRequest {
+    static final class StreamedRequest extends GatheredRequest {
         private final boolean chunked;
         private final long contentLength;
         // Where the 100 (Continue) the client waits for is written from; null once sent, or when none is owed.
@@ -54,9 +74,7 @@ final class BodyGate extends ChannelInboundHandlerAdapter {
         }
 
         StreamedRequest(HttpRequest head, boolean chunked, long contentLength, ChannelHandlerContext owesContinue) {
-            super(head.protocolVersion(), head.method(), head.uri(), Unpooled.EMPTY_BUFFER, head.headers(),
-                    io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
-            setDecoderResult(head.decoderResult());
+            super(head, Unpooled.EMPTY_BUFFER, io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
             this.chunked = chunked;
             this.contentLength = contentLength;
             this.owesContinue = owesContinue;
@@ -188,10 +206,7 @@ final class BodyGate extends ChannelInboundHandlerAdapter {
     }
 
     private static FullHttpRequest full(HttpRequest req, ByteBuf content, LastHttpContent last) {
-        DefaultFullHttpRequest full = new DefaultFullHttpRequest(req.protocolVersion(), req.method(), req.uri(), content,
-                req.headers(), last == null ? io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE : last.trailingHeaders());
-        full.setDecoderResult(req.decoderResult());
-        return full;
+        return new GatheredRequest(req, content, last == null ? io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE : last.trailingHeaders());
     }
 
     @Override

@@ -18,7 +18,7 @@ final class LogFormat {
     private enum Kind {
         TEXT, REMOTE_ADDR, REMOTE_USER, TIME_LOCAL, TIME_ISO8601, MSEC, REQUEST, REQUEST_METHOD, REQUEST_URI, ARGS,
         SERVER_PROTOCOL, STATUS, BODY_BYTES_SENT, REQUEST_TIME, HOST, SCHEME, HTTP, SENT_HTTP, UPSTREAM_ADDR, UPSTREAM_STATUS,
-        UPSTREAM_RESPONSE_TIME, CONNECTION, CONNECTION_REQUESTS
+        UPSTREAM_RESPONSE_TIME, CONNECTION, CONNECTION_REQUESTS, REQUEST_LENGTH, BYTES_SENT
     }
 
     private static final byte[] HTTP = "http".getBytes(StandardCharsets.US_ASCII);
@@ -32,6 +32,8 @@ final class LogFormat {
     private final boolean readsUser;
     private final boolean readsHost;
     private final boolean readsUpstream;
+    private final boolean readsRequestLength;
+    private final boolean readsBytesSent;
     private final AccessLogFormat.Escape escape;
 
     /** What a request's line is written from; filled by {@link AccessLogHandler}, one per connection, reused. */
@@ -48,6 +50,8 @@ final class LogFormat {
         long bytes;
         long connection;         // the connection's serial number (nginx's $connection)
         long connectionRequests; // the requests it has carried, this one included (nginx's $connection_requests)
+        long requestLength;      // nginx's $request_length: the request's line, headers and body, in bytes
+        long bytesSent;          // nginx's $bytes_sent: the answer's bytes, headers included
         LogFormat format; // the format the request's headers were collected for; null: the log was off
         CharSequence[] requestHeaders = NO_VALUES;
         CharSequence[] responseHeaders = NO_VALUES;
@@ -121,6 +125,8 @@ final class LogFormat {
         boolean user = false;
         boolean host = false;
         boolean upstream = false;
+        boolean requestLength = false;
+        boolean bytesSent = false;
         for (int i = 0; i < n; i++) {
             switch (config.parts().get(i)) {
                 case AccessLogFormat.Text t -> {
@@ -144,6 +150,8 @@ final class LogFormat {
                         user |= kinds[i] == Kind.REMOTE_USER;
                         host |= kinds[i] == Kind.HOST;
                         upstream |= name.startsWith("upstream_");
+                        requestLength |= kinds[i] == Kind.REQUEST_LENGTH;
+                        bytesSent |= kinds[i] == Kind.BYTES_SENT;
                     }
                 }
             }
@@ -153,6 +161,8 @@ final class LogFormat {
         this.readsUser = user;
         this.readsHost = host;
         this.readsUpstream = upstream;
+        this.readsRequestLength = requestLength;
+        this.readsBytesSent = bytesSent;
     }
 
     /** nginx's header variable name to the header's: {@code user_agent} is {@code user-agent}. */
@@ -182,6 +192,16 @@ final class LogFormat {
     /** Whether the format writes what the app servers did ({@code $upstream_...}): then the proxy records it. */
     boolean readsUpstream() {
         return readsUpstream;
+    }
+
+    /** Whether the format writes {@code $request_length}, which the request's bytes are counted for. */
+    boolean readsRequestLength() {
+        return readsRequestLength;
+    }
+
+    /** Whether the format writes {@code $bytes_sent}, which the answer's bytes are counted for. */
+    boolean readsBytesSent() {
+        return readsBytesSent;
     }
 
     /** Whether the format writes the host the request is for ({@code $host}). */
@@ -234,6 +254,8 @@ final class LogFormat {
                 case UPSTREAM_ADDR, UPSTREAM_STATUS, UPSTREAM_RESPONSE_TIME -> upstream(line, kinds[i], e.upstream);
                 case CONNECTION -> line.number(e.connection);
                 case CONNECTION_REQUESTS -> line.number(e.connectionRequests);
+                case REQUEST_LENGTH -> line.number(e.requestLength);
+                case BYTES_SENT -> line.number(e.bytesSent);
             }
         }
     }

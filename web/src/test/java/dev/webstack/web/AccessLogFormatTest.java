@@ -153,6 +153,80 @@ class AccessLogFormatTest {
         }
     }
 
+    /** Sends {@code request} on a connection of its own and reads until the server closes it: every byte of the answer. */
+    private static byte[] rawExchange(int port, String request) throws IOException {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            return socket.getInputStream().readAllBytes();
+        }
+    }
+
+    @Test
+    void requestLengthAndBytesSentAreTheBytesOnTheWire() throws Exception {
+        try (TestUpstream app = new TestUpstream("app-1", 0)) {
+            WebConfig config = StackConfig.parse(dir.resolve("webstack.yml"), CONFIG
+                    + "  upstreams: [" + app.address() + "]\n"
+                    + "  health-check: {interval: 0}\n"
+                    + "  access-log-format: '$request_method $request_uri $status $request_length $bytes_sent $body_bytes_sent'\n")
+                    .web();
+            String get = "GET /static/a.css HTTP/1.1\r\nHost: www.foobar.com\r\nX-Pad:   spaced  \r\nConnection: close\r\n\r\n";
+            String head = get.replace("GET", "HEAD");
+            String body = "x".repeat(1000);
+            String post = "POST /upload?fixed HTTP/1.1\r\nHost: www.foobar.com\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n" + body;
+            String chunked = "POST /upload?chunked HTTP/1.1\r\nHost: www.foobar.com\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                    + "3e8\r\n" + body + "\r\n0\r\n\r\n";
+            String missing = "GET /static/none.css HTTP/1.1\r\nHost: www.foobar.com\r\nConnection: close\r\n\r\n";
+            String[] requests = {get, head, post, chunked, missing};
+            byte[][] answers = new byte[requests.length][];
+            WebServer server = WebServer.start(config, TestConfigs.SITE);
+            try {
+                for (int i = 0; i < requests.length; i++) {
+                    answers[i] = rawExchange(server.port(), requests[i]);
+                }
+            } finally {
+                server.close();
+            }
+            // Lines of different connections may be written in any order (each event loop has its
+            // buffer): each is found by its method and target.
+            List<String> lines = Files.readAllLines(dir.resolve("log/access.log"));
+            assertThat(lines).hasSize(requests.length);
+            String[] expected = {"GET /static/a.css 200 ", "HEAD /static/a.css 200 ", "POST /upload?fixed 200 ",
+                    "POST /upload?chunked 200 ", "GET /static/none.css 404 "};
+            for (int i = 0; i < requests.length; i++) {
+                String prefix = expected[i];
+                String line = lines.stream().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow(() -> new AssertionError(prefix + " in " + lines));
+                String[] f = line.split(" ");
+                assertThat(Long.parseLong(f[3])).as("$request_length of %s", line).isEqualTo(requests[i].length());
+                assertThat(Long.parseLong(f[4])).as("$bytes_sent of %s", line).isEqualTo(answers[i].length);
+            }
+            assertThat(lines).contains("GET /static/a.css 200 " + get.length() + " " + answers[0].length + " 4")
+                    .contains("HEAD /static/a.css 200 " + head.length() + " " + answers[1].length + " 0")
+                    .contains("POST /upload?fixed 200 " + post.length() + " " + answers[2].length + " 1000");
+        }
+    }
+
+    @Test
+    void pipelinedRequestsEachHaveTheirOwnLengths() throws IOException {
+        WebServer server = WebServer.start(config("  access-log-format: '$request_uri $request_length $bytes_sent'\n"), TestConfigs.SITE);
+        String first = "GET /static/a.css?first HTTP/1.1\r\nHost: www.foobar.com\r\n\r\n";
+        String second = "GET /static/a.css?second-one HTTP/1.1\r\nHost: www.foobar.com\r\nUser-Agent: pipelined\r\nConnection: close\r\n\r\n";
+        byte[] answers;
+        try {
+            answers = rawExchange(server.port(), first + second);
+        } finally {
+            server.close();
+        }
+        List<String> lines = Files.readAllLines(dir.resolve("log/access.log"));
+        assertThat(lines).hasSize(2);
+        String[] a = lines.get(0).split(" ");
+        String[] b = lines.get(1).split(" ");
+        assertThat(a[0]).isEqualTo("/static/a.css?first");
+        assertThat(Long.parseLong(a[1])).isEqualTo(first.length());
+        assertThat(Long.parseLong(b[1])).isEqualTo(second.length());
+        assertThat(Long.parseLong(a[2]) + Long.parseLong(b[2])).as("both answers, every byte").isEqualTo(answers.length);
+    }
+
     @Test
     void connectionAndConnectionRequestsNumberConnectionsAndTheirRequests() throws IOException {
         WebServer server = WebServer.start(config("  access-log-format: '$connection $connection_requests $status'\n"), TestConfigs.SITE);

@@ -120,6 +120,29 @@ class Http2Test {
     }
 
     @Test
+    void overHttp2TheLengthsAreTheHttp11FormsOfTheRequestAndTheAnswer() throws Exception {
+        server.reload(web.withAccessLogFormat(AccessLogFormat.parse("$request_length $bytes_sent $body_bytes_sent",
+                AccessLogFormat.Escape.DEFAULT)), SITE);
+        HttpResponse<byte[]> small = get("/static/small.txt");
+        assertThat(small.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        // The answer as HTTP/1.1 would send it: status line, each field as "name: value", CRLFs, body.
+        long expected = "HTTP/1.1 200 OK".length() + 2 + 2 + small.body().length;
+        for (var field : small.headers().map().entrySet()) {
+            if (!field.getKey().startsWith(":")) {
+                for (String value : field.getValue()) {
+                    expected += field.getKey().length() + 2 + value.length() + 2;
+                }
+            }
+        }
+        server.close(); // writes out the access log
+        String[] f = Files.readAllLines(dir.resolve("log/access.log")).getFirst().split(" ");
+        assertThat(Long.parseLong(f[2])).isEqualTo(small.body().length);
+        assertThat(Long.parseLong(f[1])).as("$bytes_sent").isEqualTo(expected);
+        // The request: "GET /static/small.txt HTTP/2.0", its fields (host, user-agent, x-request-id, ...).
+        assertThat(Long.parseLong(f[0])).as("$request_length").isGreaterThan("GET /static/small.txt HTTP/2.0\r\n\r\n".length() + 40);
+    }
+
+    @Test
     void theStreamsOfOneConnectionAreItsRequestsInTheLog() throws Exception {
         server.reload(web.withAccessLogFormat(AccessLogFormat.parse("$connection $connection_requests $server_protocol $status",
                 AccessLogFormat.Escape.DEFAULT)), SITE);

@@ -30,7 +30,7 @@ public record AccessLogFormat(String template, Escape escape, List<Part> parts) 
     public static final Set<String> VARIABLES = Set.of("remote_addr", "remote_user", "time_local", "time_iso8601", "msec",
             "request", "request_method", "request_uri", "args", "server_protocol", "status", "body_bytes_sent",
             "request_time", "request_id", "host", "scheme", "upstream_addr", "upstream_status", "upstream_response_time",
-            "connection", "connection_requests");
+            "connection", "connection_requests", "request_length", "bytes_sent");
 
     public static final AccessLogFormat DEFAULT = parse(WEBSTACK, Escape.DEFAULT);
 
