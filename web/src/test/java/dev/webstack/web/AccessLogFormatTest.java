@@ -177,7 +177,10 @@ class AccessLogFormatTest {
             String chunked = "POST /upload?chunked HTTP/1.1\r\nHost: www.foobar.com\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                     + "3e8\r\n" + body + "\r\n0\r\n\r\n";
             String missing = "GET /static/none.css HTTP/1.1\r\nHost: www.foobar.com\r\nConnection: close\r\n\r\n";
-            String[] requests = {get, head, post, chunked, missing};
+            // Over the file cache's size: sent with sendfile.
+            Files.write(dir.resolve("pub/static/large.bin"), new byte[2 * 1024 * 1024 + 3]);
+            String large = "GET /static/large.bin HTTP/1.1\r\nHost: www.foobar.com\r\nConnection: close\r\n\r\n";
+            String[] requests = {get, head, post, chunked, missing, large};
             byte[][] answers = new byte[requests.length][];
             WebServer server = WebServer.start(config, TestConfigs.SITE);
             try {
@@ -192,7 +195,7 @@ class AccessLogFormatTest {
             List<String> lines = Files.readAllLines(dir.resolve("log/access.log"));
             assertThat(lines).hasSize(requests.length);
             String[] expected = {"GET /static/a.css 200 ", "HEAD /static/a.css 200 ", "POST /upload?fixed 200 ",
-                    "POST /upload?chunked 200 ", "GET /static/none.css 404 "};
+                    "POST /upload?chunked 200 ", "GET /static/none.css 404 ", "GET /static/large.bin 200 "};
             for (int i = 0; i < requests.length; i++) {
                 String prefix = expected[i];
                 String line = lines.stream().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow(() -> new AssertionError(prefix + " in " + lines));

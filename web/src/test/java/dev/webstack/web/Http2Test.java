@@ -125,21 +125,41 @@ class Http2Test {
                 AccessLogFormat.Escape.DEFAULT)), SITE);
         HttpResponse<byte[]> small = get("/static/small.txt");
         assertThat(small.version()).isEqualTo(HttpClient.Version.HTTP_2);
-        // The answer as HTTP/1.1 would send it: status line, each field as "name: value", CRLFs, body.
-        long expected = "HTTP/1.1 200 OK".length() + 2 + 2 + small.body().length;
-        for (var field : small.headers().map().entrySet()) {
-            if (!field.getKey().startsWith(":")) {
-                for (String value : field.getValue()) {
-                    expected += field.getKey().length() + 2 + value.length() + 2;
-                }
-            }
-        }
+        long expected = http1Size(small);
         server.close(); // writes out the access log
         String[] f = Files.readAllLines(dir.resolve("log/access.log")).getFirst().split(" ");
         assertThat(Long.parseLong(f[2])).isEqualTo(small.body().length);
         assertThat(Long.parseLong(f[1])).as("$bytes_sent").isEqualTo(expected);
         // The request: "GET /static/small.txt HTTP/2.0", its fields (host, user-agent, x-request-id, ...).
         assertThat(Long.parseLong(f[0])).as("$request_length").isGreaterThan("GET /static/small.txt HTTP/2.0\r\n\r\n".length() + 40);
+    }
+
+    /** The answer as HTTP/1.1 sends it: status line, each field as "name: value", CRLFs, body. */
+    private static long http1Size(HttpResponse<byte[]> res) {
+        long size = "HTTP/1.1 200 OK".length() + 2 + 2 + res.body().length;
+        for (var field : res.headers().map().entrySet()) {
+            if (!field.getKey().startsWith(":")) {
+                for (String value : field.getValue()) {
+                    size += field.getKey().length() + 2 + value.length() + 2;
+                }
+            }
+        }
+        return size;
+    }
+
+    @Test
+    void overHttp11WithTlsBytesSentCountsTheFileSentInChunks() throws Exception {
+        server.reload(web.withAccessLogFormat(AccessLogFormat.parse("$bytes_sent $body_bytes_sent", AccessLogFormat.Escape.DEFAULT)), SITE);
+        HttpResponse<byte[]> whole;
+        try (HttpClient http11 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .sslContext(TrustingContext.of(dir.resolve("var/tls/web.crt"))).build()) {
+            whole = http11.send(HttpRequest.newBuilder(uri("/static/large.bin")).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+        }
+        assertThat(whole.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+        assertThat(whole.body()).hasSize(large.length);
+        server.close(); // writes out the access log
+        assertThat(Files.readAllLines(dir.resolve("log/access.log"))).containsExactly(http1Size(whole) + " " + large.length);
     }
 
     @Test
