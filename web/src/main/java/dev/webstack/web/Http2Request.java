@@ -18,9 +18,10 @@ import io.netty.util.ReferenceCountUtil;
  * The start of an HTTP/2 stream's request handlers, right after the frame converter: what
  * {@link RequestFramingGuard} does for HTTP/1.1 that still applies. The request is marked
  * {@code HTTP/2.0} (the access log says so, as nginx's does; the app server is still spoken to in
- * HTTP/1.1). A request with more header fields than {@link WebLimits#maxHeaders()} is answered 431
- * and its stream reset, as HTTP/1.1's (the header list's size is the frame codec's, announced as
- * {@code SETTINGS_MAX_HEADER_LIST_SIZE}). A body over the limit resets the stream: answered 413
+ * HTTP/1.1). A request whose method and path are longer than {@link WebLimits#maxRequestLine()}
+ * allows a request line is answered 414, one with more header fields than
+ * {@link WebLimits#maxHeaders()} 431, and its stream reset, as HTTP/1.1's (the header list's size
+ * is the frame codec's, announced as {@code SETTINGS_MAX_HEADER_LIST_SIZE}). A body over the limit resets the stream: answered 413
  * first when its {@code content-length} says so, before anything is handed on; reset alone when
  * its DATA frames add up to more after the request went on (the proxy then abandons the upstream
  * request, as with a client that goes away). The frame codec itself checks
@@ -32,6 +33,7 @@ final class Http2Request extends ChannelInboundHandlerAdapter {
 
     private final long maxBody;
     private final int maxHeaders;
+    private final int maxRequestLine;
     private long received;
     private boolean refused;
     private boolean forwarded;
@@ -39,6 +41,7 @@ final class Http2Request extends ChannelInboundHandlerAdapter {
     Http2Request(WebLimits limits) {
         this.maxBody = limits.maxBody();
         this.maxHeaders = limits.maxHeaders();
+        this.maxRequestLine = limits.maxRequestLine();
     }
 
     @Override
@@ -49,6 +52,11 @@ final class Http2Request extends ChannelInboundHandlerAdapter {
         }
         if (msg instanceof HttpRequest req) {
             req.setProtocolVersion(HTTP_2);
+            // The request line HTTP/1.1 would send: "METHOD PATH HTTP/1.1".
+            if (req.method().name().length() + 1 + req.uri().length() + 9 > maxRequestLine) {
+                refuse(ctx, msg, HttpResponseStatus.REQUEST_URI_TOO_LONG, "The request line is longer than this server accepts.");
+                return;
+            }
             if (req.headers().size() > maxHeaders) {
                 refuse(ctx, msg, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
                         "The request has more header fields than this server accepts.");

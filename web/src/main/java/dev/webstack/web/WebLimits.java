@@ -24,8 +24,8 @@ import java.time.Duration;
  * @param lingeringTimeout how long such a connection may send nothing before it is closed (nginx's
  *                       {@code lingering_timeout}). Default {@link #LINGERING_TIMEOUT}, 5 s; 0 closes
  *                       at once, as before an answer could be lost to a reset.
- * @param maxRequestLine longest request line in bytes (method, target, version); beyond it 414
- *                       (RFC 9112 section 3). Default {@value #MAX_REQUEST_LINE}, nginx's
+ * @param maxRequestLine longest request line in bytes (method, target, version; HTTP/2: the method
+ *                       and path as that line); beyond it 414 (RFC 9112 section 3). Default {@value #MAX_REQUEST_LINE}, nginx's
  *                       {@code large_client_header_buffers} size.
  * @param maxHeaderSize  largest header section in bytes, the request line not counted (HTTP/2: the
  *                       header list, as {@code SETTINGS_MAX_HEADER_LIST_SIZE}); beyond it 431 (RFC

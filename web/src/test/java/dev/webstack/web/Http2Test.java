@@ -120,6 +120,16 @@ class Http2Test {
     }
 
     @Test
+    void aPathLongerThanTheRequestLineLimitIs414() throws Exception {
+        server.close();
+        server = WebServer.start(web, SITE, WebLimits.defaults().withHeaderLimits(1024, WebLimits.MAX_HEADER_SIZE, WebLimits.MAX_HEADERS));
+        HttpResponse<byte[]> refused = get("/static/small.txt?" + "a".repeat(1100));
+        assertThat(refused.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(refused.statusCode()).as("a 1.1 KB path, web.max-request-line 1024").isEqualTo(414);
+        assertThat(get("/static/small.txt?" + "a".repeat(900)).statusCode()).as("a 0.9 KB path").isEqualTo(200);
+    }
+
+    @Test
     void overHttp2TheLengthsAreTheHttp11FormsOfTheRequestAndTheAnswer() throws Exception {
         server.reload(web.withAccessLogFormat(AccessLogFormat.parse("$request_length $bytes_sent $body_bytes_sent",
                 AccessLogFormat.Escape.DEFAULT)), SITE);
