@@ -216,7 +216,6 @@ final class AccessLogHandler extends ChannelDuplexHandler {
                     } else {
                         sizeAfterWrite = res; // with the fields the handlers nearer the wire add (X-Request-Id, HSTS)
                     }
-                    sentOutside = 0;
                 }
                 if (e.format != null) {
                     AsciiString[] names = e.format.responseHeaders();

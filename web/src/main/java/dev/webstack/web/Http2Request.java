@@ -30,6 +30,7 @@ import io.netty.util.ReferenceCountUtil;
  */
 final class Http2Request extends ChannelInboundHandlerAdapter {
     static final HttpVersion HTTP_2 = HttpVersion.valueOf("HTTP/2.0");
+    private static final String BODY_TOO_LARGE = "The request body is larger than this server takes.";
 
     private final long maxBody;
     private final int maxHeaders;
@@ -63,14 +64,14 @@ final class Http2Request extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (HttpUtil.getContentLength(req, -1L) > maxBody) {
-                refuse(ctx, msg, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "The request body is larger than this server takes.");
+                refuse(ctx, msg, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, BODY_TOO_LARGE);
                 return;
             }
         }
         if (msg instanceof HttpContent content) {
             received += content.content().readableBytes();
             if (received > maxBody) {
-                refuse(ctx, msg, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "The request body is larger than this server takes.");
+                refuse(ctx, msg, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, BODY_TOO_LARGE);
                 return;
             }
         }
