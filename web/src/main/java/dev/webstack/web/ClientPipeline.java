@@ -49,8 +49,8 @@ import java.util.concurrent.atomic.LongAdder;
 final class ClientPipeline extends ChannelInitializer<Channel> {
     /**
      * The codec's own bounds on a request line and a header section: the largest the config allows.
-     * The limits set in {@code webstack.yml} ({@link WebLimits#maxRequestLine()},
-     * {@link WebLimits#maxHeaderSize()}) are enforced before the codec, by {@link RequestFramingGuard},
+     * The limits set in {@code webstack.yml} ({@link WebConfig.Limits#maxRequestLine()},
+     * {@link WebConfig.Limits#maxHeaderSize()}) are enforced before the codec, by {@link RequestFramingGuard},
      * which takes a reload's from the next request on; the codec of an open connection must not
      * refuse what a reload has since allowed.
      */
@@ -59,8 +59,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     static final int MAX_STREAMS = 128;
     /** Set on a connection accepted while {@code web.real-ip.source} was {@code proxy-protocol}. */
     private static final AttributeKey<Boolean> BEGAN_WITH_PROXY_PROTOCOL = AttributeKey.valueOf("webstack.beganWithProxyProtocol");
-    /** Largest request body by default; larger is answered 413 (see {@link WebLimits}). */
-    static final int MAX_BODY = WebLimits.MAX_BODY;
+    /** Largest request body by default; larger is answered 413 (see {@link WebConfig.Limits}). */
+    static final int MAX_BODY = WebConfig.Limits.MAX_BODY;
 
     /**
      * What a reload may change, swapped as a whole: new connections take the current one, open ones
@@ -72,7 +72,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
      */
     record Settings(Duration idleTimeout, AccessLogWriter accessLog, VirtualHostHandler vhost, LocationHandler locations,
                     UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout, Tls.Server tls, ErrorPages errorPages,
-                    RealIp realIp, WebLimits limits) {
+                    RealIp realIp, WebConfig.Limits limits) {
         /** Who says the client's address per request ({@code real-ip} from X-Forwarded-For); null for nobody. */
         ChannelHandler forwardedFor() {
             return realIp != null && realIp.source() == WebConfig.Source.X_FORWARDED_FOR ? new RealIp.ForwardedFor(realIp) : null;
@@ -96,7 +96,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     ClientPipeline(ChannelGroup clients, Duration idleTimeout, AccessLogWriter accessLog, VirtualHosts hosts,
                    LocationHandler locations, UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout) {
         this(clients, new Settings(idleTimeout, accessLog, new VirtualHostHandler(hosts), locations, upstreams, pool, readTimeout, null,
-                        ErrorPages.NONE, null, WebLimits.defaults()));
+                        ErrorPages.NONE, null, WebConfig.Limits.DEFAULTS));
     }
 
     ClientPipeline(ChannelGroup clients, Settings settings) {

@@ -1,5 +1,6 @@
 package dev.webstack.web;
 
+import dev.webstack.common.config.WebConfig;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -18,9 +19,9 @@ import io.netty.util.ReferenceCountUtil;
  * The start of an HTTP/2 stream's request handlers, right after the frame converter: what
  * {@link RequestFramingGuard} does for HTTP/1.1 that still applies. The request is marked
  * {@code HTTP/2.0} (the access log says so, as nginx's does; the app server is still spoken to in
- * HTTP/1.1). A request whose method and path are longer than {@link WebLimits#maxRequestLine()}
+ * HTTP/1.1). A request whose method and path are longer than {@link WebConfig.Limits#maxRequestLine()}
  * allows a request line is answered 414, one with more header fields than
- * {@link WebLimits#maxHeaders()} 431, and its stream reset, as HTTP/1.1's (the header list's size
+ * {@link WebConfig.Limits#maxHeaders()} 431, and its stream reset, as HTTP/1.1's (the header list's size
  * is the frame codec's, announced as {@code SETTINGS_MAX_HEADER_LIST_SIZE}). A body over the limit resets the stream: answered 413
  * first when its {@code content-length} says so, before anything is handed on; reset alone when
  * its DATA frames add up to more after the request went on (the proxy then abandons the upstream
@@ -39,7 +40,7 @@ final class Http2Request extends ChannelInboundHandlerAdapter {
     private boolean refused;
     private boolean forwarded;
 
-    Http2Request(WebLimits limits) {
+    Http2Request(WebConfig.Limits limits) {
         this.maxBody = limits.maxBody();
         this.maxHeaders = limits.maxHeaders();
         this.maxRequestLine = limits.maxRequestLine();

@@ -1,5 +1,6 @@
 package dev.webstack.web;
 
+import dev.webstack.common.config.WebConfig;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -23,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * was sent. So the answer is followed by a FIN (the output shut down, after TLS's close_notify),
  * and what the client still sends is read and thrown away, at the head of the pipeline, until the
  * client closes its side, or sends nothing for the lingering timeout, or the lingering time has
- * passed ({@link WebLimits#lingeringTimeout()}, {@link WebLimits#lingeringTime()}: 5 s and 30 s,
+ * passed ({@link WebConfig.Limits#lingeringTimeout()}, {@link WebConfig.Limits#lingeringTime()}: 5 s and 30 s,
  * nginx's defaults); then the connection is closed. A graceful stop
  * ({@link PipeliningHandler.Drain}) closes it at once.
  */
@@ -34,7 +35,7 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
     private long lastRead = System.nanoTime();
     private ScheduledFuture<?> timer;
 
-    private LingeringClose(WebLimits limits) {
+    private LingeringClose(WebConfig.Limits limits) {
         this.timeoutNanos = limits.lingeringTimeout().toNanos();
         this.deadline = lastRead + limits.lingeringTime().toNanos();
     }
@@ -44,7 +45,7 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
      * connection (an HTTP/2 stream) or lingering is off. Call on the channel's event loop, once its
      * last answer is written.
      */
-    static void close(Channel ch, WebLimits limits) {
+    static void close(Channel ch, WebConfig.Limits limits) {
         if (!(ch instanceof DuplexChannel duplex) || !ch.isActive()
                 || limits.lingeringTimeout().isZero() || limits.lingeringTime().isZero()) {
             ch.close();

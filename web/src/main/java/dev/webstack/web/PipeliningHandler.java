@@ -1,5 +1,6 @@
 package dev.webstack.web;
 
+import dev.webstack.common.config.WebConfig;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -93,14 +94,14 @@ final class PipeliningHandler extends ChannelDuplexHandler {
     private boolean refused;
     // Whether the client may still be sending when the connection closes after this answer (LingeringClose).
     private boolean lingerAfterResponse;
-    private WebLimits limits;
+    private WebConfig.Limits limits;
 
-    PipeliningHandler(WebLimits limits) {
+    PipeliningHandler(WebConfig.Limits limits) {
         this.limits = limits;
     }
 
     /** Closes by the lingering times of {@code next} from now on (reload). Call on the event loop. */
-    void use(WebLimits next) {
+    void use(WebConfig.Limits next) {
         limits = next;
     }
 

@@ -1,5 +1,6 @@
 package dev.webstack.web;
 
+import dev.webstack.common.config.WebConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -39,10 +40,10 @@ import java.util.regex.Pattern;
  *   <tr><td>Content-Length repeated or not 1 to 18 digits</td><td>400</td><td>RFC 9112 section 6.3</td></tr>
  *   <tr><td>chunk size not 1 to 16 hex digits ended by CRLF or {@code ;ext}, chunk data not ended by CRLF</td><td>400</td><td>RFC 9112 section 7.1</td></tr>
  *   <tr><td>Host repeated, or with a character no host name, address or port has ({@code /}, {@code @}, {@code ?}, ...)</td><td>400</td><td>RFC 9112 section 3.2</td></tr>
- *   <tr><td>request line over {@link WebLimits#maxRequestLine()} bytes</td><td>414</td><td>RFC 9112 section 3</td></tr>
- *   <tr><td>header section over {@link WebLimits#maxHeaderSize()} bytes, or over {@link WebLimits#maxHeaders()} fields</td><td>431</td><td>RFC 6585 section 5</td></tr>
- *   <tr><td>a body (declared or chunked) over {@link WebLimits#maxBody()}</td><td>413</td><td>RFC 9110 section 15.5.14</td></tr>
- *   <tr><td>a header section not complete {@link WebLimits#headerTimeout()} after its first byte (slowloris)</td><td>408</td><td>RFC 9110 section 15.5.9</td></tr>
+ *   <tr><td>request line over {@link WebConfig.Limits#maxRequestLine()} bytes</td><td>414</td><td>RFC 9112 section 3</td></tr>
+ *   <tr><td>header section over {@link WebConfig.Limits#maxHeaderSize()} bytes, or over {@link WebConfig.Limits#maxHeaders()} fields</td><td>431</td><td>RFC 6585 section 5</td></tr>
+ *   <tr><td>a body (declared or chunked) over {@link WebConfig.Limits#maxBody()}</td><td>413</td><td>RFC 9110 section 15.5.14</td></tr>
+ *   <tr><td>a header section not complete {@link WebConfig.Limits#headerTimeout()} after its first byte (slowloris)</td><td>408</td><td>RFC 9110 section 15.5.9</td></tr>
  * </table>
  * The rejection travels to {@link BadRequestHandler} as a request whose decoder result is a
  * {@link MalformedRequestException}, in order after the requests before it on the connection.
@@ -74,9 +75,9 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
 
     // The limits the request being read is held to; a reload's are taken at the start of the next
     // request (the one being read keeps its own).
-    private WebLimits limits;
+    private WebConfig.Limits limits;
     private long headerTimeoutNanos;
-    private WebLimits next;
+    private WebConfig.Limits next;
     // No volatile needed: one channel, one event loop.
     private ChannelHandlerContext ctx;
     // One timer per connection, not one per request: a request's start sets the deadline and
@@ -112,13 +113,13 @@ final class RequestFramingGuard extends ByteToMessageDecoder {
     private int chunkExtension;
     private long bodyBytes;
 
-    RequestFramingGuard(WebLimits limits) {
+    RequestFramingGuard(WebConfig.Limits limits) {
         this.limits = limits;
         this.headerTimeoutNanos = limits.headerTimeout().toNanos();
     }
 
     /** Applies {@code limits} (sizes, header time) from the next request on: a reload. Call on the event loop. */
-    void use(WebLimits limits) {
+    void use(WebConfig.Limits limits) {
         next = limits;
     }
 

@@ -34,16 +34,16 @@ import org.slf4j.LoggerFactory;
  * <table>
  *   <caption>Limits</caption>
  *   <tr><th>limit</th><th>default</th><th>beyond it</th></tr>
- *   <tr><td>request line</td><td>{@link WebLimits#maxRequestLine()}, {@value WebLimits#MAX_REQUEST_LINE} bytes</td><td>414, close (RFC 9112 section 3)</td></tr>
- *   <tr><td>request headers (HTTP/2: header list)</td><td>{@link WebLimits#maxHeaderSize()}, {@value WebLimits#MAX_HEADER_SIZE} bytes</td><td>431, close (RFC 6585 section 5)</td></tr>
- *   <tr><td>request header fields</td><td>{@link WebLimits#maxHeaders()}, {@value WebLimits#MAX_HEADERS}</td><td>431, close</td></tr>
- *   <tr><td>request body</td><td>{@link WebLimits#maxBody()}, {@value WebLimits#MAX_BODY} bytes</td><td>413, close (RFC 9110 section 15.5.14)</td></tr>
- *   <tr><td>time to receive the request headers</td><td>{@link WebLimits#headerTimeout()}, 10 s</td><td>408, close (slowloris)</td></tr>
- *   <tr><td>client connections</td><td>{@link WebLimits#maxConnections()}, {@value WebLimits#MAX_CONNECTIONS}</td><td>closed on accept</td></tr>
- *   <tr><td>client connections from one address (IPv6: /64)</td><td>{@link WebLimits#maxConnectionsPerClient()}, none</td><td>closed on accept</td></tr>
+ *   <tr><td>request line</td><td>{@link WebConfig.Limits#maxRequestLine()}, {@value WebConfig.Limits#MAX_REQUEST_LINE} bytes</td><td>414, close (RFC 9112 section 3)</td></tr>
+ *   <tr><td>request headers (HTTP/2: header list)</td><td>{@link WebConfig.Limits#maxHeaderSize()}, {@value WebConfig.Limits#MAX_HEADER_SIZE} bytes</td><td>431, close (RFC 6585 section 5)</td></tr>
+ *   <tr><td>request header fields</td><td>{@link WebConfig.Limits#maxHeaders()}, {@value WebConfig.Limits#MAX_HEADERS}</td><td>431, close</td></tr>
+ *   <tr><td>request body</td><td>{@link WebConfig.Limits#maxBody()}, {@value WebConfig.Limits#MAX_BODY} bytes</td><td>413, close (RFC 9110 section 15.5.14)</td></tr>
+ *   <tr><td>time to receive the request headers</td><td>{@link WebConfig.Limits#headerTimeout()}, 10 s</td><td>408, close (slowloris)</td></tr>
+ *   <tr><td>client connections</td><td>{@link WebConfig.Limits#maxConnections()}, {@value WebConfig.Limits#MAX_CONNECTIONS}</td><td>closed on accept</td></tr>
+ *   <tr><td>client connections from one address (IPv6: /64)</td><td>{@link WebConfig.Limits#maxConnectionsPerClient()}, none</td><td>closed on accept</td></tr>
  *   <tr><td>lingering close: reading what a client still sends after the answer that closes its
- *       connection (a refused request, a body not read)</td><td>{@link WebLimits#lingeringTime()} 30 s,
- *       {@link WebLimits#lingeringTimeout()} 5 s without a byte</td><td>connection closed ({@link LingeringClose})</td></tr>
+ *       connection (a refused request, a body not read)</td><td>{@link WebConfig.Limits#lingeringTime()} 30 s,
+ *       {@link WebConfig.Limits#lingeringTimeout()} 5 s without a byte</td><td>connection closed ({@link LingeringClose})</td></tr>
  *   <tr><td>client keep-alive idle</td><td>{@code web.idleTimeout()}, 60 s</td><td>connection closed</td></tr>
  *   <tr><td>upstream connect</td><td>{@code web.connectTimeout()}, 2 s</td><td>504 (a refused connect: 502)</td></tr>
  *   <tr><td>upstream response</td><td>{@code web.readTimeout()}, 30 s</td><td>504</td></tr>
@@ -111,16 +111,16 @@ public final class WebServer implements AutoCloseable {
      * @throws UncheckedIOException  when the access log cannot be opened
      */
     public static WebServer start(WebConfig web, SiteConfig site) {
-        return start(web, site, WebLimits.from(web.limits()), BalancerSettings.from(web.balancing()));
+        return start(web, site, web.limits(), BalancerSettings.from(web.balancing()));
     }
 
     /**
-     * Starts with limits other than the defaults (see {@link WebLimits}).
+     * Starts with limits other than the defaults (see {@link WebConfig.Limits}).
      *
      * @throws IllegalStateException when the address cannot be bound
      * @throws UncheckedIOException  when the access log cannot be opened
      */
-    public static WebServer start(WebConfig web, SiteConfig site, WebLimits limits) {
+    public static WebServer start(WebConfig web, SiteConfig site, WebConfig.Limits limits) {
         return start(web, site, limits, BalancerSettings.defaults());
     }
 
@@ -134,7 +134,7 @@ public final class WebServer implements AutoCloseable {
      * @throws IllegalArgumentException when {@code web.tls}'s certificate and key cannot be read
      * @throws UncheckedIOException     when the access log cannot be opened, or a self-signed certificate written
      */
-    public static WebServer start(WebConfig web, SiteConfig site, WebLimits limits, BalancerSettings balancing) {
+    public static WebServer start(WebConfig web, SiteConfig site, WebConfig.Limits limits, BalancerSettings balancing) {
         // Read (or made) before anything is started: a certificate that cannot be read stops nothing.
         Tls.Server tls = web.tls().map(t -> Tls.server(t, site)).orElse(null);
         Transport transport = Transport.best();
@@ -262,7 +262,7 @@ public final class WebServer implements AutoCloseable {
                     ? now.errorPages() : ErrorPages.of(next.errorPages(), next.publicRoot());
             RealIp realIp = next.realIp().equals(web.realIp()) ? now.realIp() : next.realIp().map(RealIp::new).orElse(null);
             // The config's limits when they changed (a server started with other limits keeps them otherwise).
-            WebLimits limits = next.limits().equals(web.limits()) ? now.limits() : WebLimits.from(next.limits());
+            WebConfig.Limits limits = next.limits().equals(web.limits()) ? now.limits() : next.limits();
             settings = new ClientPipeline.Settings(next.idleTimeout(), accessLog, vhost, locations, upstreams, pool, next.readTimeout(),
                     tls, errorPages, realIp, limits);
             listeners = bindMoved(next);

@@ -1,6 +1,7 @@
 package dev.webstack.web;
 
 import dev.webstack.common.config.HostPort;
+import dev.webstack.common.config.WebConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -17,7 +18,7 @@ public final class ChildWebTier {
         HostPort upstream = HostPort.parse(args[1]);
         try (WebServer server = WebServer.start(
                 TestConfigs.web(dir.resolve("public"), dir.resolve("log/access.log"), List.of(upstream), Duration.ofSeconds(30)),
-                TestConfigs.SITE, WebLimits.defaults().withMaxBody(Integer.MAX_VALUE))) {
+                TestConfigs.SITE, WebConfig.Limits.DEFAULTS.withMaxBody(Integer.MAX_VALUE))) {
             System.out.println("PORT " + server.port());
             System.out.flush();
             while (System.in.read() != -1) {

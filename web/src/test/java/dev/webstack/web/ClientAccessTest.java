@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.webstack.common.config.AddressRange;
 import dev.webstack.common.config.LocationConfig;
 import dev.webstack.common.config.StackConfig;
+import dev.webstack.common.config.WebConfig;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -166,16 +167,16 @@ class ClientAccessTest {
 
     @Test
     void aClientBeyondItsConnectionsIsClosedAndAdmittedAgainWhenOneCloses() throws Exception {
-        threeAdmittedTheFourthClosed(WebLimits.defaults().withMaxConnectionsPerClient(3));
+        threeAdmittedTheFourthClosed(WebConfig.Limits.DEFAULTS.withMaxConnectionsPerClient(3));
     }
 
     @Test
     void aConnectionBeyondTheServersMostIsClosedAndOneIsAdmittedAgainWhenOneCloses() throws Exception {
-        threeAdmittedTheFourthClosed(WebLimits.defaults().withMaxConnections(3));
+        threeAdmittedTheFourthClosed(WebConfig.Limits.DEFAULTS.withMaxConnections(3));
     }
 
     /** With a limit of three connections: three are served, a fourth is closed, a new one is served once one closed. */
-    private void threeAdmittedTheFourthClosed(WebLimits limits) throws Exception {
+    private void threeAdmittedTheFourthClosed(WebConfig.Limits limits) throws Exception {
         Files.createDirectories(dir.resolve("public/static"));
         Files.writeString(dir.resolve("public/static/a.txt"), "a\n");
         try (TestUpstream app = new TestUpstream("app-1", 0)) {

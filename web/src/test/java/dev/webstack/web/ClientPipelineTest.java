@@ -116,7 +116,7 @@ class ClientPipelineTest {
     @Test
     void tooLongRequestLineIs414AndCloses() {
         EmbeddedChannel ch = new EmbeddedChannel(pipeline);
-        String out = exchange(ch, RawHttp.get("/" + "a".repeat(WebLimits.MAX_REQUEST_LINE), TestConfigs.WWW));
+        String out = exchange(ch, RawHttp.get("/" + "a".repeat(WebConfig.Limits.MAX_REQUEST_LINE), TestConfigs.WWW));
         assertThat(statuses(out)).containsExactly(414);
         assertThat(out).containsIgnoringCase("Connection: close\r\n");
         assertThat(ch.isOpen()).isFalse();
@@ -126,7 +126,7 @@ class ClientPipelineTest {
     void tooLargeHeadersAre431AndClose() {
         EmbeddedChannel ch = new EmbeddedChannel(pipeline);
         String out = exchange(ch, "GET / HTTP/1.1\r\nHost: www.foobar.com\r\nX-Big: "
-                + "b".repeat(WebLimits.MAX_HEADER_SIZE) + "\r\n\r\n");
+                + "b".repeat(WebConfig.Limits.MAX_HEADER_SIZE) + "\r\n\r\n");
         assertThat(statuses(out)).containsExactly(431);
         assertThat(ch.isOpen()).isFalse();
     }

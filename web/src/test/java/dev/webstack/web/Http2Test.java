@@ -54,7 +54,7 @@ class Http2Test {
                 dir.resolve("var/tls/web.key"), true, false, Duration.ofDays(1));
         web = TestConfigs.web(dir.resolve("public"), dir.resolve("log/access.log"), List.of(app.address()),
                 Duration.ofSeconds(5)).withTls(Optional.of(tls));
-        server = WebServer.start(web, SITE, WebLimits.defaults().withMaxBody(MAX_BODY));
+        server = WebServer.start(web, SITE, WebConfig.Limits.DEFAULTS.withMaxBody(MAX_BODY));
         client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(TrustingContext.of(dir.resolve("var/tls/web.crt")))
                 .connectTimeout(Duration.ofSeconds(5)).build();
     }
@@ -102,7 +102,8 @@ class Http2Test {
     @Test
     void aRequestWithMoreHeaderFieldsThanTheLimitIs431() throws Exception {
         server.close();
-        server = WebServer.start(web, SITE, WebLimits.defaults().withHeaderLimits(WebLimits.MAX_REQUEST_LINE, WebLimits.MAX_HEADER_SIZE, 20));
+        server = WebServer.start(web, SITE, WebConfig.Limits.DEFAULTS.withHeaderLimits(
+                WebConfig.Limits.MAX_REQUEST_LINE, WebConfig.Limits.MAX_HEADER_SIZE, 20));
         HttpRequest.Builder few = HttpRequest.newBuilder(uri("/static/small.txt")).timeout(Duration.ofSeconds(10));
         HttpRequest.Builder many = HttpRequest.newBuilder(uri("/static/small.txt")).timeout(Duration.ofSeconds(10));
         for (int i = 0; i < 30; i++) {
@@ -122,7 +123,8 @@ class Http2Test {
     @Test
     void aPathLongerThanTheRequestLineLimitIs414() throws Exception {
         server.close();
-        server = WebServer.start(web, SITE, WebLimits.defaults().withHeaderLimits(1024, WebLimits.MAX_HEADER_SIZE, WebLimits.MAX_HEADERS));
+        server = WebServer.start(web, SITE,
+                WebConfig.Limits.DEFAULTS.withHeaderLimits(1024, WebConfig.Limits.MAX_HEADER_SIZE, WebConfig.Limits.MAX_HEADERS));
         HttpResponse<byte[]> refused = get("/static/small.txt?" + "a".repeat(1100));
         assertThat(refused.version()).isEqualTo(HttpClient.Version.HTTP_2);
         assertThat(refused.statusCode()).as("a 1.1 KB path, web.max-request-line 1024").isEqualTo(414);

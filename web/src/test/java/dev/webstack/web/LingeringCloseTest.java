@@ -32,7 +32,7 @@ class LingeringCloseTest {
     Path dir;
     private WebServer server;
 
-    private WebServer start(WebLimits limits, boolean tls) throws IOException {
+    private WebServer start(WebConfig.Limits limits, boolean tls) throws IOException {
         Files.createDirectories(dir.resolve("public/static"));
         Files.writeString(dir.resolve("public/static/a.txt"), "static a");
         WebConfig web = TestConfigs.web(dir.resolve("public"), dir.resolve("log/access.log"), List.of(), Duration.ofSeconds(5));
@@ -74,7 +74,7 @@ class LingeringCloseTest {
 
     @Test
     void aBodyOverTheLimitIsReadToItsEndAndTheClientReadsThe413() throws IOException {
-        start(WebLimits.defaults().withMaxBody(MIB), false);
+        start(WebConfig.Limits.DEFAULTS.withMaxBody(MIB), false);
         try (RawHttp http = new RawHttp(server.port())) {
             // Sixteen times what the socket buffers hold: without lingering, a reset stops the writes.
             RawHttp.Response res = sendAllThenRead(http, post("/upload", 16 * MIB, ""), 16 * MIB);
@@ -85,7 +85,7 @@ class LingeringCloseTest {
 
     @Test
     void aStreamedBodyTheAnswerDidNotReadIsReadToItsEnd() throws IOException {
-        start(WebLimits.defaults(), false);
+        start(WebConfig.Limits.DEFAULTS, false);
         try (RawHttp http = new RawHttp(server.port())) {
             // A static file does not take a body: 405 at once, with 8 MiB still coming.
             assertThat(sendAllThenRead(http, post("/static/a.txt", 8 * MIB, "Connection: close\r\n"), 8 * MIB).status())
@@ -95,7 +95,7 @@ class LingeringCloseTest {
 
     @Test
     void aBodyOverTheLimitOverTlsIsReadToItsEndToo() throws Exception {
-        start(WebLimits.defaults().withMaxBody(MIB), true);
+        start(WebConfig.Limits.DEFAULTS.withMaxBody(MIB), true);
         Socket plain = new Socket();
         plain.connect(new InetSocketAddress("127.0.0.1", server.tlsPort()), 5_000);
         SSLSocket tls = (SSLSocket) TrustingContext.of(dir.resolve("var/tls/web.crt")).getSocketFactory()
@@ -111,7 +111,7 @@ class LingeringCloseTest {
 
     @Test
     void whatTheClientSendsAfterTheAnswerIsReadUntilItGoesQuietThenTheConnectionCloses() throws Exception {
-        start(WebLimits.defaults().withMaxBody(MIB).withLingering(Duration.ofSeconds(30), Duration.ofMillis(500)), false);
+        start(WebConfig.Limits.DEFAULTS.withMaxBody(MIB).withLingering(Duration.ofSeconds(30), Duration.ofMillis(500)), false);
         try (RawHttp http = new RawHttp(server.port())) {
             http.send(post("/upload", 64 * MIB, ""));
             assertThat(http.read().status()).isEqualTo(413);
@@ -126,7 +126,7 @@ class LingeringCloseTest {
 
     @Test
     void aClientThatNeverStopsSendingIsClosedAfterTheLingeringTime() throws Exception {
-        start(WebLimits.defaults().withMaxBody(MIB).withLingering(Duration.ofMillis(700), Duration.ofSeconds(30)), false);
+        start(WebConfig.Limits.DEFAULTS.withMaxBody(MIB).withLingering(Duration.ofMillis(700), Duration.ofSeconds(30)), false);
         try (RawHttp http = new RawHttp(server.port())) {
             http.send(post("/upload", 1024L * MIB, ""));
             assertThat(http.read().status()).isEqualTo(413);
@@ -148,7 +148,7 @@ class LingeringCloseTest {
 
     @Test
     void aGracefulStopClosesALingeringConnectionAtOnce() throws Exception {
-        start(WebLimits.defaults().withMaxBody(MIB), false);
+        start(WebConfig.Limits.DEFAULTS.withMaxBody(MIB), false);
         try (RawHttp http = new RawHttp(server.port())) {
             http.send(post("/upload", 64 * MIB, ""));
             assertThat(http.read().status()).isEqualTo(413);
@@ -163,7 +163,7 @@ class LingeringCloseTest {
 
     @Test
     void aKeptAliveConnectionDoesNotLinger() throws IOException {
-        start(WebLimits.defaults(), false);
+        start(WebConfig.Limits.DEFAULTS, false);
         try (RawHttp http = new RawHttp(server.port())) {
             http.send(post("/static/a.txt", 3, "") + "abc");
             assertThat(http.read().status()).isEqualTo(405);

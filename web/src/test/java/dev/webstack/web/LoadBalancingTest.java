@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.webstack.common.config.HostPort;
+import dev.webstack.common.config.WebConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -61,7 +62,7 @@ class LoadBalancingTest {
         server = WebServer.start(
                 TestConfigs.web(Files.createDirectories(dir.resolve("public")), dir.resolve("log/access.log"),
                         List.of(upstreams), Duration.ofSeconds(5)),
-                TestConfigs.SITE, WebLimits.defaults(), settings);
+                TestConfigs.SITE, WebConfig.Limits.DEFAULTS, settings);
         return server.port();
     }
 

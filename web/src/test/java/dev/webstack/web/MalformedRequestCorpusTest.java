@@ -2,6 +2,7 @@ package dev.webstack.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.webstack.common.config.WebConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +41,7 @@ class MalformedRequestCorpusTest {
         server = WebServer.start(TestConfigs.web(dir.resolve("public"), dir.resolve("log/access.log"),
                 List.of(upstream.address()), Duration.ofSeconds(5)), TestConfigs.SITE,
                 // Health checks would reach the upstream too: this test counts what requests do.
-                WebLimits.defaults(), BalancerSettings.defaults().withHealthInterval(Duration.ZERO));
+                WebConfig.Limits.DEFAULTS, BalancerSettings.defaults().withHealthInterval(Duration.ZERO));
     }
 
     @AfterAll
@@ -126,9 +127,11 @@ class MalformedRequestCorpusTest {
         add(c, "no version", 400, "GET /app FOO/1.1\r\n" + H + "\r\n");
         add(c, "HTTP/2.0", 505, "GET /app HTTP/2.0\r\n" + H + "\r\n");
         // Limits.
-        add(c, "request line too long", 414, "GET /" + "a".repeat(WebLimits.MAX_REQUEST_LINE) + " HTTP/1.1\r\n" + H + "\r\n");
-        add(c, "headers too large", 431, "GET /app HTTP/1.1\r\n" + H + "X-Big: " + "b".repeat(WebLimits.MAX_HEADER_SIZE) + "\r\n\r\n");
-        add(c, "too many headers", 431, "GET /app HTTP/1.1\r\n" + H + "X-N: 1\r\n".repeat(WebLimits.MAX_HEADERS) + "\r\n");
+        add(c, "request line too long", 414,
+                "GET /" + "a".repeat(WebConfig.Limits.MAX_REQUEST_LINE) + " HTTP/1.1\r\n" + H + "\r\n");
+        add(c, "headers too large", 431,
+                "GET /app HTTP/1.1\r\n" + H + "X-Big: " + "b".repeat(WebConfig.Limits.MAX_HEADER_SIZE) + "\r\n\r\n");
+        add(c, "too many headers", 431, "GET /app HTTP/1.1\r\n" + H + "X-N: 1\r\n".repeat(WebConfig.Limits.MAX_HEADERS) + "\r\n");
         add(c, "declared body too large", 413, "POST /app HTTP/1.1\r\n" + H + "Content-Length: " + (ClientPipeline.MAX_BODY + 1) + "\r\n\r\n");
         add(c, "chunked body too large", 413, "POST /app HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n"
                 + Integer.toHexString(ClientPipeline.MAX_BODY + 1) + "\r\nhello");

@@ -252,8 +252,8 @@ class ProxyTest {
                         List.of(new HostPort("127.0.0.1", full.getLocalPort())), Duration.ofSeconds(5));
                 server = WebServer.start(new WebConfig(w.listen(), w.publicRoot(), w.locations(), w.mimeTypes(), w.upstreams(),
                         Duration.ofMillis(300), w.readTimeout(), w.idleTimeout(), w.upstreamKeepalive(), w.accessLog(), w.admin(),
-                        w.limits(), w.balancing(), w.tls(), w.errorPages(), w.realIp()), TestConfigs.SITE, WebLimits.defaults(),
-                        BalancerSettings.defaults().withHealthInterval(Duration.ZERO));
+                        w.limits(), w.balancing(), w.tls(), w.errorPages(), w.realIp()), TestConfigs.SITE,
+                        WebConfig.Limits.DEFAULTS, BalancerSettings.defaults().withHealthInterval(Duration.ZERO));
                 RawHttp.Response res = RawHttp.exchange(server.port(), RawHttp.get("/anything", TestConfigs.WWW));
                 assertThat(res.status()).as("nginx's answer to a connect timeout").isEqualTo(504);
                 assertThat(res.text()).contains("504 Gateway Timeout");

@@ -2,6 +2,7 @@ package dev.webstack.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.webstack.common.config.WebConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -23,7 +24,7 @@ class RequestFramingGuardSplitTest {
     private record Outcome(String forwarded, HttpResponseStatus refused) {}
 
     private static Outcome feed(String request, int cut) {
-        EmbeddedChannel ch = new EmbeddedChannel(new RequestFramingGuard(WebLimits.defaults().withMaxBody(1024)));
+        EmbeddedChannel ch = new EmbeddedChannel(new RequestFramingGuard(WebConfig.Limits.DEFAULTS.withMaxBody(1024)));
         byte[] bytes = request.getBytes(StandardCharsets.ISO_8859_1);
         ch.writeInbound(Unpooled.wrappedBuffer(bytes, 0, cut));
         if (cut < bytes.length) {
@@ -103,14 +104,15 @@ class RequestFramingGuardSplitTest {
 
     @Test
     void theLimitsHoldAcrossReads() {
-        String longLine = "GET /" + "a".repeat(WebLimits.MAX_REQUEST_LINE) + " HTTP/1.1\r\nHost: x\r\n\r\n";
-        String bigHeader = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(WebLimits.MAX_HEADER_SIZE) + "\r\n\r\n";
-        for (int cut : new int[] {1, 7, 100, 5_000, WebLimits.MAX_REQUEST_LINE}) {
+        String longLine = "GET /" + "a".repeat(WebConfig.Limits.MAX_REQUEST_LINE) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+        String bigHeader = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(WebConfig.Limits.MAX_HEADER_SIZE) + "\r\n\r\n";
+        for (int cut : new int[] {1, 7, 100, 5_000, WebConfig.Limits.MAX_REQUEST_LINE}) {
             assertThat(feed(longLine, cut).refused()).as("cut at %d", cut).isEqualTo(HttpResponseStatus.REQUEST_URI_TOO_LONG);
             assertThat(feed(bigHeader, cut).refused()).as("cut at %d", cut).isEqualTo(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
         }
         // One byte under each limit passes.
-        String longestLine = "GET /" + "a".repeat(WebLimits.MAX_REQUEST_LINE - "GET / HTTP/1.1".length()) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+        String longestLine = "GET /" + "a".repeat(WebConfig.Limits.MAX_REQUEST_LINE - "GET / HTTP/1.1".length())
+                + " HTTP/1.1\r\nHost: x\r\n\r\n";
         assertThat(feed(longestLine, 3_000).refused()).isNull();
     }
 }

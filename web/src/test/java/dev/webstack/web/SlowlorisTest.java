@@ -2,6 +2,7 @@ package dev.webstack.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.webstack.common.config.WebConfig;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -34,7 +35,7 @@ class SlowlorisTest {
         Path root = Files.createDirectories(dir.resolve("public/static"));
         Files.writeString(root.resolve("a.txt"), "static a");
         server = WebServer.start(TestConfigs.web(dir.resolve("public"), dir.resolve("log/access.log"), List.of(),
-                Duration.ofSeconds(5)), TestConfigs.SITE, WebLimits.defaults().withHeaderTimeout(headerTimeout));
+                Duration.ofSeconds(5)), TestConfigs.SITE, WebConfig.Limits.DEFAULTS.withHeaderTimeout(headerTimeout));
         return server.port();
     }
 
@@ -71,7 +72,7 @@ class SlowlorisTest {
 
     @Test
     void hundredsOfByteByByteClientsDoNotStopANormalClient() throws Exception {
-        int port = start(WebLimits.HEADER_TIMEOUT);
+        int port = start(WebConfig.Limits.HEADER_TIMEOUT);
         List<Socket> slow = new ArrayList<>();
         AtomicBoolean trickling = new AtomicBoolean(true);
         AtomicInteger bytesSent = new AtomicInteger();

@@ -2,6 +2,7 @@ package dev.webstack.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.webstack.common.config.WebConfig;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -30,7 +31,7 @@ class WebMetricsTest {
         Path root = Files.createDirectories(dir.resolve("public"));
         try (TestUpstream app = new TestUpstream("app-a", 0);
              WebServer server = WebServer.start(TestConfigs.web(root, dir.resolve("log/access.log"), List.of(app.address()), Duration.ofSeconds(5)),
-                     TestConfigs.SITE, WebLimits.defaults(), BalancerSettings.defaults())) {
+                     TestConfigs.SITE, WebConfig.Limits.DEFAULTS, BalancerSettings.defaults())) {
             int port = server.port();
             Files.createDirectories(root.resolve("static"));
             Files.writeString(root.resolve("static/a.txt"), "hello");

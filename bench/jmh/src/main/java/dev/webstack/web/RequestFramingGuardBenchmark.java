@@ -1,5 +1,6 @@
 package dev.webstack.web;
 
+import dev.webstack.common.config.WebConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -57,7 +58,8 @@ public class RequestFramingGuardBenchmark {
 
     @Setup
     public void setUp() {
-        channel = new EmbeddedChannel(new RequestFramingGuard(WebLimits.defaults().withHeaderTimeout(Duration.ofSeconds(60))));
+        channel = new EmbeddedChannel(
+                new RequestFramingGuard(WebConfig.Limits.DEFAULTS.withHeaderTimeout(Duration.ofSeconds(60))));
         bytes = Unpooled.unreleasableBuffer(Unpooled.directBuffer().writeBytes(
                 (request.equals("wrk") ? WRK : BROWSER).getBytes(StandardCharsets.ISO_8859_1)));
         int through = request();

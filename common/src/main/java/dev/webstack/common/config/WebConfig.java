@@ -66,18 +66,38 @@ public record WebConfig(
         AccessLogFormat accessLogFormat) {
 
     /**
-     * @param headerTimeout  from a request's first byte to the end of its headers; beyond it 408 (slowloris), default 10s
-     * @param maxBody        largest request body in bytes; beyond it 413, default 10 MiB
-     * @param maxConnections most client connections open at once, default 20000
-     * @param maxConnectionsPerClient most connections open at once from one client address (IPv6: one /64),
-     *                       as nginx's {@code limit_conn}; 0 (the default) for no such limit
-     * @param lingeringTime  how long, at most, a connection the server closes while the client may still
-     *                       be sending is read and discarded first (nginx's {@code lingering_time}), default 30s
-     * @param lingeringTimeout how long such a connection may send nothing before it is closed
-     *                       (nginx's {@code lingering_timeout}), default 5s; 0 closes at once
-     * @param maxRequestLine longest request line in bytes; beyond it 414, default 8192
-     * @param maxHeaderSize  largest header section in bytes (HTTP/2: header list); beyond it 431, default 16384
-     * @param maxHeaders     most header fields in a request; beyond it 431, default 100
+     * Limits of the web tier against slow and oversized requests, as {@code webstack.yml} sets them
+     * ({@code web.header-timeout}, {@code web.max-body}, {@code web.max-connections},
+     * {@code web.max-connections-per-client}, {@code web.lingering-time}, {@code web.lingering-timeout},
+     * {@code web.max-request-line}, {@code web.max-header-size}, {@code web.max-headers}). The parser
+     * checks each key and reports a value out of range with its file and line; the checks here only
+     * guard limits made in code.
+     *
+     * @param headerTimeout  time from the first byte of a request to the end of its header section;
+     *                       beyond it 408 and the connection is closed (slowloris). Default
+     *                       {@link #HEADER_TIMEOUT}, 10 s. Independent of the keep-alive idle time,
+     *                       which runs between requests.
+     * @param maxBody        largest request body in bytes, declared or chunked; beyond it 413 (RFC 9110
+     *                       section 15.5.14). Default {@value #MAX_BODY}.
+     * @param maxConnections most client connections open at once; a connection beyond it is closed as
+     *                       soon as it is accepted. Default {@value #MAX_CONNECTIONS}.
+     * @param maxConnectionsPerClient most connections open at once from one client address (IPv6: one
+     *                       /64), as nginx's {@code limit_conn}; a connection beyond it is closed as
+     *                       soon as it is accepted. 0, the default, for no such limit.
+     * @param lingeringTime  how long, at most, a connection the server closes while its client may still
+     *                       be sending (a refused request, a body not read) is read and discarded before
+     *                       it is closed (nginx's {@code lingering_time}). Default {@link #LINGERING_TIME},
+     *                       30 s.
+     * @param lingeringTimeout how long such a connection may send nothing before it is closed (nginx's
+     *                       {@code lingering_timeout}). Default {@link #LINGERING_TIMEOUT}, 5 s; 0 closes
+     *                       at once, as before an answer could be lost to a reset.
+     * @param maxRequestLine longest request line in bytes (method, target, version; HTTP/2: the method
+     *                       and path as that line); beyond it 414 (RFC 9112 section 3). Default
+     *                       {@value #MAX_REQUEST_LINE}, nginx's {@code large_client_header_buffers} size.
+     * @param maxHeaderSize  largest header section in bytes, the request line not counted (HTTP/2: the
+     *                       header list, as {@code SETTINGS_MAX_HEADER_LIST_SIZE}); beyond it 431 (RFC
+     *                       6585 section 5). Default {@value #MAX_HEADER_SIZE}.
+     * @param maxHeaders     most header fields in a request; beyond it 431. Default {@value #MAX_HEADERS}.
      */
     public record Limits(Duration headerTimeout, int maxBody, int maxConnections, int maxConnectionsPerClient,
                          Duration lingeringTime, Duration lingeringTimeout, int maxRequestLine, int maxHeaderSize,
@@ -85,8 +105,80 @@ public record WebConfig(
         /** The largest request line and header section the config accepts (1 MiB each). */
         public static final int MAX_HEADER_BYTES = 1024 * 1024;
 
-        public static final Limits DEFAULTS = new Limits(Duration.ofSeconds(10), 10 * 1024 * 1024, 20_000, 0,
-                Duration.ofSeconds(30), Duration.ofSeconds(5), 8 * 1024, 16 * 1024, 100);
+        /** The default {@link #headerTimeout()}. */
+        public static final Duration HEADER_TIMEOUT = Duration.ofSeconds(10);
+        /** The default {@link #maxBody()}, 10 MiB. */
+        public static final int MAX_BODY = 10 * 1024 * 1024;
+        /** The default {@link #maxConnections()}. */
+        public static final int MAX_CONNECTIONS = 20_000;
+        /** The default {@link #lingeringTime()}. */
+        public static final Duration LINGERING_TIME = Duration.ofSeconds(30);
+        /** The default {@link #lingeringTimeout()}. */
+        public static final Duration LINGERING_TIMEOUT = Duration.ofSeconds(5);
+        /** The default {@link #maxRequestLine()}, 8 KiB. */
+        public static final int MAX_REQUEST_LINE = 8 * 1024;
+        /** The default {@link #maxHeaderSize()}, 16 KiB. */
+        public static final int MAX_HEADER_SIZE = 16 * 1024;
+        /** The default {@link #maxHeaders()}. */
+        public static final int MAX_HEADERS = 100;
+
+        /** The limits when {@code webstack.yml} sets none; no limit per client. */
+        public static final Limits DEFAULTS = new Limits(HEADER_TIMEOUT, MAX_BODY, MAX_CONNECTIONS, 0, LINGERING_TIME,
+                LINGERING_TIMEOUT, MAX_REQUEST_LINE, MAX_HEADER_SIZE, MAX_HEADERS);
+
+        public Limits {
+            if (headerTimeout.isNegative() || headerTimeout.isZero()) {
+                throw new IllegalArgumentException("headerTimeout: " + headerTimeout + " (expected: > 0)");
+            }
+            if (maxBody < 0) {
+                throw new IllegalArgumentException("maxBody: " + maxBody + " (expected: >= 0)");
+            }
+            if (maxConnections <= 0) {
+                throw new IllegalArgumentException("maxConnections: " + maxConnections + " (expected: > 0)");
+            }
+            if (maxConnectionsPerClient < 0) {
+                throw new IllegalArgumentException("maxConnectionsPerClient: " + maxConnectionsPerClient + " (expected: >= 0)");
+            }
+            if (lingeringTime.isNegative() || lingeringTimeout.isNegative()) {
+                throw new IllegalArgumentException("lingeringTime, lingeringTimeout: " + lingeringTime + ", " + lingeringTimeout
+                        + " (expected: >= 0)");
+            }
+            int most = MAX_HEADER_BYTES;
+            if (maxRequestLine <= 0 || maxRequestLine > most || maxHeaderSize <= 0 || maxHeaderSize > most || maxHeaders <= 0) {
+                throw new IllegalArgumentException("maxRequestLine, maxHeaderSize, maxHeaders: " + maxRequestLine + ", "
+                        + maxHeaderSize + ", " + maxHeaders + " (expected: 1 to " + most + " bytes, > 0 fields)");
+            }
+        }
+
+        /** These limits with the header timeout set. */
+        public Limits withHeaderTimeout(Duration d) {
+            return new Limits(d, maxBody, maxConnections, maxConnectionsPerClient, lingeringTime, lingeringTimeout,
+                    maxRequestLine, maxHeaderSize, maxHeaders);
+        }
+
+        /** These limits with the largest request body set, in bytes. */
+        public Limits withMaxBody(int bytes) {
+            return new Limits(headerTimeout, bytes, maxConnections, maxConnectionsPerClient, lingeringTime, lingeringTimeout,
+                    maxRequestLine, maxHeaderSize, maxHeaders);
+        }
+
+        /** These limits with the most client connections open at once set. */
+        public Limits withMaxConnections(int n) {
+            return new Limits(headerTimeout, maxBody, n, maxConnectionsPerClient, lingeringTime, lingeringTimeout,
+                    maxRequestLine, maxHeaderSize, maxHeaders);
+        }
+
+        /** These limits with the most connections open at once from one client address set. */
+        public Limits withMaxConnectionsPerClient(int n) {
+            return new Limits(headerTimeout, maxBody, maxConnections, n, lingeringTime, lingeringTimeout,
+                    maxRequestLine, maxHeaderSize, maxHeaders);
+        }
+
+        /** These limits with the lingering time and timeout set. */
+        public Limits withLingering(Duration time, Duration timeout) {
+            return new Limits(headerTimeout, maxBody, maxConnections, maxConnectionsPerClient, time, timeout,
+                    maxRequestLine, maxHeaderSize, maxHeaders);
+        }
 
         /** These limits with the request line, header section and header count limits set. */
         public Limits withHeaderLimits(int requestLine, int headerSize, int headers) {

@@ -360,4 +360,14 @@ class StackConfigTest {
         assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  lingering-time: soon\n"))
                 .hasMessage("/srv/stack/webstack.yml:2: web.lingering-time: 'soon' is not a duration (expected e.g. 500ms, 30s, 5m, 1h, 365d)");
     }
+
+    @Test
+    void limitsMadeInCodeAreChecked_aConfigFileStillGetsItsLineFirst() {
+        WebConfig.Limits d = WebConfig.Limits.DEFAULTS;
+        assertThatThrownBy(() -> d.withHeaderLimits(d.maxRequestLine(), d.maxHeaderSize(), 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("maxRequestLine, maxHeaderSize, maxHeaders: 8192, 16384, 0 (expected: 1 to 1048576 bytes, > 0 fields)");
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  max-headers: 0\n"))
+                .hasMessage("/srv/stack/webstack.yml:2: web.max-headers: 0 is out of range (expected: 8-10000)");
+    }
 }
