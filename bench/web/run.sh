@@ -201,6 +201,8 @@ web:
     - 127.0.0.1:$UPSTREAM
   access-log: $WORK/webstack-access.log
   access-log-format: '$LOG_FORMAT'
+  # nginx's keepalive_requests of the peer config (../shared/peers/nginx.conf); both default to 1000.
+  keepalive-requests: 100000
   tls:
     listen: 127.0.0.1:$WEBSTACK_TLS
     certificate: $WORK/tls.crt

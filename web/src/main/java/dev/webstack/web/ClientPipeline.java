@@ -282,7 +282,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
      * each stream becomes a child channel with the HTTP/1.1 request handlers behind a converter
      * ({@link #initStream}). Up to {@value #MAX_STREAMS} streams at once (nginx's default); the
      * header list as large as HTTP/1.1's header section; the connection closes (GOAWAY first)
-     * when idle, and on a graceful stop after its streams finish.
+     * when idle, after its {@code web.keepalive-requests}th stream, and on a graceful stop, once its
+     * streams finish.
      */
     void addHttp2(Channel ch) {
         Settings s = current;
@@ -295,9 +296,20 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
                         .build())
                 .addLast("idle", idle(s))
                 .addLast("h2streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                    // This connection's streams so far, on its event loop (one initializer per connection).
+                    private int streams;
+                    private boolean goingAway;
+
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {
                         initStream(stream);
+                        int most = current.limits().keepaliveRequests();
+                        if (most > 0 && ++streams >= most && !goingAway) {
+                            goingAway = true;
+                            // The last stream it takes (web.keepalive-requests): GOAWAY now, as on a
+                            // graceful stop; this stream and the others open finish.
+                            stream.parent().pipeline().fireUserEventTriggered(PipeliningHandler.Drain.INSTANCE);
+                        }
                     }
                 }))
                 .addLast("h2connection", PipeliningHandler.CloseOnIdleOrDrain.INSTANCE);

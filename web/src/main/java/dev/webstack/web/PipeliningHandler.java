@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
@@ -40,6 +41,10 @@ import java.util.ArrayDeque;
  *       sending then (a refused request, a body not read to its end, an uninvited body, requests
  *       pipelined behind), it closes by {@link LingeringClose}, so that the answer is not lost to a
  *       reset.</li>
+ *   <li>A connection carries at most {@code web.keepalive-requests} requests (nginx's
+ *       {@code keepalive_requests}): the answer to the last one says {@code Connection: close},
+ *       and the connection closes after it (by {@link LingeringClose} when requests were pipelined
+ *       behind it: the client sends those again on a new connection).</li>
  *   <li>An {@link IdleStateEvent} closes the connection when it is between requests, or when a
  *       response has started but the client has not taken any of it for the idle time.</li>
  *   <li>{@link Drain} (graceful stop) closes the connection now if it is between requests, else
@@ -94,15 +99,24 @@ final class PipeliningHandler extends ChannelDuplexHandler {
     private boolean refused;
     // Whether the client may still be sending when the connection closes after this answer (LingeringClose).
     private boolean lingerAfterResponse;
+    // Requests handed on so far, for web.keepalive-requests; not counted on an HTTP/2 stream (one
+    // request), whose connection counts its streams (ClientPipeline#addHttp2).
+    private int requests;
+    private boolean stream;
     private WebConfig.Limits limits;
 
     PipeliningHandler(WebConfig.Limits limits) {
         this.limits = limits;
     }
 
-    /** Closes by the lingering times of {@code next} from now on (reload). Call on the event loop. */
+    /** Closes by the lingering times and request count of {@code next} from now on (reload). Call on the event loop. */
     void use(WebConfig.Limits next) {
         limits = next;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        stream = ctx.channel() instanceof Http2StreamChannel;
     }
 
     @Override
@@ -136,6 +150,7 @@ final class PipeliningHandler extends ChannelDuplexHandler {
 
     private void dispatch(ChannelHandlerContext ctx, FullHttpRequest req) {
         busy = true;
+        requests++;
         responseStarted = false;
         keepAlive = req.decoderResult().isSuccess() && HttpUtil.isKeepAlive(req);
         http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
@@ -168,7 +183,7 @@ final class PipeliningHandler extends ChannelDuplexHandler {
             // anyway or not, the bytes that follow cannot be told apart, so the connection closes.
             boolean uninvited = expecting != null && expecting.awaitsContinue();
             boolean closeAsked = res.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true);
-            boolean close = !keepAlive || draining || uninvited || closeAsked || !hasLength(res);
+            boolean close = !keepAlive || draining || uninvited || closeAsked || !hasLength(res) || lastRequest();
             if (close) {
                 closeAfterResponse = true;
                 // A refused request's bytes, or a body sent uninvited, may still be on their way
@@ -236,6 +251,12 @@ final class PipeliningHandler extends ChannelDuplexHandler {
         } else if (!closeAfterResponse) {
             ctx.channel().config().setAutoRead(true);
         }
+    }
+
+    /** Whether the request being answered is the last this connection carries ({@code web.keepalive-requests}). */
+    private boolean lastRequest() {
+        int most = limits.keepaliveRequests();
+        return most > 0 && requests >= most && !stream;
     }
 
     private boolean hasLength(HttpResponse res) {

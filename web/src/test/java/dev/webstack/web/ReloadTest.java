@@ -126,9 +126,7 @@ class ReloadTest {
     void changedLimitsApplyToNewConnectionsAndToOpenOnesFromTheirNextRequest() throws Exception {
         String post = "POST /echo/up HTTP/1.1\r\nHost: " + TestConfigs.WWW + "\r\nContent-Length: 2048\r\n\r\n" + "x".repeat(2048);
         WebConfig.Limits d = WebConfig.Limits.DEFAULTS;
-        WebConfig small = config(a.address()).withLimits(new WebConfig.Limits(d.headerTimeout(), 1024, d.maxConnections(),
-                d.maxConnectionsPerClient(), d.lingeringTime(), d.lingeringTimeout(), d.maxRequestLine(), d.maxHeaderSize(),
-                d.maxHeaders()));
+        WebConfig small = config(a.address()).withLimits(d.withMaxBody(1024));
         try (RawHttp open = new RawHttp(port)) {
             open.send(post);
             assertThat(open.read().status()).isEqualTo(200);
@@ -140,8 +138,7 @@ class ReloadTest {
         server.reload(config(a.address()), TestConfigs.SITE);
         assertThat(RawHttp.exchange(port, post).status()).as("back to the default").isEqualTo(200);
 
-        WebConfig one = config(a.address()).withLimits(new WebConfig.Limits(d.headerTimeout(), d.maxBody(), d.maxConnections(),
-                1, d.lingeringTime(), d.lingeringTimeout(), d.maxRequestLine(), d.maxHeaderSize(), d.maxHeaders()));
+        WebConfig one = config(a.address()).withLimits(d.withMaxConnectionsPerClient(1));
         server.reload(one, TestConfigs.SITE);
         try (RawHttp first = new RawHttp(port)) {
             first.send(RawHttp.get("/echo/1", TestConfigs.WWW));

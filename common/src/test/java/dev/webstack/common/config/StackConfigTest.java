@@ -335,6 +335,7 @@ class StackConfigTest {
                   lingering-timeout: 0s
                   max-request-line: 4096
                   max-headers: 50
+                  keepalive-requests: 0
                 """);
 
         assertThat(c.web().balancing().balance()).isEqualTo(WebConfig.Balance.LEAST_CONN);
@@ -348,6 +349,11 @@ class StackConfigTest {
         assertThat(c.web().limits().maxRequestLine()).isEqualTo(4096);
         assertThat(c.web().limits().maxHeaderSize()).as("default").isEqualTo(16 * 1024);
         assertThat(c.web().limits().maxHeaders()).isEqualTo(50);
+        assertThat(c.web().limits().keepaliveRequests()).as("no limit").isZero();
+        assertThat(StackConfig.parse(FILE, "web:\n  max-body: 1\n").web().limits().keepaliveRequests()).as("default, nginx's")
+                .isEqualTo(1000);
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  keepalive-requests: -1\n"))
+                .hasMessageStartingWith("/srv/stack/webstack.yml:2: web.keepalive-requests: -1 is out of range");
         assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  max-header-size: 2000000\n"))
                 .hasMessageStartingWith("/srv/stack/webstack.yml:2: web.max-header-size: ");
         assertThat(c.web().admin()).isEqualTo(new HostPort("127.0.0.1", 8081));
