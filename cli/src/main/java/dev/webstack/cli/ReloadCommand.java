@@ -40,7 +40,7 @@ final class ReloadCommand implements Callable<Integer> {
         int failed = 0;
         for (TierReload.Outcome o : TierReload.reloadWebAndDns(stack, state.get())) {
             out.println(o.component() + ": " + o.detail());
-            if (!o.reloaded()) {
+            if (!o.ok()) {
                 failed++;
             }
         }

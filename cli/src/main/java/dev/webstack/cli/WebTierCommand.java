@@ -55,6 +55,8 @@ final class WebTierCommand implements Callable<Integer> {
             StackConfig next = config.load();
             server.reload(resolveUpstreams(next, upstreams), next.site());
         });
+        // Like nginx -s reopen, for log rotation: the access log file is opened again at its path.
+        TierRuntime.onSigusr1("web", server::reopenLogs);
         TierRuntime.runUntilStopped("web", server, tier.supervisor());
         return 0;
     }

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             DigCommand.class,
             GetCommand.class,
             ReloadCommand.class,
+            ReopenCommand.class,
             DrillCommand.class,
             OperationCommands.Servers.class,
             OperationCommands.Drain.class,

@@ -31,16 +31,16 @@ public final class ReloadDrill {
     public record Report(UnderLoad.Outcome<List<TierReload.Outcome>> outcome, long dnsSent, long dnsFailed) {
 
         public boolean pass() {
-            return outcome.load().failed() == 0 && dnsFailed == 0 && outcome.action().stream().allMatch(TierReload.Outcome::reloaded);
+            return outcome.load().failed() == 0 && dnsFailed == 0 && outcome.action().stream().allMatch(TierReload.Outcome::ok);
         }
 
         public void print(PrintWriter out) {
             out.println("drill reload: web and DNS config reloaded " + outcome.action().size() / 2 + " times under load");
             UnderLoad.printLoad(out, outcome.load());
             out.printf("  dns       %d queries, %d failed%n", dnsSent, dnsFailed);
-            long ok = outcome.action().stream().filter(TierReload.Outcome::reloaded).count();
+            long ok = outcome.action().stream().filter(TierReload.Outcome::ok).count();
             out.printf("  reloads   %d of %d applied%s%n", ok, outcome.action().size(),
-                    ok == outcome.action().size() ? "" : ": " + outcome.action().stream().filter(o -> !o.reloaded()).toList());
+                    ok == outcome.action().size() ? "" : ": " + outcome.action().stream().filter(o -> !o.ok()).toList());
             out.println("  verdict   " + (pass() ? "PASS" : "FAIL") + " (target: 0 failed requests and queries)");
             out.flush();
         }

@@ -344,6 +344,31 @@ class WholeStackIT {
     }
 
     @Test
+    @Order(10)
+    void reopenAfterTheAccessLogWasMovedWritesANewFile() throws Exception {
+        Path log = home.resolve("var/log/web-access.log");
+        Path rotated = home.resolve("var/log/web-access.log.1");
+        assertThat(get("/?before-rotation").statusCode()).isEqualTo(200);
+        awaitLine(log, "GET /?before-rotation ");
+        Files.move(log, rotated); // what logrotate does before its postrotate command
+        StackProcess.Run reopen = StackProcess.webstack(config, 60, "reopen");
+        assertThat(reopen.exitCode()).as(reopen.output()).isZero();
+        assertThat(reopen.output()).contains("web: reopened the logs");
+        assertThat(get("/?after-rotation").statusCode()).isEqualTo(200);
+        awaitLine(log, "GET /?after-rotation ");
+        assertThat(Files.readString(rotated)).contains("GET /?before-rotation ").doesNotContain("after-rotation");
+    }
+
+    /** Waits (the access log is written within a second) until {@code file} has a line containing {@code text}. */
+    private static void awaitLine(Path file, String text) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!(Files.exists(file) && Files.readString(file).contains(text))) {
+            assertThat(System.nanoTime()).as("a line with '%s' in %s", text, file).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
     @Order(11)
     void deployOnOneAppServerStartsTheNewVersionBesideTheOldWithoutFailures() throws Exception {
         Path war = home.resolve("foobar-site-next.war");

@@ -73,6 +73,11 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     record Settings(Duration idleTimeout, AccessLogWriter accessLog, VirtualHostHandler vhost, LocationHandler locations,
                     UpstreamGroup upstreams, UpstreamPool pool, Duration readTimeout, Tls.Server tls, ErrorPages errorPages,
                     RealIp realIp, WebConfig.Limits limits) {
+        /** The same settings, logging to {@code log} (the access log reopened). */
+        Settings withAccessLog(AccessLogWriter log) {
+            return new Settings(idleTimeout, log, vhost, locations, upstreams, pool, readTimeout, tls, errorPages, realIp, limits);
+        }
+
         /** Who says the client's address per request ({@code real-ip} from X-Forwarded-For); null for nobody. */
         ChannelHandler forwardedFor() {
             return realIp != null && realIp.source() == WebConfig.Source.X_FORWARDED_FOR ? new RealIp.ForwardedFor(realIp) : null;

@@ -16,6 +16,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -215,6 +216,33 @@ public final class WebServer implements AutoCloseable {
         }
         logLocations(locations);
         return server;
+    }
+
+    /**
+     * Opens the access log file again, as {@code nginx -s reopen} does (SIGUSR1 to the web tier,
+     * {@code ./webstack reopen}), for log rotation: once the file has been moved away, the lines of
+     * requests answered from now on go to a new file at the configured path; the lines before go to
+     * the moved one, which the old writer closes once they are written. Nothing to do when the log
+     * is off.
+     *
+     * @return the file reopened, or empty when the log is off
+     * @throws UncheckedIOException when the file cannot be opened again (the old one stays in use)
+     */
+    public synchronized Optional<Path> reopenLogs() {
+        if (closed.get()) {
+            throw new IllegalStateException("web: reopen after close");
+        }
+        ClientPipeline.Settings now = pipeline.settings();
+        if (!now.accessLog().enabled() || web.accessLog().isEmpty()) {
+            return Optional.empty();
+        }
+        AccessLogWriter reopened = AccessLogWriter.open(web.accessLog(), web.accessLogFormat());
+        for (io.netty.util.concurrent.Future<?> f : pipeline.apply(now.withAccessLog(reopened))) {
+            f.awaitUninterruptibly(DRAIN_SECONDS * 1_000L);
+        }
+        // Every connection logs to the new writer now: the old one writes what it holds and closes.
+        now.accessLog().close();
+        return web.accessLog();
     }
 
     /**

@@ -267,4 +267,37 @@ class AccessLogFormatTest {
         assertThat(lines.get(0)).startsWith("127.0.0.1 - - [").endsWith(lines.get(0).substring(lines.get(0).length() - 32));
         assertThat(lines.get(1)).isEqualTo("200 /static/a.css?x=1&y=%22");
     }
+
+    @Test
+    void reopenAfterTheFileWasMovedWritesTheNextLinesToANewFile() throws IOException {
+        WebServer server = WebServer.start(config("  access-log-format: '$connection_requests $status'\n"), TestConfigs.SITE);
+        Path log = dir.resolve("log/access.log");
+        Path rotated = dir.resolve("log/access.log.1");
+        try (RawHttp open = new RawHttp(server.port())) {
+            open.send(request(TestConfigs.WWW));
+            assertThat(open.read().status()).isEqualTo(200);
+            Files.move(log, rotated); // as logrotate does, before it signals the server
+            assertThat(server.reopenLogs()).contains(log);
+            open.send(request(TestConfigs.WWW));
+            assertThat(open.read().status()).as("the connection open across the reopen").isEqualTo(200);
+            assertThat(RawHttp.exchange(server.port(), request(TestConfigs.WWW)).status()).isEqualTo(200);
+        } finally {
+            server.close();
+        }
+        assertThat(Files.readAllLines(rotated)).as("the line from before, in the moved file").containsExactly("1 200");
+        assertThat(Files.readAllLines(log)).as("the lines from after, in a new file").containsExactlyInAnyOrder("2 200", "1 200");
+    }
+
+    @Test
+    void reopenWithTheLogOffDoesNothing() throws IOException {
+        WebConfig off = StackConfig.parse(dir.resolve("webstack.yml"), CONFIG.replace("access-log: log/access.log", "access-log: off")).web();
+        WebServer server = WebServer.start(off, TestConfigs.SITE);
+        try {
+            assertThat(server.reopenLogs()).isEmpty();
+            assertThat(RawHttp.exchange(server.port(), request(TestConfigs.WWW)).status()).isEqualTo(200);
+        } finally {
+            server.close();
+        }
+        assertThat(dir.resolve("log/access.log")).doesNotExist();
+    }
 }

@@ -77,6 +77,27 @@ public final class TierRuntime {
         sighupReachesReload = handleSighup(name, reload, true);
     }
 
+    /**
+     * Runs {@code reopen} on each SIGUSR1, as nginx does ({@code nginx -s reopen}): the tier opens
+     * its log files again, for log rotation. A reopen that fails is logged and the files in use stay.
+     */
+    @SuppressWarnings("restriction")
+    public static void onSigusr1(String name, Runnable reopen) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("USR1"), signal -> {
+                log.info("{}: SIGUSR1, reopening the logs", name);
+                try {
+                    reopen.run();
+                    log.info("{}: reopened the logs", name);
+                } catch (RuntimeException e) {
+                    log.error("{}: reopen failed, the files in use stay: {}", name, e.getMessage());
+                }
+            });
+        } catch (Throwable t) {
+            log.warn("{}: cannot handle SIGUSR1, reopening the logs by signal is unavailable: {}", name, t.toString());
+        }
+    }
+
     /** Whether a SIGHUP reaches the reload given to {@link #onSighup}. */
     public static boolean sighupReachesReload() {
         return sighupReachesReload;
