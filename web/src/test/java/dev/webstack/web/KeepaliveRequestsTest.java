@@ -137,6 +137,7 @@ class KeepaliveRequestsTest {
                     // the GOAWAY; a browser retries it, and so does this test. What the server did is
                     // checked below in its log: a stream it dropped would show as 499, or as a fourth
                     // stream on a connection.
+                    System.out.println("request " + i + " sent again after: " + e);
                     r = client.send(get, HttpResponse.BodyHandlers.ofString());
                 }
                 assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
