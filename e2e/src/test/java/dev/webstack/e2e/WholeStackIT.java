@@ -257,8 +257,7 @@ class WholeStackIT {
     @Order(8)
     void killedAppServerMeans502ThenTheSupervisorBringsItBack() throws Exception {
         long appPid = pidOf(status(), "app-1");
-        ProcessHandle.of(appPid).orElseThrow().destroyForcibly();
-        ProcessHandle.of(appPid).get().onExit().get();
+        killAndWait(appPid);
 
         HttpResponse<String> during = get("/");
         assertThat(during.statusCode()).as("the one app server is gone: the seed's single point of failure").isEqualTo(502);
@@ -435,8 +434,7 @@ class WholeStackIT {
         assertThat(before.body()).contains("Signed in as <strong>" + name + "</strong>");
 
         long pid = pidOf(status(), servedBy);
-        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
-        ProcessHandle.of(pid).get().onExit().get();
+        killAndWait(pid);
 
         HttpResponse<String> after = send(HttpRequest.newBuilder(uri("/")).header("Host", WWW).header("Cookie", session).GET());
         assertThat(after.statusCode()).isEqualTo(200);
@@ -481,8 +479,7 @@ class WholeStackIT {
 
         // A web tier that dies is restarted and health-checked where the config file puts it now.
         long webPid = pidOf(status(), "web");
-        ProcessHandle.of(webPid).orElseThrow().destroyForcibly();
-        ProcessHandle.of(webPid).get().onExit().get();
+        killAndWait(webPid);
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         JsonNode web = null;
         while (System.nanoTime() < deadline) {
@@ -556,6 +553,13 @@ class WholeStackIT {
         resolver.setTCP(tcp);
         resolver.setTimeout(Duration.ofSeconds(3));
         return resolver.send(Message.newQuery(Record.newRecord(Name.fromString(name + "."), type, DClass.IN)));
+    }
+
+    /** kill -9, then waits for the process to be gone: one handle for both (looked up again, a process gone has none). */
+    private static void killAndWait(long pid) throws Exception {
+        ProcessHandle victim = ProcessHandle.of(pid).orElseThrow();
+        victim.destroyForcibly();
+        victim.onExit().get();
     }
 
     private URI uri(String path) {
