@@ -229,7 +229,9 @@ class LocationRoutingTest {
         List<CompletableFuture<Void>> clients = new ArrayList<>();
         for (int c = 0; c < 3; c++) {
             clients.add(CompletableFuture.runAsync(() -> {
-                try (RawHttp http = new RawHttp(port)) {
+                RawHttp http = null;
+                try {
+                    http = new RawHttp(port);
                     while (running.get()) {
                         http.send(RawHttp.get("/teapot", TestConfigs.WWW));
                         RawHttp.Response res = http.read();
@@ -238,9 +240,15 @@ class LocationRoutingTest {
                             unexpected.add(seen);
                         }
                         answers.incrementAndGet();
+                        if (res.closes()) { // web.keepalive-requests reached: a new connection, as a browser opens
+                            http.close();
+                            http = new RawHttp(port);
+                        }
                     }
                 } catch (IOException e) {
                     unexpected.add(e.toString());
+                } finally {
+                    ReloadTest.closeQuietly(http);
                 }
             }));
         }

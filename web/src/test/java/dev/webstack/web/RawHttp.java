@@ -26,6 +26,11 @@ final class RawHttp implements AutoCloseable {
         String text() {
             return new String(body, StandardCharsets.UTF_8);
         }
+
+        /** Whether the server closes the connection after this response ({@code Connection: close}). */
+        boolean closes() {
+            return "close".equalsIgnoreCase(header("connection"));
+        }
     }
 
     RawHttp(int port) throws IOException {
