@@ -18,6 +18,7 @@ import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -287,8 +288,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
      * each stream becomes a child channel with the HTTP/1.1 request handlers behind a converter
      * ({@link #initStream}). Up to {@value #MAX_STREAMS} streams at once (nginx's default); the
      * header list as large as HTTP/1.1's header section; the connection closes (GOAWAY first)
-     * when idle, after its {@code web.keepalive-requests}th stream, and on a graceful stop, once its
-     * streams finish.
+     * when idle, after its {@code web.keepalive-requests}th stream or {@code web.keepalive-time} (the
+     * value when it was accepted), and on a graceful stop, once its streams finish.
      */
     void addHttp2(Channel ch) {
         Settings s = current;
@@ -318,6 +319,13 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
                     }
                 }))
                 .addLast("h2connection", PipeliningHandler.CloseOnIdleOrDrain.INSTANCE);
+        // web.keepalive-time, as the connection starts: GOAWAY then, the open streams finish.
+        long time = s.limits().keepaliveTime().toNanos();
+        if (time > 0) {
+            ScheduledFuture<?> goAway = ch.eventLoop().schedule(
+                    () -> ch.pipeline().fireUserEventTriggered(PipeliningHandler.Drain.INSTANCE), time, TimeUnit.NANOSECONDS);
+            ch.closeFuture().addListener(f -> goAway.cancel(false));
+        }
     }
 
     /** One HTTP/2 stream: frames ⇄ HTTP/1.1 messages, then the request handlers, with the settings of the moment. */

@@ -42,7 +42,8 @@ import java.util.ArrayDeque;
  *       pipelined behind), it closes by {@link LingeringClose}, so that the answer is not lost to a
  *       reset.</li>
  *   <li>A connection carries at most {@code web.keepalive-requests} requests (nginx's
- *       {@code keepalive_requests}): the answer to the last one says {@code Connection: close},
+ *       {@code keepalive_requests}), and serves them for at most {@code web.keepalive-time}
+ *       (nginx's {@code keepalive_time}): the answer to the last one says {@code Connection: close},
  *       and the connection closes after it (by {@link LingeringClose} when requests were pipelined
  *       behind it: the client sends those again on a new connection).</li>
  *   <li>An {@link IdleStateEvent} closes the connection when it is between requests, or when a
@@ -103,6 +104,8 @@ final class PipeliningHandler extends ChannelDuplexHandler {
     // request), whose connection counts its streams (ClientPipeline#addHttp2).
     private int requests;
     private boolean stream;
+    // When the connection was accepted (System.nanoTime()), for web.keepalive-time.
+    private long openedAt;
     private WebConfig.Limits limits;
 
     PipeliningHandler(WebConfig.Limits limits) {
@@ -117,6 +120,7 @@ final class PipeliningHandler extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         stream = ctx.channel() instanceof Http2StreamChannel;
+        openedAt = System.nanoTime();
     }
 
     @Override
@@ -253,10 +257,18 @@ final class PipeliningHandler extends ChannelDuplexHandler {
         }
     }
 
-    /** Whether the request being answered is the last this connection carries ({@code web.keepalive-requests}). */
+    /**
+     * Whether the request being answered is the last this connection carries: the
+     * {@code web.keepalive-requests}th, or the first answered after {@code web.keepalive-time}.
+     * Not on an HTTP/2 stream, whose connection keeps both limits ({@link ClientPipeline#addHttp2}).
+     */
     private boolean lastRequest() {
+        if (stream) {
+            return false;
+        }
         int most = limits.keepaliveRequests();
-        return most > 0 && requests >= most && !stream;
+        long time = limits.keepaliveTime().toNanos();
+        return (most > 0 && requests >= most) || (time > 0 && System.nanoTime() - openedAt >= time);
     }
 
     private boolean hasLength(HttpResponse res) {

@@ -25,9 +25,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code web.keepalive-requests} (nginx's {@code keepalive_requests}): a client connection carries
- * that many requests, then closes; over HTTP/2 the connection takes that many streams (GOAWAY). The
- * access log's {@code $connection $connection_requests} shows which connection carried each request.
+ * {@code web.keepalive-requests} and {@code web.keepalive-time} (nginx's {@code keepalive_requests}
+ * and {@code keepalive_time}): a client connection carries that many requests, for that long, then
+ * closes; over HTTP/2 the connection takes that many streams, for that long (GOAWAY). The access
+ * log's {@code $connection $connection_requests} shows which connection carried each request.
  */
 class KeepaliveRequestsTest {
     private static final String SMALL = "/static/small.txt";
@@ -150,5 +151,41 @@ class KeepaliveRequestsTest {
                 Collectors.mapping(l -> l[1], Collectors.toList())));
         assertThat(byConnection.values()).as("three connections: 3 streams, 3, then 1")
                 .containsExactlyInAnyOrder(List.of(1L, 2L, 3L), List.of(1L, 2L, 3L), List.of(1L));
+    }
+
+    @Test
+    void theFirstAnswerAfterTheKeepaliveTimeSaysClose() throws Exception {
+        server = WebServer.start(web, SITE, WebConfig.Limits.DEFAULTS.withKeepaliveTime(Duration.ofMillis(300)));
+        try (RawHttp http = new RawHttp(server.port())) {
+            http.send(RawHttp.get(SMALL, "localhost"));
+            assertThat(http.read().header("connection")).as("within web.keepalive-time").isNull();
+            Thread.sleep(400);
+            http.send(RawHttp.get(SMALL, "localhost"));
+            RawHttp.Response late = http.read();
+            assertThat(late.status()).isEqualTo(200);
+            assertThat(late.header("connection")).as("past web.keepalive-time: 300ms").isEqualTo("close");
+            assertThat(http.closedByServer()).isTrue();
+        }
+        assertThat(logged()).extracting(l -> l[1]).containsExactly(1L, 2L);
+    }
+
+    @Test
+    void overHttp2TheConnectionGoesAwayAtTheKeepaliveTime() throws Exception {
+        server = WebServer.start(web, SITE, WebConfig.Limits.DEFAULTS.withKeepaliveTime(Duration.ofMillis(300)));
+        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
+                .sslContext(TrustingContext.of(dir.resolve("var/tls/web.crt"))).connectTimeout(Duration.ofSeconds(5)).build()) {
+            HttpRequest get = HttpRequest.newBuilder(URI.create("https://localhost:" + server.tlsPort() + SMALL))
+                    .timeout(Duration.ofSeconds(10)).build();
+            assertThat(client.send(get, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            assertThat(client.send(get, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            Thread.sleep(600); // the GOAWAY at 300 ms; idle, the connection closes with it
+            HttpResponse<String> after = client.send(get, HttpResponse.BodyHandlers.ofString());
+            assertThat(after.version()).isEqualTo(HttpClient.Version.HTTP_2);
+            assertThat(after.statusCode()).isEqualTo(200);
+        }
+        Map<Long, List<Long>> byConnection = logged().stream().collect(Collectors.groupingBy(l -> l[0], TreeMap::new,
+                Collectors.mapping(l -> l[1], Collectors.toList())));
+        assertThat(byConnection.values()).as("two streams on the first connection, the third on a new one")
+                .containsExactly(List.of(1L, 2L), List.of(1L));
     }
 }

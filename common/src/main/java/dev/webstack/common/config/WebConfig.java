@@ -70,7 +70,7 @@ public record WebConfig(
      * ({@code web.header-timeout}, {@code web.max-body}, {@code web.max-connections},
      * {@code web.max-connections-per-client}, {@code web.lingering-time}, {@code web.lingering-timeout},
      * {@code web.max-request-line}, {@code web.max-header-size}, {@code web.max-headers},
-     * {@code web.keepalive-requests}). The parser
+     * {@code web.keepalive-requests}, {@code web.keepalive-time}). The parser
      * checks each key and reports a value out of range with its file and line; the checks here only
      * guard limits made in code.
      *
@@ -104,10 +104,14 @@ public record WebConfig(
      *                       close} and the connection closes after it; on HTTP/2, the stream that
      *                       reaches it is the last one the connection takes (GOAWAY), and the open
      *                       ones finish. Default {@value #KEEPALIVE_REQUESTS}, nginx's; 0 for no limit.
+     * @param keepaliveTime  longest time one client connection serves requests (nginx's
+     *                       {@code keepalive_time}): the first answer after it says {@code Connection:
+     *                       close}; an HTTP/2 connection sends GOAWAY at that time, its open streams
+     *                       finish. Default {@link #KEEPALIVE_TIME}, 1 h, nginx's; 0 for no limit.
      */
     public record Limits(Duration headerTimeout, int maxBody, int maxConnections, int maxConnectionsPerClient,
                          Duration lingeringTime, Duration lingeringTimeout, int maxRequestLine, int maxHeaderSize,
-                         int maxHeaders, int keepaliveRequests) {
+                         int maxHeaders, int keepaliveRequests, Duration keepaliveTime) {
         /** The largest request line and header section the config accepts (1 MiB each). */
         public static final int MAX_HEADER_BYTES = 1024 * 1024;
 
@@ -129,10 +133,13 @@ public record WebConfig(
         public static final int MAX_HEADERS = 100;
         /** The default {@link #keepaliveRequests()}, nginx's. */
         public static final int KEEPALIVE_REQUESTS = 1000;
+        /** The default {@link #keepaliveTime()}, nginx's. */
+        public static final Duration KEEPALIVE_TIME = Duration.ofHours(1);
 
         /** The limits when {@code webstack.yml} sets none; no limit per client. */
         public static final Limits DEFAULTS = new Limits(HEADER_TIMEOUT, MAX_BODY, MAX_CONNECTIONS, 0, LINGERING_TIME,
-                LINGERING_TIMEOUT, MAX_REQUEST_LINE, MAX_HEADER_SIZE, MAX_HEADERS, KEEPALIVE_REQUESTS);
+                LINGERING_TIMEOUT, MAX_REQUEST_LINE, MAX_HEADER_SIZE, MAX_HEADERS, KEEPALIVE_REQUESTS,
+                KEEPALIVE_TIME);
 
         public Limits {
             if (headerTimeout.isNegative() || headerTimeout.isZero()) {
@@ -156,51 +163,58 @@ public record WebConfig(
                 throw new IllegalArgumentException("maxRequestLine, maxHeaderSize, maxHeaders: " + maxRequestLine + ", "
                         + maxHeaderSize + ", " + maxHeaders + " (expected: 1 to " + most + " bytes, > 0 fields)");
             }
-            if (keepaliveRequests < 0) {
-                throw new IllegalArgumentException("keepaliveRequests: " + keepaliveRequests + " (expected: >= 0)");
+            if (keepaliveRequests < 0 || keepaliveTime.isNegative()) {
+                throw new IllegalArgumentException("keepaliveRequests, keepaliveTime: " + keepaliveRequests + ", " + keepaliveTime
+                        + " (expected: >= 0)");
             }
         }
 
         /** These limits with the header timeout set. */
         public Limits withHeaderTimeout(Duration d) {
             return new Limits(d, maxBody, maxConnections, maxConnectionsPerClient, lingeringTime, lingeringTimeout,
-                    maxRequestLine, maxHeaderSize, maxHeaders, keepaliveRequests);
+                    maxRequestLine, maxHeaderSize, maxHeaders, keepaliveRequests, keepaliveTime);
         }
 
         /** These limits with the largest request body set, in bytes. */
         public Limits withMaxBody(int bytes) {
             return new Limits(headerTimeout, bytes, maxConnections, maxConnectionsPerClient, lingeringTime, lingeringTimeout,
-                    maxRequestLine, maxHeaderSize, maxHeaders, keepaliveRequests);
+                    maxRequestLine, maxHeaderSize, maxHeaders, keepaliveRequests, keepaliveTime);
         }
 
         /** These limits with the most client connections open at once set. */
         public Limits withMaxConnections(int n) {
             return new Limits(headerTimeout, maxBody, n, maxConnectionsPerClient, lingeringTime, lingeringTimeout,
-                    maxRequestLine, maxHeaderSize, maxHeaders, keepaliveRequests);
+                    maxRequestLine, maxHeaderSize, maxHeaders, keepaliveRequests, keepaliveTime);
         }
 
         /** These limits with the most connections open at once from one client address set. */
         public Limits withMaxConnectionsPerClient(int n) {
             return new Limits(headerTimeout, maxBody, maxConnections, n, lingeringTime, lingeringTimeout,
-                    maxRequestLine, maxHeaderSize, maxHeaders, keepaliveRequests);
+                    maxRequestLine, maxHeaderSize, maxHeaders, keepaliveRequests, keepaliveTime);
         }
 
         /** These limits with the lingering time and timeout set. */
         public Limits withLingering(Duration time, Duration timeout) {
             return new Limits(headerTimeout, maxBody, maxConnections, maxConnectionsPerClient, time, timeout,
-                    maxRequestLine, maxHeaderSize, maxHeaders, keepaliveRequests);
+                    maxRequestLine, maxHeaderSize, maxHeaders, keepaliveRequests, keepaliveTime);
         }
 
         /** These limits with the request line, header section and header count limits set. */
         public Limits withHeaderLimits(int requestLine, int headerSize, int headers) {
             return new Limits(headerTimeout, maxBody, maxConnections, maxConnectionsPerClient, lingeringTime,
-                    lingeringTimeout, requestLine, headerSize, headers, keepaliveRequests);
+                    lingeringTimeout, requestLine, headerSize, headers, keepaliveRequests, keepaliveTime);
         }
 
         /** These limits with the most requests one connection carries set (0: no limit). */
         public Limits withKeepaliveRequests(int n) {
             return new Limits(headerTimeout, maxBody, maxConnections, maxConnectionsPerClient, lingeringTime,
-                    lingeringTimeout, maxRequestLine, maxHeaderSize, maxHeaders, n);
+                    lingeringTimeout, maxRequestLine, maxHeaderSize, maxHeaders, n, keepaliveTime);
+        }
+
+        /** These limits with the longest time one connection serves requests set (zero: no limit). */
+        public Limits withKeepaliveTime(Duration d) {
+            return new Limits(headerTimeout, maxBody, maxConnections, maxConnectionsPerClient, lingeringTime,
+                    lingeringTimeout, maxRequestLine, maxHeaderSize, maxHeaders, keepaliveRequests, d);
         }
     }
 
@@ -448,7 +462,7 @@ public record WebConfig(
     static WebConfig from(ConfigNode node, Path base, Path varDir, SiteConfig site) {
         node.allowOnly("listen", "public", "static", "locations", "mime-types", "upstreams", "connect-timeout", "read-timeout", "idle-timeout", "upstream-keepalive", "access-log", "admin",
                 "header-timeout", "max-body", "max-connections", "max-connections-per-client",
-                "max-request-line", "max-header-size", "max-headers", "keepalive-requests",
+                "max-request-line", "max-header-size", "max-headers", "keepalive-requests", "keepalive-time",
                 "lingering-time", "lingering-timeout", "balance", "health-check", "passive-ejection", "slow-start", "tls",
                 "error-pages", "real-ip", "access-log-format", "access-log-escape");
         List<String> staticPaths = node.list("static").stream().map(n -> {
@@ -678,7 +692,8 @@ public record WebConfig(
                 node.integer("max-request-line", d.maxRequestLine(), 256, Limits.MAX_HEADER_BYTES),
                 node.integer("max-header-size", d.maxHeaderSize(), 1024, Limits.MAX_HEADER_BYTES),
                 node.integer("max-headers", d.maxHeaders(), 8, 10_000),
-                node.integer("keepalive-requests", d.keepaliveRequests(), 0, Integer.MAX_VALUE));
+                node.integer("keepalive-requests", d.keepaliveRequests(), 0, Integer.MAX_VALUE),
+                node.duration("keepalive-time", d.keepaliveTime()));
     }
 
     private static Balancing balancing(ConfigNode node) {

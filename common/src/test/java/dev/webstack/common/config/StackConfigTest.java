@@ -350,6 +350,10 @@ class StackConfigTest {
         assertThat(c.web().limits().maxHeaderSize()).as("default").isEqualTo(16 * 1024);
         assertThat(c.web().limits().maxHeaders()).isEqualTo(50);
         assertThat(c.web().limits().keepaliveRequests()).as("no limit").isZero();
+        assertThat(c.web().limits().keepaliveTime()).as("default, nginx's").isEqualTo(Duration.ofHours(1));
+        assertThat(StackConfig.parse(FILE, "web:\n  keepalive-time: 0s\n").web().limits().keepaliveTime()).isZero();
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  keepalive-time: -5s\n"))
+                .hasMessageStartingWith("/srv/stack/webstack.yml:2: web.keepalive-time: ");
         assertThat(StackConfig.parse(FILE, "web:\n  max-body: 1\n").web().limits().keepaliveRequests()).as("default, nginx's")
                 .isEqualTo(1000);
         assertThatThrownBy(() -> StackConfig.parse(FILE, "web:\n  keepalive-requests: -1\n"))
