@@ -107,14 +107,17 @@ final class PipeliningHandler extends ChannelDuplexHandler {
     // When the connection was accepted (System.nanoTime()), for web.keepalive-time.
     private long openedAt;
     private WebConfig.Limits limits;
+    // limits.keepaliveTime() in nanoseconds, read per answer.
+    private long keepaliveNanos;
 
     PipeliningHandler(WebConfig.Limits limits) {
-        this.limits = limits;
+        use(limits);
     }
 
     /** Closes by the lingering times and request count of {@code next} from now on (reload). Call on the event loop. */
     void use(WebConfig.Limits next) {
         limits = next;
+        keepaliveNanos = next.keepaliveTime().toNanos();
     }
 
     @Override
@@ -267,8 +270,7 @@ final class PipeliningHandler extends ChannelDuplexHandler {
             return false;
         }
         int most = limits.keepaliveRequests();
-        long time = limits.keepaliveTime().toNanos();
-        return (most > 0 && requests >= most) || (time > 0 && System.nanoTime() - openedAt >= time);
+        return (most > 0 && requests >= most) || (keepaliveNanos > 0 && System.nanoTime() - openedAt >= keepaliveNanos);
     }
 
     private boolean hasLength(HttpResponse res) {

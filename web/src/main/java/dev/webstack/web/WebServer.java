@@ -232,17 +232,28 @@ public final class WebServer implements AutoCloseable {
         if (closed.get()) {
             throw new IllegalStateException("web: reopen after close");
         }
-        ClientPipeline.Settings now = pipeline.settings();
-        if (!now.accessLog().enabled() || web.accessLog().isEmpty()) {
+        if (web.accessLog().isEmpty()) {
             return Optional.empty();
         }
-        AccessLogWriter reopened = AccessLogWriter.open(web.accessLog(), web.accessLogFormat());
-        for (io.netty.util.concurrent.Future<?> f : pipeline.apply(now.withAccessLog(reopened))) {
-            f.awaitUninterruptibly(DRAIN_SECONDS * 1_000L);
-        }
+        ClientPipeline.Settings now = pipeline.settings();
+        switchTo(now.withAccessLog(AccessLogWriter.open(web.accessLog(), web.accessLogFormat())));
         // Every connection logs to the new writer now: the old one writes what it holds and closes.
         now.accessLog().close();
         return web.accessLog();
+    }
+
+    /**
+     * Has new connections take {@code settings}, and every open one switch to them; returns when
+     * they all have (a task on each one's event loop, run between two messages), so that a request
+     * sent after it meets them and the lines of requests still logging to an old access log file
+     * are written before that file closes. Returns how many open connections switched.
+     */
+    private int switchTo(ClientPipeline.Settings settings) {
+        List<io.netty.util.concurrent.Future<?>> switched = pipeline.apply(settings);
+        for (io.netty.util.concurrent.Future<?> f : switched) {
+            f.awaitUninterruptibly(DRAIN_SECONDS * 1_000L);
+        }
+        return switched.size();
     }
 
     /**
@@ -309,13 +320,7 @@ public final class WebServer implements AutoCloseable {
             upstreams.use(BalancerSettings.from(next.balancing()));
             checker.restart();
         }
-        List<io.netty.util.concurrent.Future<?>> switched = pipeline.apply(settings);
-        // Every open connection has switched when this returns (a task on its event loop each, run
-        // between two messages): a request sent after a reload meets the new config. Lines of
-        // requests still logging to an old access log file are written before it closes.
-        for (io.netty.util.concurrent.Future<?> f : switched) {
-            f.awaitUninterruptibly(DRAIN_SECONDS * 1_000L);
-        }
+        int switched = switchTo(settings);
         if (accessLog != now.accessLog()) {
             now.accessLog().close();
         }
@@ -323,7 +328,7 @@ public final class WebServer implements AutoCloseable {
         web = next;
         site = nextSite;
         log.info("web: reloaded: {} open connections switched, listening on {}{}, www={} apex={}, public folder {}, upstreams {}",
-                switched.size(), bound(serverChannel), tlsChannel == null ? "" : " and " + bound(tlsChannel) + " (HTTPS)",
+                switched, bound(serverChannel), tlsChannel == null ? "" : " and " + bound(tlsChannel) + " (HTTPS)",
                 nextSite.www(), nextSite.domain(), next.publicRoot(),
                 next.upstreams().isEmpty() ? "none (502)" : next.upstreams());
         if (!sameLocations) {
