@@ -287,13 +287,15 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
      * HTTP/2 (after ALPN chose it): Netty's frame codec and stream multiplexer on the connection;
      * each stream becomes a child channel with the HTTP/1.1 request handlers behind a converter
      * ({@link #initStream}). Up to {@value #MAX_STREAMS} streams at once (nginx's default); the
-     * header list as large as HTTP/1.1's header section; the connection closes (GOAWAY first)
-     * when idle, after its {@code web.keepalive-requests}th stream or {@code web.keepalive-time} (the
-     * value when it was accepted), and on a graceful stop, once its streams finish.
+     * header list as large as HTTP/1.1's header section; the connection closes when idle, after its
+     * {@code web.keepalive-requests}th stream or {@code web.keepalive-time} (the value when it was
+     * accepted), and on a graceful stop: two GOAWAYs, the open streams finish, then a lingering
+     * close ({@link Http2Shutdown}).
      */
     void addHttp2(Channel ch) {
         Settings s = current;
         ch.pipeline()
+                .addLast("h2linger", new Http2Shutdown.Linger(() -> current.limits()))
                 .addLast("h2", Http2FrameCodecBuilder.forServer()
                         .initialSettings(Http2Settings.defaultSettings()
                                 .maxConcurrentStreams(MAX_STREAMS)
@@ -318,7 +320,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
                         }
                     }
                 }))
-                .addLast("h2connection", PipeliningHandler.CloseOnIdleOrDrain.INSTANCE);
+                .addLast("h2goaway", new Http2Shutdown.GoAway());
         // web.keepalive-time, as the connection starts: GOAWAY then, the open streams finish.
         long time = s.limits().keepaliveTime().toNanos();
         if (time > 0) {

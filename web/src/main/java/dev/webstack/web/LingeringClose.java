@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * client closes its side, or sends nothing for the lingering timeout, or the lingering time has
  * passed ({@link WebConfig.Limits#lingeringTimeout()}, {@link WebConfig.Limits#lingeringTime()}: 5 s and 30 s,
  * nginx's defaults); then the connection is closed. A graceful stop
- * ({@link PipeliningHandler.Drain}) closes it at once.
+ * ({@link PipeliningHandler.Drain}) closes it at once. An HTTP/2 connection lingers the same way
+ * when its frame codec closes it ({@link Http2Shutdown.Linger}).
  */
 final class LingeringClose extends ChannelInboundHandlerAdapter {
     private final long timeoutNanos;
@@ -46,14 +47,24 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
      * last answer is written.
      */
     static void close(Channel ch, WebConfig.Limits limits) {
+        if (!linger(ch, limits)) {
+            ch.close();
+        }
+    }
+
+    /**
+     * Starts lingering on {@code ch}, or finds it lingering already; false when it does not apply
+     * (not a TCP connection, closed already, lingering off), and the caller closes the connection.
+     * Call on the channel's event loop.
+     */
+    static boolean linger(Channel ch, WebConfig.Limits limits) {
         if (!(ch instanceof DuplexChannel duplex) || !ch.isActive()
                 || limits.lingeringTimeout().isZero() || limits.lingeringTime().isZero()) {
-            ch.close();
-            return;
+            return false;
         }
         ChannelPipeline p = ch.pipeline();
         if (p.get(LingeringClose.class) != null) {
-            return;
+            return true;
         }
         p.addFirst("linger", new LingeringClose(limits));
         ch.config().setAutoRead(true);
@@ -63,6 +74,7 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
         } else {
             tls.closeOutbound().addListener(f -> shutdownOutput(duplex));
         }
+        return true;
     }
 
     private static void shutdownOutput(DuplexChannel ch) {

@@ -62,8 +62,8 @@ final class PipeliningHandler extends ChannelDuplexHandler {
 
     /**
      * Closes a connection that has no response of its own to finish when it has been idle too long
-     * or on a graceful stop ({@link Drain}): an HTTP/2 connection (its frame codec sends GOAWAY and
-     * lets the open streams end) and a {@link WebSocketTunnel}.
+     * or on a graceful stop ({@link Drain}): a {@link WebSocketTunnel}. (An HTTP/2 connection has
+     * {@link Http2Shutdown}.)
      */
     @ChannelHandler.Sharable
     static final class CloseOnIdleOrDrain extends ChannelInboundHandlerAdapter {
