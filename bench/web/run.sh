@@ -11,6 +11,10 @@
 # ratios webstack/peer. Cases:
 #   small 1k 1m notfound proxy  peer nginx (proxy: proxy_pass with upstream keepalive)
 #   proxy-haproxy               peer HAProxy (../shared/peers/haproxy.cfg), same upstream
+#   proxy-hdrs                  the same HAProxy, made to add the headers webstack's proxy adds
+#                               (X-Forwarded-For, -Proto, -Host, X-Request-Id and Via on the way
+#                               up; Via and X-Request-Id on the way down): the same work, upstream
+#                               and client included (the reference config adds none)
 #   tls tls1m                   the small file and the 1 MB file over HTTPS (TLS 1.3, the same
 #                               ECDSA P-256 certificate on both sides, made here with openssl)
 #   h2                          the small file over HTTP/2 (TLS, ALPN h2): h2load -c16 -m10
@@ -50,12 +54,13 @@ case "$LOG_FORMAT" in
   combined) NGINX_LOG_FORMAT=$COMBINED ;;
   *) NGINX_LOG_FORMAT=$LOG_FORMAT ;;
 esac
-CASES=${CASES:-"small 1k 1m notfound proxy proxy-haproxy tls tls1m h2 accesslog idle10k"}
+CASES=${CASES:-"small 1k 1m notfound proxy proxy-haproxy proxy-hdrs tls tls1m h2 accesslog idle10k"}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 HOLD=${HOLD:-20}
 NGINX_STATIC=${NGINX_STATIC:-28080}
 NGINX_PROXY=${NGINX_PROXY:-28081}
 HAPROXY=${HAPROXY:-28082}
+HAPROXY_HDRS=${HAPROXY_HDRS:-28084}
 NGINX_NOLOG=${NGINX_NOLOG:-28083}
 NGINX_TLS=${NGINX_TLS:-28443}
 WEBSTACK_TLS=${WEBSTACK_TLS:-28444}
@@ -75,7 +80,7 @@ has_case() { [[ " $CASES " == *" $1 "* ]]; }
 for tool in nginx wrk openssl; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y nginx wrk haproxy" >&2; exit 1; }
 done
-if has_case proxy-haproxy && ! command -v haproxy >/dev/null; then
+if { has_case proxy-haproxy || has_case proxy-hdrs; } && ! command -v haproxy >/dev/null; then
   echo "missing haproxy: apt-get install -y haproxy" >&2; exit 1
 fi
 [[ -f "$REPO/cli/target/webstack-cli.jar" ]] || { echo "build first: ./mvnw -q -DskipTests package" >&2; exit 1; }
@@ -97,6 +102,7 @@ cleanup() {
   [[ -f "$WORK/nginx.pid" ]] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
   [[ -f "$WORK/upstream.pid" ]] && kill "$(cat "$WORK/upstream.pid")" 2>/dev/null || true
   [[ -f "$WORK/haproxy.pid" ]] && kill "$(cat "$WORK/haproxy.pid")" 2>/dev/null || true
+  [[ -f "$WORK/haproxy-hdrs.pid" ]] && kill "$(cat "$WORK/haproxy-hdrs.pid")" 2>/dev/null || true
   sleep 0.5
   rm -rf "$WORK"
 }
@@ -184,6 +190,22 @@ if has_case proxy-haproxy; then
   if [[ -n "$HAPROXY_THREADS" ]]; then sed -i "s/^  nbthread .*/  nbthread $HAPROXY_THREADS/" "$WORK/haproxy.cfg"; fi
   "${ON_SERVER[@]}" haproxy -D -f "$WORK/haproxy.cfg"
 fi
+# proxy-hdrs: the peer config, on its own port, adding in its frontend what webstack's proxy adds.
+if has_case proxy-hdrs; then
+  sed -e "s/127\.0\.0\.1:18082/127.0.0.1:$HAPROXY_HDRS/" -e "s/127\.0\.0\.1:18090/127.0.0.1:$UPSTREAM/" \
+      -e "s#pidfile .*#pidfile $WORK/haproxy-hdrs.pid#" \
+      -e 's#^  default_backend app#  unique-id-format %{+X}o%ci%cp%fi%fp%Ts%rt%pid\
+  option forwardfor\
+  http-request set-header X-Forwarded-Proto http\
+  http-request set-header X-Forwarded-Host %[req.hdr(host)]\
+  http-request set-header X-Request-Id %[unique-id]\
+  http-request add-header Via "1.1 haproxy"\
+  http-response add-header Via "1.1 haproxy"\
+  http-response set-header X-Request-Id %[unique-id]\
+  default_backend app#' "$REPO/../shared/peers/haproxy.cfg" > "$WORK/haproxy-hdrs.cfg"
+  if [[ -n "$HAPROXY_THREADS" ]]; then sed -i "s/^  nbthread .*/  nbthread $HAPROXY_THREADS/" "$WORK/haproxy-hdrs.cfg"; fi
+  "${ON_SERVER[@]}" haproxy -D -f "$WORK/haproxy-hdrs.cfg"
+fi
 
 # --- webstack's web tier on the same files, proxying to the same upstream -----------------------
 cat > "$WORK/webstack.yml" <<YML
@@ -222,6 +244,7 @@ wait_port() { # port [scheme]
 }
 wait_port "$NGINX_STATIC"; wait_port "$NGINX_PROXY"; wait_port "$WEBSTACK"
 if has_case proxy-haproxy; then wait_port "$HAPROXY"; fi
+if has_case proxy-hdrs; then wait_port "$HAPROXY_HDRS"; fi
 if has_case accesslog; then wait_port "$NGINX_NOLOG"; fi
 if has_case tls || has_case tls1m || has_case h2; then wait_port "$NGINX_TLS" https; wait_port "$WEBSTACK_TLS" https; fi
 # The tier accepts connections before it logs where it listens: give the line a moment.
@@ -233,13 +256,14 @@ case_conns() { [[ "$1" == 1m || "$1" == tls1m ]] && echo "$LARGE_CONNS" || echo 
 case_path() {
   case "$1" in
     small|accesslog|idle10k|tls|h2) echo /index.html ;; 1k) echo /1k.html ;; 1m|tls1m) echo /1m.bin ;;
-    notfound) echo /missing.html ;; proxy|proxy-haproxy) echo /app/hello ;;
+    notfound) echo /missing.html ;; proxy|proxy-haproxy|proxy-hdrs) echo /app/hello ;;
     *) echo "unknown case: $1" >&2; exit 1 ;;
   esac
 }
-peer_name() { [[ "$1" == proxy-haproxy ]] && echo haproxy || echo nginx; }
+peer_name() { [[ "$1" == proxy-haproxy || "$1" == proxy-hdrs ]] && echo haproxy || echo nginx; }
 peer_port() {
-  case "$1" in proxy) echo "$NGINX_PROXY" ;; proxy-haproxy) echo "$HAPROXY" ;; tls|tls1m|h2) echo "$NGINX_TLS" ;; *) echo "$NGINX_STATIC" ;; esac
+  case "$1" in proxy) echo "$NGINX_PROXY" ;; proxy-haproxy) echo "$HAPROXY" ;; proxy-hdrs) echo "$HAPROXY_HDRS" ;;
+    tls|tls1m|h2) echo "$NGINX_TLS" ;; *) echo "$NGINX_STATIC" ;; esac
 }
 webstack_port() { [[ "$1" == tls* || "$1" == h2 ]] && echo "$WEBSTACK_TLS" || echo "$WEBSTACK"; }
 case_scheme() { [[ "$1" == tls* || "$1" == h2 ]] && echo https || echo http; }
@@ -376,7 +400,9 @@ run_idle() {
 # Besides requests/s and p99, each wrk case reads the CPU time each server spent (all its processes
 # and threads, from /proc; the fixed upstream is not counted on either side) per request: a steadier
 # view of their cost than requests/s when wrk, the server and the upstream share two cores.
-peer_pids() { [[ "$1" == proxy-haproxy ]] && cat "$WORK/haproxy.pid" || nginx_pids; }
+peer_pids() {
+  case "$1" in proxy-haproxy) cat "$WORK/haproxy.pid" ;; proxy-hdrs) cat "$WORK/haproxy-hdrs.pid" ;; *) nginx_pids ;; esac
+}
 run_measured() { # conns url pids... -> "req/s p99_ms cpu_us"
   local t0 t1 rps p99
   t0=$(cpu_ticks "${@:3}")
@@ -397,7 +423,7 @@ for c in $CASES; do
   if [[ "$c" == idle10k ]]; then run_idle; continue; fi
   if [[ "$c" == h2 ]]; then run_h2; continue; fi
   # HAProxy logs nothing here: against it, webstack's access log is off too (a reload, as accesslog).
-  if [[ "$c" == proxy-haproxy ]]; then set_webstack_log off; fi
+  if [[ "$c" == proxy-haproxy || "$c" == proxy-hdrs ]]; then set_webstack_log off; fi
   conns=$(case_conns "$c"); path=$(case_path "$c")
   A="$(case_scheme "$c")://127.0.0.1:$(peer_port "$c")$path"; B="$(case_scheme "$c")://127.0.0.1:$(webstack_port "$c")$path"
   run_wrk "$conns" "$A" "$WARMUP" >/dev/null; run_wrk "$conns" "$B" "$WARMUP" >/dev/null
@@ -419,6 +445,6 @@ for c in $CASES; do
   # of the pairs say more than the ratio of the means when they disagree.
   printf '%s\n' "${ratios[@]}" | sort -g | awk -v c="$c" '{r[NR]=$1} END{
     printf "%-13s req/s ratio per round: median %.2fx, lowest %.2fx, highest %.2fx\n", "", (NR%2 ? r[(NR+1)/2] : (r[NR/2]+r[NR/2+1])/2), r[1], r[NR] }'
-  if [[ "$c" == proxy-haproxy ]]; then set_webstack_log "$WORK/webstack-access.log"; fi
+  if [[ "$c" == proxy-haproxy || "$c" == proxy-hdrs ]]; then set_webstack_log "$WORK/webstack-access.log"; fi
 done
 echo "webstack RSS: $(rss_kb "$WEB_PID") kB"
