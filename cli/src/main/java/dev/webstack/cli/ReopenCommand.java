@@ -1,9 +1,11 @@
 package dev.webstack.cli;
 
 import dev.webstack.common.config.StackConfig;
+import dev.webstack.supervisor.ControlClient;
 import dev.webstack.supervisor.StackState;
 import dev.webstack.supervisor.TierReload;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -14,8 +16,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "reopen", mixinStandardHelpOptions = true,
         description = {
-            "Have the web tier open its access log file again (SIGUSR1), like `nginx -s reopen`: for log rotation.",
-            "Move the file away (logrotate's default), then run this: new lines go to a new file at web.access-log."
+            "Open the log files again, like `nginx -s reopen`: for log rotation. Move the files away",
+            "(logrotate's default), then run this: the components' logs (var/log/NAME.log, written by the",
+            "supervisor) and the web tier's access log (web.access-log, SIGUSR1 to the web tier) start anew."
         })
 final class ReopenCommand implements Callable<Integer> {
     @Mixin
@@ -32,12 +35,23 @@ final class ReopenCommand implements Callable<Integer> {
         if (state.isEmpty()) {
             throw new CommandFailedException("the stack is not running", 3);
         }
+        boolean ok;
+        StringWriter said = new StringWriter();
+        try {
+            ok = ControlClient.run(stack, "/reopen", new PrintWriter(said));
+            said.toString().lines().map(String::strip).filter(l -> !l.equals("OK"))
+                    .forEach(l -> out.println("supervisor: " + l));
+        } catch (ControlClient.Unavailable e) {
+            out.println("supervisor: " + e.getMessage());
+            ok = false;
+        }
         List<TierReload.Outcome> outcomes = TierReload.reopenWebLogs(stack, state.get());
         if (outcomes.isEmpty()) {
-            throw new CommandFailedException("the web tier is not running", 1);
+            out.println("web: not running");
+            ok = false;
         }
         outcomes.forEach(o -> out.println(o.component() + ": " + o.detail()));
         out.flush();
-        return outcomes.stream().allMatch(TierReload.Outcome::ok) ? 0 : 1;
+        return ok && outcomes.stream().allMatch(TierReload.Outcome::ok) ? 0 : 1;
     }
 }

@@ -17,8 +17,9 @@ import java.util.concurrent.Executors;
 /**
  * The supervisor's control API on 127.0.0.1 (an ephemeral port, written to {@code var/run/stack.json}):
  * {@code POST /scale?app=N}, {@code POST /deploy?codebase=PATH}, {@code POST /promote} (retire the
- * primary, promote replica 1) and {@code POST /reloaded} (after {@code ./webstack reload}: the web
- * tier's address and admin API as the config file says now). The answer streams the
+ * primary, promote replica 1), {@code POST /reloaded} (after {@code ./webstack reload}: the web
+ * tier's address and admin API as the config file says now) and {@code POST /reopen} (the
+ * components' log files opened again, {@link TierLog}). The answer streams the
  * operation's progress, one line per step, and ends with {@code OK} or {@code FAILED: reason}.
  * Loopback only: whoever can reach it can already signal the supervisor.
  */
@@ -48,6 +49,7 @@ final class ControlServer implements AutoCloseable {
         }));
         server.createContext("/promote", exchange -> run(exchange, operations::promote));
         server.createContext("/reloaded", exchange -> run(exchange, operations::reloaded));
+        server.createContext("/reopen", exchange -> run(exchange, operations::reopenLogs));
         server.start();
         return new ControlServer(server);
     }

@@ -78,6 +78,12 @@ final class Operations {
         say(progress, "app servers now: " + names(apps));
     }
 
+    /** {@code ./webstack reopen}: every component's log file opened again (after logrotate moved them). */
+    void reopenLogs(PrintWriter progress) throws IOException {
+        List<Path> files = supervisor.reopenLogs();
+        say(progress, "logs: " + files.size() + " reopened in " + supervisor.stack().logDir());
+    }
+
     /**
      * After {@code ./webstack reload}: the supervisor checks the web tier, and reaches its admin API,
      * where the config file puts them now, and says which changed sections wait for the next start

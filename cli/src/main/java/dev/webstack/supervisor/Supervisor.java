@@ -17,7 +17,9 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -64,6 +66,8 @@ public final class Supervisor implements AutoCloseable {
     private volatile Operations operations;
     private final PrintWriter console;
     private final Path eventLog;
+    // Each component's log, by name, kept across its restarts (TierLog).
+    private final Map<String, TierLog> logs = new ConcurrentHashMap<>();
     private final ScheduledExecutorService restarts = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "supervisor-restarts");
         t.setDaemon(true);
@@ -182,7 +186,7 @@ public final class Supervisor implements AutoCloseable {
                 return "interrupted";
             }
         }
-        p.destroyForcibly();
+        kill(p, true);
         m.state = "unhealthy";
         return "not healthy after " + c.startTimeout().toSeconds() + " s (last check: " + last.detail() + ")";
     }
@@ -215,15 +219,46 @@ public final class Supervisor implements AutoCloseable {
         cmd.add(stack.file().toString());
         cmd.add("--supervisor-pid");
         cmd.add(Long.toString(ProcessHandle.current().pid()));
-        Path log = logFile(c);
-        Files.writeString(log, "---- " + LocalDateTime.now() + " starting: " + String.join(" ", c.tierArgs()) + "\n",
-                StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        return new ProcessBuilder(cmd)
+        TierLog log = tierLog(c);
+        log.line("---- " + LocalDateTime.now() + " starting: " + String.join(" ", c.tierArgs()));
+        Process p = new ProcessBuilder(cmd)
                 .directory(stack.home().toFile())
                 .redirectErrorStream(true)
-                .redirectOutput(Redirect.appendTo(log.toFile()))
+                .redirectOutput(Redirect.PIPE)
                 .redirectInput(Redirect.from(new java.io.File("/dev/null")))
                 .start();
+        log.follow(p);
+        return p;
+    }
+
+    /**
+     * SIGTERM ({@code force}: SIGKILL) to {@code p}, through its handle: {@code Process.destroy} would
+     * also close its output pipe, and the lines it writes as it stops would not reach its log.
+     */
+    private static void kill(Process p, boolean force) {
+        if (force) {
+            p.toHandle().destroyForcibly();
+        } else {
+            p.toHandle().destroy();
+        }
+    }
+
+    private TierLog tierLog(Component c) {
+        return logs.computeIfAbsent(c.name(), n -> new TierLog(logFile(c)));
+    }
+
+    /**
+     * Opens every component's log file again ({@code ./webstack reopen}, after logrotate moved them);
+     * returns the files.
+     */
+    List<Path> reopenLogs() throws IOException {
+        List<Path> reopened = new ArrayList<>();
+        for (TierLog log : logs.values()) {
+            log.reopen();
+            reopened.add(log.file());
+        }
+        event("logs reopened: " + reopened.size());
+        return reopened;
     }
 
     private void onExit(Managed m, Process exited) {
@@ -274,7 +309,7 @@ public final class Supervisor implements AutoCloseable {
         event(m.component.name() + " failed to restart: " + failure + "; next try in " + delay + " ms");
         Process p = m.process;
         if (p != null) {
-            p.destroyForcibly();
+            kill(p, true);
         }
         writeState();
         restarts.schedule(() -> restart(m), delay, TimeUnit.MILLISECONDS);
@@ -307,7 +342,7 @@ public final class Supervisor implements AutoCloseable {
             managed.remove(m);
             Process p = m.process;
             if (p != null) {
-                p.destroyForcibly();
+                kill(p, true);
             }
         }
         writeState();
@@ -437,16 +472,18 @@ public final class Supervisor implements AutoCloseable {
             return;
         }
         long t0 = System.nanoTime();
-        p.destroy();
+        kill(p, false);
         try {
             if (!p.waitFor(m.component.stopTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
                 event(m.component.name() + " did not stop within " + m.component.stopTimeout().toSeconds() + " s; killing it");
-                p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                kill(p, true);
+                p.waitFor(5, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            p.destroyForcibly();
+            kill(p, true);
         }
+        tierLog(m.component).awaitCopied(Duration.ofSeconds(2)); // its last lines, before the supervisor exits
         m.state = "stopped";
         event(m.component.name() + " stopped (" + (System.nanoTime() - t0) / 1_000_000 + " ms)");
     }
@@ -467,6 +504,7 @@ public final class Supervisor implements AutoCloseable {
     }
 
     private String logTail(Component c, int lines) {
+        tierLog(c).awaitCopied(Duration.ofSeconds(1)); // what the process said last, if it has exited
         try {
             List<String> all = Files.readAllLines(logFile(c), StandardCharsets.UTF_8);
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));

@@ -344,18 +344,24 @@ class WholeStackIT {
 
     @Test
     @Order(10)
-    void reopenAfterTheAccessLogWasMovedWritesANewFile() throws Exception {
+    void reopenAfterTheLogsWereMovedWritesNewFiles() throws Exception {
         Path log = home.resolve("var/log/web-access.log");
         Path rotated = home.resolve("var/log/web-access.log.1");
+        Path tierLog = home.resolve("var/log/web.log"); // the web tier's own output, written by the supervisor
+        Path tierRotated = home.resolve("var/log/web.log.1");
         assertThat(get("/?before-rotation").statusCode()).isEqualTo(200);
         awaitLine(log, "GET /?before-rotation ");
         Files.move(log, rotated); // what logrotate does before its postrotate command
+        Files.move(tierLog, tierRotated);
         StackProcess.Run reopen = StackProcess.webstack(config, 60, "reopen");
         assertThat(reopen.exitCode()).as(reopen.output()).isZero();
-        assertThat(reopen.output()).contains("web: reopened the logs");
+        assertThat(reopen.output()).containsPattern("supervisor: logs: \\d+ reopened").contains("web: reopened the logs");
         assertThat(get("/?after-rotation").statusCode()).isEqualTo(200);
         awaitLine(log, "GET /?after-rotation ");
         assertThat(Files.readString(rotated)).contains("GET /?before-rotation ").doesNotContain("after-rotation");
+        // The web tier's line about the reopen went to the new file, none to the moved one.
+        awaitLine(tierLog, "web: reopened the logs");
+        assertThat(Files.readString(tierRotated)).contains("web: listening").doesNotContain("reopened the logs");
     }
 
     /** Waits (the access log is written within a second) until {@code file} has a line containing {@code text}. */
