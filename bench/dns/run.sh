@@ -18,7 +18,7 @@
 # the DNS tier). NSD_PORT and WS_PORT (default 15353 and 15354). PIN=1: one core each (taskset):
 # the server under test alone on CPU 1 (NSD with one server process, webstack's JVM seeing one CPU
 # and so running one event loop and one UDP socket), dnsperf on CPU 0.
-# Needs: apt-get install -y nsd dnsperf; the CLI jars: ./mvnw -q -DskipTests package.
+# Needs: apt-get install -y nsd dnsperf (and time, for dnsperf's own CPU time); the CLI jars: ./mvnw -q -DskipTests package.
 # Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -139,13 +139,16 @@ server_pids() { # name -> the server's processes: all of NSD's (xfrd, main, the 
   if [ "$1" = nsd ]; then pgrep -f "^nsd -c $TMP/nsd.conf"; else echo "$WS_PID"; fi
 }
 
+TIMED=()
+if [ -x /usr/bin/time ]; then TIMED=(/usr/bin/time -f '%U %S' -o "$TMP/dnsperf.time"); fi
 run() { # name port extra-dnsperf-args...; prints "qps p99 cpu" on stdout, the details on stderr
   local name=$1 port=$2 qps lost avg p50 p99 p999 done pids t0 t1 cpu
   shift 2
   pids=$(server_pids "$name")
   # shellcheck disable=SC2086 # a list of pids
   t0=$(cpu_ticks $pids)
-  "${ON_CLIENT[@]}" dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -l 10 -c "$CLIENTS" -T 1 -v "$@" > "$TMP/dnsperf.out"
+  # dnsperf's own CPU time too (/usr/bin/time, Debian's `time`): the two share the machine's cores.
+  "${ON_CLIENT[@]}" "${TIMED[@]}" dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -l 10 -c "$CLIENTS" -T 1 -v "$@" > "$TMP/dnsperf.out"
   # shellcheck disable=SC2086
   t1=$(cpu_ticks $pids)
   done=$(awk '/Queries completed:/ {print $3}' "$TMP/dnsperf.out")
@@ -156,8 +159,12 @@ run() { # name port extra-dnsperf-args...; prints "qps p99 cpu" on stdout, the d
   lost=$(awk '/Queries lost:/ {print $3}' "$TMP/dnsperf.out")
   avg=$(awk '/Average Latency/ {printf "%.3f", $4 * 1000}' "$TMP/dnsperf.out")
   read -r p50 p99 p999 < <(awk '/^> / {print $NF}' "$TMP/dnsperf.out" | percentiles)
-  printf '%-9s q/s %9s  lost %5s  cpu/query %5s us  latency ms: avg %s p50 %s p99 %s p99.9 %s\n' \
-    "$name" "$qps" "$lost" "$cpu" "$avg" "$p50" "$p99" "$p999" >&2
+  local client=-
+  if [ -s "$TMP/dnsperf.time" ]; then
+    client=$(awk -v n="$done" '{printf "%.2f", (n > 0 ? ($1 + $2) * 1e6 / n : 0)}' "$TMP/dnsperf.time")
+  fi
+  printf '%-9s q/s %9s  lost %5s  cpu/query %5s us (dnsperf %s us)  latency ms: avg %s p50 %s p99 %s p99.9 %s\n' \
+    "$name" "$qps" "$lost" "$cpu" "$client" "$avg" "$p50" "$p99" "$p999" >&2
   echo "$qps $p99 $cpu"
 }
 
