@@ -44,7 +44,9 @@ final class TierLog {
      */
     synchronized void follow(Process process) {
         InputStream from = process.getInputStream();
-        copier = Thread.ofVirtual().name("log-" + file.getFileName()).start(() -> copy(from));
+        // A platform thread: it spends its life blocked in a read of the pipe, which would pin a
+        // virtual thread's carrier anyway.
+        copier = Thread.ofPlatform().daemon().name("log-" + file.getFileName()).start(() -> copy(from));
     }
 
     private void copy(InputStream from) {
