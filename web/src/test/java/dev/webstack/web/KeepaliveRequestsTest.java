@@ -3,7 +3,6 @@ package dev.webstack.web;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.webstack.common.config.AccessLogFormat;
-import dev.webstack.common.config.HostPort;
 import dev.webstack.common.config.SiteConfig;
 import dev.webstack.common.config.WebConfig;
 import java.net.URI;
@@ -43,10 +42,8 @@ class KeepaliveRequestsTest {
     void start() throws Exception {
         Files.createDirectories(dir.resolve("public/static"));
         Files.writeString(dir.resolve("public" + SMALL), "small\n");
-        WebConfig.Tls tls = new WebConfig.Tls(new HostPort("127.0.0.1", 0), dir.resolve("var/tls/web.crt"),
-                dir.resolve("var/tls/web.key"), true, false, Duration.ZERO);
         web = TestConfigs.web(dir.resolve("public"), dir.resolve("log/access.log"), List.of(), Duration.ofSeconds(5))
-                .withTls(Optional.of(tls))
+                .withTls(Optional.of(TestConfigs.selfSignedTls(dir)))
                 .withAccessLogFormat(AccessLogFormat.parse("$connection $connection_requests $status", AccessLogFormat.Escape.DEFAULT));
     }
 

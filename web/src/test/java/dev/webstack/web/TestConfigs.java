@@ -27,6 +27,15 @@ final class TestConfigs {
     }
 
     /** A port nothing listens on now (bound, then released): for a server a test starts on it later. */
+    /**
+     * HTTPS on a port of its own, with a self-signed certificate the tier makes under
+     * {@code dir/var/tls}; no redirect from HTTP, no HSTS.
+     */
+    static WebConfig.Tls selfSignedTls(Path dir) {
+        return new WebConfig.Tls(new HostPort("127.0.0.1", 0), dir.resolve("var/tls/web.crt"), dir.resolve("var/tls/web.key"),
+                true, false, Duration.ZERO);
+    }
+
     static int closedPort() throws java.io.IOException {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
