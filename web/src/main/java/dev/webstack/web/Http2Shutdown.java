@@ -68,6 +68,8 @@ final class Http2Shutdown {
                 return;
             }
             first = true;
+            // The timer first: a PING whose write fails at once ends the wait from its listener.
+            wait = ctx.executor().schedule(() -> end(ctx), PING_WAIT_MS, TimeUnit.MILLISECONDS);
             DefaultHttp2GoAwayFrame goAway = new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR);
             goAway.setExtraStreamIds(Integer.MAX_VALUE); // the frame codec caps the id at 2^31-1
             ctx.write(goAway);
@@ -76,7 +78,6 @@ final class Http2Shutdown {
                     end(ctx);
                 }
             });
-            wait = ctx.executor().schedule(() -> end(ctx), PING_WAIT_MS, TimeUnit.MILLISECONDS);
         }
 
         @Override
