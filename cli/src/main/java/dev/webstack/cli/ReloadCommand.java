@@ -6,7 +6,6 @@ import dev.webstack.supervisor.ControlClient;
 import dev.webstack.supervisor.StackState;
 import dev.webstack.supervisor.TierReload;
 import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -46,11 +45,8 @@ final class ReloadCommand implements Callable<Integer> {
         }
         if (failed == 0) {
             // The supervisor health-checks the web tier where it listens, which a reload may have moved.
-            StringWriter said = new StringWriter();
             try {
-                ControlClient.run(stack, "/reloaded", new PrintWriter(said));
-                said.toString().lines().map(String::strip).filter(l -> !l.equals("OK"))
-                        .forEach(l -> out.println("supervisor: " + l));
+                ControlClient.runAsStep(stack, "/reloaded", out);
             } catch (ControlClient.Unavailable e) {
                 out.println("supervisor: not told (" + e.getMessage() + "); it learns a moved web.listen when it restarts the tier");
             }

@@ -5,7 +5,6 @@ import dev.webstack.supervisor.ControlClient;
 import dev.webstack.supervisor.StackState;
 import dev.webstack.supervisor.TierReload;
 import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -36,11 +35,8 @@ final class ReopenCommand implements Callable<Integer> {
             throw new CommandFailedException("the stack is not running", 3);
         }
         boolean ok;
-        StringWriter said = new StringWriter();
         try {
-            ok = ControlClient.run(stack, "/reopen", new PrintWriter(said));
-            said.toString().lines().map(String::strip).filter(l -> !l.equals("OK"))
-                    .forEach(l -> out.println("supervisor: " + l));
+            ok = ControlClient.runAsStep(stack, "/reopen", out);
         } catch (ControlClient.Unavailable e) {
             out.println("supervisor: " + e.getMessage());
             ok = false;

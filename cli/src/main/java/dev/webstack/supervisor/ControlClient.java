@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 
 /** Asks the running supervisor's {@link ControlServer} to scale or deploy, relaying its progress. */
 public final class ControlClient {
@@ -36,6 +37,30 @@ public final class ControlClient {
      * (indented) as it arrives; true when the operation ended with {@code OK}.
      */
     public static boolean run(StackConfig stack, String pathAndQuery, PrintWriter out) throws Unavailable, IOException, InterruptedException {
+        return run(stack, pathAndQuery, line -> {
+            out.println("  " + line);
+            out.flush();
+        });
+    }
+
+    /**
+     * As {@link #run(StackConfig, String, PrintWriter)}, for a command that reports steps of its own
+     * beside the supervisor's ({@code reload}, {@code reopen}): each line as {@code supervisor: LINE},
+     * the final {@code OK} left out.
+     */
+    public static boolean runAsStep(StackConfig stack, String pathAndQuery, PrintWriter out)
+            throws Unavailable, IOException, InterruptedException {
+        return run(stack, pathAndQuery, line -> {
+            if (!line.strip().equals("OK")) {
+                out.println("supervisor: " + line.strip());
+                out.flush();
+            }
+        });
+    }
+
+    /** Runs {@code POST pathAndQuery} in the supervisor, giving each progress line to {@code progress} as it arrives. */
+    private static boolean run(StackConfig stack, String pathAndQuery, Consumer<String> progress)
+            throws Unavailable, IOException, InterruptedException {
         StackState state = StackState.readLive(stack.runDir())
                 .orElseThrow(() -> new Unavailable("the stack is not running (start it with ./webstack up -d)", 3));
         if (state.controlPort() <= 0) {
@@ -48,8 +73,7 @@ public final class ControlClient {
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = lines.readLine()) != null) {
-                out.println("  " + line);
-                out.flush();
+                progress.accept(line);
                 last = line;
             }
         }
