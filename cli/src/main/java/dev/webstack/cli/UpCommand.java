@@ -40,6 +40,10 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = {"-d", "--detach"}, description = "Return once everything is ready and leave the stack running in the background.")
     boolean detach;
 
+    // Given by -d to the supervisor it starts: the file its output goes to, which reopen opens again.
+    @Option(names = "--console-file", hidden = true)
+    Path consoleFile;
+
     @Spec
     CommandSpec spec;
 
@@ -85,7 +89,7 @@ final class UpCommand implements Callable<Integer> {
     }
 
     private int runForeground(StackConfig stack, List<Component> components, PrintWriter out) throws InterruptedException {
-        Supervisor supervisor = new Supervisor(stack, components, out);
+        Supervisor supervisor = new Supervisor(stack, components, out, Optional.ofNullable(consoleFile));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             out.println("  stopping (reverse order: dns, web, app, db)...");
@@ -121,6 +125,7 @@ final class UpCommand implements Callable<Integer> {
             cmd.add("/usr/bin/setsid");
         }
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(Supervisor.runtimeFlags(Runtime.version().feature())); // as ./webstack runs it in the foreground
         cmd.add("-Xmx128m");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
@@ -128,6 +133,8 @@ final class UpCommand implements Callable<Integer> {
         cmd.add("up");
         cmd.add("--config");
         cmd.add(stack.file().toString());
+        cmd.add("--console-file");
+        cmd.add(console.toAbsolutePath().toString());
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd)
                 .directory(stack.home().toFile())

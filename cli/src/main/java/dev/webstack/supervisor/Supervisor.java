@@ -3,6 +3,7 @@ package dev.webstack.supervisor;
 import dev.webstack.common.config.HostPort;
 import dev.webstack.common.config.StackConfig;
 import dev.webstack.common.health.HealthCheck;
+import dev.webstack.common.process.LibC;
 import dev.webstack.db.DbServer;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -65,6 +66,8 @@ public final class Supervisor implements AutoCloseable {
     // Scale, deploy, promote; null until every component is ready.
     private volatile Operations operations;
     private final PrintWriter console;
+    // The file the console is (up -d's supervisor.out), which reopen opens again; empty: a terminal.
+    private final Optional<Path> consoleFile;
     private final Path eventLog;
     // Each component's log, by name, kept across its restarts (TierLog).
     private final Map<String, TierLog> logs = new ConcurrentHashMap<>();
@@ -91,9 +94,15 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
-    public Supervisor(StackConfig stack, List<Component> components, PrintWriter console) {
+    /**
+     * @param console     where the progress and the events after the start are printed
+     * @param consoleFile the file the process's standard output and error are, if they are a file
+     *                    and not a terminal ({@code up -d}); {@link #reopenLogs} opens it again
+     */
+    public Supervisor(StackConfig stack, List<Component> components, PrintWriter console, Optional<Path> consoleFile) {
         this.stack = stack;
         this.console = console;
+        this.consoleFile = consoleFile;
         this.eventLog = stack.logDir().resolve("supervisor.log");
         components.forEach(c -> managed.add(new Managed(c)));
     }
@@ -199,7 +208,7 @@ public final class Supervisor implements AutoCloseable {
      * byte at a time (the web tier's proxy answered about a tenth fewer requests per second).
      * Their shell twin, {@code bin/runtime-flags}, gives the same to {@code ./webstack} and the benchmarks.
      */
-    static List<String> runtimeFlags(int javaFeatureVersion) {
+    public static List<String> runtimeFlags(int javaFeatureVersion) {
         return javaFeatureVersion >= 23
                 ? List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow")
                 : List.of();
@@ -248,8 +257,8 @@ public final class Supervisor implements AutoCloseable {
     }
 
     /**
-     * Opens every component's log file again ({@code ./webstack reopen}, after logrotate moved them);
-     * returns the files.
+     * Opens every component's log file again ({@code ./webstack reopen}, after logrotate moved them),
+     * and the console file if the output goes to one; returns the files.
      */
     List<Path> reopenLogs() throws IOException {
         List<Path> reopened = new ArrayList<>();
@@ -257,8 +266,37 @@ public final class Supervisor implements AutoCloseable {
             log.reopen();
             reopened.add(log.file());
         }
+        if (consoleFile.isPresent()) {
+            reopenConsole(consoleFile.get());
+            reopened.add(consoleFile.get());
+        }
         event("logs reopened: " + reopened.size());
         return reopened;
+    }
+
+    /**
+     * Points this process's standard output and error (descriptors 1 and 2) at {@code file} opened
+     * anew for appending, as nginx reopens its error log: what the JVM and the console print from
+     * now on goes to the new file, none to the one logrotate moved away.
+     */
+    private void reopenConsole(Path file) throws IOException {
+        if (!LibC.available()) {
+            throw new IOException("cannot reopen " + file + ": no JNA in this process");
+        }
+        console.flush();
+        System.out.flush();
+        System.err.flush();
+        int fd = LibC.open(file.toString(), LibC.O_WRONLY | LibC.O_CREAT | LibC.O_APPEND | LibC.O_CLOEXEC, 0644);
+        if (fd < 0) {
+            throw new IOException("cannot open " + file + " for appending");
+        }
+        try {
+            if (LibC.dup2(fd, 1) < 0 || LibC.dup2(fd, 2) < 0) {
+                throw new IOException("cannot point the console at " + file);
+            }
+        } finally {
+            LibC.close(fd);
+        }
     }
 
     private void onExit(Managed m, Process exited) {

@@ -349,10 +349,13 @@ class WholeStackIT {
         Path rotated = home.resolve("var/log/web-access.log.1");
         Path tierLog = home.resolve("var/log/web.log"); // the web tier's own output, written by the supervisor
         Path tierRotated = home.resolve("var/log/web.log.1");
+        Path console = home.resolve("var/log/supervisor.out"); // up -d's supervisor's own output
+        Path consoleRotated = home.resolve("var/log/supervisor.out.1");
         assertThat(get("/?before-rotation").statusCode()).isEqualTo(200);
         awaitLine(log, "GET /?before-rotation ");
         Files.move(log, rotated); // what logrotate does before its postrotate command
         Files.move(tierLog, tierRotated);
+        Files.move(console, consoleRotated);
         StackProcess.Run reopen = StackProcess.webstack(config, 60, "reopen");
         assertThat(reopen.exitCode()).as(reopen.output()).isZero();
         assertThat(reopen.output()).containsPattern("supervisor: logs: \\d+ reopened").contains("web: reopened the logs");
@@ -362,6 +365,9 @@ class WholeStackIT {
         // The web tier's line about the reopen went to the new file, none to the moved one.
         awaitLine(tierLog, "web: reopened the logs");
         assertThat(Files.readString(tierRotated)).contains("web: listening").doesNotContain("reopened the logs");
+        // So did the supervisor's: its standard output now is the new console file.
+        awaitLine(console, "supervisor: logs reopened");
+        assertThat(Files.readString(consoleRotated)).contains("ready").doesNotContain("logs reopened");
     }
 
     /** Waits (the access log is written within a second) until {@code file} has a line containing {@code text}. */

@@ -16,6 +16,10 @@ public final class LibC {
     /** {@code fcntl} command: a duplicate of the descriptor, closed on exec. */
     public static final int F_DUPFD_CLOEXEC = 1030;
     public static final int O_NONBLOCK = 0x800;
+    public static final int O_WRONLY = 0x1;
+    public static final int O_CREAT = 0x40;
+    public static final int O_APPEND = 0x400;
+    public static final int O_CLOEXEC = 0x80000;
 
     private static final boolean AVAILABLE = load();
 
@@ -40,6 +44,15 @@ public final class LibC {
 
     /** {@code fcntl(fd, cmd, arg)} with an int argument; -1 on error. */
     public static native int fcntl(int fd, int cmd, int arg);
+
+    /** {@code open(path, flags, mode)}: a new descriptor, or -1 on error. */
+    public static native int open(String path, int flags, int mode);
+
+    /** {@code dup2(from, to)}: {@code to} now names what {@code from} names; -1 on error. */
+    public static native int dup2(int from, int to);
+
+    /** {@code close(fd)}; -1 on error. */
+    public static native int close(int fd);
 
     /** {@code signal(sig, handler)}; a null handler is {@code SIG_DFL}. Returns the previous handler. */
     public static native Pointer signal(int sig, Pointer handler);
