@@ -40,6 +40,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -63,8 +64,9 @@ import org.xbill.DNS.RRset;
  *
  * <p>One event loop per CPU. On epoll each loop has its own UDP socket on the same port
  * ({@code SO_REUSEPORT}), and the kernel hands each datagram to one of them at random
- * ({@link DatagramSpread}), so that a few busy clients keep every loop busy; else (NIO) one UDP
- * socket serves all.
+ * ({@link DatagramSpread}), so that a few busy clients keep every loop busy; the next loop reads
+ * each socket too unless {@code dns.udp-readers} is {@code own} ({@link #readFromNeighbours});
+ * else (NIO) one UDP socket serves all.
  * TCP is bound without {@code SO_REUSEPORT}, so a second server on a taken port still fails to
  * start (its UDP sockets are closed again). Queries are answered by a {@link Responder} (prepared
  * answers, then {@link QueryHandler}); {@link #reload} swaps it atomically. UDP answers are rate
@@ -176,8 +178,8 @@ public final class DnsServer implements AutoCloseable {
             InetSocketAddress address = config.listen().toSocketAddress();
             List<Channel> udp = new ArrayList<>();
             DnsCounters counters = new DnsCounters();
-            Channel tcp = bind(group, epoll, sockets, new UdpHandler(responder::get, limiter::get, transfers, counters), responder::get,
-                    transfers, counters, address, udp);
+            Channel tcp = bind(group, epoll, sockets, config.udpReaders() == DnsConfig.UdpReaders.SHARED,
+                    new UdpHandler(responder::get, limiter::get, transfers, counters), responder::get, transfers, counters, address, udp);
             // An address that cannot be bound fails the start (the sockets close with the group, below).
             DnsMetrics metrics = config.metrics().map(at -> DnsMetrics.start(at, counters, () -> responder.get().zones())).orElse(null);
             DnsServer server = new DnsServer(group, udp, tcp, responder, limiter, config, zones, notifier, transfers, metrics, ixfr);
@@ -194,8 +196,11 @@ public final class DnsServer implements AutoCloseable {
         }
     }
 
-    /** Binds {@code sockets} UDP channels (added to {@code udp}) and one TCP channel, which it returns. */
-    private static Channel bind(EventLoopGroup group, boolean epoll, int sockets, UdpHandler udpHandler,
+    /**
+     * Binds {@code sockets} UDP channels (added to {@code udp}, with the second readers of each when
+     * {@code shared}) and one TCP channel, which it returns.
+     */
+    private static Channel bind(EventLoopGroup group, boolean epoll, int sockets, boolean shared, UdpHandler udpHandler,
                                 Supplier<Responder> responder, ZoneTransfer transfers, DnsCounters counters,
                                 InetSocketAddress address, List<Channel> udp) {
         Bootstrap udpBootstrap = new Bootstrap()
@@ -250,7 +255,7 @@ public final class DnsServer implements AutoCloseable {
                 if (sockets > 1 && !DatagramSpread.attach(first, sockets)) {
                     log.warn("dns: cannot spread datagrams over the {} udp sockets one by one; the kernel spreads them by client", sockets);
                 }
-                if (sockets > 1) {
+                if (sockets > 1 && shared) {
                     readFromNeighbours(udp, udpHandler, bound);
                 }
                 return await(tcpBootstrap.bind(bound), "tcp", bound);
@@ -282,8 +287,10 @@ public final class DnsServer implements AutoCloseable {
      * scheduler can run at once reads it. With one reader per socket the kernel wakes that reader
      * on the sender's CPU (a synchronous wake-up) and it waits there for the sender to yield, an
      * idle CPU beside it: at 5,000 queries/s p50 went from 44-56 µs to 33-41 µs and p99 from
-     * 101-202 µs to 67-95 µs (NSD 44 µs and 83-92 µs in the same run). Only with JNA; else each
-     * socket keeps its one reader.
+     * 101-202 µs to 67-95 µs (NSD 44 µs and 83-92 µs in the same run). The cost is the second
+     * wake-up: at 5,000 queries/s the loops spend about twice the CPU per query, and saturated they
+     * answer about 5% fewer queries per second ({@code bench/README.md});
+     * {@code dns.udp-readers: own} leaves it out. Only with JNA; else each socket keeps its one reader.
      */
     private static void readFromNeighbours(List<Channel> udp, UdpHandler handler, InetSocketAddress bound) {
         if (!LibC.available()) {
@@ -347,8 +354,8 @@ public final class DnsServer implements AutoCloseable {
      * {@code dns.health-checks} are applied too: probes of checks no longer configured stop (their
      * names' addresses are all answered again), new ones start, in the same swap as the zones.
      * The swap is atomic: every query is answered from either the old or the new set of zones,
-     * none is dropped. {@code dns.listen} cannot change without a restart; a different one is
-     * ignored (and said so in the result). Changed {@code dns.transfer-to}, {@code notify},
+     * none is dropped. {@code dns.listen}, {@code metrics} and {@code udp-readers} cannot change
+     * without a restart; a different one is ignored (and said so in the result). Changed {@code dns.transfer-to}, {@code notify},
      * {@code tsig-keys} and {@code rate-limit} apply from the next query on (a new rate limit
      * starts with empty counters), as with {@code nsd-control reconfig}. The secondaries of {@code DnsOptions.notifyTargets} are sent a
      * NOTIFY for each zone added or updated, before this returns. Never throws for a bad zone: the outcome says it, and
@@ -360,6 +367,10 @@ public final class DnsServer implements AutoCloseable {
             if (!newConfig.listen().equals(config.listen())) {
                 result.note("dns.listen " + newConfig.listen() + " ignored: a new address needs a restart (still "
                         + config.listen() + ")");
+            }
+            if (newConfig.udpReaders() != config.udpReaders()) {
+                result.note("dns.udp-readers " + newConfig.udpReaders().name().toLowerCase(Locale.ROOT)
+                        + " ignored: it changes at the next restart (still " + config.udpReaders().name().toLowerCase(Locale.ROOT) + ")");
             }
             if (!newConfig.metrics().equals(config.metrics())) {
                 result.note("dns.metrics " + newConfig.metrics().map(HostPort::toString).orElse("off")

@@ -4,6 +4,7 @@ import static dev.webstack.dns.TestZones.query;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import dev.webstack.common.config.DnsConfig;
 import dev.webstack.common.config.HostPort;
 import dev.webstack.common.process.LibC;
 import io.netty.channel.Channel;
@@ -26,7 +27,8 @@ import org.xbill.DNS.Type;
 
 /**
  * Each UDP socket is read by two event loops (DnsServer.readFromNeighbours): a query is answered
- * while the loop that owns the socket it landed on is busy.
+ * while the loop that owns the socket it landed on is busy. With {@code dns.udp-readers: own},
+ * each by its own loop only.
  */
 class UdpReadersTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
@@ -66,6 +68,32 @@ class UdpReadersTest {
             } finally {
                 release.countDown();
             }
+        } finally {
+            server.close();
+        }
+    }
+
+    @Test
+    void withOwnReadersEachSocketIsReadByItsOwnEventLoopOnly() throws Exception {
+        assumeThat(Epoll.isAvailable()).as("epoll").isTrue();
+        DnsConfig shared = TestZones.config(new HostPort("127.0.0.1", 0));
+        DnsConfig own = new DnsConfig(shared.listen(), shared.zones(), shared.udpPayload(), shared.rateLimit(), shared.transferTo(),
+                shared.notifyTargets(), shared.healthChecks(), shared.tsig(), shared.metrics(), DnsConfig.UdpReaders.OWN);
+        DnsServer server = DnsServer.start(own);
+        try {
+            List<EventLoop> loops = server.udpChannels().stream().map(Channel::eventLoop).toList();
+            assertThat(Set.copyOf(loops)).as("one socket per event loop, each on its own").hasSameSizeAs(loops);
+            List<Integer> unanswered = new ArrayList<>();
+            for (int i = 0; i < 24; i++) {
+                if (!answeredWithin(server.port(), 2_000 + i, 2_000)) {
+                    unanswered.add(i);
+                }
+            }
+            assertThat(unanswered).as("queries not answered").isEmpty();
+            // A reload cannot change it: the sockets stay as they are, and the outcome says so.
+            ZoneReload reload = server.reload(shared);
+            assertThat(reload.notes()).anySatisfy(n -> assertThat(n).contains("dns.udp-readers shared ignored"));
+            assertThat(server.udpChannels()).hasSameSizeAs(loops);
         } finally {
             server.close();
         }

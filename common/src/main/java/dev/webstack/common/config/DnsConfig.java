@@ -27,10 +27,38 @@ import java.util.TreeSet;
  * @param tsig       the TSIG keys transfers and NOTIFY are signed with, and which secondary uses which
  * @param metrics    where {@code GET /metrics} (Prometheus's text format) is served over HTTP; empty: nowhere
  *                   (the default when absent; {@code off} too)
+ * @param udpReaders which event loops read each UDP socket, default {@link UdpReaders#SHARED}
  */
 public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateLimit rateLimit,
                         List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks, Tsig tsig,
-                        Optional<HostPort> metrics) {
+                        Optional<HostPort> metrics, UdpReaders udpReaders) {
+
+    /**
+     * Which event loops read each of the tier's UDP sockets (one socket per event loop, on Linux),
+     * the choice NSD's {@code reuseport} option makes for its server processes.
+     */
+    public enum UdpReaders {
+        /**
+         * Each socket is read by its own event loop and by the next one, so a query wakes two
+         * threads and the one the scheduler runs first answers, as NSD's server processes share one
+         * socket by default: the lowest latency when a CPU is busy with something else, at a
+         * second wake-up per query.
+         */
+        SHARED,
+        /**
+         * Each event loop reads its own socket only, as NSD with {@code reuseport: yes}: one wake-up
+         * per query (about half the CPU per query at a low rate, a few percent more queries per
+         * second at saturation), and a longer tail when that loop's CPU is busy.
+         */
+        OWN
+    }
+
+    /** With the UDP sockets shared by the event loops (the default). */
+    public DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateLimit rateLimit,
+                     List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks, Tsig tsig,
+                     Optional<HostPort> metrics) {
+        this(listen, zones, udpPayload, rateLimit, transferTo, notifyTargets, healthChecks, tsig, metrics, UdpReaders.SHARED);
+    }
 
     /** The TSIG algorithms a key may use (RFC 8945 section 6), as NSD and BIND spell them. */
     public static final Set<String> TSIG_ALGORITHMS = Set.of("hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384",
@@ -112,7 +140,8 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
     }
 
     static DnsConfig from(ConfigNode node, Path base) {
-        node.allowOnly("listen", "zones", "udp-payload", "rate-limit", "transfer-to", "notify", "health-checks", "tsig-keys", "metrics");
+        node.allowOnly("listen", "zones", "udp-payload", "rate-limit", "transfer-to", "notify", "health-checks", "tsig-keys", "metrics",
+                "udp-readers");
         List<Zone> zones = new ArrayList<>();
         for (ConfigNode z : node.list("zones")) {
             z.allowOnly("origin", "file");
@@ -183,7 +212,8 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
                 notify,
                 checks,
                 new Tsig(keys, transferKeys, notifyKeys),
-                node.child("metrics").filter(n -> !n.text().trim().equals("off")).map(n -> node.hostPort("metrics", null)));
+                node.child("metrics").filter(n -> !n.text().trim().equals("off")).map(n -> node.hostPort("metrics", null)),
+                node.enumValue("udp-readers", UdpReaders.SHARED));
     }
 
     /** {@code tsig-keys}: a list of {@code name}, {@code algorithm} (default hmac-sha256) and {@code secret} or {@code secret-file} (base64). */

@@ -109,6 +109,16 @@ class StackConfigTest {
     }
 
     @Test
+    void dnsUdpReadersAreSharedUnlessSaidOwn() {
+        assertThat(StackConfig.parse(FILE, "dns:\n  listen: 127.0.0.1:5353\n").dns().udpReaders()).as("default")
+                .isEqualTo(DnsConfig.UdpReaders.SHARED);
+        assertThat(StackConfig.parse(FILE, "dns:\n  udp-readers: own\n").dns().udpReaders()).isEqualTo(DnsConfig.UdpReaders.OWN);
+        assertThat(StackConfig.parse(FILE, "dns:\n  udp-readers: shared\n").dns().udpReaders()).isEqualTo(DnsConfig.UdpReaders.SHARED);
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "dns:\n  udp-readers: all\n"))
+                .hasMessage("/srv/stack/webstack.yml:2: dns.udp-readers: 'all' (expected one of: shared, own)");
+    }
+
+    @Test
     void tsigKeysAreReadAndNamedByTransferAndNotifyEntries(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("xfr.tsig"), "c2VjcmV0IHNoYXJlZCB3aXRoIHRoZSBzZWNvbmRhcnk=\n");
         Path file = dir.resolve("webstack.yml");
