@@ -16,7 +16,8 @@
 # reads one shared socket from both processes); 8 flows show the steady state of real traffic,
 # which comes from many source ports. WS_JAVA_OPTS (default -Xmx256m -XX:+UseParallelGC and the runtime flags, as the supervisor starts
 # the DNS tier). UDP_READERS: webstack's dns.udp-readers (default shared; own: each event loop reads
-# only its own socket). NSD_PORT and WS_PORT (default 15353 and 15354). PIN=1: one core each (taskset):
+# only its own socket). CPU_AFFINITY: webstack's dns.cpu-affinity (default on; off: the event loops run on
+# any CPU and each datagram goes to a socket at random). NSD_PORT and WS_PORT (default 15353 and 15354). PIN=1: one core each (taskset):
 # the server under test alone on CPU 1 (NSD with one server process, webstack's JVM seeing one CPU
 # and so running one event loop and one UDP socket), dnsperf on CPU 0.
 # Needs: apt-get install -y nsd dnsperf (and time, for dnsperf's own CPU time); the CLI jars: ./mvnw -q -DskipTests package.
@@ -31,6 +32,7 @@ WS_PORT=${WS_PORT:-15354}
 RATE=${RATE:-5000}
 CLIENTS=${CLIENTS:-2}
 UDP_READERS=${UDP_READERS:-shared}
+CPU_AFFINITY=${CPU_AFFINITY:-on}
 WARMUP=${WARMUP:-10}   # seconds of saturated queries to each server before the first round (JIT)
 ZONE=$PEERS/foobar.com.zone
 QUERIES=$PEERS/queries.txt
@@ -104,6 +106,8 @@ CONF
 if grep -q '"rate-limit"' common/src/main/java/dev/webstack/common/config/DnsConfig.java; then
   printf '  rate-limit:\n    responses-per-second: 0\n' >> "$TMP/webstack.yml"
   printf '  udp-readers: %s\n' "$UDP_READERS" >> "$TMP/webstack.yml"
+  grep -q '"cpu-affinity"' common/src/main/java/dev/webstack/common/config/DnsConfig.java \
+    && printf '  cpu-affinity: %s\n' "$CPU_AFFINITY" >> "$TMP/webstack.yml"
 else
   echo "bench: dns.rate-limit is not a config key yet, so webstack would answer 200 q/s per /24;" >&2
   echo "bench: add it (DnsConfig -> DnsServer.start(config, RateLimit)) before measuring" >&2

@@ -11,6 +11,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
@@ -37,6 +38,7 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,10 +65,12 @@ import org.xbill.DNS.RRset;
  * Native epoll is used when available, else NIO.
  *
  * <p>One event loop per CPU. On epoll each loop has its own UDP socket on the same port
- * ({@code SO_REUSEPORT}), and the kernel hands each datagram to one of them at random
- * ({@link DatagramSpread}), so that a few busy clients keep every loop busy; the next loop reads
- * each socket too unless {@code dns.udp-readers} is {@code own} ({@link #readFromNeighbours});
- * else (NIO) one UDP socket serves all.
+ * ({@code SO_REUSEPORT}), and the kernel hands each datagram to one of them, chosen datagram by
+ * datagram ({@link DatagramSpread}), so that a few busy clients keep every loop busy: with
+ * {@code dns.cpu-affinity} (the default) each loop runs on a CPU of its own ({@link #pinLoops}) and
+ * a datagram goes to the loop on the CPU after the one delivering it, else to one at random. The
+ * next loop reads each socket too unless {@code dns.udp-readers} is {@code own}
+ * ({@link #readFromNeighbours}); else (NIO) one UDP socket serves all.
  * TCP is bound without {@code SO_REUSEPORT}, so a second server on a taken port still fails to
  * start (its UDP sockets are closed again). Queries are answered by a {@link Responder} (prepared
  * answers, then {@link QueryHandler}); {@link #reload} swaps it atomically. UDP answers are rate
@@ -178,7 +182,7 @@ public final class DnsServer implements AutoCloseable {
             InetSocketAddress address = config.listen().toSocketAddress();
             List<Channel> udp = new ArrayList<>();
             DnsCounters counters = new DnsCounters();
-            Channel tcp = bind(group, epoll, sockets, config.udpReaders() == DnsConfig.UdpReaders.SHARED,
+            Channel tcp = bind(group, epoll, sockets, config.udpReaders() == DnsConfig.UdpReaders.SHARED, config.cpuAffinity(),
                     new UdpHandler(responder::get, limiter::get, transfers, counters), responder::get, transfers, counters, address, udp);
             // An address that cannot be bound fails the start (the sockets close with the group, below).
             DnsMetrics metrics = config.metrics().map(at -> DnsMetrics.start(at, counters, () -> responder.get().zones())).orElse(null);
@@ -198,9 +202,10 @@ public final class DnsServer implements AutoCloseable {
 
     /**
      * Binds {@code sockets} UDP channels (added to {@code udp}, with the second readers of each when
-     * {@code shared}) and one TCP channel, which it returns.
+     * {@code shared}, their loops each on a CPU of its own with {@code affinity}) and one TCP
+     * channel, which it returns.
      */
-    private static Channel bind(EventLoopGroup group, boolean epoll, int sockets, boolean shared, UdpHandler udpHandler,
+    private static Channel bind(EventLoopGroup group, boolean epoll, int sockets, boolean shared, boolean affinity, UdpHandler udpHandler,
                                 Supplier<Responder> responder, ZoneTransfer transfers, DnsCounters counters,
                                 InetSocketAddress address, List<Channel> udp) {
         Bootstrap udpBootstrap = new Bootstrap()
@@ -252,8 +257,8 @@ public final class DnsServer implements AutoCloseable {
                 for (int i = 1; i < sockets; i++) {
                     udp.add(await(udpBootstrap.bind(bound), "udp", bound));
                 }
-                if (sockets > 1 && !DatagramSpread.attach(first, sockets)) {
-                    log.warn("dns: cannot spread datagrams over the {} udp sockets one by one; the kernel spreads them by client", sockets);
+                if (sockets > 1) {
+                    spread(first, sockets, affinity ? pinLoops(udp) : new int[0]);
                 }
                 if (sockets > 1 && shared) {
                     readFromNeighbours(udp, udpHandler, bound);
@@ -314,6 +319,52 @@ public final class DnsServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs the event loop of each UDP socket in {@code udp} on a CPU of its own, the first ones the
+     * process may run on, for {@code dns.cpu-affinity}. Returns the CPU of each socket's loop, or
+     * nothing (and every loop where it was) when that cannot be: JNA missing, fewer CPUs than
+     * sockets, two sockets on one loop, or a call refused.
+     */
+    private static int[] pinLoops(List<Channel> udp) {
+        int[] allowed = CpuAffinity.current();
+        List<EventLoop> loops = udp.stream().map(Channel::eventLoop).toList();
+        if (allowed.length < udp.size() || Set.copyOf(loops).size() != loops.size() || udp.size() > DatagramSpread.MAX_STEERED) {
+            log.info("dns: event loops not pinned to cpus (cpus allowed: {}, udp sockets: {})", CpuAffinity.describe(allowed), udp.size());
+            return new int[0];
+        }
+        int[] cpus = Arrays.copyOf(allowed, udp.size());
+        boolean pinned = true;
+        for (int i = 0; i < cpus.length; i++) {
+            int cpu = cpus[i];
+            pinned &= loops.get(i).submit(() -> CpuAffinity.set(cpu)).syncUninterruptibly().getNow();
+        }
+        if (!pinned) {
+            log.warn("dns: cannot pin the event loops to cpus {}; they run on any of {}", CpuAffinity.describe(cpus),
+                    CpuAffinity.describe(allowed));
+            loops.forEach(loop -> loop.submit(() -> CpuAffinity.set(allowed)).syncUninterruptibly());
+            return new int[0];
+        }
+        return cpus;
+    }
+
+    /**
+     * Attaches the program that picks the socket of each datagram ({@link DatagramSpread}): by the
+     * CPU delivering it when the loops of the {@code sockets} sockets are pinned to {@code cpus}
+     * (one each), else at random.
+     */
+    private static void spread(Channel first, int sockets, int[] cpus) {
+        if (cpus.length == sockets && DatagramSpread.attachAcross(first, cpus)) {
+            log.info("dns: udp event loops on cpus {}; each datagram is read on the cpu after the one delivering it",
+                    CpuAffinity.describe(cpus));
+        } else if (!DatagramSpread.attach(first, sockets)) {
+            log.warn("dns: cannot spread datagrams over the {} udp sockets one by one; the kernel spreads them by client", sockets);
+        }
+    }
+
+    private static String onOff(boolean on) {
+        return on ? "on" : "off";
+    }
+
     /** One {@code recvmmsg} of up to {@value #RECV_BATCH} datagrams per read. */
     private static RecvByteBufAllocator batchedReads() {
         return new FixedRecvByteBufAllocator(MAX_UDP_QUERY * RECV_BATCH).maxMessagesPerRead(1);
@@ -354,7 +405,7 @@ public final class DnsServer implements AutoCloseable {
      * {@code dns.health-checks} are applied too: probes of checks no longer configured stop (their
      * names' addresses are all answered again), new ones start, in the same swap as the zones.
      * The swap is atomic: every query is answered from either the old or the new set of zones,
-     * none is dropped. {@code dns.listen}, {@code metrics} and {@code udp-readers} cannot change
+     * none is dropped. {@code dns.listen}, {@code metrics}, {@code udp-readers} and {@code cpu-affinity} cannot change
      * without a restart; a different one is ignored (and said so in the result). Changed {@code dns.transfer-to}, {@code notify},
      * {@code tsig-keys} and {@code rate-limit} apply from the next query on (a new rate limit
      * starts with empty counters), as with {@code nsd-control reconfig}. The secondaries of {@code DnsOptions.notifyTargets} are sent a
@@ -371,6 +422,10 @@ public final class DnsServer implements AutoCloseable {
             if (newConfig.udpReaders() != config.udpReaders()) {
                 result.note("dns.udp-readers " + newConfig.udpReaders().name().toLowerCase(Locale.ROOT)
                         + " ignored: it changes at the next restart (still " + config.udpReaders().name().toLowerCase(Locale.ROOT) + ")");
+            }
+            if (newConfig.cpuAffinity() != config.cpuAffinity()) {
+                result.note("dns.cpu-affinity " + onOff(newConfig.cpuAffinity()) + " ignored: it changes at the next restart (still "
+                        + onOff(config.cpuAffinity()) + ")");
             }
             if (!newConfig.metrics().equals(config.metrics())) {
                 result.note("dns.metrics " + newConfig.metrics().map(HostPort::toString).orElse("off")

@@ -28,7 +28,9 @@ import org.xbill.DNS.Type;
 /**
  * Each UDP socket is read by two event loops (DnsServer.readFromNeighbours): a query is answered
  * while the loop that owns the socket it landed on is busy. With {@code dns.udp-readers: own},
- * each by its own loop only.
+ * each by its own loop only. With {@code dns.cpu-affinity} (the default) each loop runs on a CPU
+ * of its own, and a query goes to the socket whose loop runs on the CPU after the sender's (on
+ * loopback the CPU that delivers a datagram is the sender's).
  */
 class UdpReadersTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
@@ -40,34 +42,16 @@ class UdpReadersTest {
         try {
             Set<EventLoop> loops = server.udpChannels().stream().map(Channel::eventLoop).collect(Collectors.toSet());
             assumeThat(loops).as("event loops").hasSizeGreaterThan(1);
+            assumeThat(CpuAffinity.current()).as("cpus").hasSizeGreaterThanOrEqualTo(loops.size());
             // Each socket has its own reader and the next loop's.
             assertThat(server.udpChannels()).hasSize(2 * loops.size());
 
             EventLoop busy = server.udpChannels().get(0).eventLoop();
-            CountDownLatch blocked = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            busy.execute(() -> {
-                blocked.countDown();
-                try {
-                    release.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            assertThat(blocked.await(5, TimeUnit.SECONDS)).isTrue();
-            try {
-                // The datagrams are spread over the sockets at random: about half land on the busy
-                // loop's socket, and with one reader per socket would wait for it.
-                List<Integer> unanswered = new ArrayList<>();
-                for (int i = 0; i < 24; i++) {
-                    if (!answeredWithin(server.port(), 1_000 + i, 500)) {
-                        unanswered.add(i);
-                    }
-                }
-                assertThat(unanswered).as("queries not answered within 500 ms").isEmpty();
-            } finally {
-                release.countDown();
-            }
+            // Sent from the CPU before the busy loop's, each query lands on the busy loop's socket;
+            // with one reader per socket it would wait for that loop.
+            int[] cpus = loopCpus(server);
+            List<Integer> unanswered = whileBlocked(busy, () -> onCpu(cpus[cpus.length - 1], () -> unanswered(server.port(), 1_000, 24, 500)));
+            assertThat(unanswered).as("queries not answered within 500 ms").isEmpty();
         } finally {
             server.close();
         }
@@ -78,18 +62,13 @@ class UdpReadersTest {
         assumeThat(Epoll.isAvailable()).as("epoll").isTrue();
         DnsConfig shared = TestZones.config(new HostPort("127.0.0.1", 0));
         DnsConfig own = new DnsConfig(shared.listen(), shared.zones(), shared.udpPayload(), shared.rateLimit(), shared.transferTo(),
-                shared.notifyTargets(), shared.healthChecks(), shared.tsig(), shared.metrics(), DnsConfig.UdpReaders.OWN);
+                shared.notifyTargets(), shared.healthChecks(), shared.tsig(), shared.metrics(), DnsConfig.UdpReaders.OWN,
+                shared.cpuAffinity());
         DnsServer server = DnsServer.start(own);
         try {
             List<EventLoop> loops = server.udpChannels().stream().map(Channel::eventLoop).toList();
             assertThat(Set.copyOf(loops)).as("one socket per event loop, each on its own").hasSameSizeAs(loops);
-            List<Integer> unanswered = new ArrayList<>();
-            for (int i = 0; i < 24; i++) {
-                if (!answeredWithin(server.port(), 2_000 + i, 2_000)) {
-                    unanswered.add(i);
-                }
-            }
-            assertThat(unanswered).as("queries not answered").isEmpty();
+            assertThat(unanswered(server.port(), 2_000, 24, 2_000)).as("queries not answered").isEmpty();
             // A reload cannot change it: the sockets stay as they are, and the outcome says so.
             ZoneReload reload = server.reload(shared);
             assertThat(reload.notes()).anySatisfy(n -> assertThat(n).contains("dns.udp-readers shared ignored"));
@@ -97,6 +76,123 @@ class UdpReadersTest {
         } finally {
             server.close();
         }
+    }
+
+    @Test
+    void eachEventLoopRunsOnACpuOfItsOwnUnlessSwitchedOff() throws Exception {
+        assumeThat(Epoll.isAvailable() && LibC.available()).as("epoll and JNA").isTrue();
+        int[] allowed = CpuAffinity.current();
+        assumeThat(Runtime.getRuntime().availableProcessors()).as("cpus").isGreaterThan(1).isLessThanOrEqualTo(allowed.length);
+        DnsConfig on = TestZones.config(new HostPort("127.0.0.1", 0));
+        assertThat(on.cpuAffinity()).as("the default").isTrue();
+        DnsServer server = DnsServer.start(on);
+        try {
+            List<int[]> cpus = affinities(server);
+            assertThat(cpus).as("one cpu per loop").allSatisfy(c -> assertThat(c).hasSize(1));
+            assertThat(cpus.stream().map(c -> c[0]).toList()).as("cpus of the loops, in the order of the sockets")
+                    .containsExactlyElementsOf(java.util.stream.IntStream.of(allowed).limit(cpus.size()).boxed().toList());
+            ZoneReload reload = server.reload(withAffinity(on, false));
+            assertThat(reload.notes()).anySatisfy(n -> assertThat(n).contains("dns.cpu-affinity off ignored"));
+        } finally {
+            server.close();
+        }
+        server = DnsServer.start(withAffinity(on, false));
+        try {
+            assertThat(affinities(server)).as("every loop may run on every cpu").allSatisfy(c -> assertThat(c).isEqualTo(allowed));
+            assertThat(unanswered(server.port(), 3_000, 8, 2_000)).isEmpty();
+        } finally {
+            server.close();
+        }
+    }
+
+    @Test
+    void aQueryIsReadOnTheCpuAfterTheSenders() throws Exception {
+        assumeThat(Epoll.isAvailable() && LibC.available()).as("epoll and JNA").isTrue();
+        assumeThat(Runtime.getRuntime().availableProcessors()).as("cpus").isGreaterThan(1)
+                .isLessThanOrEqualTo(CpuAffinity.current().length);
+        DnsConfig shared = TestZones.config(new HostPort("127.0.0.1", 0));
+        // One reader per socket, so that a blocked loop shows which socket a query landed on.
+        DnsServer server = DnsServer.start(new DnsConfig(shared.listen(), shared.zones(), shared.udpPayload(), shared.rateLimit(),
+                shared.transferTo(), shared.notifyTargets(), shared.healthChecks(), shared.tsig(), shared.metrics(),
+                DnsConfig.UdpReaders.OWN, true));
+        try {
+            int[] cpus = loopCpus(server);
+            List<Channel> sockets = server.udpChannels();
+            // From the first loop's CPU: the second socket's loop reads it. Blocked, the query waits;
+            // the first loop blocked, the query is answered.
+            assertThat(whileBlocked(sockets.get(1).eventLoop(), () -> onCpu(cpus[0], () -> unanswered(server.port(), 4_000, 4, 300))))
+                    .as("queries answered while the loop after the sender's cpu was blocked").hasSize(4);
+            assertThat(whileBlocked(sockets.get(0).eventLoop(), () -> onCpu(cpus[0], () -> unanswered(server.port(), 4_100, 8, 2_000))))
+                    .as("queries not answered while the loop on the sender's cpu was blocked").isEmpty();
+        } finally {
+            server.close();
+        }
+    }
+
+    /** The CPU of each UDP socket's event loop, pinned one each. */
+    private static int[] loopCpus(DnsServer server) throws Exception {
+        List<int[]> cpus = affinities(server);
+        assertThat(cpus).allSatisfy(c -> assertThat(c).hasSize(1));
+        return cpus.stream().mapToInt(c -> c[0]).toArray();
+    }
+
+    /** The CPUs each UDP socket's event loop may run on, in the order of the sockets (not their second readers). */
+    private static List<int[]> affinities(DnsServer server) throws Exception {
+        List<int[]> cpus = new ArrayList<>();
+        Set<EventLoop> seen = new java.util.HashSet<>();
+        for (Channel channel : server.udpChannels()) {
+            if (seen.add(channel.eventLoop())) {
+                cpus.add(channel.eventLoop().submit(CpuAffinity::current).get(5, TimeUnit.SECONDS));
+            }
+        }
+        return cpus;
+    }
+
+    private static DnsConfig withAffinity(DnsConfig c, boolean on) {
+        return new DnsConfig(c.listen(), c.zones(), c.udpPayload(), c.rateLimit(), c.transferTo(), c.notifyTargets(), c.healthChecks(),
+                c.tsig(), c.metrics(), c.udpReaders(), on);
+    }
+
+    /** Runs {@code body} on this thread pinned to {@code cpu}, then lets the thread run where it could before. */
+    private static <T> T onCpu(int cpu, java.util.concurrent.Callable<T> body) throws Exception {
+        int[] before = CpuAffinity.current();
+        assertThat(CpuAffinity.set(cpu)).as("pinned to cpu " + cpu).isTrue();
+        try {
+            return body.call();
+        } finally {
+            CpuAffinity.set(before);
+        }
+    }
+
+    /** Runs {@code body} while {@code loop} runs a task that waits for it. */
+    private static <T> T whileBlocked(EventLoop loop, java.util.concurrent.Callable<T> body) throws Exception {
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        loop.execute(() -> {
+            blocked.countDown();
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertThat(blocked.await(5, TimeUnit.SECONDS)).isTrue();
+        try {
+            return body.call();
+        } finally {
+            release.countDown();
+        }
+    }
+
+    /** Sends {@code count} queries one after another (IDs from {@code firstId}); the indexes of those not answered within {@code millis}. */
+    private static List<Integer> unanswered(int port, int firstId, int count, int millis) throws Exception {
+        List<Integer> unanswered = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            if (!answeredWithin(port, firstId + i, millis)) {
+                unanswered.add(i);
+            }
+        }
+        return unanswered;
     }
 
     private static boolean answeredWithin(int port, int id, int millis) throws Exception {

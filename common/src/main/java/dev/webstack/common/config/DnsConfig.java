@@ -28,10 +28,13 @@ import java.util.TreeSet;
  * @param metrics    where {@code GET /metrics} (Prometheus's text format) is served over HTTP; empty: nowhere
  *                   (the default when absent; {@code off} too)
  * @param udpReaders which event loops read each UDP socket, default {@link UdpReaders#SHARED}
+ * @param cpuAffinity whether each event loop runs on a CPU of its own, and each UDP query is read on
+ *                   the CPU after the one that delivered it (on Linux, with two CPUs or more);
+ *                   default on
  */
 public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateLimit rateLimit,
                         List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks, Tsig tsig,
-                        Optional<HostPort> metrics, UdpReaders udpReaders) {
+                        Optional<HostPort> metrics, UdpReaders udpReaders, boolean cpuAffinity) {
 
     /**
      * Which event loops read each of the tier's UDP sockets (one socket per event loop, on Linux),
@@ -53,11 +56,11 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
         OWN
     }
 
-    /** With the UDP sockets shared by the event loops (the default). */
+    /** With the UDP sockets shared by the event loops, each loop on a CPU of its own (the defaults). */
     public DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateLimit rateLimit,
                      List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks, Tsig tsig,
                      Optional<HostPort> metrics) {
-        this(listen, zones, udpPayload, rateLimit, transferTo, notifyTargets, healthChecks, tsig, metrics, UdpReaders.SHARED);
+        this(listen, zones, udpPayload, rateLimit, transferTo, notifyTargets, healthChecks, tsig, metrics, UdpReaders.SHARED, true);
     }
 
     /** The TSIG algorithms a key may use (RFC 8945 section 6), as NSD and BIND spell them. */
@@ -141,7 +144,7 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
 
     static DnsConfig from(ConfigNode node, Path base) {
         node.allowOnly("listen", "zones", "udp-payload", "rate-limit", "transfer-to", "notify", "health-checks", "tsig-keys", "metrics",
-                "udp-readers");
+                "udp-readers", "cpu-affinity");
         List<Zone> zones = new ArrayList<>();
         for (ConfigNode z : node.list("zones")) {
             z.allowOnly("origin", "file");
@@ -213,7 +216,8 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
                 checks,
                 new Tsig(keys, transferKeys, notifyKeys),
                 node.child("metrics").filter(n -> !n.text().trim().equals("off")).map(n -> node.hostPort("metrics", null)),
-                node.enumValue("udp-readers", UdpReaders.SHARED));
+                node.enumValue("udp-readers", UdpReaders.SHARED),
+                node.bool("cpu-affinity", true));
     }
 
     /** {@code tsig-keys}: a list of {@code name}, {@code algorithm} (default hmac-sha256) and {@code secret} or {@code secret-file} (base64). */

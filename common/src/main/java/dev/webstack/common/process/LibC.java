@@ -54,6 +54,12 @@ public final class LibC {
     /** {@code close(fd)}; -1 on error. */
     public static native int close(int fd);
 
+    /** {@code sched_setaffinity(pid, size, mask)}: pid 0 is the calling thread; -1 on error. */
+    public static native int sched_setaffinity(int pid, int size, long[] mask);
+
+    /** {@code sched_getaffinity(pid, size, mask)}: the mask's size in bytes, or -1 on error. */
+    public static native int sched_getaffinity(int pid, int size, long[] mask);
+
     /** {@code signal(sig, handler)}; a null handler is {@code SIG_DFL}. Returns the previous handler. */
     public static native Pointer signal(int sig, Pointer handler);
 }

@@ -119,6 +119,15 @@ class StackConfigTest {
     }
 
     @Test
+    void dnsCpuAffinityIsOnUnlessSwitchedOff() {
+        assertThat(StackConfig.parse(FILE, "dns:\n  listen: 127.0.0.1:5353\n").dns().cpuAffinity()).as("default").isTrue();
+        assertThat(StackConfig.parse(FILE, "dns:\n  cpu-affinity: off\n").dns().cpuAffinity()).isFalse();
+        assertThat(StackConfig.parse(FILE, "dns:\n  cpu-affinity: on\n").dns().cpuAffinity()).isTrue();
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "dns:\n  cpu-affinity: 0,1\n"))
+                .hasMessageContaining("/srv/stack/webstack.yml:2:").hasMessageContaining("'0,1'");
+    }
+
+    @Test
     void tsigKeysAreReadAndNamedByTransferAndNotifyEntries(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("xfr.tsig"), "c2VjcmV0IHNoYXJlZCB3aXRoIHRoZSBzZWNvbmRhcnk=\n");
         Path file = dir.resolve("webstack.yml");
