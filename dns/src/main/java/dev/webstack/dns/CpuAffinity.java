@@ -21,8 +21,12 @@ final class CpuAffinity {
             return new int[0];
         }
         long[] mask = new long[MAX_CPUS / Long.SIZE];
-        if (LibC.sched_getaffinity(0, mask.length * Long.BYTES, mask) < 0) {
-            return new int[0];
+        try {
+            if (LibC.sched_getaffinity(0, mask.length * Long.BYTES, mask) < 0) {
+                return new int[0];
+            }
+        } catch (LinkageError e) {
+            return new int[0]; // a C library without the call
         }
         return java.util.stream.IntStream.range(0, MAX_CPUS)
                 .filter(cpu -> (mask[cpu / Long.SIZE] & (1L << (cpu % Long.SIZE))) != 0)
@@ -45,7 +49,11 @@ final class CpuAffinity {
             }
             mask[cpu / Long.SIZE] |= 1L << (cpu % Long.SIZE);
         }
-        return LibC.sched_setaffinity(0, mask.length * Long.BYTES, mask) == 0;
+        try {
+            return LibC.sched_setaffinity(0, mask.length * Long.BYTES, mask) == 0;
+        } catch (LinkageError e) {
+            return false; // a C library without the call
+        }
     }
 
     static String describe(int[] cpus) {
