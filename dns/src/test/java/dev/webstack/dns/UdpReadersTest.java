@@ -61,10 +61,7 @@ class UdpReadersTest {
     void withOwnReadersEachSocketIsReadByItsOwnEventLoopOnly() throws Exception {
         assumeThat(Epoll.isAvailable()).as("epoll").isTrue();
         DnsConfig shared = TestZones.config(new HostPort("127.0.0.1", 0));
-        DnsConfig own = new DnsConfig(shared.listen(), shared.zones(), shared.udpPayload(), shared.rateLimit(), shared.transferTo(),
-                shared.notifyTargets(), shared.healthChecks(), shared.tsig(), shared.metrics(), DnsConfig.UdpReaders.OWN,
-                shared.cpuAffinity());
-        DnsServer server = DnsServer.start(own);
+        DnsServer server = DnsServer.start(with(shared, DnsConfig.UdpReaders.OWN, shared.cpuAffinity()));
         try {
             List<EventLoop> loops = server.udpChannels().stream().map(Channel::eventLoop).toList();
             assertThat(Set.copyOf(loops)).as("one socket per event loop, each on its own").hasSameSizeAs(loops);
@@ -91,12 +88,12 @@ class UdpReadersTest {
             assertThat(cpus).as("one cpu per loop").allSatisfy(c -> assertThat(c).hasSize(1));
             assertThat(cpus.stream().map(c -> c[0]).toList()).as("cpus of the loops, in the order of the sockets")
                     .containsExactlyElementsOf(java.util.stream.IntStream.of(allowed).limit(cpus.size()).boxed().toList());
-            ZoneReload reload = server.reload(withAffinity(on, false));
+            ZoneReload reload = server.reload(with(on, on.udpReaders(), false));
             assertThat(reload.notes()).anySatisfy(n -> assertThat(n).contains("dns.cpu-affinity off ignored"));
         } finally {
             server.close();
         }
-        server = DnsServer.start(withAffinity(on, false));
+        server = DnsServer.start(with(on, on.udpReaders(), false));
         try {
             assertThat(affinities(server)).as("every loop may run on every cpu").allSatisfy(c -> assertThat(c).isEqualTo(allowed));
             assertThat(unanswered(server.port(), 3_000, 8, 2_000)).isEmpty();
@@ -112,9 +109,7 @@ class UdpReadersTest {
                 .isLessThanOrEqualTo(CpuAffinity.current().length);
         DnsConfig shared = TestZones.config(new HostPort("127.0.0.1", 0));
         // One reader per socket, so that a blocked loop shows which socket a query landed on.
-        DnsServer server = DnsServer.start(new DnsConfig(shared.listen(), shared.zones(), shared.udpPayload(), shared.rateLimit(),
-                shared.transferTo(), shared.notifyTargets(), shared.healthChecks(), shared.tsig(), shared.metrics(),
-                DnsConfig.UdpReaders.OWN, true));
+        DnsServer server = DnsServer.start(with(shared, DnsConfig.UdpReaders.OWN, true));
         try {
             int[] cpus = loopCpus(server);
             List<Channel> sockets = server.udpChannels();
@@ -148,9 +143,10 @@ class UdpReadersTest {
         return cpus;
     }
 
-    private static DnsConfig withAffinity(DnsConfig c, boolean on) {
+    /** {@code c} with these readers and CPU affinity. */
+    private static DnsConfig with(DnsConfig c, DnsConfig.UdpReaders readers, boolean cpuAffinity) {
         return new DnsConfig(c.listen(), c.zones(), c.udpPayload(), c.rateLimit(), c.transferTo(), c.notifyTargets(), c.healthChecks(),
-                c.tsig(), c.metrics(), c.udpReaders(), on);
+                c.tsig(), c.metrics(), readers, cpuAffinity);
     }
 
     /** Runs {@code body} on this thread pinned to {@code cpu}, then lets the thread run where it could before. */

@@ -26,7 +26,6 @@ final class TestConfigs {
                 accessLog);
     }
 
-    /** A port nothing listens on now (bound, then released): for a server a test starts on it later. */
     /**
      * HTTPS on a port of its own, with a self-signed certificate the tier makes under
      * {@code dir/var/tls}; no redirect from HTTP, no HSTS.
@@ -36,6 +35,7 @@ final class TestConfigs {
                 true, false, Duration.ZERO);
     }
 
+    /** A port nothing listens on now (bound, then released): for a server a test starts on it later. */
     static int closedPort() throws java.io.IOException {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
