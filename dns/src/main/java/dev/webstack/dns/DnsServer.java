@@ -96,7 +96,7 @@ public final class DnsServer implements AutoCloseable {
     static final int TCP_IDLE_SECONDS = 30;
     /** Largest UDP query read whole; a longer datagram is cut off, and then most likely answered FORMERR. */
     static final int MAX_UDP_QUERY = 4096;
-    /** Datagrams read by one system call on epoll (recvmmsg). */
+    /** The most datagrams read by one system call on epoll (recvmmsg, under load: {@link DatagramReads}). */
     static final int RECV_BATCH = 16;
     /** Kernel receive and send buffer of each UDP socket. */
     static final int UDP_SOCKET_BUFFER = 4 << 20;
@@ -223,15 +223,15 @@ public final class DnsServer implements AutoCloseable {
             SocketProtocolFamily family = address.getAddress() instanceof Inet4Address
                     ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
             udpBootstrap.channelFactory(() -> new EpollDatagramChannel(family));
-            // recvmmsg: one system call reads up to RECV_BATCH datagrams into slices of one buffer.
-            // The pooled allocator: a 64 KB read buffer is above what Netty 4.2's default (adaptive)
+            // Under load, recvmmsg: one system call reads up to RECV_BATCH datagrams into slices of
+            // one buffer (DatagramReads). The pooled allocator: a 64 KB read buffer is above what Netty 4.2's default (adaptive)
             // allocator pools, so each read got a buffer of its own, and on Java 25 freeing one closes a
             // shared memory arena, a handshake with every JVM thread: 60-80 µs per read, the largest
             // part of a lone query's latency (seen with -Xlog:handshake).
             udpBootstrap.option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                     .option(EpollChannelOption.SO_REUSEPORT, true)
                     .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_UDP_QUERY)
-                    // One recvmmsg per read, then the answers go out (flush on read complete): a
+                    // One read per wake-up, then the answers go out (flush on read complete): a
                     // query waits behind at most RECV_BATCH others, not behind a dozen batches.
                     .option(ChannelOption.RECVBUF_ALLOCATOR, batchedReads());
         } else {
@@ -365,9 +365,9 @@ public final class DnsServer implements AutoCloseable {
         return on ? "on" : "off";
     }
 
-    /** One {@code recvmmsg} of up to {@value #RECV_BATCH} datagrams per read. */
+    /** One datagram per read, or under load one {@code recvmmsg} of up to {@value #RECV_BATCH} ({@link DatagramReads}). */
     private static RecvByteBufAllocator batchedReads() {
-        return new FixedRecvByteBufAllocator(MAX_UDP_QUERY * RECV_BATCH).maxMessagesPerRead(1);
+        return new DatagramReads(MAX_UDP_QUERY, RECV_BATCH);
     }
 
     private static Channel await(ChannelFuture bind, String protocol, InetSocketAddress address) {

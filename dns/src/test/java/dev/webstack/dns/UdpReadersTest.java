@@ -124,6 +124,45 @@ class UdpReadersTest {
         }
     }
 
+    @Test
+    void aBurstQueuedBehindLoneQueriesIsAnsweredWhole() throws Exception {
+        assumeThat(Epoll.isAvailable()).as("epoll").isTrue();
+        DnsConfig c = TestZones.config(new HostPort("127.0.0.1", 0));
+        // Without rate limiting: the burst is 300 queries from one address.
+        DnsServer server = DnsServer.start(new DnsConfig(c.listen(), c.zones(), c.udpPayload(), new DnsConfig.RateLimit(0, 0, 24, 56),
+                c.transferTo(), c.notifyTargets(), c.healthChecks(), c.tsig(), c.metrics(), c.udpReaders(), c.cpuAffinity()));
+        try {
+            // Lone queries: the sockets are read one datagram at a time (DatagramReads).
+            assertThat(unanswered(server.port(), 5_000, 3 * DatagramReads.LONE_READS, 2_000)).as("lone queries not answered").isEmpty();
+            // A burst queued while every loop is blocked: read in batches once they run again.
+            List<EventLoop> loops = server.udpChannels().stream().map(Channel::eventLoop).distinct().toList();
+            Set<Integer> answered = new java.util.HashSet<>();
+            try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
+                socket.setReceiveBufferSize(1 << 20);
+                socket.setSoTimeout(5_000);
+                whileBlocked(loops, () -> {
+                    for (int id = 6_000; id < 6_300; id++) {
+                        byte[] wire = withId(query("www.foobar.com", Type.A), id).toWire();
+                        socket.send(new DatagramPacket(wire, wire.length, new InetSocketAddress(LOOPBACK, server.port())));
+                    }
+                    return null;
+                });
+                DatagramPacket answer = new DatagramPacket(new byte[1232], 1232);
+                while (answered.size() < 300) {
+                    socket.receive(answer);
+                    Message m = new Message(java.util.Arrays.copyOf(answer.getData(), answer.getLength()));
+                    assertThat(m.getRcode()).isZero();
+                    assertThat(m.getSection(org.xbill.DNS.Section.ANSWER)).isNotEmpty();
+                    answered.add(m.getHeader().getID());
+                }
+            }
+            assertThat(answered).as("ids answered").hasSize(300).allSatisfy(id -> assertThat(id).isBetween(6_000, 6_299));
+            assertThat(unanswered(server.port(), 7_000, 3 * DatagramReads.LONE_READS, 2_000)).as("lone queries after the burst").isEmpty();
+        } finally {
+            server.close();
+        }
+    }
+
     /** The CPU of each UDP socket's event loop, pinned one each. */
     private static int[] loopCpus(DnsServer server) throws Exception {
         List<int[]> cpus = affinities(server);
@@ -162,16 +201,23 @@ class UdpReadersTest {
 
     /** Runs {@code body} while {@code loop} runs a task that waits for it. */
     private static <T> T whileBlocked(EventLoop loop, java.util.concurrent.Callable<T> body) throws Exception {
-        CountDownLatch blocked = new CountDownLatch(1);
+        return whileBlocked(List.of(loop), body);
+    }
+
+    /** Runs {@code body} while each of {@code loops} runs a task that waits for it. */
+    private static <T> T whileBlocked(List<EventLoop> loops, java.util.concurrent.Callable<T> body) throws Exception {
+        CountDownLatch blocked = new CountDownLatch(loops.size());
         CountDownLatch release = new CountDownLatch(1);
-        loop.execute(() -> {
-            blocked.countDown();
-            try {
-                release.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        for (EventLoop loop : loops) {
+            loop.execute(() -> {
+                blocked.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
         assertThat(blocked.await(5, TimeUnit.SECONDS)).isTrue();
         try {
             return body.call();
@@ -191,12 +237,15 @@ class UdpReadersTest {
         return unanswered;
     }
 
+    private static Message withId(Message query, int id) {
+        query.getHeader().setID(id);
+        return query;
+    }
+
     private static boolean answeredWithin(int port, int id, int millis) throws Exception {
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
             socket.setSoTimeout(millis);
-            Message q = query("www.foobar.com", Type.A);
-            q.getHeader().setID(id);
-            byte[] wire = q.toWire();
+            byte[] wire = withId(query("www.foobar.com", Type.A), id).toWire();
             socket.send(new DatagramPacket(wire, wire.length, new InetSocketAddress(LOOPBACK, port)));
             DatagramPacket answer = new DatagramPacket(new byte[1232], 1232);
             try {
