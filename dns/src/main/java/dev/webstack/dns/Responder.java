@@ -106,12 +106,21 @@ final class Responder {
      * @param udpPayload largest UDP response to an EDNS client, at least 512
      */
     Responder(List<ZoneData> zones, int udpPayload) {
+        this(zones, udpPayload, true);
+    }
+
+    /**
+     * @param precompile whether to render the answers now; without, each is rendered by the slow
+     *                   path the first time it is asked, and kept as a learned one (what {@link
+     *                   DnsServer} answers with while it renders them on another thread)
+     */
+    Responder(List<ZoneData> zones, int udpPayload, boolean precompile) {
         this.zones = List.copyOf(zones);
         this.slow = new QueryHandler(new Authority(zones), udpPayload);
         this.udpPayload = udpPayload;
         this.opt = opt(udpPayload);
         List<Prepared> work = new ArrayList<>();
-        for (ZoneData zone : zones) {
+        for (ZoneData zone : precompile ? zones : List.<ZoneData>of()) {
             for (Map.Entry<Name, Set<Integer>> node : zone.names().entrySet()) {
                 Set<Integer> held = node.getValue();
                 Set<Integer> types = new TreeSet<>(held);
@@ -140,6 +149,11 @@ final class Responder {
 
     List<ZoneData> zones() {
         return zones;
+    }
+
+    /** The largest UDP response to an EDNS client. */
+    int udpPayload() {
+        return udpPayload;
     }
 
     QueryHandler slowPath() {

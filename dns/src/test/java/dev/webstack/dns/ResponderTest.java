@@ -116,6 +116,34 @@ class ResponderTest {
     }
 
     @Test
+    void withoutPrecompilingEachAnswerIsRenderedOnceThenKeptAndTheBytesAreThePreparedOnes() {
+        // What DnsServer answers with while it precompiles on another thread.
+        Responder unprepared = new Responder(zones, 1232, false);
+        assertThat(unprepared.precompiled()).isZero();
+        Random random = new Random(11);
+        int asked = 0;
+        for (ZoneData zone : zones) {
+            for (Map.Entry<Name, Set<Integer>> node : zone.names().entrySet()) {
+                Set<Integer> types = new TreeSet<>(node.getValue());
+                types.add(Type.ANY);
+                types.add(Type.HTTPS); // a type the name does not hold
+                String name = node.getKey().toString();
+                for (int type : types) {
+                    for (String variant : List.of(name, mixedCase(name, random))) {
+                        byte[] query = query(variant, type, random.nextBoolean() ? -1 : 1232, random.nextBoolean(), false, random.nextInt(65536));
+                        assertThat(hex(answer(unprepared, query, UDP))).as(variant + " " + Type.string(type))
+                                .isEqualTo(hex(answer(responder, query, UDP)));
+                    }
+                    asked++;
+                }
+            }
+        }
+        // Each name and type rendered once (the case variant came from the kept answer), as far as
+        // the answers kept go.
+        assertThat(unprepared.kept()).isEqualTo(Math.min(asked, Responder.MAX_LEARNED)).isGreaterThan(50);
+    }
+
+    @Test
     void learnedAnswersNxdomainAndWildcardEqualSlowPathInEveryCase() {
         Random random = new Random(7);
         Responder fresh = new Responder(zones, 1232);
