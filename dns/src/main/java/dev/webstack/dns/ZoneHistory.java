@@ -1,10 +1,8 @@
 package dev.webstack.dns;
 
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import org.xbill.DNS.RRset;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
@@ -70,17 +68,14 @@ final class ZoneHistory {
      * serial) added, and the oldest differences dropped beyond the bounds the class comment gives.
      */
     ZoneHistory then(ZoneData before, ZoneData after) {
-        Set<Version> old = records(before);
-        Set<Version> now = records(after);
-        List<Record> deleted = new ArrayList<>();
-        List<Record> added = new ArrayList<>();
-        old.stream().filter(v -> !now.contains(v)).forEach(v -> deleted.add(v.record()));
-        now.stream().filter(v -> !old.contains(v)).forEach(v -> added.add(v.record()));
+        List<Record> deleted = missing(before, after);
+        List<Record> added = missing(after, before);
 
         List<Difference> kept = new ArrayList<>(differences);
         kept.add(new Difference(before.soa(), after.soa(), deleted, added));
         int total = kept.stream().mapToInt(Difference::size).sum();
-        while (!kept.isEmpty() && (kept.size() > MAX_VERSIONS || total > now.size() + 2)) {
+        int records = after.rrsets().stream().filter(r -> r.getType() != Type.SOA).mapToInt(RRset::size).sum();
+        while (!kept.isEmpty() && (kept.size() > MAX_VERSIONS || total > records + 2)) {
             total -= kept.removeFirst().size();
         }
         return new ZoneHistory(kept);
@@ -102,26 +97,33 @@ final class ZoneHistory {
     }
 
     /** A record with its TTL, which {@link Record#equals} leaves out. */
-    private record Version(Record record, long ttl) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Version v && v.ttl == ttl && v.record.equals(record);
-        }
-
-        @Override
-        public int hashCode() {
-            return record.hashCode() * 31 + Long.hashCode(ttl);
-        }
-    }
-
-    /** The zone's records but the SOA, in the zone's canonical order. */
-    private static Set<Version> records(ZoneData zone) {
-        Set<Version> out = new LinkedHashSet<>();
+    /**
+     * The records of {@code zone} but its SOA, in its canonical order, that {@code other} does not
+     * hold with the same TTL: RRset by RRset, so that only records of one name and type are
+     * compared (dnsjava hashes a record by rendering it; two sets of 100,000 took 0.3 s).
+     */
+    private static List<Record> missing(ZoneData zone, ZoneData other) {
+        List<Record> missing = new ArrayList<>();
         for (RRset rrset : zone.rrsets()) {
-            if (rrset.getType() != Type.SOA) {
-                rrset.rrs(false).forEach(r -> out.add(new Version(r, r.getTTL())));
+            if (rrset.getType() == Type.SOA) {
+                continue;
+            }
+            RRset counterpart = other.exact(rrset.getName(), rrset.getType()).orElse(null);
+            for (Record r : rrset.rrs(false)) {
+                if (counterpart == null || !holds(counterpart, r)) {
+                    missing.add(r);
+                }
             }
         }
-        return out;
+        return missing;
+    }
+
+    private static boolean holds(RRset rrset, Record record) {
+        for (Record r : rrset.rrs(false)) {
+            if (r.getTTL() == record.getTTL() && r.equals(record)) {
+                return true;
+            }
+        }
+        return false;
     }
 }
