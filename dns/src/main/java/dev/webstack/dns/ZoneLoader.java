@@ -3,9 +3,14 @@ package dev.webstack.dns;
 import dev.webstack.common.config.ConfigException;
 import dev.webstack.common.config.DnsConfig;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.xbill.DNS.Master;
@@ -23,6 +28,7 @@ import org.xbill.DNS.TextParseException;
  */
 final class ZoneLoader {
     private static final Pattern LOCATED = Pattern.compile("(?s)(.*):(\\d+): (.*)");
+    private static final String INCLUDE = "$INCLUDE";
 
     private ZoneLoader() {}
 
@@ -62,6 +68,32 @@ final class ZoneLoader {
         } catch (RuntimeException e) {
             // The zone as a whole is unusable: no SOA, several SOAs, no NS at the apex.
             throw new ConfigException(file, 0, null, String.valueOf(e.getMessage()));
+        }
+    }
+
+    /**
+     * What identifies the bytes of {@code file} (SHA-256), so that a reload can tell a zone file
+     * it need not read again (as NSD, which reads again only the files whose time changed). Empty
+     * when that cannot be told: the file cannot be read, or it has an {@code $INCLUDE}, whose file
+     * may change alone.
+     */
+    static Optional<byte[]> source(Path file) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == '$' && new String(bytes, i, Math.min(INCLUDE.length(), bytes.length - i), StandardCharsets.ISO_8859_1)
+                    .equalsIgnoreCase(INCLUDE)) {
+                return Optional.empty();
+            }
+        }
+        try {
+            return Optional.of(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
         }
     }
 

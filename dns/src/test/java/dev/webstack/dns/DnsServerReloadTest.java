@@ -149,6 +149,38 @@ class DnsServerReloadTest {
     }
 
     @Test
+    void aFileWithAnIncludeIsReadAgainEvenWhenItsOwnBytesAreTheSame() throws IOException {
+        // A reload skips a file whose bytes it served (ZoneLoader.source); an $INCLUDEd file may
+        // change alone, so a file with one is read again every time.
+        Path part = dir.resolve("part.zone");
+        Files.writeString(part, "www IN A 192.0.2.10\n");
+        write(12, "@ IN A 192.0.2.1", "$include " + part);
+        assertThat(server.reload().zones()).extracting(ZoneReload.Zone::outcome).containsExactly(ZoneReload.Outcome.UPDATED);
+
+        Files.writeString(part, "www IN A 192.0.2.11\n");
+        ZoneReload result = server.reload();
+
+        assertThat(result.toString()).as("read again: the data changed, the serial did not").contains("serial 12 did not increase");
+        write(13, "@ IN A 192.0.2.1", "$include " + part);
+        assertThat(server.reload().zones()).extracting(ZoneReload.Zone::outcome).containsExactly(ZoneReload.Outcome.UPDATED);
+        assertThat(section(ask("www.foobar.com", Type.A), Section.ANSWER)).containsExactly("www.foobar.com. 300 A 192.0.2.11");
+    }
+
+    @Test
+    void sourcesAreTheSameForTheSameBytesOnly() throws IOException {
+        Path a = dir.resolve("a.zone");
+        Path b = dir.resolve("b.zone");
+        Files.writeString(a, HEAD.formatted(1));
+        Files.writeString(b, HEAD.formatted(1));
+        assertThat(ZoneLoader.source(a)).get().isEqualTo(ZoneLoader.source(b).orElseThrow());
+        Files.writeString(b, HEAD.formatted(2));
+        assertThat(ZoneLoader.source(a).orElseThrow()).isNotEqualTo(ZoneLoader.source(b).orElseThrow());
+        Files.writeString(b, HEAD.formatted(1) + "$InClUdE other.zone\n");
+        assertThat(ZoneLoader.source(b)).as("with an $INCLUDE, in any case").isEmpty();
+        assertThat(ZoneLoader.source(dir.resolve("missing.zone"))).isEmpty();
+    }
+
+    @Test
     void zonesAreAddedAndRemovedWithTheConfig() throws IOException {
         DnsConfig other = config(List.of(new DnsConfig.Zone("example.test.", TestZones.EXAMPLE)));
 
