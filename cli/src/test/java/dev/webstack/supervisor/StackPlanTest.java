@@ -51,6 +51,23 @@ class StackPlanTest {
     }
 
     @Test
+    void theDnsTiersHeapGrowsWithItsZoneFiles() throws Exception {
+        Path zone = dir.resolve("big.zone");
+        Files.writeString(zone, "; a small zone\n");
+        String yaml = "dns:\n  zones:\n    - origin: foobar.com.\n      file: " + zone + "\n";
+        StackConfig small = StackConfig.parse(dir.resolve("webstack.yml"), yaml);
+        assertThat(dnsOptions(small)).as("small zones").contains("-Xmx256m");
+
+        Files.write(zone, new byte[5 << 20]); // 5 MB: about 200,000 records
+        StackConfig large = StackConfig.parse(dir.resolve("webstack.yml"), yaml);
+        assertThat(dnsOptions(large)).as("64 MB and 110 times the files' size").contains("-Xmx614m");
+    }
+
+    private static List<String> dnsOptions(StackConfig stack) {
+        return StackPlan.components(stack).stream().filter(c -> c.name().equals("dns")).findFirst().orElseThrow().jvmOptions();
+    }
+
+    @Test
     void aReloadSaysWhichChangedSectionsWaitForTheNextStart() throws Exception {
         Path file = dir.resolve("webstack.yml");
         StackConfig running = StackConfig.parse(file, "app:\n  servers: 2\nweb:\n  listen: 127.0.0.1:8080\n");
