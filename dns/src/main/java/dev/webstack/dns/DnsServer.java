@@ -517,6 +517,7 @@ public final class DnsServer implements AutoCloseable {
                 result.note("dns.rate-limit applied: " + describe(options.rateLimit()));
             }
             List<ZoneData> before = zones;
+            boolean samePayload = newConfig.udpPayload() == config.udpPayload();
             zones = List.copyOf(next);
             sources = nextSources;
             config = newConfig;
@@ -525,8 +526,10 @@ public final class DnsServer implements AutoCloseable {
                 result.note("dns.health-checks: " + probes);
             }
             // Zones and failing front doors are swapped in together: the old answers serve until
-            // this line.
-            publish();
+            // this line. Nothing changed, nothing is swapped (nor rendered again).
+            if (!zones.equals(before) || !probes.isEmpty() || !samePayload) {
+                publish();
+            }
             List<ZoneData> changed = next.stream().filter(z -> !before.contains(z)).toList();
             if (ixfr != null) {
                 // The history of each zone served with new data, for the next start.
@@ -645,6 +648,11 @@ public final class DnsServer implements AutoCloseable {
     /** How many answers are precompiled now: none until the start's rendering is done (tests). */
     int precompiled() {
         return responder.get().precompiled();
+    }
+
+    /** What answers the queries now (tests). */
+    Responder responder() {
+        return responder.get();
     }
 
     /** The UDP channels: one per socket, and the neighbours' readers of them (tests). */
