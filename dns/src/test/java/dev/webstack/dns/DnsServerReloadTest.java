@@ -148,14 +148,9 @@ class DnsServerReloadTest {
         assertThat(server.responder()).as("the answers served on, not rendered again").isSameAs(serving);
     }
 
-    /** Waits until the answers of the zones served are precompiled; returns how many there are. */
-    private int awaitPrecompiled() throws InterruptedException {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        while (server.precompiled() == 0 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        assertThat(server.precompiled()).as("answers precompiled within 10 s").isGreaterThan(3);
-        return server.precompiled();
+    /** Waits until the answers of the zones served are precompiled. */
+    private void awaitPrecompiled() throws InterruptedException {
+        assertThat(TestZones.awaitPrecompiled(server, Duration.ofSeconds(10))).as("answers precompiled within 10 s").isGreaterThan(3);
     }
 
     @Test

@@ -73,11 +73,7 @@ class DnsServerTest {
     @Test
     void theAnswersArePrecompiledAfterTheServerListens() throws Exception {
         // The start renders them on a thread of its own: the slow path answered until then.
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (server.precompiled() == 0 && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(server.precompiled()).as("answers precompiled within " + TIMEOUT).isGreaterThan(50);
+        assertThat(TestZones.awaitPrecompiled(server, TIMEOUT)).as("answers precompiled within " + TIMEOUT).isGreaterThan(50);
         assertThat(section(resolver(false).send(query("www.foobar.com", Type.A)), Section.ANSWER)).containsExactly(
                 "www.foobar.com. 300 CNAME foobar.com.",
                 "foobar.com. 300 A 127.0.0.1");

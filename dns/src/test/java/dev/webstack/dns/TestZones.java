@@ -6,6 +6,7 @@ import dev.webstack.common.config.DnsConfig;
 import dev.webstack.common.config.HostPort;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.List;
 import java.nio.file.Path;
 import java.util.stream.Collectors;
@@ -23,6 +24,18 @@ final class TestZones {
     static final Path EXAMPLE = Path.of("src/test/resources/zones/example.test.zone");
 
     private TestZones() {}
+
+    /**
+     * Waits up to {@code within} for {@code server} to serve precompiled answers (it renders them
+     * on a thread of its own after a start or a reload); returns how many it serves now.
+     */
+    static int awaitPrecompiled(DnsServer server, Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (server.precompiled() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        return server.precompiled();
+    }
 
     static DnsConfig config(HostPort listen) {
         return new DnsConfig(listen,

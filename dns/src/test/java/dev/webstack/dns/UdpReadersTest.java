@@ -129,8 +129,7 @@ class UdpReadersTest {
         assumeThat(Epoll.isAvailable()).as("epoll").isTrue();
         DnsConfig c = TestZones.config(new HostPort("127.0.0.1", 0));
         // Without rate limiting: the burst is 300 queries from one address.
-        DnsServer server = DnsServer.start(new DnsConfig(c.listen(), c.zones(), c.udpPayload(), new DnsConfig.RateLimit(0, 0, 24, 56),
-                c.transferTo(), c.notifyTargets(), c.healthChecks(), c.tsig(), c.metrics(), c.udpReaders(), c.cpuAffinity()));
+        DnsServer server = DnsServer.start(c, DnsOptions.from(c).withRateLimit(RateLimit.OFF));
         try {
             // Lone queries: the sockets are read one datagram at a time (DatagramReads).
             assertThat(unanswered(server.port(), 5_000, 3 * DatagramReads.LONE_READS, 2_000)).as("lone queries not answered").isEmpty();
