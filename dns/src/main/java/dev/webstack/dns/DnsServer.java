@@ -645,12 +645,7 @@ public final class DnsServer implements AutoCloseable {
         return port;
     }
 
-    /** How many answers are precompiled now: none until the start's rendering is done (tests). */
-    int precompiled() {
-        return responder.get().precompiled();
-    }
-
-    /** What answers the queries now (tests). */
+    /** What answers the queries now: without precompiled answers until they are rendered (tests). */
     Responder responder() {
         return responder.get();
     }

@@ -31,10 +31,10 @@ final class TestZones {
      */
     static int awaitPrecompiled(DnsServer server, Duration within) throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
-        while (server.precompiled() == 0 && System.nanoTime() < deadline) {
+        while (server.responder().precompiled() == 0 && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
-        return server.precompiled();
+        return server.responder().precompiled();
     }
 
     static DnsConfig config(HostPort listen) {
