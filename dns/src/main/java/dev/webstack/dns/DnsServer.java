@@ -15,7 +15,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
@@ -192,7 +191,7 @@ public final class DnsServer implements AutoCloseable {
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         int loops = Runtime.getRuntime().availableProcessors();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(loops, new DefaultThreadFactory("dns"), io);
+        EventLoopGroup group = new DnsEventLoopGroup(loops, new DefaultThreadFactory("dns"), io);
         try {
             // With SO_REUSEPORT the kernel spreads the datagrams over one socket per event loop;
             // without it (NIO), one socket serves all.

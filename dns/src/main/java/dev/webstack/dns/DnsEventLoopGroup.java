@@ -1,0 +1,47 @@
+package dev.webstack.dns;
+
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SingleThreadIoEventLoop;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * The DNS tier's event loops: Netty's, except that a loop with nothing scheduled sleeps without a
+ * timeout, as NSD's server processes do ({@code epoll_wait(-1)}).
+ *
+ * <p>Netty 4.2's loop tells its I/O handler that the next scheduled task is due in one second when
+ * none is scheduled ({@code SingleThreadEventExecutor.deadlineNanos()}), where the handler's
+ * contract ({@code IoHandlerContext.deadlineNanos()}) says -1. The epoll handler then passes a new
+ * one-second timeout to every {@code epoll_pwait2}, and the kernel arms and cancels a timer at
+ * each sleep: after each answer, between the {@code sendto} that wakes the client and the moment
+ * the loop's CPU is free to run it. Nothing on these loops is scheduled while they only answer UDP
+ * (the TCP connections' idle timers are), so this loop reports -1 then, and the handler sleeps
+ * until a datagram or a task wakes it.
+ */
+final class DnsEventLoopGroup extends MultiThreadIoEventLoopGroup {
+
+    DnsEventLoopGroup(int threads, ThreadFactory threadFactory, IoHandlerFactory io) {
+        super(threads, threadFactory, io);
+    }
+
+    @Override
+    protected IoEventLoop newChild(Executor executor, IoHandlerFactory io, Object... args) {
+        return new DnsEventLoop(this, executor, io);
+    }
+
+    /** A loop whose deadline is -1 when nothing is scheduled, as {@code IoHandlerContext} defines it. */
+    static final class DnsEventLoop extends SingleThreadIoEventLoop {
+
+        DnsEventLoop(IoEventLoopGroup parent, Executor executor, IoHandlerFactory io) {
+            super(parent, executor, io);
+        }
+
+        @Override
+        protected long deadlineNanos() {
+            return nextScheduledTaskDeadlineNanos();
+        }
+    }
+}
