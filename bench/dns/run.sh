@@ -6,7 +6,8 @@
 #   - fixed rate: -Q $RATE queries/s, below both servers' capacity: latency without queueing.
 # Latency percentiles (p50, p99, p99.9) come from dnsperf -v, which prints every query's latency
 # (Debian's dnsperf prints only the average and the maximum otherwise). Prints each run and the
-# medians of the ratios webstack/NSD: queries/s (higher is better) and p99 (lower is better).
+# medians of the ratios webstack/NSD: queries/s (higher is better), p99 (lower is better), and the
+# fixed rate's p50.
 #
 #   bench/dns/run.sh [rounds]            (default 3 rounds; each run is 10 s, bounded by -l)
 #
@@ -148,7 +149,7 @@ server_pids() { # name -> the server's processes: all of NSD's (xfrd, main, the 
 
 TIMED=()
 if [ -x /usr/bin/time ]; then TIMED=(/usr/bin/time -f '%U %S' -o "$TMP/dnsperf.time"); fi
-run() { # name port extra-dnsperf-args...; prints "qps p99 cpu" on stdout, the details on stderr
+run() { # name port extra-dnsperf-args...; prints "qps p99 cpu p50" on stdout, the details on stderr
   local name=$1 port=$2 qps lost avg p50 p99 p999 done pids t0 t1 cpu
   shift 2
   pids=$(server_pids "$name")
@@ -172,7 +173,7 @@ run() { # name port extra-dnsperf-args...; prints "qps p99 cpu" on stdout, the d
   fi
   printf '%-9s q/s %9s  lost %5s  cpu/query %5s us (dnsperf %s us)  latency ms: avg %s p50 %s p99 %s p99.9 %s\n' \
     "$name" "$qps" "$lost" "$cpu" "$client" "$avg" "$p50" "$p99" "$p999" >&2
-  echo "$qps $p99 $cpu"
+  echo "$qps $p99 $cpu $p50"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
@@ -184,6 +185,7 @@ if [ "$PIN" = 1 ]; then echo "PIN=1: each server alone on CPU 1 (NSD 1 server pr
 qps_ratios=()
 p99_sat_ratios=()
 p99_rate_ratios=()
+p50_rate_ratios=()
 cpu_ratios=()
 for r in $(seq 1 "$ROUNDS"); do
   read -r nq np nc < <(run "nsd" $NSD_PORT -q 200)
@@ -191,12 +193,14 @@ for r in $(seq 1 "$ROUNDS"); do
   qps_ratios+=("$(ratio "$wq" "$nq")")
   cpu_ratios+=("$(ratio "$wc" "$nc")")
   p99_sat_ratios+=("$(ratio "$wp" "$np")")
-  read -r _ nr _ < <(run "nsd" $NSD_PORT -Q "$RATE")
-  read -r _ wr _ < <(run "webstack" $WS_PORT -Q "$RATE")
+  read -r _ nr _ n50 < <(run "nsd" $NSD_PORT -Q "$RATE")
+  read -r _ wr _ w50 < <(run "webstack" $WS_PORT -Q "$RATE")
   p99_rate_ratios+=("$(ratio "$wr" "$nr")")
-  echo "round $r: webstack/nsd q/s = ${qps_ratios[-1]}, cpu/query saturated = ${cpu_ratios[-1]}, p99 saturated = ${p99_sat_ratios[-1]}, p99 at $RATE q/s = ${p99_rate_ratios[-1]}" >&2
+  p50_rate_ratios+=("$(ratio "$w50" "$n50")")
+  echo "round $r: webstack/nsd q/s = ${qps_ratios[-1]}, cpu/query saturated = ${cpu_ratios[-1]}, p99 saturated = ${p99_sat_ratios[-1]}, p99 at $RATE q/s = ${p99_rate_ratios[-1]} (p50 ${p50_rate_ratios[-1]})" >&2
 done
 echo "median ratios webstack/nsd: q/s $(printf '%s\n' "${qps_ratios[@]}" | median)," \
   "cpu/query saturated $(printf '%s\n' "${cpu_ratios[@]}" | median)," \
   "p99 saturated $(printf '%s\n' "${p99_sat_ratios[@]}" | median)," \
-  "p99 at $RATE q/s $(printf '%s\n' "${p99_rate_ratios[@]}" | median)" >&2
+  "p99 at $RATE q/s $(printf '%s\n' "${p99_rate_ratios[@]}" | median)" \
+  "(p50 $(printf '%s\n' "${p50_rate_ratios[@]}" | median))" >&2
