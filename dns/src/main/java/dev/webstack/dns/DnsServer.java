@@ -39,7 +39,6 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -55,7 +54,6 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.Name;
-import org.xbill.DNS.RRset;
 
 /**
  * The authoritative DNS server of the stack's zones, over UDP and TCP on one address (RFC 1035
@@ -617,15 +615,7 @@ public final class DnsServer implements AutoCloseable {
     }
 
     private static boolean sameData(ZoneData a, ZoneData b) {
-        return a.soa().getSerial() == b.soa().getSerial() && records(a).equals(records(b));
-    }
-
-    private static Set<String> records(ZoneData zone) {
-        Set<String> all = new HashSet<>();
-        for (RRset rrset : zone.rrsets()) {
-            rrset.rrs(false).forEach(r -> all.add(r.toString()));
-        }
-        return all;
+        return a.soa().getSerial() == b.soa().getSerial() && ZoneHistory.sameRecords(a, b);
     }
 
     /** RFC 1982 section 3.2: {@code next} is greater than {@code current} in serial arithmetic. */

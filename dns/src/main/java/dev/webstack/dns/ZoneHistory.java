@@ -97,6 +97,17 @@ final class ZoneHistory {
     }
 
     /**
+     * Whether {@code a} and {@code b} hold the same records with the same TTLs, their SOAs
+     * included: what a reload of a file edited without a change to the data (a comment, the
+     * layout) finds. Compared as {@link #then} compares, RRset by RRset: for the 100,009-record
+     * zone this took about a second as one set of every record's text per version.
+     */
+    static boolean sameRecords(ZoneData a, ZoneData b) {
+        return a.soa().equals(b.soa()) && a.soa().getTTL() == b.soa().getTTL()
+                && missing(a, b).isEmpty() && missing(b, a).isEmpty();
+    }
+
+    /**
      * The records of {@code zone} but its SOA, in its canonical order, that {@code other} does not
      * hold with the same TTL ({@link Record#equals} leaves the TTL out): RRset by RRset, so that a
      * record is compared only with those of its own name and type. Two hash sets of every record

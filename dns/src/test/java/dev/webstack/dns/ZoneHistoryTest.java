@@ -49,6 +49,23 @@ class ZoneHistoryTest {
     }
 
     @Test
+    void sameRecordsComparesEveryRecordAndItsTtlTheSoaIncluded() throws IOException {
+        ZoneData zone = zone(1, "a 300 A 192.0.2.1", "a 300 A 192.0.2.9", "b 300 TXT \"x\"");
+        assertThat(ZoneHistory.sameRecords(zone, zone(1, "b 300 TXT \"x\"", "a 300 A 192.0.2.9", "a 300 A 192.0.2.1")))
+                .as("the same records in another order").isTrue();
+        assertThat(ZoneHistory.sameRecords(zone, zone(1, "a 300 A 192.0.2.1", "a 60 A 192.0.2.9", "b 300 TXT \"x\"")))
+                .as("one TTL changed").isFalse();
+        assertThat(ZoneHistory.sameRecords(zone, zone(1, "a 300 A 192.0.2.1", "a 300 A 192.0.2.9", "b 300 TXT \"y\"")))
+                .as("one record's data changed").isFalse();
+        assertThat(ZoneHistory.sameRecords(zone, zone(1, "a 300 A 192.0.2.1", "b 300 TXT \"x\"")))
+                .as("one record fewer").isFalse();
+        assertThat(ZoneHistory.sameRecords(zone(1, "a 300 A 192.0.2.1", "b 300 TXT \"x\""), zone))
+                .as("one record more").isFalse();
+        assertThat(ZoneHistory.sameRecords(zone, zone(2, "a 300 A 192.0.2.1", "a 300 A 192.0.2.9", "b 300 TXT \"x\"")))
+                .as("the SOA's serial").isFalse();
+    }
+
+    @Test
     void atMostFiveVersionsAreKept() throws IOException {
         List<String> base = new ArrayList<>();
         for (int i = 1; i <= 30; i++) {
