@@ -477,7 +477,7 @@ public final class DnsServer implements AutoCloseable {
                     result.added(zone.origin(), loaded.soa().getSerial());
                     next.add(loaded);
                     source.ifPresent(d -> nextSources.put(origin, d));
-                } else if (sameData(before, loaded)) {
+                } else if (ZoneHistory.sameRecords(before, loaded)) {
                     result.unchanged(zone.origin(), before.soa().getSerial());
                     next.add(before);
                     source.ifPresent(d -> nextSources.put(origin, d));
@@ -612,10 +612,6 @@ public final class DnsServer implements AutoCloseable {
     /** Whether a {@code dns.health-checks} name lies in the zone at {@code origin}. */
     private static boolean healthChecked(DnsConfig config, Name origin) {
         return config.healthChecks().stream().anyMatch(c -> Name.fromConstantString(c.name()).subdomain(origin));
-    }
-
-    private static boolean sameData(ZoneData a, ZoneData b) {
-        return a.soa().getSerial() == b.soa().getSerial() && ZoneHistory.sameRecords(a, b);
     }
 
     /** RFC 1982 section 3.2: {@code next} is greater than {@code current} in serial arithmetic. */
