@@ -2,7 +2,6 @@ package dev.webstack.dns;
 
 import dev.webstack.common.config.DnsConfig;
 import dev.webstack.common.config.HostPort;
-import dev.webstack.common.process.LibC;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -15,7 +14,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
@@ -73,7 +71,9 @@ import org.xbill.DNS.Name;
  * {@code dns.cpu-affinity} (the default) each loop runs on a CPU of its own ({@link #pinLoops}) and
  * a datagram goes to the loop on the CPU after the one delivering it, else to one at random. The
  * next loop reads each socket too unless {@code dns.udp-readers} is {@code own}
- * ({@link #readFromNeighbours}); else (NIO) one UDP socket serves all.
+ * ({@link #readInBatches}). A {@link UdpBatchHandle} reads and answers the datagrams, with no
+ * object made per query; without JNA, Netty's channel reads them ({@link UdpHandler}), each by its
+ * own loop only. Else (NIO) one UDP socket serves all, read by Netty's channel.
  * TCP is bound without {@code SO_REUSEPORT}, so a second server on a taken port still fails to
  * start (its UDP sockets are closed again). Queries are answered by a {@link Responder} (prepared
  * answers, then {@link QueryHandler}); {@link #reload} swaps it atomically. UDP answers are rate
@@ -108,6 +108,7 @@ public final class DnsServer implements AutoCloseable {
 
     private final EventLoopGroup group;
     private final List<Channel> udp;
+    private final List<UdpReader> readers;
     private final Channel tcp;
     private final int port;
     private final AtomicReference<Responder> responder;
@@ -127,7 +128,7 @@ public final class DnsServer implements AutoCloseable {
     private Map<Name, byte[]> sources; // guarded by reloadLock
     private volatile FrontDoors frontDoors;
 
-    private DnsServer(EventLoopGroup group, List<Channel> udp, Channel tcp, AtomicReference<Responder> responder,
+    private DnsServer(EventLoopGroup group, List<Channel> udp, List<UdpReader> readers, Channel tcp, AtomicReference<Responder> responder,
                       AtomicReference<RateLimiter> limiter, DnsConfig config, List<ZoneData> zones, Notifier notifier,
                       ZoneTransfer transfers, DnsMetrics metrics, IxfrStore ixfr, Map<Name, byte[]> sources) {
         this.notifier = notifier;
@@ -136,6 +137,7 @@ public final class DnsServer implements AutoCloseable {
         this.transfers = transfers;
         this.group = group;
         this.udp = List.copyOf(udp);
+        this.readers = List.copyOf(readers);
         this.tcp = tcp;
         this.port = ((InetSocketAddress) udp.get(0).localAddress()).getPort();
         this.responder = responder;
@@ -165,6 +167,15 @@ public final class DnsServer implements AutoCloseable {
      * @throws UncheckedIOException                       the address cannot be bound
      */
     public static DnsServer start(DnsConfig config, DnsOptions options) {
+        return start(config, options, true);
+    }
+
+    /**
+     * As {@link #start(DnsConfig, DnsOptions)}; without {@code udpBatches} the UDP sockets are read by
+     * Netty's channels ({@link UdpHandler}) even where {@link UdpBatchHandle} could read them
+     * (tests of that path).
+     */
+    static DnsServer start(DnsConfig config, DnsOptions options, boolean udpBatches) {
         RateLimit rateLimit = options.rateLimit();
         ZoneTransfer transfers = new ZoneTransfer(options.transferClients(), options.transferKeys());
         Notifier notifier = new Notifier(options.notifyTargets(), options.notifyKeys());
@@ -194,18 +205,19 @@ public final class DnsServer implements AutoCloseable {
             // With SO_REUSEPORT the kernel spreads the datagrams over one socket per event loop;
             // without it (NIO), one socket serves all.
             int sockets = epoll ? loops : 1;
-            InetSocketAddress address = config.listen().toSocketAddress();
             List<Channel> udp = new ArrayList<>();
+            List<UdpReader> readers = new ArrayList<>();
             DnsCounters counters = new DnsCounters();
-            Channel tcp = bind(group, epoll, sockets, config.udpReaders() == DnsConfig.UdpReaders.SHARED, config.cpuAffinity(),
-                    new UdpHandler(responder::get, limiter::get, transfers, counters), responder::get, transfers, counters, address, udp);
+            boolean batched = epoll && udpBatches && UdpBatchHandle.available();
+            Channel tcp = bind(group, epoll, batched, sockets, config, new UdpAnswers(responder::get, limiter::get, transfers, counters),
+                    responder::get, transfers, counters, udp, readers);
             // An address that cannot be bound fails the start (the sockets close with the group, below).
             DnsMetrics metrics = config.metrics().map(at -> DnsMetrics.start(at, counters, () -> responder.get().zones())).orElse(null);
-            DnsServer server = new DnsServer(group, udp, tcp, responder, limiter, config, zones, notifier, transfers, metrics, ixfr, sources);
+            DnsServer server = new DnsServer(group, udp, readers, tcp, responder, limiter, config, zones, notifier, transfers, metrics, ixfr, sources);
             server.watchFrontDoors(config.healthChecks());
-            log.info("dns: serving {} on {}:{} (udp x{}, {} readers, and tcp, {}, rate limit {}{})",
-                    zones.stream().map(ZoneData::origin).toList(), config.listen().host(), server.port, sockets, udp.size(),
-                    epoll ? "epoll" : "nio", describe(rateLimit), metrics == null ? "" : ", metrics on http://"
+            log.info("dns: serving {} on {}:{} (udp x{}, {} readers{}, and tcp, {}, rate limit {}{})",
+                    zones.stream().map(ZoneData::origin).toList(), config.listen().host(), server.port, sockets, readers.size(),
+                    readers.get(0).batched() ? " in batches" : "", epoll ? "epoll" : "nio", describe(rateLimit), metrics == null ? "" : ", metrics on http://"
                             + metrics.address().getHostString() + ":" + metrics.address().getPort() + "/metrics");
             server.precompileInBackground(unprepared);
             return server;
@@ -216,13 +228,15 @@ public final class DnsServer implements AutoCloseable {
     }
 
     /**
-     * Binds {@code sockets} UDP channels (added to {@code udp}, with the second readers of each when
-     * {@code shared}, their loops each on a CPU of its own with {@code affinity}) and one TCP
-     * channel, which it returns.
+     * Binds {@code sockets} UDP channels (added to {@code udp}; their readers to {@code readers},
+     * {@link UdpBatchHandle}s when {@code batched}, else the channels themselves: with
+     * {@code dns.udp-readers: shared} the next loop's too, and each loop on a CPU of its own with
+     * {@code dns.cpu-affinity}) and one TCP channel, which it returns.
      */
-    private static Channel bind(EventLoopGroup group, boolean epoll, int sockets, boolean shared, boolean affinity, UdpHandler udpHandler,
+    private static Channel bind(EventLoopGroup group, boolean epoll, boolean batched, int sockets, DnsConfig config, UdpAnswers answers,
                                 Supplier<Responder> responder, ZoneTransfer transfers, DnsCounters counters,
-                                InetSocketAddress address, List<Channel> udp) {
+                                List<Channel> udp, List<UdpReader> readers) {
+        InetSocketAddress address = config.listen().toSocketAddress();
         Bootstrap udpBootstrap = new Bootstrap()
                 .group(group)
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY))
@@ -230,25 +244,29 @@ public final class DnsServer implements AutoCloseable {
                 // holds only a hundred or so datagrams. The kernel caps it at net.core.rmem_max.
                 .option(ChannelOption.SO_RCVBUF, UDP_SOCKET_BUFFER)
                 .option(ChannelOption.SO_SNDBUF, UDP_SOCKET_BUFFER)
-                .handler(udpHandler);
+                .handler(new UdpHandler(answers));
         if (epoll) {
             // An IPv4 address gets an IPv4 socket: Netty's default is an IPv6 socket taking IPv4 as
             // mapped addresses, which costs every datagram a trip through the IPv6 code and a
             // 28-byte address both ways.
             SocketProtocolFamily family = address.getAddress() instanceof Inet4Address
                     ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
-            udpBootstrap.channelFactory(() -> new EpollDatagramChannel(family));
-            // Under load, recvmmsg: one system call reads up to RECV_BATCH datagrams into slices of
-            // one buffer (DatagramReads). The pooled allocator: a 64 KB read buffer is above what Netty 4.2's default (adaptive)
-            // allocator pools, so each read got a buffer of its own, and on Java 25 freeing one closes a
-            // shared memory arena, a handshake with every JVM thread: 60-80 µs per read, the largest
-            // part of a lone query's latency (seen with -Xlog:handshake).
-            udpBootstrap.option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                    .option(EpollChannelOption.SO_REUSEPORT, true)
-                    .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_UDP_QUERY)
-                    // One read per wake-up, then the answers go out (flush on read complete): a
-                    // query waits behind at most RECV_BATCH others, not behind a dozen batches.
-                    .option(ChannelOption.RECVBUF_ALLOCATOR, batchedReads());
+            udpBootstrap.channelFactory(() -> new EpollDatagramChannel(family))
+                    .option(EpollChannelOption.SO_REUSEPORT, true);
+            if (batched) {
+                udpBootstrap.option(ChannelOption.AUTO_READ, false);
+            } else {
+                // Under load, recvmmsg: one system call reads up to RECV_BATCH datagrams into slices of
+                // one buffer (DatagramReads). The pooled allocator: a 64 KB read buffer is above what Netty 4.2's default (adaptive)
+                // allocator pools, so each read got a buffer of its own, and on Java 25 freeing one closes a
+                // shared memory arena, a handshake with every JVM thread: 60-80 µs per read, the largest
+                // part of a lone query's latency (seen with -Xlog:handshake).
+                udpBootstrap.option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                        .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_UDP_QUERY)
+                        // One read per wake-up, then the answers go out (flush on read complete): a
+                        // query waits behind at most RECV_BATCH others, not behind a dozen batches.
+                        .option(ChannelOption.RECVBUF_ALLOCATOR, new DatagramReads(MAX_UDP_QUERY, RECV_BATCH));
+            }
         } else {
             udpBootstrap.channel(NioDatagramChannel.class);
         }
@@ -273,13 +291,18 @@ public final class DnsServer implements AutoCloseable {
                     udp.add(await(udpBootstrap.bind(bound), "udp", bound));
                 }
                 if (sockets > 1) {
-                    spread(first, sockets, affinity ? pinLoops(udp) : new int[0]);
+                    spread(first, sockets, config.cpuAffinity() ? pinLoops(udp) : new int[0]);
                 }
-                if (sockets > 1 && shared) {
-                    readFromNeighbours(udp, udpHandler, bound);
+                boolean shared = sockets > 1 && config.udpReaders() == DnsConfig.UdpReaders.SHARED;
+                if (batched) {
+                    readInBatches(udp, answers, shared, readers);
+                } else {
+                    udp.forEach(ch -> readers.add(new UdpReader(ch, ch.eventLoop(), null)));
                 }
                 return await(tcpBootstrap.bind(bound), "tcp", bound);
             } catch (UncheckedIOException e) {
+                readers.forEach(UdpReader::close);
+                readers.clear();
                 udp.forEach(ch -> ch.close().awaitUninterruptibly());
                 udp.clear();
                 if (attempt >= attempts) {
@@ -301,36 +324,24 @@ public final class DnsServer implements AutoCloseable {
     }
 
     /**
-     * Lets the next event loop read each UDP socket too, through a second descriptor of the socket
-     * ({@code fcntl(F_DUPFD_CLOEXEC)}) registered with that loop: a datagram then wakes two
-     * threads, as a socket shared by NSD's server processes wakes them all, and the one the
-     * scheduler can run at once reads it. With one reader per socket the kernel wakes that reader
-     * on the sender's CPU (a synchronous wake-up) and it waits there for the sender to yield, an
-     * idle CPU beside it: at 5,000 queries/s p50 went from 44-56 µs to 33-41 µs and p99 from
-     * 101-202 µs to 67-95 µs (NSD 44 µs and 83-92 µs in the same run). The cost is the second
-     * wake-up: at 5,000 queries/s the loops spend about twice the CPU per query, and saturated they
-     * answer about 5% fewer queries per second ({@code bench/README.md});
-     * {@code dns.udp-readers: own} leaves it out. Only with JNA; else each socket keeps its one reader.
+     * Has each UDP socket of {@code udp} read by a {@link UdpBatchHandle} on its own event loop, and
+     * with {@code shared} by a second one on the next loop, each through a duplicate of the socket's
+     * descriptor ({@code fcntl(F_DUPFD_CLOEXEC)}). Shared, a datagram wakes two threads, as a
+     * socket shared by NSD's server processes wakes them all, and the one the scheduler can run at
+     * once reads it. With one reader per socket the kernel wakes that reader on the sender's CPU (a
+     * synchronous wake-up) and it waits there for the sender to yield, an idle CPU beside it: at
+     * 5,000 queries/s p50 went from 44-56 µs to 33-41 µs and p99 from 101-202 µs to 67-95 µs (NSD
+     * 44 µs and 83-92 µs in the same run). The cost is the second wake-up: at 5,000 queries/s the
+     * loops spend about twice the CPU per query, and saturated they answer about 5% fewer queries
+     * per second ({@code bench/README.md}); {@code dns.udp-readers: own} leaves it out.
      */
-    private static void readFromNeighbours(List<Channel> udp, UdpHandler handler, InetSocketAddress bound) {
-        if (!LibC.available()) {
-            log.info("dns: no JNA: each udp socket is read by its own event loop only");
-            return;
-        }
-        List<Channel> own = List.copyOf(udp);
-        for (int i = 0; i < own.size(); i++) {
-            int fd = ((EpollDatagramChannel) own.get(i)).fd().intValue();
-            int second = LibC.fcntl(fd, LibC.F_DUPFD_CLOEXEC, 0);
-            if (second < 0) {
-                log.warn("dns: cannot duplicate udp socket {}; it is read by its own event loop only", fd);
-                continue;
+    private static void readInBatches(List<Channel> udp, UdpAnswers answers, boolean shared, List<UdpReader> readers) {
+        for (int i = 0; i < udp.size(); i++) {
+            Channel socket = udp.get(i);
+            readers.add(UdpReader.batched(socket, socket.eventLoop(), answers));
+            if (shared) {
+                readers.add(UdpReader.batched(socket, udp.get((i + 1) % udp.size()).eventLoop(), answers));
             }
-            EpollDatagramChannel reader = new EpollDatagramChannel(second);
-            reader.config().setAllocator(PooledByteBufAllocator.DEFAULT).setRecvByteBufAllocator(batchedReads());
-            reader.config().setMaxDatagramPayloadSize(MAX_UDP_QUERY);
-            reader.pipeline().addLast(handler);
-            udp.add(reader); // closed with the others if registering fails
-            await(own.get((i + 1) % own.size()).eventLoop().register(reader), "udp", bound);
         }
     }
 
@@ -378,11 +389,6 @@ public final class DnsServer implements AutoCloseable {
 
     private static String onOff(boolean on) {
         return on ? "on" : "off";
-    }
-
-    /** One datagram per read, or under load one {@code recvmmsg} of up to {@value #RECV_BATCH} ({@link DatagramReads}). */
-    private static RecvByteBufAllocator batchedReads() {
-        return new DatagramReads(MAX_UDP_QUERY, RECV_BATCH);
     }
 
     private static Channel await(ChannelFuture bind, String protocol, InetSocketAddress address) {
@@ -635,9 +641,14 @@ public final class DnsServer implements AutoCloseable {
         return responder.get();
     }
 
-    /** The UDP channels: one per socket, and the neighbours' readers of them (tests). */
+    /** The UDP channels, one per socket (tests). */
     List<Channel> udpChannels() {
         return udp;
+    }
+
+    /** Who reads the UDP sockets: each socket's own event loop, then with {@code dns.udp-readers: shared} the next one (tests). */
+    List<UdpReader> udpReaders() {
+        return readers;
     }
 
     /**
@@ -658,6 +669,7 @@ public final class DnsServer implements AutoCloseable {
             metrics.close();
         }
         precompiler.shutdownNow();
+        readers.forEach(UdpReader::close);
         udp.forEach(ch -> ch.close().awaitUninterruptibly());
         tcp.close().awaitUninterruptibly();
         group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();

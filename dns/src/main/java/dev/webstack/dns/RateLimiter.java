@@ -45,7 +45,18 @@ final class RateLimiter {
         if (!limit.enabled()) {
             return Verdict.SEND;
         }
-        long network = network(client);
+        return check(client instanceof Inet4Address ? ipv4Network(client.hashCode()) : ipv6Network(client.getAddress()));
+    }
+
+    /**
+     * As {@link #check(InetAddress)}, for the client network {@link #ipv4Network} or
+     * {@link #ipv6Network} gave: the datagram path reads the sender from native memory and makes
+     * no address object for it.
+     */
+    Verdict check(long network) {
+        if (!limit.enabled()) {
+            return Verdict.SEND;
+        }
         Bucket bucket = buckets[index(network)];
         long second = clock.getAsLong() / 1000;
         synchronized (bucket) {
@@ -64,19 +75,20 @@ final class RateLimiter {
         }
     }
 
-    /** The client's network: the masked IPv4 address (hashCode is the address, no copy), or a hash of the IPv6 prefix. */
-    private long network(InetAddress client) {
-        if (client instanceof Inet4Address) {
-            return (client.hashCode() & ipv4Mask) & 0xFFFF_FFFFL;
-        }
-        byte[] a = client.getAddress();
+    /** The network of the IPv4 {@code address} (its four bytes in network order, as {@code Inet4Address.hashCode}): the masked address. */
+    long ipv4Network(int address) {
+        return (address & ipv4Mask) & 0xFFFF_FFFFL;
+    }
+
+    /** The network of the IPv6 {@code address} (16 bytes): a hash of its prefix, never equal to an IPv4 network. */
+    long ipv6Network(byte[] address) {
         int bits = limit.ipv6PrefixLength();
         long h = 0x6a09e667f3bcc909L;
-        for (int i = 0; i < a.length && bits > 0; i++, bits -= 8) {
-            int b = a[i] & (bits >= 8 ? 0xFF : (0xFF << (8 - bits)) & 0xFF);
+        for (int i = 0; i < address.length && bits > 0; i++, bits -= 8) {
+            int b = address[i] & (bits >= 8 ? 0xFF : (0xFF << (8 - bits)) & 0xFF);
             h = (h ^ b) * 0x100000001b3L;
         }
-        return h | (1L << 62); // never equal to an IPv4 network
+        return h | (1L << 62);
     }
 
     private static int index(long network) {

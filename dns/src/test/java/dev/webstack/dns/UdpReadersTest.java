@@ -22,11 +22,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Type;
 
 /**
- * Each UDP socket is read by two event loops (DnsServer.readFromNeighbours): a query is answered
+ * Each UDP socket is read by two event loops (DnsServer.readInBatches): a query is answered
  * while the loop that owns the socket it landed on is busy. With {@code dns.udp-readers: own},
  * each by its own loop only. With {@code dns.cpu-affinity} (the default) each loop runs on a CPU
  * of its own, and a query goes to the socket whose loop runs on the CPU after the sender's (on
@@ -44,7 +46,8 @@ class UdpReadersTest {
             assumeThat(loops).as("event loops").hasSizeGreaterThan(1);
             assumeThat(CpuAffinity.current()).as("cpus").hasSizeGreaterThanOrEqualTo(loops.size());
             // Each socket has its own reader and the next loop's.
-            assertThat(server.udpChannels()).hasSize(2 * loops.size());
+            assertThat(server.udpReaders()).hasSize(2 * loops.size()).allSatisfy(r -> assertThat(r.batched()).isTrue());
+            assertThat(server.udpReaders().stream().map(UdpReader::loop).distinct()).hasSameSizeAs(loops);
 
             EventLoop busy = server.udpChannels().get(0).eventLoop();
             // Sent from the CPU before the busy loop's, each query lands on the busy loop's socket;
@@ -69,7 +72,7 @@ class UdpReadersTest {
             // A reload cannot change it: the sockets stay as they are, and the outcome says so.
             ZoneReload reload = server.reload(shared);
             assertThat(reload.notes()).anySatisfy(n -> assertThat(n).contains("dns.udp-readers shared ignored"));
-            assertThat(server.udpChannels()).hasSameSizeAs(loops);
+            assertThat(server.udpReaders()).hasSameSizeAs(loops);
         } finally {
             server.close();
         }
@@ -124,14 +127,17 @@ class UdpReadersTest {
         }
     }
 
-    @Test
-    void aBurstQueuedBehindLoneQueriesIsAnsweredWhole() throws Exception {
+    /** Both UDP paths: {@link UdpBatchHandle}, and Netty's channel (where JNA is missing). */
+    @ParameterizedTest(name = "batched {0}")
+    @ValueSource(booleans = {true, false})
+    void aBurstQueuedBehindLoneQueriesIsAnsweredWhole(boolean batched) throws Exception {
         assumeThat(Epoll.isAvailable()).as("epoll").isTrue();
         DnsConfig c = TestZones.config(new HostPort("127.0.0.1", 0));
         // Without rate limiting: the burst is 300 queries from one address.
-        DnsServer server = DnsServer.start(c, DnsOptions.from(c).withRateLimit(RateLimit.OFF));
+        DnsServer server = DnsServer.start(c, DnsOptions.from(c).withRateLimit(RateLimit.OFF), batched);
         try {
-            // Lone queries: the sockets are read one datagram at a time (DatagramReads).
+            assertThat(server.udpReaders()).allSatisfy(r -> assertThat(r.batched()).isEqualTo(batched && UdpBatchHandle.available()));
+            // Lone queries: on Netty's channel the sockets are read one datagram at a time (DatagramReads).
             assertThat(unanswered(server.port(), 5_000, 3 * DatagramReads.LONE_READS, 2_000)).as("lone queries not answered").isEmpty();
             // A burst queued while every loop is blocked: read in batches once they run again.
             List<EventLoop> loops = server.udpChannels().stream().map(Channel::eventLoop).distinct().toList();

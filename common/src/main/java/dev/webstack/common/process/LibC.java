@@ -20,6 +20,8 @@ public final class LibC {
     public static final int O_CREAT = 0x40;
     public static final int O_APPEND = 0x400;
     public static final int O_CLOEXEC = 0x80000;
+    /** {@code recvmmsg}/{@code sendmmsg} flag: do not block, whatever the descriptor's mode. */
+    public static final int MSG_DONTWAIT = 0x40;
 
     private static final boolean AVAILABLE = load();
 
@@ -59,6 +61,20 @@ public final class LibC {
 
     /** {@code sched_getaffinity(pid, size, mask)}: the mask's size in bytes, or -1 on error. */
     public static native int sched_getaffinity(int pid, int size, long[] mask);
+
+    /**
+     * {@code recvmmsg(fd, msgvec, vlen, flags, NULL)}: reads up to {@code vlen} datagrams into the
+     * {@code struct mmsghdr} array at native address {@code msgvec}; the number read, or -1 on error
+     * ({@code EAGAIN} with {@link #MSG_DONTWAIT} when none is waiting). Linux 2.6.33.
+     */
+    public static native int recvmmsg(int fd, long msgvec, int vlen, int flags, long timeout);
+
+    /**
+     * {@code sendmmsg(fd, msgvec, vlen, flags)}: sends the datagrams of the {@code struct mmsghdr}
+     * array at native address {@code msgvec}; the number sent (the first that failed is the next),
+     * or -1 when the first failed. Linux 3.0.
+     */
+    public static native int sendmmsg(int fd, long msgvec, int vlen, int flags);
 
     /** {@code signal(sig, handler)}; a null handler is {@code SIG_DFL}. Returns the previous handler. */
     public static native Pointer signal(int sig, Pointer handler);

@@ -1,0 +1,268 @@
+package dev.webstack.dns;
+
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+import dev.webstack.common.process.LibC;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.unix.FileDescriptor;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteOrder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the queries of one UDP socket and sends their answers, a batch at a time
+ * ({@code recvmmsg} and {@code sendmmsg}, called through JNA), from an epoll event loop that calls
+ * {@link #handle} whenever the socket has datagrams waiting (level-triggered {@code EPOLLIN}).
+ *
+ * <p>Why not Netty's {@code EpollDatagramChannel}: it makes objects for every datagram it reads
+ * (a {@code DatagramPacket}, the sender's {@code InetSocketAddress} and {@code InetAddress}, a
+ * slice of the read buffer) and for every one written (the answer's {@code DatagramPacket}),
+ * about 170 bytes per query. Here the datagrams, their senders' addresses and the system calls'
+ * {@code struct mmsghdr} arrays live in one native buffer made once: a query's sender goes from
+ * the received {@code msg_name} straight to the answer's, and the rate limit reads the address
+ * there. Per query only the answer's buffer is taken, from the pooled allocator (the issue's "no
+ * per-query allocation on the hot path beyond the buffer"); an address object is made only for an
+ * IXFR, whose client must be on the transfer list. The socket itself is still a Netty channel,
+ * bound with its options and never read by Netty; this handle reads a duplicate of its
+ * descriptor, so that the socket can be read by two loops ({@link DnsServer}).
+ *
+ * <p>One {@code recvmmsg} per wake-up takes up to {@link #BATCH} datagrams (as many as are waiting:
+ * it does not wait for more), and one {@code sendmmsg} sends their answers before the handle
+ * returns, so a query waits behind at most one batch. A datagram longer than
+ * {@link DnsServer#MAX_UDP_QUERY} is cut off, as with Netty's channel.
+ *
+ * <p>The {@code struct} layouts are those of Linux on 64-bit little-endian machines (x86-64,
+ * arm64); {@link #available} says whether this process can use the handle.
+ */
+final class UdpBatchHandle implements EpollIoHandle {
+    private static final Logger log = LoggerFactory.getLogger(UdpBatchHandle.class);
+
+    /** The most datagrams one read takes. */
+    static final int BATCH = DnsServer.RECV_BATCH;
+    private static final int SLOT = DnsServer.MAX_UDP_QUERY;
+
+    // struct mmsghdr { struct msghdr msg_hdr; unsigned int msg_len; } on LP64: 64 bytes.
+    private static final int MMSGHDR = 64;
+    private static final int MSG_NAME = 0;
+    private static final int MSG_NAMELEN = 8;
+    private static final int MSG_IOV = 16;
+    private static final int MSG_IOVLEN = 24;
+    private static final int MSG_LEN = 56;
+    // struct iovec { void *iov_base; size_t iov_len; }
+    private static final int IOVEC = 16;
+    /** Room for a {@code struct sockaddr_in6} (28 bytes), the larger of the two families. */
+    private static final int NAME = 32;
+    private static final int AF_INET = 2;
+    private static final int AF_INET6 = 10;
+
+    // Where each part starts in the native buffer.
+    private static final int RECV_MSGS = 0;
+    private static final int SEND_MSGS = RECV_MSGS + BATCH * MMSGHDR;
+    private static final int RECV_IOVS = SEND_MSGS + BATCH * MMSGHDR;
+    private static final int SEND_IOVS = RECV_IOVS + BATCH * IOVEC;
+    private static final int NAMES = SEND_IOVS + BATCH * IOVEC;
+    private static final int DATA = NAMES + BATCH * NAME;
+    private static final int SIZE = DATA + BATCH * SLOT;
+    private static final boolean AVAILABLE = probe();
+
+    private final FileDescriptor fd;
+    private final UdpAnswers answers;
+    private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+    private final ByteBuf memory;
+    private final long address;
+    /** Views of each slot's datagram, reused from query to query. */
+    private final ByteBuf[] queries = new ByteBuf[BATCH];
+    private final ByteBuf[] responses = new ByteBuf[BATCH];
+    private final byte[] ipv6 = new byte[16];
+    private boolean closed;
+
+    /**
+     * @param fd      a UDP socket's descriptor, owned by the handle from now on (closed with it)
+     * @param answers what each query is answered
+     * @throws IllegalStateException {@link #available} is false
+     */
+    UdpBatchHandle(int fd, UdpAnswers answers) {
+        if (!available()) {
+            throw new IllegalStateException("recvmmsg through JNA is not available here");
+        }
+        this.fd = new FileDescriptor(fd);
+        this.answers = answers;
+        this.memory = Unpooled.directBuffer(SIZE, SIZE);
+        this.address = memory.memoryAddress();
+        memory.setZero(0, SIZE);
+        for (int i = 0; i < BATCH; i++) {
+            int recv = RECV_MSGS + i * MMSGHDR;
+            memory.setLongLE(recv + MSG_NAME, address + NAMES + (long) i * NAME);
+            memory.setIntLE(recv + MSG_NAMELEN, NAME);
+            memory.setLongLE(recv + MSG_IOV, address + RECV_IOVS + (long) i * IOVEC);
+            memory.setLongLE(recv + MSG_IOVLEN, 1);
+            memory.setLongLE(RECV_IOVS + i * IOVEC, address + DATA + (long) i * SLOT);
+            memory.setLongLE(RECV_IOVS + i * IOVEC + 8, SLOT);
+            int send = SEND_MSGS + i * MMSGHDR;
+            memory.setLongLE(send + MSG_IOV, address + SEND_IOVS + (long) i * IOVEC);
+            memory.setLongLE(send + MSG_IOVLEN, 1);
+            queries[i] = memory.slice(DATA + i * SLOT, SLOT);
+        }
+    }
+
+    /**
+     * Whether this process can read with the handle: Linux through JNA, a 64-bit little-endian
+     * machine, and native addresses for Netty's direct buffers.
+     */
+    static boolean available() {
+        return AVAILABLE;
+    }
+
+    private static boolean probe() {
+        if (!LibC.available() || !Platform.is64Bit() || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            return false;
+        }
+        ByteBuf pooled = PooledByteBufAllocator.DEFAULT.directBuffer(1);
+        ByteBuf unpooled = Unpooled.directBuffer(1);
+        try {
+            return pooled.hasMemoryAddress() && unpooled.hasMemoryAddress();
+        } finally {
+            pooled.release();
+            unpooled.release();
+        }
+    }
+
+    @Override
+    public FileDescriptor fd() {
+        return fd;
+    }
+
+    @Override
+    public void handle(IoRegistration registration, IoEvent event) {
+        if (closed) {
+            return;
+        }
+        int received = LibC.recvmmsg(fd.intValue(), address + RECV_MSGS, BATCH, LibC.MSG_DONTWAIT, 0L);
+        if (received <= 0) {
+            // EAGAIN: the other loop reading this socket took the datagrams first.
+            return;
+        }
+        int count = 0;
+        for (int i = 0; i < received; i++) {
+            ByteBuf response = answer(i);
+            if (response != null) {
+                int send = SEND_MSGS + count * MMSGHDR;
+                int recv = RECV_MSGS + i * MMSGHDR;
+                memory.setLongLE(send + MSG_NAME, address + NAMES + (long) i * NAME);
+                memory.setIntLE(send + MSG_NAMELEN, memory.getIntLE(recv + MSG_NAMELEN));
+                memory.setLongLE(SEND_IOVS + count * IOVEC, response.memoryAddress() + response.readerIndex());
+                memory.setLongLE(SEND_IOVS + count * IOVEC + 8, response.readableBytes());
+                responses[count++] = response;
+            }
+            memory.setIntLE(RECV_MSGS + i * MMSGHDR + MSG_NAMELEN, NAME);
+        }
+        send(count);
+    }
+
+    /** The answer to the datagram in slot {@code i}, in a buffer with a native address, or null for none. */
+    private ByteBuf answer(int i) {
+        ByteBuf query = queries[i].setIndex(0, memory.getIntLE(RECV_MSGS + i * MMSGHDR + MSG_LEN));
+        ByteBuf response = null;
+        try {
+            RateLimiter limiter = answers.limiter();
+            int name = NAMES + i * NAME;
+            RateLimiter.Verdict verdict = switch (family(name)) {
+                case AF_INET -> limiter.check(limiter.ipv4Network(memory.getInt(name + 4)));
+                case AF_INET6 -> isV4Mapped(name)
+                        ? limiter.check(limiter.ipv4Network(memory.getInt(name + 20)))
+                        : limiter.check(limiter.ipv6Network(ipv6(name)));
+                default -> null; // no sender address: nowhere to answer
+            };
+            if (verdict == null) {
+                return null;
+            }
+            InetAddress client = ZoneTransfer.asksIxfr(query) ? client(name) : null;
+            response = answers.answer(query, verdict, client, alloc);
+            if (response != null && !response.hasMemoryAddress()) {
+                // An IXFR answer is built as a byte array.
+                ByteBuf direct = alloc.directBuffer(response.readableBytes()).writeBytes(response);
+                response.release();
+                response = direct;
+            }
+            return response;
+        } catch (RuntimeException | UnknownHostException e) {
+            // A query the responder could not handle: no answer, as on Netty's path.
+            log.debug("udp: {}", e.toString());
+            if (response != null) {
+                response.release();
+            }
+            return null;
+        }
+    }
+
+    /** Sends the first {@code count} answers, then releases them; one that fails is dropped, as by NSD. */
+    private void send(int count) {
+        int sent = 0;
+        while (sent < count) {
+            int n = LibC.sendmmsg(fd.intValue(), address + SEND_MSGS + (long) sent * MMSGHDR, count - sent, LibC.MSG_DONTWAIT);
+            if (n > 0) {
+                sent += n;
+            } else {
+                log.debug("udp: an answer not sent: errno {}", Native.getLastError());
+                sent++;
+            }
+        }
+        for (int i = 0; i < count; i++) {
+            responses[i].release();
+            responses[i] = null;
+        }
+    }
+
+    private int family(int name) {
+        return memory.getUnsignedShortLE(name);
+    }
+
+    /** Whether the IPv6 address at {@code name} is an IPv4 one mapped ({@code ::ffff:a.b.c.d}), as a dual-stack socket gives. */
+    private boolean isV4Mapped(int name) {
+        return memory.getLong(name + 8) == 0 && memory.getInt(name + 16) == 0x0000_FFFF;
+    }
+
+    private byte[] ipv6(int name) {
+        memory.getBytes(name + 8, ipv6);
+        return ipv6;
+    }
+
+    /** The sender at {@code name} as an address object (made only for the rare query that needs one). */
+    private InetAddress client(int name) throws UnknownHostException {
+        if (family(name) == AF_INET) {
+            byte[] ipv4 = new byte[4];
+            memory.getBytes(name + 4, ipv4);
+            return InetAddress.getByAddress(ipv4);
+        }
+        return InetAddress.getByAddress(ipv6(name).clone()); // a mapped IPv4 address comes back as an Inet4Address
+    }
+
+    @Override
+    public void unregistered() {
+        close();
+    }
+
+    /** Closes the descriptor and frees the buffer; called on the event loop (or once it has stopped). */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            fd.close();
+        } catch (IOException e) {
+            log.debug("udp: closing descriptor {}: {}", fd.intValue(), e.toString());
+        }
+        memory.release();
+    }
+}
