@@ -5,7 +5,8 @@ import io.netty.channel.DefaultMaxMessagesRecvByteBufAllocator;
 import java.util.function.LongSupplier;
 
 /**
- * How many datagrams one read of a UDP socket takes (on epoll): one ({@code recvmsg}) while
+ * How many datagrams one read of a UDP socket by Netty's channel takes (on epoll without JNA,
+ * where {@link UdpBatchHandle} does not read the sockets): one ({@code recvmsg}) while
  * queries come one at a time, a batch ({@code recvmmsg}) while they queue up. One read per wake-up
  * either way, so a query waits behind at most one batch before the answers go out.
  *

@@ -99,7 +99,7 @@ public final class DnsServer implements AutoCloseable {
     static final int TCP_IDLE_SECONDS = 30;
     /** Largest UDP query read whole; a longer datagram is cut off, and then most likely answered FORMERR. */
     static final int MAX_UDP_QUERY = 4096;
-    /** The most datagrams read by one system call on epoll (recvmmsg, under load: {@link DatagramReads}). */
+    /** The most datagrams read by one system call on epoll ({@code recvmmsg}: {@link UdpBatchHandle}, or under load {@link DatagramReads}). */
     static final int RECV_BATCH = 16;
     /** Kernel receive and send buffer of each UDP socket. */
     static final int UDP_SOCKET_BUFFER = 4 << 20;
