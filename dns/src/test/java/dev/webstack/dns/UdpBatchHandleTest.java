@@ -80,6 +80,21 @@ class UdpBatchHandleTest {
     }
 
     @Test
+    void closingReleasesThePortAtOnce() throws Exception {
+        assumeThat(Epoll.isAvailable() && UdpBatchHandle.available()).as("epoll and JNA").isTrue();
+        DnsServer server = DnsServer.start(TestZones.config(new HostPort("127.0.0.1", 0)));
+        int port = server.port();
+        assertThat(server.udpReaders()).isNotEmpty().allSatisfy(r -> assertThat(r.batched()).isTrue());
+        server.close();
+        // A socket without SO_REUSEPORT binds only once no socket holds the port: every duplicate
+        // descriptor the readers had is closed (else a server started again on the port would join
+        // their group, and datagrams would go to sockets nobody reads).
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", port))) {
+            assertThat(socket.getLocalPort()).isEqualTo(port);
+        }
+    }
+
+    @Test
     void theRateLimitCountsTheSenderReadFromTheDatagram() throws Exception {
         assumeThat(Epoll.isAvailable() && UdpBatchHandle.available()).as("epoll and JNA").isTrue();
         // On a dual-stack socket an IPv4 client arrives as ::ffff:127.0.0.1, and is limited as 127.0.0.0/24 still.
