@@ -29,9 +29,9 @@ import org.xbill.DNS.Type;
 
 /**
  * The UDP path of {@link UdpBatchHandle}: answers over IPv4, IPv6 and a dual-stack socket, the
- * rate limit by the sender read from native memory, and no object made per query on the event
- * loops (measured by the JVM's count of each thread's allocated bytes), against Netty's channel
- * ({@link UdpHandler}), which makes some.
+ * rate limit by the sender read from native memory, the port free once the server is closed, and
+ * no object made per query on the event loops (measured by the JVM's count of each thread's
+ * allocated bytes), against Netty's channel ({@link UdpHandler}), which makes some.
  */
 class UdpBatchHandleTest {
     private static final Logger log = LoggerFactory.getLogger(UdpBatchHandleTest.class);
