@@ -42,7 +42,7 @@ final class UdpAnswers {
      * The datagram to send back for {@code query}, or null for none.
      *
      * @param verdict the rate limit's verdict on this answer ({@link RateLimiter#check})
-     * @param client  the client's address; may be null unless {@code query} asks for an IXFR ({@link ZoneTransfer#asksIxfr})
+     * @param client  the client's address; may be null unless {@link #needsClient} says otherwise
      */
     ByteBuf answer(ByteBuf query, RateLimiter.Verdict verdict, InetAddress client, ByteBufAllocator alloc) {
         return switch (verdict) {
@@ -62,10 +62,18 @@ final class UdpAnswers {
         };
     }
 
+    /**
+     * Whether {@link #answer} needs the client's address for {@code query}: an IXFR while some
+     * address may transfer. A reader that makes no address object per query makes one then only.
+     */
+    boolean needsClient(ByteBuf query) {
+        return transfers.allowsAny() && ZoneTransfer.asksIxfr(query);
+    }
+
     private ByteBuf respond(ByteBuf query, InetAddress client, ByteBufAllocator alloc) {
         Responder current = responder.get();
         // Only an IXFR from a client allowed to transfer (a few secondaries) is parsed here.
-        if (client != null && ZoneTransfer.asksIxfr(query) && transfers.allows(client)) {
+        if (client != null && transfers.allows(client) && ZoneTransfer.asksIxfr(query)) {
             Optional<byte[]> ixfr = transfers.overUdp(ByteBufUtil.getBytes(query), client, current.zones(), current.slowPath());
             if (ixfr.isPresent()) {
                 counters.transferred(true);

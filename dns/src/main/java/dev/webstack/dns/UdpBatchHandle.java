@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * the received {@code msg_name} straight to the answer's, and the rate limit reads the address
  * there. Per query only the answer's buffer is taken, from the pooled allocator (the issue's "no
  * per-query allocation on the hot path beyond the buffer"); an address object is made only for an
- * IXFR, whose client must be on the transfer list. The socket itself is still a Netty channel,
+ * IXFR while some address may transfer ({@link UdpAnswers#needsClient}), as its client must be on
+ * the transfer list. The socket itself is still a Netty channel,
  * bound with its options and never read by Netty; this handle reads a duplicate of its
  * descriptor, so that the socket can be read by two loops ({@link DnsServer}).
  *
@@ -185,7 +186,7 @@ final class UdpBatchHandle implements EpollIoHandle {
             if (verdict == null) {
                 return null;
             }
-            InetAddress client = ZoneTransfer.asksIxfr(query) ? client(name) : null;
+            InetAddress client = answers.needsClient(query) ? client(name) : null;
             response = answers.answer(query, verdict, client, alloc);
             if (response != null && !response.hasMemoryAddress()) {
                 // An IXFR answer is built as a byte array.

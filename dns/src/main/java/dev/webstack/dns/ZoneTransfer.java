@@ -85,6 +85,11 @@ final class ZoneTransfer {
         return clients.allowed().contains(client);
     }
 
+    /** Whether any address may transfer (none by default: {@code dns.transfer-to} is empty). */
+    boolean allowsAny() {
+        return !clients.allowed().isEmpty();
+    }
+
     /**
      * The messages of the transfer asked for by {@code query} from {@code client}, or empty when
      * the query is not an AXFR or IXFR that this client may have (it is then answered as any other
