@@ -39,7 +39,8 @@ import org.xbill.DNS.Type;
  * holds a CNAME has one answer per type of {@link #PRECOMPILED_TYPES}, as the chain followed
  * depends on the type. Only the answer without EDNS is kept: the answer to a query with EDNS is
  * the same with one more additional record, the OPT the slow path puts last ({@link
- * QueryHandler#answerOpt}: the server's UDP size, the query's DO bit), appended per query. Other
+ * QueryHandler#answerOpt}: the server's UDP size, the query's DO bit), appended per query. The
+ * prepared answers are kept in an {@link AnswerTable}, each with its key in one array. Other
  * answers inside the zones (NXDOMAIN, wildcard matches) are kept the first time the slow path
  * renders them, up to {@value #MAX_LEARNED} of them, so that a flood of random names cannot grow
  * the memory without bound; beyond that they are rendered by the slow path each time.
@@ -91,9 +92,10 @@ final class Responder {
     private final QueryHandler slow;
     private final int udpPayload;
     private final byte[] opt;
-    private final ConcurrentHashMap<Key, byte[]> answers;
-    private final int precompiled;
-    private final AtomicInteger learned = new AtomicInteger();
+    private final AnswerTable prepared;
+    // Entries as AnswerTable's, added by the event loops: a concurrent map, bounded by MAX_LEARNED.
+    private final ConcurrentHashMap<Key, byte[]> learned = new ConcurrentHashMap<>();
+    private final AtomicInteger learning = new AtomicInteger();
     private final FastThreadLocal<Key> probes = new FastThreadLocal<>() {
         @Override
         protected Key initialValue() {
@@ -136,16 +138,20 @@ final class Responder {
                 }
             }
         }
-        // Sized for them all, and rendered on every core: a zone of 100,000 names has 300,000
-        // answers, which took most of its load time on one thread. The handler and the zones are
-        // what the event loops share anyway.
-        this.answers = new ConcurrentHashMap<>(work.size() * 4 / 3 + 16);
-        work.parallelStream().forEach(p -> prepare(p.name(), p.type(), p.keyType()));
-        this.precompiled = answers.size();
+        // Rendered on every core: a zone of 100,000 names has 300,000 answers, which took most of
+        // its load time on one thread. The handler and the zones are what the event loops share
+        // anyway. In the work's order, so that of two answers under one key the same one is kept.
+        List<Rendered> rendered = work.parallelStream().map(p -> prepare(p.name(), p.type(), p.keyType()))
+                .filter(r -> r != null).toList();
+        this.prepared = AnswerTable.of(rendered.stream().map(Rendered::entry).toList(),
+                rendered.stream().map(Rendered::hash).toList());
     }
 
     /** An answer to render at load: to {@code name} and {@code type}, kept under {@code keyType}. */
     private record Prepared(Name name, int type, int keyType) {}
+
+    /** A rendered answer: its {@link AnswerTable} entry and its key's hash. */
+    private record Rendered(byte[] entry, int hash) {}
 
     List<ZoneData> zones() {
         return zones;
@@ -162,7 +168,7 @@ final class Responder {
 
     /** How many answers were rendered at load. */
     int precompiled() {
-        return precompiled;
+        return prepared.size();
     }
 
     /** Whether {@code type} is one of {@link #ABSENT_TYPES}; without boxing, per query. */
@@ -172,27 +178,32 @@ final class Responder {
 
     /** How many answers are kept now: those rendered at load and those learned since. */
     int kept() {
-        return answers.size();
+        return prepared.size() + learned.size();
     }
 
-    /** Renders the answer to {@code name} and {@code type} and keeps it under {@code keyType}. */
-    private void prepare(Name name, int type, int keyType) {
+    /**
+     * Renders the answer to {@code name} and {@code type}, to be kept under {@code keyType}; {@code
+     * null} when it is not worth keeping.
+     */
+    private Rendered prepare(Name name, int type, int keyType) {
         Message query = Message.newQuery(Record.newRecord(name, type, DClass.IN));
         query.getHeader().unsetFlag(org.xbill.DNS.Flags.RD);
         Key probe = new Key();
-        if (probe.parse(Unpooled.wrappedBuffer(query.toWire()))) {
-            // The query as a message, not as bytes to parse again: what the slow path does after parsing.
-            byte[] answer;
-            try {
-                answer = QueryHandler.render(slow.respond(query), QueryHandler.TCP_SIZE);
-            } catch (RuntimeException e) {
-                return; // the slow path answers it SERVFAIL, and logs why, when it is asked
-            }
-            if (keepable(answer)) {
-                probe.type(keyType);
-                answers.putIfAbsent(probe.copy(), answer);
-            }
+        if (!probe.parse(Unpooled.wrappedBuffer(query.toWire()))) {
+            return null;
         }
+        // The query as a message, not as bytes to parse again: what the slow path does after parsing.
+        byte[] answer;
+        try {
+            answer = QueryHandler.render(slow.respond(query), QueryHandler.TCP_SIZE);
+        } catch (RuntimeException e) {
+            return null; // the slow path answers it SERVFAIL, and logs why, when it is asked
+        }
+        if (!keepable(answer) || !asked(answer, probe)) {
+            return null;
+        }
+        probe.type(keyType);
+        return new Rendered(AnswerTable.entry(probe.name, probe.nameLength, keyType, answer), probe.hashCode());
     }
 
     /**
@@ -216,20 +227,27 @@ final class Responder {
         if (!probe.parse(query)) {
             return null;
         }
-        byte[] answer = answers.get(probe);
-        if (answer == null && absentType(probe.type)) {
+        byte[] entry = kept(probe);
+        if (entry == null && absentType(probe.type)) {
             int type = probe.type;
             probe.type(ABSENT);
-            answer = answers.get(probe);
+            entry = kept(probe);
             probe.type(type);
         }
-        if (answer == null) {
-            answer = learn(probe, query);
+        if (entry == null) {
+            entry = learn(probe, query);
         }
-        if (answer == null || answer.length + (probe.edns ? OPT_LENGTH : 0) > sizeLimit(probe, transport)) {
+        if (entry == null
+                || AnswerTable.answerLength(entry) + (probe.edns ? OPT_LENGTH : 0) > sizeLimit(probe, transport)) {
             return null;
         }
-        return patched(answer, query, probe, opt, alloc);
+        return patched(entry, query, probe, opt, alloc);
+    }
+
+    /** The entry kept for {@code probe}'s name and type: rendered at load, or learned since. */
+    private byte[] kept(Key probe) {
+        byte[] entry = prepared.get(probe.hash, probe.name, probe.nameLength, probe.type);
+        return entry != null ? entry : learned.get(probe);
     }
 
     /**
@@ -265,8 +283,9 @@ final class Responder {
 
     /**
      * Renders the whole (never truncated) response, without EDNS, to the question of {@code query}
-     * with the slow path, and keeps it unless it is not worth keeping ({@link #keepable}) or the
-     * learned answers are full. {@code null} when nothing is to be sent.
+     * with the slow path, as an {@link AnswerTable} entry, and keeps it unless it is not worth
+     * keeping ({@link #keepable}) or the learned answers are full. {@code null} when nothing is to
+     * be sent, or the response does not hold the question as asked (the slow path then answers).
      */
     private byte[] learn(Key probe, ByteBuf query) {
         byte[] plain = new byte[HEADER + probe.nameLength + 4];
@@ -274,13 +293,14 @@ final class Responder {
         plain[10] = 0; // ARCOUNT: the OPT, if any, left out
         plain[11] = 0;
         byte[] response = slow.handle(plain, QueryHandler.Transport.TCP).orElse(null);
-        if (response == null) {
+        if (response == null || !asked(response, probe)) {
             return null;
         }
-        if (keepable(response) && learned.get() < MAX_LEARNED && learned.incrementAndGet() <= MAX_LEARNED) {
-            answers.putIfAbsent(probe.copy(), response);
+        byte[] entry = AnswerTable.entry(probe.name, probe.nameLength, probe.type, response);
+        if (keepable(response) && learning.get() < MAX_LEARNED && learning.incrementAndGet() <= MAX_LEARNED) {
+            learned.putIfAbsent(probe.copy(), entry);
         }
-        return response;
+        return entry;
     }
 
     /** An answer worth keeping: NOERROR or NXDOMAIN, not REFUSED (a name outside the zones) or SERVFAIL. */
@@ -289,19 +309,39 @@ final class Responder {
         return rcode == Rcode.NOERROR || rcode == Rcode.NXDOMAIN;
     }
 
+    /** Whether {@code response} has one question, whose name is {@code probe}'s, in any case. */
+    private static boolean asked(byte[] response, Key probe) {
+        if (response.length < HEADER + probe.nameLength + 4 || response[4] != 0 || response[5] != 1) {
+            return false;
+        }
+        for (int i = 0; i < probe.nameLength; i++) {
+            byte c = response[HEADER + i];
+            if (c >= 'A' && c <= 'Z') {
+                c += 'a' - 'A';
+            }
+            if (c != probe.name[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
-     * A copy of {@code answer} (rendered without EDNS) with the query's ID, RD, CD and question (its
-     * name's case, its type) and, when the query has EDNS, the OPT record the slow path would have
-     * put last ({@code opt}, with the query's DO bit).
+     * The answer of {@code entry} (rendered without EDNS) with the query's ID, RD, CD and question
+     * (its name as the query spells it, its type) and, when the query has EDNS, the OPT record the
+     * slow path would have put last ({@code opt}, with the query's DO bit).
      */
-    private static ByteBuf patched(byte[] answer, ByteBuf query, Key probe, byte[] opt, ByteBufAllocator alloc) {
+    private static ByteBuf patched(byte[] entry, ByteBuf query, Key probe, byte[] opt, ByteBufAllocator alloc) {
         int q = query.readerIndex();
-        ByteBuf out = alloc.ioBuffer(answer.length + (probe.edns ? OPT_LENGTH : 0));
-        out.writeBytes(answer);
+        int header = AnswerTable.headerAt(entry);
+        int qclass = AnswerTable.afterNameAt(entry) + 2;
+        ByteBuf out = alloc.ioBuffer(AnswerTable.answerLength(entry) + (probe.edns ? OPT_LENGTH : 0));
+        out.writeBytes(entry, header, HEADER);
+        out.writeBytes(query, q + HEADER, probe.nameLength + 2); // the question's name and type
+        out.writeBytes(entry, qclass, entry.length - qclass);
         out.setShort(0, query.getShort(q));
-        out.setByte(2, (answer[2] & ~FLAG_RD) | (query.getByte(q + 2) & FLAG_RD));
-        out.setByte(3, (answer[3] & ~FLAG_CD) | (query.getByte(q + 3) & FLAG_CD));
-        out.setBytes(HEADER, query, q + HEADER, probe.nameLength + 2);
+        out.setByte(2, (entry[header + 2] & ~FLAG_RD) | (query.getByte(q + 2) & FLAG_RD));
+        out.setByte(3, (entry[header + 3] & ~FLAG_CD) | (query.getByte(q + 3) & FLAG_CD));
         if (probe.edns) {
             out.setShort(10, out.getUnsignedShort(10) + 1);
             out.writeBytes(opt);

@@ -94,9 +94,12 @@ final class ZoneData {
         }
         for (Name owner : List.copyOf(nodes.keySet())) {
             for (Name up = parent(owner); up.labels() >= origin.labels() && !nodes.containsKey(up); up = parent(up)) {
-                nodes.put(up, new TreeMap<>());
+                nodes.put(up, Map.of());
             }
         }
+        // Most names hold one RRset, and an empty non-terminal none: an immutable map of one entry,
+        // or the shared empty one, instead of a TreeMap with its entry (about 100 bytes less a name).
+        nodes.replaceAll((name, node) -> node.size() > 1 ? node : Map.copyOf(node));
         return new ZoneData(file, origin, (SOARecord) soa.first(), ignored, nodes);
     }
 
