@@ -84,16 +84,33 @@ final class AnswerTable {
      * {@code type}, whose key's hash is {@code hash}, or {@code null}.
      */
     byte[] get(int hash, byte[] name, int nameLength, int type) {
+        return get(hash, name, 0, nameLength, type);
+    }
+
+    /** {@link #get(int, byte[], int, int)} for the name at {@code offset} in {@code name}. */
+    byte[] get(int hash, byte[] name, int offset, int nameLength, int type) {
         int mask = entries.length - 1;
         for (int i = index(hash, shift); ; i = (i + 1) & mask) {
             byte[] entry = entries[i];
             if (entry == null) {
                 return null;
             }
-            if (hashes[i] == hash && matches(entry, name, nameLength, type)) {
+            if (hashes[i] == hash && matches(entry, name, offset, nameLength, type)) {
                 return entry;
             }
         }
+    }
+
+    /**
+     * The hash {@link Responder.Key} gives the name at {@code offset} in {@code name} (wire form,
+     * lower case, {@code nameLength} bytes with the root) and {@code type}.
+     */
+    static int hash(byte[] name, int offset, int nameLength, int type) {
+        int h = 1;
+        for (int i = offset; i < offset + nameLength - 1; i++) {
+            h = 31 * h + name[i];
+        }
+        return 31 * h + type;
     }
 
     /** How many answers the table holds. */
@@ -147,9 +164,9 @@ final class AnswerTable {
         return (hash * 0x9E3779B9) >>> shift; // Fibonacci hashing: the high bits of the product
     }
 
-    private static boolean matches(byte[] entry, byte[] name, int nameLength, int type) {
+    private static boolean matches(byte[] entry, byte[] name, int offset, int nameLength, int type) {
         return (entry[0] & 0xFF) == nameLength && type(entry) == type
-                && Arrays.equals(entry, 1, 1 + nameLength, name, 0, nameLength);
+                && Arrays.equals(entry, 1, 1 + nameLength, name, offset, offset + nameLength);
     }
 
     private static boolean sameKey(byte[] a, byte[] b) {

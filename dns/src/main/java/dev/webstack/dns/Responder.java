@@ -40,10 +40,11 @@ import org.xbill.DNS.Type;
  * depends on the type. Only the answer without EDNS is kept: the answer to a query with EDNS is
  * the same with one more additional record, the OPT the slow path puts last ({@link
  * QueryHandler#answerOpt}: the server's UDP size, the query's DO bit), appended per query. The
- * prepared answers are kept in an {@link AnswerTable}, each with its key in one array. Other
- * answers inside the zones (NXDOMAIN, wildcard matches) are kept the first time the slow path
- * renders them, up to {@value #MAX_LEARNED} of them, so that a flood of random names cannot grow
- * the memory without bound; beyond that they are rendered by the slow path each time.
+ * prepared answers are kept in an {@link AnswerTable}, each with its key in one array. An absent
+ * name right below a zone's apex is answered from the zone's NXDOMAIN template ({@link NxDomain}).
+ * Other answers inside the zones (other NXDOMAINs, wildcard matches) are kept the first time the
+ * slow path renders them, up to {@value #MAX_LEARNED} of them, so that a flood of random names
+ * cannot grow the memory without bound; beyond that they are rendered by the slow path each time.
  *
  * <p>Only the plain form of a query takes the fast path: opcode QUERY, QR clear, one question of
  * class IN with an uncompressed name, no answer or authority records, at most an OPT of version 0
@@ -93,6 +94,8 @@ final class Responder {
     private final int udpPayload;
     private final byte[] opt;
     private final AnswerTable prepared;
+    // Per zone, the NXDOMAIN template for absent names right below the apex: none until precompiled.
+    private final List<NxDomain> absent;
     // Entries as AnswerTable's, added by the event loops: a concurrent map, bounded by MAX_LEARNED.
     private final ConcurrentHashMap<Key, byte[]> learned = new ConcurrentHashMap<>();
     private final AtomicInteger learning = new AtomicInteger();
@@ -145,6 +148,33 @@ final class Responder {
                 .filter(r -> r != null).toList();
         this.prepared = AnswerTable.of(rendered.stream().map(Rendered::entry).toList(),
                 rendered.stream().map(Rendered::hash).toList());
+        // Absent names are told by the answers to ANY, so only when every name has its own.
+        boolean everyName = precompile && this.zones.stream().allMatch(
+                zone -> zone.names().keySet().stream().allMatch(name -> exists(NxDomain.lowerWire(name))));
+        this.absent = !everyName ? List.of() : this.zones.stream()
+                .map(zone -> NxDomain.of(zone, this::exists, this::renderA))
+                .filter(nx -> nx != null).toList();
+    }
+
+    /** Whether {@code name} (wire form, lower case) is a name of the zones: it has a prepared answer to ANY. */
+    private boolean exists(byte[] name) {
+        return prepared.get(AnswerTable.hash(name, 0, name.length, Type.ANY), name, name.length, Type.ANY) != null;
+    }
+
+    /** The slow path's whole answer, without EDNS, to {@code name} and type A; {@code null} if it fails. */
+    private byte[] renderA(Name name) {
+        Message query = Message.newQuery(Record.newRecord(name, Type.A, DClass.IN));
+        query.getHeader().unsetFlag(org.xbill.DNS.Flags.RD);
+        try {
+            return QueryHandler.render(slow.respond(query), QueryHandler.TCP_SIZE);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** How many zones answer absent names from a template ({@link NxDomain}). */
+    int nxTemplates() {
+        return absent.size();
     }
 
     /** An answer to render at load: to {@code name} and {@code type}, kept under {@code keyType}. */
@@ -235,6 +265,10 @@ final class Responder {
             probe.type(type);
         }
         if (entry == null) {
+            ByteBuf nx = nxDomain(probe, query, transport, alloc);
+            if (nx != null) {
+                return nx;
+            }
             entry = learn(probe, query);
         }
         if (entry == null
@@ -242,6 +276,40 @@ final class Responder {
             return null;
         }
         return patched(entry, query, probe, opt, alloc);
+    }
+
+    /**
+     * The NXDOMAIN answer to {@code probe} from its zone's template, or {@code null} when the query
+     * does not qualify (see {@link NxDomain}) or the answer is too large for {@code transport}.
+     */
+    private ByteBuf nxDomain(Key probe, ByteBuf query, QueryHandler.Transport transport, ByteBufAllocator alloc) {
+        if (absent.isEmpty() || !(absentType(probe.type) || probe.type == Type.ANY)) {
+            return null;
+        }
+        NxDomain zone = null;
+        int before = -1;
+        for (NxDomain z : absent) {
+            int b = z.below(probe.name, probe.nameLength);
+            if (b > 0 && (zone == null || z.apexLength() > zone.apexLength())) {
+                zone = z;
+                before = b;
+            }
+        }
+        if (zone == null) {
+            return null;
+        }
+        // Neither the name nor any ancestor below the apex may exist: the apex is the closest encloser.
+        for (int s = 0; s < before; s += 1 + (probe.name[s] & 0xFF)) {
+            int length = probe.nameLength - s;
+            if (prepared.get(AnswerTable.hash(probe.name, s, length, Type.ANY), probe.name, s, length, Type.ANY) != null) {
+                return null;
+            }
+        }
+        int extra = probe.edns ? OPT_LENGTH : 0;
+        if (zone.answerLength(before) + extra > sizeLimit(probe, transport)) {
+            return null;
+        }
+        return finish(zone.answer(query, probe.nameLength, before, extra, alloc), query, probe, opt);
     }
 
     /** The entry kept for {@code probe}'s name and type: rendered at load, or learned since. */
@@ -339,9 +407,18 @@ final class Responder {
         out.writeBytes(entry, header, HEADER);
         out.writeBytes(query, q + HEADER, probe.nameLength + 2); // the question's name and type
         out.writeBytes(entry, qclass, entry.length - qclass);
+        return finish(out, query, probe, opt);
+    }
+
+    /**
+     * {@code out}, an answer without EDNS, with the query's ID, RD and CD and, when the query has
+     * EDNS, the OPT record the slow path would have put last ({@code opt}, with the query's DO bit).
+     */
+    private static ByteBuf finish(ByteBuf out, ByteBuf query, Key probe, byte[] opt) {
+        int q = query.readerIndex();
         out.setShort(0, query.getShort(q));
-        out.setByte(2, (entry[header + 2] & ~FLAG_RD) | (query.getByte(q + 2) & FLAG_RD));
-        out.setByte(3, (entry[header + 3] & ~FLAG_CD) | (query.getByte(q + 3) & FLAG_CD));
+        out.setByte(2, (out.getByte(2) & ~FLAG_RD) | (query.getByte(q + 2) & FLAG_RD));
+        out.setByte(3, (out.getByte(3) & ~FLAG_CD) | (query.getByte(q + 3) & FLAG_CD));
         if (probe.edns) {
             out.setShort(10, out.getUnsignedShort(10) + 1);
             out.writeBytes(opt);

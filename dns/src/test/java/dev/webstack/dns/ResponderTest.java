@@ -165,6 +165,59 @@ class ResponderTest {
     }
 
     @Test
+    void absentNamesBelowAnApexAreAnsweredFromItsTemplateWithTheSlowPathsBytes() {
+        Responder fresh = new Responder(zones, 1232);
+        assertThat(fresh.nxTemplates()).as("foobar.com. and example.test.").isEqualTo(2);
+        assertThat(new Responder(zones, 1232, false).nxTemplates()).as("not before the answers are precompiled").isZero();
+        Random random = new Random(2026);
+        int compared = 0;
+        for (int i = 0; i < 400; i++) {
+            StringBuilder name = new StringBuilder();
+            int labels = 1 + random.nextInt(3);
+            for (int l = 0; l < labels; l++) {
+                name.append(randomLabel(random, i % 50 == 0 ? 63 : 1 + random.nextInt(20))).append('.');
+            }
+            String apex = random.nextBoolean() ? "foobar.com." : "example.test.";
+            String variant = mixedCase(name + apex, random);
+            int type = new int[] {Type.A, Type.AAAA, Type.MX, Type.TXT, Type.ANY, Type.CAA, Type.HTTPS}[random.nextInt(7)];
+            int edns = new int[] {-1, 512, 1232, 4096}[random.nextInt(4)];
+            QueryHandler.Transport transport = random.nextBoolean() ? UDP : TCP;
+            byte[] query = query(variant, type, edns, random.nextBoolean(), random.nextBoolean(), random.nextInt(65536));
+            byte[] slow = fresh.slowPath().handle(query, transport).orElseThrow();
+            assertThat(slow[3] & 0xF).as(variant).isEqualTo(org.xbill.DNS.Rcode.NXDOMAIN);
+            ByteBuf fast = fresh.fastPath(Unpooled.wrappedBuffer(query), transport, UnpooledByteBufAllocator.DEFAULT);
+            assertThat(fast).as("fast path taken: " + variant).isNotNull();
+            assertThat(hex(bytes(fast))).as(variant + " " + Type.string(type) + " edns=" + edns + " " + transport).isEqualTo(hex(slow));
+            compared++;
+        }
+        assertThat(fresh.kept()).as("none of them learned").isEqualTo(fresh.precompiled());
+
+        // Where an ancestor below the apex exists, or the name is not below an apex, the template
+        // does not apply: the answers still equal the slow path's, learned one by one.
+        for (String name : List.of("x.www.foobar.com.", "a.b.mail.foobar.com.", "q.wild.example.test.", "z.sub.example.test.",
+                "deep.a.b.ent.example.test.", "absent.example.org.", "foobar.com.")) {
+            byte[] query = query(mixedCase(name, random), Type.A, 1232, true, false, 9);
+            assertThat(hex(respond(fresh, query))).as(name).isEqualTo(hex(fresh.slowPath().handle(query, UDP).orElseThrow()));
+            compared++;
+        }
+        assertThat(fresh.kept()).as("learned").isGreaterThan(fresh.precompiled());
+        assertThat(compared).isEqualTo(407);
+    }
+
+    private static String randomLabel(Random random, int length) {
+        String letters = "abcdefghijklmnopqrstuvwxyz0123456789-";
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < length; i++) {
+            out.append(letters.charAt(random.nextInt(i == 0 ? 26 : letters.length())));
+        }
+        return out.toString();
+    }
+
+    private static byte[] respond(Responder responder, byte[] query) {
+        return bytes(responder.respond(Unpooled.wrappedBuffer(query), UDP, UnpooledByteBufAllocator.DEFAULT));
+    }
+
+    @Test
     void theFastPathCopiesTheDoBit() {
         byte[] plain = query("Mail.Example.Test.", Type.MX, 1232, true, false, 5);
         byte[] dnssecOk = withByte(plain, plain.length - 4, 0x80); // the OPT's first flags byte: DO

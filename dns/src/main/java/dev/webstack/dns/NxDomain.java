@@ -1,0 +1,188 @@
+package dev.webstack.dns;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Type;
+
+/**
+ * The NXDOMAIN answer of one zone to a name whose closest encloser (RFC 4592) is the zone's apex,
+ * kept as a template that is filled in with each query's name: the fast path for absent names.
+ *
+ * <p>Why: every absent name has its own answer (its question differs), so {@link Responder} could
+ * only keep the first ones it rendered. A flood of random names below a zone, the usual attack on
+ * an authoritative server, then went through dnsjava's parser and renderer for each query. Yet all
+ * those answers are the same bytes but for the question: the header (NXDOMAIN, AA), the SOA in the
+ * authority section with the negative TTL. Only the compression pointers move, as the SOA's names
+ * point into the question's name, whose length varies.
+ *
+ * <p>So at load the slow path renders the answer to one absent name right below the apex; {@link
+ * #of} notes where its compression pointers are, and {@link #answer} writes the query's question
+ * in the template's place and moves each pointer by the difference in length. A query qualifies
+ * only when the answer cannot be anything else: the name is below the apex and neither it nor any
+ * ancestor below the apex exists (so no zone cut, CNAME or deeper wildcard applies), the zone has
+ * no wildcard right below its apex, and the type is one the slow path answers by the lookup alone
+ * ({@link Responder#absentType} or ANY). Whether a name exists is read from the precompiled
+ * answers, which hold the answer to ANY for every name of the zone, empty non-terminals included.
+ */
+final class NxDomain {
+    private static final int HEADER = 12;
+
+    /** The apex in wire form, lower case. */
+    private final byte[] apex;
+    /** The answer to the name {@code prefix} bytes long plus the apex, without EDNS. */
+    private final byte[] template;
+    private final int prefix;
+    /** Where the template's compression pointers are; each points into the question's apex or beyond. */
+    private final int[] pointers;
+
+    private NxDomain(byte[] apex, byte[] template, int prefix, int[] pointers) {
+        this.apex = apex;
+        this.template = template;
+        this.prefix = prefix;
+        this.pointers = pointers;
+    }
+
+    /**
+     * The template of {@code zone}, or {@code null} when the zone's answers to absent names cannot
+     * be one: a wildcard right below the apex, or an answer of another shape than NXDOMAIN with
+     * one SOA record in the authority section.
+     *
+     * @param exists whether a name (wire form, lower case) is in the zone
+     * @param render the slow path's whole answer, without EDNS, to a question of type A
+     */
+    static NxDomain of(ZoneData zone, Function<byte[], Boolean> exists, Function<Name, byte[]> render) {
+        byte[] apex = lowerWire(zone.origin());
+        if (exists.apply(concat(new byte[] {1, '*'}, apex))) {
+            return null;
+        }
+        Name absent = null;
+        for (int i = 0; absent == null && i < 1000; i++) {
+            Name candidate = Name.fromConstantString("nx-" + i + "." + zone.origin());
+            if (!exists.apply(lowerWire(candidate))) {
+                absent = candidate;
+            }
+        }
+        if (absent == null) {
+            return null;
+        }
+        int prefix = absent.length() - apex.length;
+        byte[] answer = render.apply(absent);
+        if (answer == null || answer.length < HEADER + absent.length() + 4 || (answer[3] & 0xF) != Rcode.NXDOMAIN
+                || (answer[2] & 0x04) == 0 // AA
+                || count(answer, 4) != 1 || count(answer, 6) != 0 || count(answer, 8) != 1 || count(answer, 10) != 0) {
+            return null;
+        }
+        int[] pointers = soaPointers(answer, HEADER + absent.length() + 4, HEADER + prefix);
+        return pointers == null ? null : new NxDomain(apex, answer, prefix, pointers);
+    }
+
+    /**
+     * Whether the query name {@code name} (its first {@code length} bytes, wire form, lower case)
+     * lies below this zone's apex, and if so, how many bytes come before the apex; -1 otherwise.
+     */
+    int below(byte[] name, int length) {
+        int at = length - apex.length;
+        if (at <= 0 || !Arrays.equals(name, at, length, apex, 0, apex.length)) {
+            return -1;
+        }
+        // The apex must start at a label of the name, not inside one.
+        int p = 0;
+        while (p < at) {
+            p += 1 + (name[p] & 0xFF);
+        }
+        return p == at ? at : -1;
+    }
+
+    /** The length of the apex, in wire form. */
+    int apexLength() {
+        return apex.length;
+    }
+
+    /** The length of the answer to a name {@code before} bytes longer than the apex. */
+    int answerLength(int before) {
+        return template.length + before - prefix;
+    }
+
+    /**
+     * Writes the answer to the query at {@code query}'s reader index, whose name has {@code before}
+     * bytes before this zone's apex and {@code nameLength} in all: the template with the query's ID,
+     * RD and CD bits and question. The caller appends the OPT for EDNS.
+     */
+    ByteBuf answer(ByteBuf query, int nameLength, int before, int extra, ByteBufAllocator alloc) {
+        int q = query.readerIndex();
+        int delta = before - prefix;
+        int rest = HEADER + prefix + apex.length + 2; // the template's QCLASS
+        ByteBuf out = alloc.ioBuffer(template.length + delta + extra);
+        out.writeBytes(template, 0, HEADER);
+        out.writeBytes(query, q + HEADER, nameLength + 2); // the question's name and type
+        out.writeBytes(template, rest, template.length - rest);
+        for (int at : pointers) {
+            int o = at + delta;
+            out.setShort(o, 0xC000 | ((out.getUnsignedShort(o) & 0x3FFF) + delta));
+        }
+        return out;
+    }
+
+    /**
+     * Where the compression pointers of the SOA record at {@code at} are (its owner, MNAME and
+     * RNAME), or {@code null} when the record is not an SOA or a pointer does not point at or
+     * beyond {@code lowest}.
+     */
+    private static int[] soaPointers(byte[] answer, int at, int lowest) {
+        List<Integer> found = new ArrayList<>();
+        int p = name(answer, at, lowest, found);
+        if (p < 0 || p + 10 > answer.length || ((answer[p] & 0xFF) << 8 | (answer[p + 1] & 0xFF)) != Type.SOA) {
+            return null;
+        }
+        int end = p + 10 + ((answer[p + 8] & 0xFF) << 8 | (answer[p + 9] & 0xFF));
+        p = name(answer, p + 10, lowest, found);
+        p = p < 0 ? p : name(answer, p, lowest, found);
+        if (p < 0 || p + 20 != end || end != answer.length) {
+            return null;
+        }
+        return found.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The end of the name at {@code p}, noting where its pointer is; -1 if malformed or pointing below {@code lowest}. */
+    private static int name(byte[] answer, int p, int lowest, List<Integer> pointers) {
+        while (p < answer.length) {
+            int length = answer[p] & 0xFF;
+            if (length == 0) {
+                return p + 1;
+            }
+            if ((length & 0xC0) == 0xC0) {
+                if (p + 1 >= answer.length || ((length & 0x3F) << 8 | (answer[p + 1] & 0xFF)) < lowest) {
+                    return -1;
+                }
+                pointers.add(p);
+                return p + 2;
+            }
+            if (length > 63) {
+                return -1;
+            }
+            p += 1 + length;
+        }
+        return -1;
+    }
+
+    private static int count(byte[] answer, int at) {
+        return (answer[at] & 0xFF) << 8 | (answer[at + 1] & 0xFF);
+    }
+
+    /** {@code name} in wire form, lower case. */
+    static byte[] lowerWire(Name name) {
+        return name.toWireCanonical();
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
