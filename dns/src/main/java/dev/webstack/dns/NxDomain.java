@@ -24,14 +24,21 @@ import org.xbill.DNS.Type;
  * <p>So at load the slow path renders the answer to one absent name right below the apex; {@link
  * #of} notes where its compression pointers are, and {@link #answer} writes the query's question
  * in the template's place and moves each pointer by the difference in length. A query qualifies
- * only when the answer cannot be anything else: the name is below the apex and neither it nor any
- * ancestor below the apex exists (so no zone cut, CNAME or deeper wildcard applies), the zone has
- * no wildcard right below its apex, and the type is one the slow path answers by the lookup alone
- * ({@link Responder#absentType} or ANY). Whether a name exists is read from the precompiled
- * answers, which hold the answer to ANY for every name of the zone, empty non-terminals included.
+ * only when the answer cannot be anything else: the name is below the apex and does not exist, the
+ * zone has no wildcard right below its apex, and the type is one the slow path answers by the
+ * lookup alone ({@link Responder#absentType} or ANY). If an ancestor of the name below the apex
+ * exists (the closest encloser), it must be in the zone's authoritative data (not at or below a
+ * zone cut), have no wildcard right below it, and the zone must hold no DNAME ({@link
+ * #answersBelow}): then the answer is the same NXDOMAIN with the SOA. Nor may the name end with
+ * the SOA's MNAME or RNAME, or a part of them below the apex ({@link #inSoa}), as those would be
+ * compressed against the question in another way. Whether a name exists is read from the
+ * precompiled answers, which hold the answer to ANY for every name of the zone, empty non-terminals
+ * included; whether it is authoritative, from that answer's AA bit.
  */
 final class NxDomain {
     private static final int HEADER = 12;
+    /** The most wildcards a zone may hold for names below its other names to be answered here. */
+    private static final int MAX_WILDCARDS = 16;
 
     /** The apex in wire form, lower case. */
     private final byte[] apex;
@@ -40,12 +47,26 @@ final class NxDomain {
     private final int prefix;
     /** Where the template's compression pointers are; each points into the question's apex or beyond. */
     private final int[] pointers;
+    /** The names of the zone with a wildcard right below them (wire form, lower case); {@code null} for too many. */
+    private final byte[][] wildcardParents;
+    /** Whether the zone holds a DNAME, below which names are not absent but rewritten. */
+    private final boolean dname;
+    /**
+     * The names the SOA's MNAME and RNAME end with that are longer than the apex (wire form, lower
+     * case): a query name that ends with one of them has that part of the SOA compressed against
+     * its question, elsewhere than the template's pointers.
+     */
+    private final byte[][] soaSuffixes;
 
-    private NxDomain(byte[] apex, byte[] template, int prefix, int[] pointers) {
+    private NxDomain(byte[] apex, byte[] template, int prefix, int[] pointers, byte[][] wildcardParents, boolean dname,
+                     byte[][] soaSuffixes) {
         this.apex = apex;
         this.template = template;
         this.prefix = prefix;
         this.pointers = pointers;
+        this.wildcardParents = wildcardParents;
+        this.dname = dname;
+        this.soaSuffixes = soaSuffixes;
     }
 
     /**
@@ -61,10 +82,17 @@ final class NxDomain {
         if (exists.apply(concat(new byte[] {1, '*'}, apex))) {
             return null;
         }
+        List<byte[]> soaSuffixes = new ArrayList<>();
+        for (Name name : List.of(zone.soa().getHost(), zone.soa().getAdmin())) {
+            for (Name n = name; n.subdomain(zone.origin()) && n.labels() > zone.origin().labels(); n = new Name(n, 1)) {
+                soaSuffixes.add(lowerWire(n));
+            }
+        }
         Name absent = null;
         for (int i = 0; absent == null && i < 1000; i++) {
             Name candidate = Name.fromConstantString("nx-" + i + "." + zone.origin());
-            if (!exists.apply(lowerWire(candidate))) {
+            byte[] wire = lowerWire(candidate);
+            if (!exists.apply(wire) && soaSuffixes.stream().noneMatch(suffix -> Arrays.equals(suffix, wire))) {
                 absent = candidate;
             }
         }
@@ -79,7 +107,53 @@ final class NxDomain {
             return null;
         }
         int[] pointers = soaPointers(answer, HEADER + absent.length() + 4, HEADER + prefix);
-        return pointers == null ? null : new NxDomain(apex, answer, prefix, pointers);
+        if (pointers == null) {
+            return null;
+        }
+        List<byte[]> wildcardParents = new ArrayList<>();
+        boolean dname = false;
+        for (var node : zone.names().entrySet()) {
+            Name name = node.getKey();
+            if (name.isWild()) {
+                wildcardParents.add(lowerWire(new Name(name, 1)));
+            }
+            dname |= node.getValue().contains(Type.DNAME);
+        }
+        return new NxDomain(apex, answer, prefix, pointers,
+                wildcardParents.size() > MAX_WILDCARDS ? null : wildcardParents.toArray(byte[][]::new), dname,
+                soaSuffixes.toArray(byte[][]::new));
+    }
+
+    /**
+     * Whether the name at {@code offset} in {@code name} ({@code length} bytes), an ancestor of a
+     * query name below the apex, is one that the SOA's MNAME or RNAME ends with: then the slow path
+     * compresses those against the question in a way the template does not, and answers instead.
+     */
+    boolean inSoa(byte[] name, int offset, int length) {
+        for (byte[] suffix : soaSuffixes) {
+            if (Arrays.equals(suffix, 0, suffix.length, name, offset, offset + length)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether the answer to an absent name whose closest encloser is the existing name at {@code
+     * offset} in {@code name} ({@code length} bytes), below the apex and in the zone's authoritative
+     * data, is this template too: true unless that encloser has a wildcard right below it, or the
+     * zone holds a DNAME (or more wildcards than are compared per query).
+     */
+    boolean answersBelow(byte[] name, int offset, int length) {
+        if (dname || wildcardParents == null) {
+            return false;
+        }
+        for (byte[] parent : wildcardParents) {
+            if (Arrays.equals(parent, 0, parent.length, name, offset, offset + length)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

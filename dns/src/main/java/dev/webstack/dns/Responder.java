@@ -40,8 +40,8 @@ import org.xbill.DNS.Type;
  * depends on the type. Only the answer without EDNS is kept: the answer to a query with EDNS is
  * the same with one more additional record, the OPT the slow path puts last ({@link
  * QueryHandler#answerOpt}: the server's UDP size, the query's DO bit), appended per query. The
- * prepared answers are kept in an {@link AnswerTable}, each with its key in one array. An absent
- * name right below a zone's apex is answered from the zone's NXDOMAIN template ({@link NxDomain}).
+ * prepared answers are kept in an {@link AnswerTable}, each with its key in one array. Most absent
+ * names are answered from their zone's NXDOMAIN template ({@link NxDomain}).
  * Other answers inside the zones (other NXDOMAINs, wildcard matches) are kept the first time the
  * slow path renders them, up to {@value #MAX_LEARNED} of them, so that a flood of random names
  * cannot grow the memory without bound; beyond that they are rendered by the slow path each time.
@@ -85,6 +85,7 @@ final class Responder {
 
     private static final int HEADER = 12;
     private static final int MAX_NAME = 255;
+    private static final int FLAG_AA = 0x04; // in header byte 2
     private static final int FLAG_RD = 0x01; // in header byte 2
     private static final int FLAG_CD = 0x10; // in header byte 3
     private static final int FLAG_DO = 0x80; // in the first byte of the OPT's flags (RFC 3225)
@@ -94,7 +95,7 @@ final class Responder {
     private final int udpPayload;
     private final byte[] opt;
     private final AnswerTable prepared;
-    // Per zone, the NXDOMAIN template for absent names right below the apex: none until precompiled.
+    // Per zone, the NXDOMAIN template for absent names (NxDomain): none until precompiled.
     private final List<NxDomain> absent;
     // Entries as AnswerTable's, added by the event loops: a concurrent map, bounded by MAX_LEARNED.
     private final ConcurrentHashMap<Key, byte[]> learned = new ConcurrentHashMap<>();
@@ -298,11 +299,20 @@ final class Responder {
         if (zone == null) {
             return null;
         }
-        // Neither the name nor any ancestor below the apex may exist: the apex is the closest encloser.
+        // The name must not exist; its closest encloser is the apex, or an authoritative name below
+        // it without a wildcard child (NxDomain.answersBelow).
         for (int s = 0; s < before; s += 1 + (probe.name[s] & 0xFF)) {
             int length = probe.nameLength - s;
-            if (prepared.get(AnswerTable.hash(probe.name, s, length, Type.ANY), probe.name, s, length, Type.ANY) != null) {
+            if (zone.inSoa(probe.name, s, length)) {
                 return null;
+            }
+            byte[] any = prepared.get(AnswerTable.hash(probe.name, s, length, Type.ANY), probe.name, s, length, Type.ANY);
+            if (any != null) {
+                boolean authoritative = (any[AnswerTable.headerAt(any) + 2] & FLAG_AA) != 0;
+                if (s == 0 || !authoritative || !zone.answersBelow(probe.name, s, length)) {
+                    return null;
+                }
+                break;
             }
         }
         int extra = probe.edns ? OPT_LENGTH : 0;
