@@ -180,10 +180,15 @@ public final class DnsServer implements AutoCloseable {
         ZoneTransfer transfers = new ZoneTransfer(options.transferClients(), options.transferKeys());
         Notifier notifier = new Notifier(options.notifyTargets(), options.notifyKeys());
         AtomicReference<RateLimiter> limiter = new AtomicReference<>(new RateLimiter(rateLimit, System::currentTimeMillis));
-        // Each file's digest before it is read: a file that changes in between is read again by the next reload.
+        // Each file read once, for its digest and its records.
         Map<Name, byte[]> sources = new HashMap<>();
-        config.zones().forEach(z -> ZoneLoader.source(z.file()).ifPresent(d -> sources.put(Name.fromConstantString(z.origin()), d)));
-        List<ZoneData> zones = ZoneLoader.loadAll(config);
+        List<ZoneData> zones = new ArrayList<>();
+        for (DnsConfig.Zone zone : config.zones()) {
+            ZoneLoader.Source read = ZoneLoader.read(zone.file());
+            zones.add(ZoneLoader.load(zone, read));
+            read.digest().ifPresent(d -> sources.put(Name.fromConstantString(zone.origin()), d));
+        }
+        zones = List.copyOf(zones);
         for (ZoneData zone : zones) {
             ZoneCheck.check(zone).forEach(problem -> log.warn("dns: {}", problem));
         }
@@ -459,7 +464,8 @@ public final class DnsServer implements AutoCloseable {
             for (DnsConfig.Zone zone : newConfig.zones()) {
                 Name origin = Name.fromConstantString(zone.origin());
                 ZoneData before = old.remove(origin);
-                Optional<byte[]> source = ZoneLoader.source(zone.file());
+                ZoneLoader.Source read = ZoneLoader.read(zone.file());
+                Optional<byte[]> source = read.digest();
                 if (before != null && before.file().equals(zone.file()) && source.isPresent()
                         && Arrays.equals(source.get(), sources.get(origin))) {
                     // The same bytes as served: not read again (a 100,000-record file took over a second).
@@ -470,7 +476,7 @@ public final class DnsServer implements AutoCloseable {
                 }
                 ZoneData loaded;
                 try {
-                    loaded = ZoneLoader.load(zone);
+                    loaded = ZoneLoader.load(zone, read);
                 } catch (RuntimeException e) {
                     result.rejected(zone.origin(), e.getMessage());
                     if (before != null) {

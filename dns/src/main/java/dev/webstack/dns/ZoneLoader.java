@@ -2,6 +2,7 @@ package dev.webstack.dns;
 
 import dev.webstack.common.config.ConfigException;
 import dev.webstack.common.config.DnsConfig;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,6 +30,8 @@ import org.xbill.DNS.TextParseException;
 final class ZoneLoader {
     private static final Pattern LOCATED = Pattern.compile("(?s)(.*):(\\d+): (.*)");
     private static final String INCLUDE = "$INCLUDE";
+    /** What dnsjava's tokenizer calls a file it reads from a stream. */
+    private static final String UNNAMED = "<none>";
 
     private ZoneLoader() {}
 
@@ -42,6 +45,15 @@ final class ZoneLoader {
     }
 
     static ZoneData load(DnsConfig.Zone zone) {
+        return load(zone, null);
+    }
+
+    /**
+     * Loads {@code zone} from {@code read}, the bytes of its file as {@link #read} gave them, so that
+     * the file is read once for its digest and its records. A file with an {@code $INCLUDE} (no
+     * digest) is read by dnsjava from its path, which the included files' paths are relative to.
+     */
+    static ZoneData load(DnsConfig.Zone zone, Source read) {
         Path file = zone.file();
         Name origin;
         try {
@@ -51,7 +63,9 @@ final class ZoneLoader {
         }
         List<Record> inZone = new ArrayList<>();
         List<Record> outside = new ArrayList<>();
-        try (Master master = new Master(file.toString(), origin)) {
+        try (Master master = read != null && read.digest().isPresent()
+                ? new Master(new ByteArrayInputStream(read.bytes()), origin)
+                : new Master(file.toString(), origin)) {
             for (Record r = master.nextRecord(); r != null; r = master.nextRecord()) {
                 (r.getName().subdomain(origin) ? inZone : outside).add(r);
             }
@@ -78,30 +92,44 @@ final class ZoneLoader {
      * may change alone.
      */
     static Optional<byte[]> source(Path file) {
+        return read(file).digest();
+    }
+
+    /**
+     * The bytes of a zone file, read once, and their digest ({@link #source}); no digest when the
+     * file has an {@code $INCLUDE}, and neither when it cannot be read ({@link #load} says why).
+     */
+    record Source(byte[] bytes, Optional<byte[]> digest) {}
+
+    /** Reads {@code file} for {@link #load(DnsConfig.Zone, Source)} and {@link #source}. */
+    static Source read(Path file) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
-            return Optional.empty();
+            return new Source(null, Optional.empty());
         }
         for (int i = 0; i < bytes.length; i++) {
             if (bytes[i] == '$' && new String(bytes, i, Math.min(INCLUDE.length(), bytes.length - i), StandardCharsets.ISO_8859_1)
                     .equalsIgnoreCase(INCLUDE)) {
-                return Optional.empty();
+                return new Source(bytes, Optional.empty());
             }
         }
         try {
-            return Optional.of(MessageDigest.getInstance("SHA-256").digest(bytes));
+            return new Source(bytes, Optional.of(MessageDigest.getInstance("SHA-256").digest(bytes)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java platform has SHA-256", e);
         }
     }
 
-    /** Rewrites dnsjava's {@code base-name:line: reason} as {@code path:line: reason}. */
+    /**
+     * Rewrites dnsjava's {@code base-name:line: reason} as {@code path:line: reason}; dnsjava names
+     * a file parsed from its bytes {@code <none>}.
+     */
     private static ConfigException located(Path file, String message) {
         Matcher m = LOCATED.matcher(message);
         Path name = file.getFileName();
-        if (m.matches() && name != null && m.group(1).equals(name.toString())) {
+        if (m.matches() && name != null && (m.group(1).equals(name.toString()) || m.group(1).equals(UNNAMED))) {
             return new ConfigException(file, Integer.parseInt(m.group(2)), null, m.group(3));
         }
         // An error in an $INCLUDEd file: keep dnsjava's location, which names that file.
