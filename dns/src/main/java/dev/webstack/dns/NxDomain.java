@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Type;
@@ -77,9 +78,9 @@ final class NxDomain {
      * @param exists whether a name (wire form, lower case) is in the zone
      * @param render the slow path's whole answer, without EDNS, to a question of type A
      */
-    static NxDomain of(ZoneData zone, Function<byte[], Boolean> exists, Function<Name, byte[]> render) {
+    static NxDomain of(ZoneData zone, Predicate<byte[]> exists, Function<Name, byte[]> render) {
         byte[] apex = lowerWire(zone.origin());
-        if (exists.apply(concat(new byte[] {1, '*'}, apex))) {
+        if (exists.test(concat(new byte[] {1, '*'}, apex))) {
             return null;
         }
         List<byte[]> soaSuffixes = new ArrayList<>();
@@ -92,7 +93,7 @@ final class NxDomain {
         for (int i = 0; absent == null && i < 1000; i++) {
             Name candidate = Name.fromConstantString("nx-" + i + "." + zone.origin());
             byte[] wire = lowerWire(candidate);
-            if (!exists.apply(wire) && soaSuffixes.stream().noneMatch(suffix -> Arrays.equals(suffix, wire))) {
+            if (!exists.test(wire) && soaSuffixes.stream().noneMatch(suffix -> Arrays.equals(suffix, wire))) {
                 absent = candidate;
             }
         }
