@@ -468,7 +468,7 @@ public final class DnsServer implements AutoCloseable {
                 Optional<byte[]> source = read.digest();
                 if (before != null && before.file().equals(zone.file()) && source.isPresent()
                         && Arrays.equals(source.get(), sources.get(origin))) {
-                    // The same bytes as served: not read again (a 100,000-record file took over a second).
+                    // The same bytes as served: not parsed again (a 100,000-record file took over a second).
                     result.unchanged(zone.origin(), before.soa().getSerial());
                     next.add(before);
                     nextSources.put(origin, source.get());
