@@ -174,7 +174,8 @@ final class AnswerTable {
         return (b[0] & 0xFF) == n && Arrays.equals(a, 1, 5 + n, b, 1, 5 + n);
     }
 
-    private static int type(byte[] entry) {
+    /** The key's type in {@code entry}. */
+    static int type(byte[] entry) {
         int t = 1 + (entry[0] & 0xFF);
         return (entry[t] << 24) | ((entry[t + 1] & 0xFF) << 16) | ((entry[t + 2] & 0xFF) << 8) | (entry[t + 3] & 0xFF);
     }

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,7 +42,9 @@ import org.xbill.DNS.Type;
  * the same with one more additional record, the OPT the slow path puts last ({@link
  * QueryHandler#answerOpt}: the server's UDP size, the query's DO bit), appended per query. The
  * prepared answers are kept in an {@link AnswerTable}, each with its key in one array. Most absent
- * names are answered from their zone's NXDOMAIN template ({@link NxDomain}).
+ * names are answered from their zone's NXDOMAIN template ({@link NxDomain}), and so are most
+ * NODATA answers: a name's answer to the types it does not hold is dropped at load when the
+ * template, with NOERROR, gives the same bytes.
  * Other answers inside the zones (other NXDOMAINs, wildcard matches) are kept the first time the
  * slow path renders them, up to {@value #MAX_LEARNED} of them, so that a flood of random names
  * cannot grow the memory without bound; beyond that they are rendered by the slow path each time.
@@ -97,6 +100,7 @@ final class Responder {
     private final AnswerTable prepared;
     // Per zone, the NXDOMAIN template for absent names (NxDomain): none until precompiled.
     private final List<NxDomain> absent;
+    private final int nodataTemplated;
     // Entries as AnswerTable's, added by the event loops: a concurrent map, bounded by MAX_LEARNED.
     private final ConcurrentHashMap<Key, byte[]> learned = new ConcurrentHashMap<>();
     private final AtomicInteger learning = new AtomicInteger();
@@ -147,19 +151,61 @@ final class Responder {
         // anyway. In the work's order, so that of two answers under one key the same one is kept.
         List<Rendered> rendered = work.parallelStream().map(p -> prepare(p.name(), p.type(), p.keyType()))
                 .filter(r -> r != null).toList();
-        this.prepared = AnswerTable.of(rendered.stream().map(Rendered::entry).toList(),
-                rendered.stream().map(Rendered::hash).toList());
+        AnswerTable table = table(rendered);
         // Absent names are told by the answers to ANY, so only when every name has its own.
         boolean everyName = precompile && this.zones.stream().allMatch(
-                zone -> zone.names().keySet().stream().allMatch(name -> exists(NxDomain.lowerWire(name))));
+                zone -> zone.names().keySet().stream().allMatch(name -> exists(table, NxDomain.lowerWire(name))));
         this.absent = !everyName ? List.of() : this.zones.stream()
-                .map(zone -> NxDomain.of(zone, this::exists, this::renderA))
+                .map(zone -> NxDomain.of(zone, name -> exists(table, name), this::renderA))
                 .filter(nx -> nx != null).toList();
+        // A name's NODATA answer that the template gives byte for byte need not be kept: about a
+        // third of the answers of a zone whose names hold one type each.
+        List<Rendered> kept = rendered.parallelStream().filter(r -> !nodataFromTemplate(table, r.entry())).toList();
+        this.prepared = kept.size() == rendered.size() ? table : table(kept);
+        this.nodataTemplated = rendered.size() - kept.size();
+    }
+
+    private static AnswerTable table(List<Rendered> rendered) {
+        return AnswerTable.of(rendered.stream().map(Rendered::entry).toList(), rendered.stream().map(Rendered::hash).toList());
     }
 
     /** Whether {@code name} (wire form, lower case) is a name of the zones: it has a prepared answer to ANY. */
-    private boolean exists(byte[] name) {
-        return prepared.get(AnswerTable.hash(name, 0, name.length, Type.ANY), name, name.length, Type.ANY) != null;
+    private static boolean exists(AnswerTable table, byte[] name) {
+        return table.get(AnswerTable.hash(name, 0, name.length, Type.ANY), name, name.length, Type.ANY) != null;
+    }
+
+    /**
+     * Whether {@code entry} is a name's answer to the types it does not hold that {@link #template}
+     * would give, byte for byte but the ID, from the answers in {@code table}.
+     */
+    private boolean nodataFromTemplate(AnswerTable table, byte[] entry) {
+        int n = AnswerTable.nameLength(entry);
+        if (AnswerTable.type(entry) != ABSENT || absent.isEmpty()) {
+            return false;
+        }
+        // The query the template would answer: the entry's name and question type.
+        int qtype = AnswerTable.afterNameAt(entry);
+        ByteBuf query = Unpooled.buffer(HEADER + n + 4);
+        query.writeZero(HEADER).writeBytes(entry, 1, n).writeBytes(entry, qtype, 4).setShort(4, 1); // QDCOUNT
+        Key probe = new Key();
+        if (!probe.parse(query)) {
+            return false;
+        }
+        ByteBuf answer = template(table, probe, query, QueryHandler.Transport.TCP, UnpooledByteBufAllocator.DEFAULT);
+        if (answer == null) {
+            return false;
+        }
+        try {
+            int header = AnswerTable.headerAt(entry);
+            byte[] expected = new byte[AnswerTable.answerLength(entry)];
+            System.arraycopy(entry, header, expected, 0, HEADER);
+            System.arraycopy(entry, 1, expected, HEADER, n);
+            System.arraycopy(entry, qtype, expected, HEADER + n, entry.length - qtype);
+            byte[] got = ByteBufUtil.getBytes(answer);
+            return got.length == expected.length && Arrays.equals(got, 2, got.length, expected, 2, expected.length);
+        } finally {
+            answer.release();
+        }
     }
 
     /** The slow path's whole answer, without EDNS, to {@code name} and type A; {@code null} if it fails. */
@@ -176,6 +222,11 @@ final class Responder {
     /** How many zones answer absent names from a template ({@link NxDomain}). */
     int nxTemplates() {
         return absent.size();
+    }
+
+    /** How many names' NODATA answers come from their zone's template instead of being kept. */
+    int nodataTemplated() {
+        return nodataTemplated;
     }
 
     /** An answer to render at load: to {@code name} and {@code type}, kept under {@code keyType}. */
@@ -266,9 +317,9 @@ final class Responder {
             probe.type(type);
         }
         if (entry == null) {
-            ByteBuf nx = nxDomain(probe, query, transport, alloc);
-            if (nx != null) {
-                return nx;
+            ByteBuf templated = template(prepared, probe, query, transport, alloc);
+            if (templated != null) {
+                return templated;
             }
             entry = learn(probe, query);
         }
@@ -280,10 +331,12 @@ final class Responder {
     }
 
     /**
-     * The NXDOMAIN answer to {@code probe} from its zone's template, or {@code null} when the query
-     * does not qualify (see {@link NxDomain}) or the answer is too large for {@code transport}.
+     * The answer to {@code probe} from its zone's template ({@link NxDomain}), with the answers in
+     * {@code table}: NXDOMAIN for an absent name, or NODATA for an authoritative name without a
+     * CNAME asked for one of the {@link #ABSENT_TYPES}. {@code null} when the query does not
+     * qualify or the answer is too large for {@code transport}.
      */
-    private ByteBuf nxDomain(Key probe, ByteBuf query, QueryHandler.Transport transport, ByteBufAllocator alloc) {
+    private ByteBuf template(AnswerTable table, Key probe, ByteBuf query, QueryHandler.Transport transport, ByteBufAllocator alloc) {
         if (absent.isEmpty() || !(absentType(probe.type) || probe.type == Type.ANY)) {
             return null;
         }
@@ -299,17 +352,24 @@ final class Responder {
         if (zone == null) {
             return null;
         }
-        // The name must not exist; its closest encloser is the apex, or an authoritative name below
-        // it without a wildcard child (NxDomain.answersBelow).
+        // An absent name's closest encloser is the apex, or an authoritative name below it without
+        // a wildcard child (NxDomain.answersBelow). An existing name must be authoritative, hold no
+        // CNAME, and be asked for a type it does not hold (else its own answer was found).
+        boolean nodata = false;
         for (int s = 0; s < before; s += 1 + (probe.name[s] & 0xFF)) {
             int length = probe.nameLength - s;
             if (zone.inSoa(probe.name, s, length)) {
                 return null;
             }
-            byte[] any = prepared.get(AnswerTable.hash(probe.name, s, length, Type.ANY), probe.name, s, length, Type.ANY);
+            byte[] any = table.get(AnswerTable.hash(probe.name, s, length, Type.ANY), probe.name, s, length, Type.ANY);
             if (any != null) {
                 boolean authoritative = (any[AnswerTable.headerAt(any) + 2] & FLAG_AA) != 0;
-                if (s == 0 || !authoritative || !zone.answersBelow(probe.name, s, length)) {
+                if (s == 0) {
+                    if (!authoritative || !absentType(probe.type) || holdsCname(any)) {
+                        return null;
+                    }
+                    nodata = true;
+                } else if (!authoritative || !zone.answersBelow(probe.name, s, length)) {
                     return null;
                 }
                 break;
@@ -319,7 +379,25 @@ final class Responder {
         if (zone.answerLength(before) + extra > sizeLimit(probe, transport)) {
             return null;
         }
-        return finish(zone.answer(query, probe.nameLength, before, extra, alloc), query, probe, opt);
+        ByteBuf out = zone.answer(query, probe.nameLength, before, extra, alloc);
+        if (nodata) {
+            out.setByte(3, out.getByte(3) & ~0xF); // NOERROR: the name exists
+        }
+        return finish(out, query, probe, opt);
+    }
+
+    /** Whether the answer to ANY in {@code entry} starts with a CNAME record. */
+    private static boolean holdsCname(byte[] entry) {
+        int header = AnswerTable.headerAt(entry);
+        if (((entry[header + 6] & 0xFF) << 8 | (entry[header + 7] & 0xFF)) == 0) {
+            return false; // no answer records: an empty non-terminal
+        }
+        int p = AnswerTable.afterNameAt(entry) + 4; // the first record's owner, after QTYPE and QCLASS
+        while (p < entry.length && (entry[p] & 0xC0) != 0xC0 && entry[p] != 0) {
+            p += 1 + (entry[p] & 0xFF);
+        }
+        p += p < entry.length && (entry[p] & 0xC0) == 0xC0 ? 2 : 1;
+        return p + 1 >= entry.length || ((entry[p] & 0xFF) << 8 | (entry[p + 1] & 0xFF)) == Type.CNAME;
     }
 
     /** The entry kept for {@code probe}'s name and type: rendered at load, or learned since. */
