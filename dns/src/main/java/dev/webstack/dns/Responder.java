@@ -1,10 +1,10 @@
 package dev.webstack.dns;
 
+import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -101,6 +101,28 @@ final class Responder {
     // Per zone, the NXDOMAIN template for absent names (NxDomain): none until precompiled.
     private final List<NxDomain> absent;
     private final int nodataTemplated;
+    /** Buffers on the heap, even for {@code ioBuffer}: the answers compared at load are never sent. */
+    private static final ByteBufAllocator HEAP = new AbstractByteBufAllocator(false) {
+        @Override
+        protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+            return Unpooled.buffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+            return Unpooled.buffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        public boolean isDirectBufferPooled() {
+            return false;
+        }
+
+        @Override
+        public ByteBuf ioBuffer(int initialCapacity) {
+            return heapBuffer(initialCapacity);
+        }
+    };
     // Entries as AnswerTable's, added by the event loops: a concurrent map, bounded by MAX_LEARNED.
     private final ConcurrentHashMap<Key, byte[]> learned = new ConcurrentHashMap<>();
     private final AtomicInteger learning = new AtomicInteger();
@@ -187,22 +209,23 @@ final class Responder {
         int qtype = AnswerTable.afterNameAt(entry);
         ByteBuf query = Unpooled.buffer(HEADER + n + 4);
         query.writeZero(HEADER).writeBytes(entry, 1, n).writeBytes(entry, qtype, 4).setShort(4, 1); // QDCOUNT
-        Key probe = new Key();
+        Key probe = probes.get();
         if (!probe.parse(query)) {
             return false;
         }
-        ByteBuf answer = template(table, probe, query, QueryHandler.Transport.TCP, UnpooledByteBufAllocator.DEFAULT);
+        ByteBuf answer = template(table, probe, query, QueryHandler.Transport.TCP, HEAP);
         if (answer == null) {
             return false;
         }
         try {
+            // The same bytes but the ID: the header's, the name, then from QTYPE on.
+            byte[] got = answer.array();
+            int at = answer.arrayOffset() + answer.readerIndex();
             int header = AnswerTable.headerAt(entry);
-            byte[] expected = new byte[AnswerTable.answerLength(entry)];
-            System.arraycopy(entry, header, expected, 0, HEADER);
-            System.arraycopy(entry, 1, expected, HEADER, n);
-            System.arraycopy(entry, qtype, expected, HEADER + n, entry.length - qtype);
-            byte[] got = ByteBufUtil.getBytes(answer);
-            return got.length == expected.length && Arrays.equals(got, 2, got.length, expected, 2, expected.length);
+            return answer.readableBytes() == AnswerTable.answerLength(entry)
+                    && Arrays.equals(got, at + 2, at + HEADER, entry, header + 2, header + HEADER)
+                    && Arrays.equals(got, at + HEADER, at + HEADER + n, entry, 1, 1 + n)
+                    && Arrays.equals(got, at + HEADER + n, at + answer.readableBytes(), entry, qtype, entry.length);
         } finally {
             answer.release();
         }
