@@ -11,7 +11,9 @@
 #
 #   bench/dns/run.sh [rounds]            (default 3 rounds; each run is 10 s, bounded by -l)
 #
-# Environment: RATE (default 5000 q/s); CLIENTS, dnsperf's client sockets (default 2): with
+# Environment: ZONE and QUERIES, the foobar.com zone file and dnsperf's query file (default the
+# reference ones in ../shared/peers; bench/dns/big-zone.sh makes a zone of 100,000 names and query
+# mixes for it); RATE (default 5000 q/s); CLIENTS, dnsperf's client sockets (default 2): with
 # SO_REUSEPORT the kernel puts each client socket (flow) on one of webstack's per-event-loop
 # sockets by a hash, so with 2 flows both land on one event loop in about half of the runs (NSD
 # reads one shared socket from both processes); 8 flows show the steady state of real traffic,
@@ -35,8 +37,8 @@ CLIENTS=${CLIENTS:-2}
 UDP_READERS=${UDP_READERS:-shared}
 CPU_AFFINITY=${CPU_AFFINITY:-on}
 WARMUP=${WARMUP:-10}   # seconds of saturated queries to each server before the first round (JIT)
-ZONE=$PEERS/foobar.com.zone
-QUERIES=$PEERS/queries.txt
+ZONE=${ZONE:-$PEERS/foobar.com.zone}   # a foobar.com zone; bench/dns/big-zone.sh makes a large one
+QUERIES=${QUERIES:-$PEERS/queries.txt}
 JAVA=${JAVA:-$(bin/find-jdk)/bin/java}   # a JDK 21+, as the launcher picks it
 # The flags the supervisor gives every tier on Java 23+ (bin/runtime-flags).
 RUNTIME_FLAGS=$("$ROOT"/bin/runtime-flags "$(dirname "$(dirname "$(readlink -f "$JAVA")")")")
