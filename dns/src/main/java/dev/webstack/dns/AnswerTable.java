@@ -101,18 +101,6 @@ final class AnswerTable {
         }
     }
 
-    /**
-     * The hash {@link Responder.Key} gives the name at {@code offset} in {@code name} (wire form,
-     * lower case, {@code nameLength} bytes with the root) and {@code type}.
-     */
-    static int hash(byte[] name, int offset, int nameLength, int type) {
-        int h = 1;
-        for (int i = offset; i < offset + nameLength - 1; i++) {
-            h = 31 * h + name[i];
-        }
-        return 31 * h + type;
-    }
-
     /** How many answers the table holds. */
     int size() {
         return size;

@@ -124,7 +124,7 @@ public final class DnsServer implements AutoCloseable {
     private final Object reloadLock = new Object();
     private DnsConfig config; // guarded by reloadLock
     private List<ZoneData> zones; // guarded by reloadLock
-    /** The digest of each zone's file as served ({@link ZoneLoader#source}); none for a file a reload must read again. */
+    /** The digest of each zone's file as served ({@link ZoneLoader.Source#digest}); none for a file a reload must read again. */
     private Map<Name, byte[]> sources; // guarded by reloadLock
     private volatile FrontDoors frontDoors;
 

@@ -93,14 +93,6 @@ final class Responder {
     private static final int FLAG_CD = 0x10; // in header byte 3
     private static final int FLAG_DO = 0x80; // in the first byte of the OPT's flags (RFC 3225)
 
-    private final List<ZoneData> zones;
-    private final QueryHandler slow;
-    private final int udpPayload;
-    private final byte[] opt;
-    private final AnswerTable prepared;
-    // Per zone, the NXDOMAIN template for absent names (NxDomain): none until precompiled.
-    private final List<NxDomain> absent;
-    private final int nodataTemplated;
     /** Buffers on the heap, even for {@code ioBuffer}: the answers compared at load are never sent. */
     private static final ByteBufAllocator HEAP = new AbstractByteBufAllocator(false) {
         @Override
@@ -123,6 +115,15 @@ final class Responder {
             return heapBuffer(initialCapacity);
         }
     };
+
+    private final List<ZoneData> zones;
+    private final QueryHandler slow;
+    private final int udpPayload;
+    private final byte[] opt;
+    private final AnswerTable prepared;
+    // Per zone, the NXDOMAIN template for absent names (NxDomain): none until precompiled.
+    private final List<NxDomain> absent;
+    private final int nodataTemplated;
     // Entries as AnswerTable's, added by the event loops: a concurrent map, bounded by MAX_LEARNED.
     private final ConcurrentHashMap<Key, byte[]> learned = new ConcurrentHashMap<>();
     private final AtomicInteger learning = new AtomicInteger();
@@ -178,7 +179,7 @@ final class Responder {
         boolean everyName = precompile && this.zones.stream().allMatch(
                 zone -> zone.names().keySet().stream().allMatch(name -> exists(table, NxDomain.lowerWire(name))));
         this.absent = !everyName ? List.of() : this.zones.stream()
-                .map(zone -> NxDomain.of(zone, name -> exists(table, name), this::renderA))
+                .map(zone -> NxDomain.of(zone, name -> exists(table, name), name -> render(query(name, Type.A))))
                 .filter(nx -> nx != null).toList();
         // A name's NODATA answer that the template gives byte for byte need not be kept: about a
         // third of the answers of a zone whose names hold one type each.
@@ -193,7 +194,12 @@ final class Responder {
 
     /** Whether {@code name} (wire form, lower case) is a name of the zones: it has a prepared answer to ANY. */
     private static boolean exists(AnswerTable table, byte[] name) {
-        return table.get(AnswerTable.hash(name, 0, name.length, Type.ANY), name, name.length, Type.ANY) != null;
+        return answerToAny(table, name, 0, name.length) != null;
+    }
+
+    /** The entry in {@code table} of the answer to ANY for the name at {@code offset} in {@code name}, or {@code null}. */
+    private static byte[] answerToAny(AnswerTable table, byte[] name, int offset, int length) {
+        return table.get(Key.hash(name, offset, length, Type.ANY), name, offset, length, Type.ANY);
     }
 
     /**
@@ -231,11 +237,20 @@ final class Responder {
         }
     }
 
-    /** The slow path's whole answer, without EDNS, to {@code name} and type A; {@code null} if it fails. */
-    private byte[] renderA(Name name) {
-        Message query = Message.newQuery(Record.newRecord(name, Type.A, DClass.IN));
+    /** A query for {@code name} and {@code type}, without EDNS and RD: what the answers kept are rendered for. */
+    private static Message query(Name name, int type) {
+        Message query = Message.newQuery(Record.newRecord(name, type, DClass.IN));
         query.getHeader().unsetFlag(org.xbill.DNS.Flags.RD);
+        return query;
+    }
+
+    /**
+     * The slow path's whole (never truncated) answer to {@code query}; {@code null} if it fails
+     * (the slow path answers it SERVFAIL, and logs why, when it is asked).
+     */
+    private byte[] render(Message query) {
         try {
+            // The query as a message, not as bytes to parse again: what the slow path does after parsing.
             return QueryHandler.render(slow.respond(query), QueryHandler.TCP_SIZE);
         } catch (RuntimeException e) {
             return null;
@@ -291,20 +306,13 @@ final class Responder {
      * null} when it is not worth keeping.
      */
     private Rendered prepare(Name name, int type, int keyType) {
-        Message query = Message.newQuery(Record.newRecord(name, type, DClass.IN));
-        query.getHeader().unsetFlag(org.xbill.DNS.Flags.RD);
+        Message query = query(name, type);
         Key probe = new Key();
         if (!probe.parse(Unpooled.wrappedBuffer(query.toWire()))) {
             return null;
         }
-        // The query as a message, not as bytes to parse again: what the slow path does after parsing.
-        byte[] answer;
-        try {
-            answer = QueryHandler.render(slow.respond(query), QueryHandler.TCP_SIZE);
-        } catch (RuntimeException e) {
-            return null; // the slow path answers it SERVFAIL, and logs why, when it is asked
-        }
-        if (!keepable(answer) || !asked(answer, probe)) {
+        byte[] answer = render(query);
+        if (answer == null || !keepable(answer) || !asked(answer, probe)) {
             return null;
         }
         probe.type(keyType);
@@ -384,7 +392,7 @@ final class Responder {
             if (zone.inSoa(probe.name, s, length)) {
                 return null;
             }
-            byte[] any = table.get(AnswerTable.hash(probe.name, s, length, Type.ANY), probe.name, s, length, Type.ANY);
+            byte[] any = answerToAny(table, probe.name, s, length);
             if (any != null) {
                 boolean authoritative = (any[AnswerTable.headerAt(any) + 2] & FLAG_AA) != 0;
                 if (s == 0) {
@@ -494,11 +502,7 @@ final class Responder {
             return false;
         }
         for (int i = 0; i < probe.nameLength; i++) {
-            byte c = response[HEADER + i];
-            if (c >= 'A' && c <= 'Z') {
-                c += 'a' - 'A';
-            }
-            if (c != probe.name[i]) {
+            if (Key.lowerCase(response[HEADER + i]) != probe.name[i]) {
                 return false;
             }
         }
@@ -600,10 +604,7 @@ final class Responder {
                 name[n++] = (byte) length;
                 h = 31 * h + length;
                 for (int i = 0; i < length; i++) {
-                    byte c = q.getByte(p++);
-                    if (c >= 'A' && c <= 'Z') {
-                        c += 'a' - 'A'; // RFC 4343: only ASCII letters fold
-                    }
+                    byte c = lowerCase(q.getByte(p++));
                     name[n++] = c;
                     h = 31 * h + c;
                 }
@@ -633,6 +634,24 @@ final class Responder {
             edns = opt;
             type(t);
             return true;
+        }
+
+        /** {@code c} in lower case: RFC 4343, only ASCII letters fold. */
+        static byte lowerCase(byte c) {
+            return c >= 'A' && c <= 'Z' ? (byte) (c + ('a' - 'A')) : c;
+        }
+
+        /**
+         * The hash of the key of {@code type} and the name at {@code offset} in {@code name} (wire
+         * form, lower case, {@code nameLength} bytes with the root): what {@link #parse} computes
+         * for a query's name as it reads it.
+         */
+        static int hash(byte[] name, int offset, int nameLength, int type) {
+            int h = 1;
+            for (int i = offset; i < offset + nameLength - 1; i++) {
+                h = 31 * h + name[i];
+            }
+            return 31 * h + type;
         }
 
         Key copy() {

@@ -86,22 +86,15 @@ final class ZoneLoader {
     }
 
     /**
-     * What identifies the bytes of {@code file} (SHA-256), so that a reload can tell a zone file
-     * it need not read again (as NSD, which reads again only the files whose time changed). Empty
-     * when that cannot be told: the file cannot be read, or it has an {@code $INCLUDE}, whose file
-     * may change alone.
-     */
-    static Optional<byte[]> source(Path file) {
-        return read(file).digest();
-    }
-
-    /**
-     * The bytes of a zone file, read once, and their digest ({@link #source}); no digest when the
-     * file has an {@code $INCLUDE}, and neither when it cannot be read ({@link #load} says why).
+     * The bytes of a zone file, read once, and their digest: what identifies them (SHA-256), so
+     * that a reload can tell a zone file it need not parse again (as NSD, which reads again only
+     * the files whose time changed). No digest when that cannot be told: the file has an
+     * {@code $INCLUDE}, whose file may change alone; and neither bytes nor digest when it cannot be
+     * read ({@link #load} says why).
      */
     record Source(byte[] bytes, Optional<byte[]> digest) {}
 
-    /** Reads {@code file} for {@link #load(DnsConfig.Zone, Source)} and {@link #source}. */
+    /** Reads {@code file} for {@link #load(DnsConfig.Zone, Source)} and its digest. */
     static Source read(Path file) {
         byte[] bytes;
         try {

@@ -136,11 +136,7 @@ class AnswerTableTest {
 
     /** The key's hash as {@link Responder.Key} computes it. */
     private static int hash(byte[] name, int type) {
-        int h = 1;
-        for (int i = 0; i < name.length - 1; i++) {
-            h = 31 * h + name[i];
-        }
-        return 31 * h + type;
+        return Responder.Key.hash(name, 0, name.length, type);
     }
 
     private static byte[] concat(byte[]... parts) {
