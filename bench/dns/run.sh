@@ -145,15 +145,30 @@ percentiles() {
   }'
 }
 
+# A histogram of the latencies on stdin (dnsperf prints them in whole microseconds): "latency count"
+# lines; the lines of several runs together are still one histogram, for pooled_percentiles.
+histogram() { awk '{n[$1]++} END {for (l in n) print l, n[l]}'; }
+
+# Percentiles of all the queries counted in the histogram file $1: "p50 p99 p99.9" in milliseconds.
+# Over the rounds together, they move less from run to run than any one round's.
+pooled_percentiles() {
+  awk '{n[$1] += $2} END {for (l in n) print l, n[l]}' "$1" | sort -g | awk '
+    {l[NR] = $1; c[NR] = $2; sum += $2} END {
+      split("0.50 0.99 0.999", q, " ")
+      for (i = 1; i <= 3; i++) { acc = 0; for (k = 1; k <= NR; k++) { acc += c[k]; if (acc >= q[i] * sum) break }
+        printf "%.3f%s", l[k] * 1000, (i < 3 ? " " : "\n") }
+    }'
+}
+
 server_pids() { # name -> the server's processes: all of NSD's (xfrd, main, the servers), or webstack's JVM
   if [ "$1" = nsd ]; then pgrep -f "^nsd -c $TMP/nsd.conf"; else echo "$WS_PID"; fi
 }
 
 TIMED=()
 if [ -x /usr/bin/time ]; then TIMED=(/usr/bin/time -f '%U %S' -o "$TMP/dnsperf.time"); fi
-run() { # name port extra-dnsperf-args...; prints "qps p99 cpu p50" on stdout, the details on stderr
-  local name=$1 port=$2 qps lost avg p50 p99 p999 done pids t0 t1 cpu
-  shift 2
+run() { # name port phase extra-dnsperf-args...; prints "qps p99 cpu p50" on stdout, the details on stderr
+  local name=$1 port=$2 phase=$3 qps lost avg p50 p99 p999 done pids t0 t1 cpu
+  shift 3
   pids=$(server_pids "$name")
   # shellcheck disable=SC2086 # a list of pids
   t0=$(cpu_ticks $pids)
@@ -169,6 +184,8 @@ run() { # name port extra-dnsperf-args...; prints "qps p99 cpu p50" on stdout, t
   lost=$(awk '/Queries lost:/ {print $3}' "$TMP/dnsperf.out")
   avg=$(awk '/Average Latency/ {printf "%.3f", $4 * 1000}' "$TMP/dnsperf.out")
   read -r p50 p99 p999 < <(awk '/^> / {print $NF}' "$TMP/dnsperf.out" | percentiles)
+  # Every latency also counts in the histogram (latency -> queries) of all rounds together.
+  awk '/^> / {print $NF}' "$TMP/dnsperf.out" | histogram >> "$TMP/histogram.$name.$phase"
   local client=-
   if [ -s "$TMP/dnsperf.time" ]; then
     client=$(awk -v n="$done" '{printf "%.2f", (n > 0 ? ($1 + $2) * 1e6 / n : 0)}' "$TMP/dnsperf.time")
@@ -190,13 +207,13 @@ p99_rate_ratios=()
 p50_rate_ratios=()
 cpu_ratios=()
 for r in $(seq 1 "$ROUNDS"); do
-  read -r nq np nc < <(run "nsd" $NSD_PORT -q 200)
-  read -r wq wp wc < <(run "webstack" $WS_PORT -q 200)
+  read -r nq np nc < <(run "nsd" $NSD_PORT saturated -q 200)
+  read -r wq wp wc < <(run "webstack" $WS_PORT saturated -q 200)
   qps_ratios+=("$(ratio "$wq" "$nq")")
   cpu_ratios+=("$(ratio "$wc" "$nc")")
   p99_sat_ratios+=("$(ratio "$wp" "$np")")
-  read -r _ nr _ n50 < <(run "nsd" $NSD_PORT -Q "$RATE")
-  read -r _ wr _ w50 < <(run "webstack" $WS_PORT -Q "$RATE")
+  read -r _ nr _ n50 < <(run "nsd" $NSD_PORT rate -Q "$RATE")
+  read -r _ wr _ w50 < <(run "webstack" $WS_PORT rate -Q "$RATE")
   p99_rate_ratios+=("$(ratio "$wr" "$nr")")
   p50_rate_ratios+=("$(ratio "$w50" "$n50")")
   echo "round $r: webstack/nsd q/s = ${qps_ratios[-1]}, cpu/query saturated = ${cpu_ratios[-1]}, p99 saturated = ${p99_sat_ratios[-1]}, p99 at $RATE q/s = ${p99_rate_ratios[-1]} (p50 ${p50_rate_ratios[-1]})" >&2
@@ -206,3 +223,11 @@ echo "median ratios webstack/nsd: q/s $(printf '%s\n' "${qps_ratios[@]}" | media
   "p99 saturated $(printf '%s\n' "${p99_sat_ratios[@]}" | median)," \
   "p99 at $RATE q/s $(printf '%s\n' "${p99_rate_ratios[@]}" | median)" \
   "(p50 $(printf '%s\n' "${p50_rate_ratios[@]}" | median))" >&2
+# The percentiles of every query of the rounds together, per server: one figure per phase that the
+# run-to-run noise of any one round's p99 (about ±15% here) moves less.
+for phase in saturated rate; do
+  read -r n50 n99 n999 < <(pooled_percentiles "$TMP/histogram.nsd.$phase")
+  read -r w50 w99 w999 < <(pooled_percentiles "$TMP/histogram.webstack.$phase")
+  echo "all $ROUNDS rounds together, $phase: NSD p50 $n50 p99 $n99 p99.9 $n999 ms, webstack p50 $w50 p99 $w99 p99.9 $w999 ms;" \
+    "webstack/nsd p50 $(ratio "$w50" "$n50"), p99 $(ratio "$w99" "$n99"), p99.9 $(ratio "$w999" "$n999")" >&2
+done

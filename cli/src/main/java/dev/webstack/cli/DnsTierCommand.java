@@ -34,7 +34,7 @@ final class DnsTierCommand implements Callable<Integer> {
         DnsConfig dns = stack.dns();
         // The zones' IXFR histories outlive a restart, as NSD's ixfr files do.
         DnsServer server = DnsServer.start(dns, DnsOptions.from(dns).withIxfrDir(stack.varDir().resolve("dns/ixfr")));
-        log.info("dns: answering on {} udp+tcp for {}", dns.listen(),
+        log.info("dns: answering on {} udp+tcp for {}", String.join(", ", dns.addresses().stream().map(Object::toString).toList()),
                 dns.zones().stream().map(DnsConfig.Zone::origin).toList());
         // A reload re-reads webstack.yml too, so added or removed zones, transfer and notify
         // settings and the rate limit are applied; the listen address needs a restart.

@@ -14,7 +14,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -25,9 +24,11 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -54,12 +55,16 @@ import org.slf4j.LoggerFactory;
 import org.xbill.DNS.Name;
 
 /**
- * The authoritative DNS server of the stack's zones, over UDP and TCP on one address (RFC 1035
- * section 4.2, RFC 7766: a server must answer over TCP too).
+ * The authoritative DNS server of the stack's zones, over UDP and TCP (RFC 1035 section 4.2,
+ * RFC 7766: a server must answer over TCP too) on each address of {@code dns.listen}. A host with
+ * several addresses lists them (as NSD's {@code ip-address} lines): a socket bound to the wildcard
+ * address answers from whichever address the route to the client prefers, which need not be the
+ * one the query came to, and a client drops such an answer.
  *
  * <p>{@link #start} loads every zone first, so a bad zone file fails with {@code path:line: reason}
- * before anything listens; then it binds UDP, then TCP on the same port (with port 0, the port the
- * system gave to UDP). It returns once both listen, and leaves nothing bound if either fails.
+ * before anything listens; then, address by address, it binds UDP, then TCP on the same port (with
+ * port 0, the port the system gave to UDP). It returns once all listen, and leaves nothing bound
+ * if any fails.
  * The answers are precompiled after that, on a thread of its own, and again after each reload:
  * until they are, each query is answered by the slow path and its answer kept (a 100,000-name zone
  * answers about 1.5 s sooner, and reloads within the heap the supervisor gives the tier).
@@ -103,13 +108,15 @@ public final class DnsServer implements AutoCloseable {
     static final int RECV_BATCH = 16;
     /** Kernel receive and send buffer of each UDP socket. */
     static final int UDP_SOCKET_BUFFER = 4 << 20;
+    /** {@code setsockopt(IPPROTO_IPV6, IPV6_V6ONLY)}: an IPv6 socket that takes no IPv4 (mapped) traffic. */
+    private static final IntegerUnixChannelOption IPV6_V6ONLY = new IntegerUnixChannelOption("IPV6_V6ONLY", 41, 26);
     /** How often a port-0 start tries again when TCP cannot have the port UDP was given. */
     private static final int EPHEMERAL_ATTEMPTS = 5;
 
     private final EventLoopGroup group;
     private final List<Channel> udp;
     private final List<UdpReader> readers;
-    private final Channel tcp;
+    private final List<Channel> tcp;
     private final int port;
     private final AtomicReference<Responder> responder;
     private final AtomicReference<RateLimiter> limiter;
@@ -128,7 +135,7 @@ public final class DnsServer implements AutoCloseable {
     private Map<Name, byte[]> sources; // guarded by reloadLock
     private volatile FrontDoors frontDoors;
 
-    private DnsServer(EventLoopGroup group, List<Channel> udp, List<UdpReader> readers, Channel tcp, AtomicReference<Responder> responder,
+    private DnsServer(EventLoopGroup group, List<Channel> udp, List<UdpReader> readers, List<Channel> tcp, AtomicReference<Responder> responder,
                       AtomicReference<RateLimiter> limiter, DnsConfig config, List<ZoneData> zones, Notifier notifier,
                       ZoneTransfer transfers, DnsMetrics metrics, IxfrStore ixfr, Map<Name, byte[]> sources) {
         this.notifier = notifier;
@@ -138,7 +145,7 @@ public final class DnsServer implements AutoCloseable {
         this.group = group;
         this.udp = List.copyOf(udp);
         this.readers = List.copyOf(readers);
-        this.tcp = tcp;
+        this.tcp = List.copyOf(tcp);
         this.port = ((InetSocketAddress) udp.get(0).localAddress()).getPort();
         this.responder = responder;
         this.limiter = limiter;
@@ -148,7 +155,7 @@ public final class DnsServer implements AutoCloseable {
     }
 
     /**
-     * Loads the zones of {@code config} and listens on {@code config.listen()}, with the rate limit,
+     * Loads the zones of {@code config} and listens on the addresses of {@code dns.listen}, with the rate limit,
      * transfer clients and NOTIFY targets the config names ({@link DnsOptions#from}; by default
      * NSD's rate limit: 200 UDP answers per second per /24, slip 2).
      *
@@ -160,7 +167,7 @@ public final class DnsServer implements AutoCloseable {
     }
 
     /**
-     * Loads the zones of {@code config} and listens on {@code config.listen()}, with the rate limit,
+     * Loads the zones of {@code config} and listens on the addresses of {@code dns.listen}, with the rate limit,
      * zone transfer clients and NOTIFY targets of {@code options}.
      *
      * @throws dev.webstack.common.config.ConfigException a zone file that cannot be used
@@ -206,42 +213,48 @@ public final class DnsServer implements AutoCloseable {
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         int loops = Runtime.getRuntime().availableProcessors();
         EventLoopGroup group = new DnsEventLoopGroup(loops, new DefaultThreadFactory("dns"), io);
+        List<Channel> udp = new ArrayList<>();
+        List<UdpReader> readers = new ArrayList<>();
+        List<Channel> tcp = new ArrayList<>();
         try {
             // With SO_REUSEPORT the kernel spreads the datagrams over one socket per event loop;
             // without it (NIO), one socket serves all.
             int sockets = epoll ? loops : 1;
-            List<Channel> udp = new ArrayList<>();
-            List<UdpReader> readers = new ArrayList<>();
             DnsCounters counters = new DnsCounters();
             boolean batched = epoll && udpBatches && UdpBatchHandle.available();
-            Channel tcp = bind(group, epoll, batched, sockets, config, new UdpAnswers(responder::get, limiter::get, transfers, counters),
-                    responder::get, transfers, counters, udp, readers);
-            // An address that cannot be bound fails the start (the sockets close with the group, below).
+            bind(group, epoll, batched, sockets, config, new UdpAnswers(responder::get, limiter::get, transfers, counters),
+                    responder::get, transfers, counters, udp, readers, tcp);
+            // An address that cannot be bound fails the start, and closes the sockets bound before it (below).
             DnsMetrics metrics = config.metrics().map(at -> DnsMetrics.start(at, counters, () -> responder.get().zones())).orElse(null);
             DnsServer server = new DnsServer(group, udp, readers, tcp, responder, limiter, config, zones, notifier, transfers, metrics, ixfr, sources);
             server.watchFrontDoors(config.healthChecks());
-            log.info("dns: serving {} on {}:{} (udp x{}, {} readers{}, and tcp, {}, rate limit {}{})",
-                    zones.stream().map(ZoneData::origin).toList(), config.listen().host(), server.port, sockets, readers.size(),
+            log.info("dns: serving {} on {} (udp x{}{}, {} readers{}, and tcp, {}, rate limit {}{})",
+                    zones.stream().map(ZoneData::origin).toList(), describe(server.addresses()), sockets,
+                    server.tcp.size() > 1 ? " per address" : "", readers.size(),
                     readers.get(0).batched() ? " in batches" : "", epoll ? "epoll" : "nio", describe(rateLimit), metrics == null ? "" : ", metrics on http://"
                             + metrics.address().getHostString() + ":" + metrics.address().getPort() + "/metrics");
             server.precompileInBackground(unprepared);
             return server;
         } catch (RuntimeException e) {
+            readers.forEach(UdpReader::close);
+            udp.forEach(ch -> ch.close().awaitUninterruptibly());
+            tcp.forEach(ch -> ch.close().awaitUninterruptibly());
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             throw e;
         }
     }
 
     /**
-     * Binds {@code sockets} UDP channels (added to {@code udp}; their readers to {@code readers},
+     * Binds every address of {@code dns.listen}: on each, {@code sockets} UDP channels, socket
+     * {@code i} on event loop {@code i} (added to {@code udp}; their readers to {@code readers},
      * {@link UdpBatchHandle}s when {@code batched}, else the channels themselves: with
-     * {@code dns.udp-readers: shared} the next loop's too, and each loop on a CPU of its own with
-     * {@code dns.cpu-affinity}) and one TCP channel, which it returns.
+     * {@code dns.udp-readers: shared} the next loop's too), and one TCP channel (added to
+     * {@code tcp}). With {@code dns.cpu-affinity} each loop runs on a CPU of its own, the same for
+     * every address.
      */
-    private static Channel bind(EventLoopGroup group, boolean epoll, boolean batched, int sockets, DnsConfig config, UdpAnswers answers,
-                                Supplier<Responder> responder, ZoneTransfer transfers, DnsCounters counters,
-                                List<Channel> udp, List<UdpReader> readers) {
-        InetSocketAddress address = config.listen().toSocketAddress();
+    private static void bind(EventLoopGroup group, boolean epoll, boolean batched, int sockets, DnsConfig config, UdpAnswers answers,
+                             Supplier<Responder> responder, ZoneTransfer transfers, DnsCounters counters,
+                             List<Channel> udp, List<UdpReader> readers, List<Channel> tcp) {
         Bootstrap udpBootstrap = new Bootstrap()
                 .group(group)
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_UDP_QUERY))
@@ -251,13 +264,7 @@ public final class DnsServer implements AutoCloseable {
                 .option(ChannelOption.SO_SNDBUF, UDP_SOCKET_BUFFER)
                 .handler(new UdpHandler(answers));
         if (epoll) {
-            // An IPv4 address gets an IPv4 socket: Netty's default is an IPv6 socket taking IPv4 as
-            // mapped addresses, which costs every datagram a trip through the IPv6 code and a
-            // 28-byte address both ways.
-            SocketProtocolFamily family = address.getAddress() instanceof Inet4Address
-                    ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
-            udpBootstrap.channelFactory(() -> new EpollDatagramChannel(family))
-                    .option(EpollChannelOption.SO_REUSEPORT, true);
+            udpBootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
             if (batched) {
                 udpBootstrap.option(ChannelOption.AUTO_READ, false);
             } else {
@@ -272,44 +279,88 @@ public final class DnsServer implements AutoCloseable {
                         // query waits behind at most RECV_BATCH others, not behind a dozen batches.
                         .option(ChannelOption.RECVBUF_ALLOCATOR, new DatagramReads(MAX_UDP_QUERY, RECV_BATCH));
             }
-        } else {
-            udpBootstrap.channel(NioDatagramChannel.class);
         }
-        Class<? extends ServerChannel> serverChannel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap tcpBootstrap = new ServerBootstrap()
                 .group(group)
-                .channel(serverChannel)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         tcpPipeline(ch.pipeline(), responder, transfers, counters);
                     }
                 });
+        List<EventLoop> loops = new ArrayList<>();
+        group.forEach(loop -> loops.add((EventLoop) loop));
+        int[] cpus = null; // chosen with the first address's sockets
+        boolean ipv4Listed = config.addresses().stream().anyMatch(a -> a.toSocketAddress().getAddress() instanceof Inet4Address);
+        for (HostPort listen : config.addresses()) {
+            InetSocketAddress address = listen.toSocketAddress();
+            if (address.getAddress().isAnyLocalAddress()) {
+                log.warn("dns: listening on {}: on a host with several addresses an answer may leave from another address than "
+                        + "its query came to, and the client drops it; list the addresses in dns.listen instead", listen);
+            }
+            Bootstrap udpHere = udpBootstrap.clone();
+            ServerBootstrap tcpHere = tcpBootstrap.clone();
+            if (epoll) {
+                // An IPv4 address gets IPv4 sockets: Netty's default is an IPv6 socket taking IPv4 as
+                // mapped addresses, which costs every datagram a trip through the IPv6 code and a
+                // 28-byte address both ways.
+                boolean ipv4 = address.getAddress() instanceof Inet4Address;
+                SocketProtocolFamily family = ipv4 ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
+                udpHere.channelFactory(() -> new EpollDatagramChannel(family));
+                tcpHere.channelFactory(() -> new EpollServerSocketChannel(family));
+                if (!ipv4 && ipv4Listed) {
+                    // An IPv4 address listed too: this one takes IPv6 only (as NSD's sockets do), or
+                    // [::] would claim the port of 0.0.0.0 as well.
+                    udpHere.option(IPV6_V6ONLY, 1);
+                    tcpHere.option(IPV6_V6ONLY, 1);
+                }
+            } else {
+                udpHere.channel(NioDatagramChannel.class);
+                tcpHere.channel(NioServerSocketChannel.class);
+            }
+            Listener listener = bindAddress(udpHere, tcpHere, loops, sockets, address);
+            udp.addAll(listener.udp());
+            tcp.add(listener.tcp());
+            if (sockets > 1) {
+                boolean first = cpus == null;
+                if (first) {
+                    cpus = config.cpuAffinity() ? pinLoops(listener.udp()) : new int[0];
+                }
+                spread(listener.udp().get(0), sockets, cpus, first);
+            }
+            if (batched) {
+                readInBatches(listener.udp(), answers, sockets > 1 && config.udpReaders() == DnsConfig.UdpReaders.SHARED, readers);
+            } else {
+                listener.udp().forEach(ch -> readers.add(new UdpReader(ch, ch.eventLoop(), null)));
+            }
+        }
+    }
 
+    /** The sockets of one address: one UDP socket per event loop (one on NIO), and the TCP socket on the same port. */
+    private record Listener(List<Channel> udp, Channel tcp) {}
+
+    /**
+     * Binds {@code sockets} UDP channels to {@code address}, socket {@code i} on {@code loops[i]},
+     * then TCP to the same port (with port 0, the port the system gave to UDP; another one when TCP
+     * cannot have it). Leaves nothing bound if it fails.
+     *
+     * @throws UncheckedIOException the address cannot be bound
+     */
+    private static Listener bindAddress(Bootstrap udpBootstrap, ServerBootstrap tcpBootstrap, List<EventLoop> loops, int sockets,
+                                        InetSocketAddress address) {
         int attempts = address.getPort() == 0 ? EPHEMERAL_ATTEMPTS : 1;
         for (int attempt = 1; ; attempt++) {
-            Channel first = await(udpBootstrap.bind(address), "udp", address);
-            InetSocketAddress bound = new InetSocketAddress(address.getAddress(), ((InetSocketAddress) first.localAddress()).getPort());
-            udp.add(first);
+            List<Channel> udp = new ArrayList<>();
             try {
+                Channel first = await(udpBootstrap.clone(loops.get(0)).bind(address), "udp", address);
+                udp.add(first);
+                InetSocketAddress bound = new InetSocketAddress(address.getAddress(), ((InetSocketAddress) first.localAddress()).getPort());
                 for (int i = 1; i < sockets; i++) {
-                    udp.add(await(udpBootstrap.bind(bound), "udp", bound));
+                    udp.add(await(udpBootstrap.clone(loops.get(i)).bind(bound), "udp", bound));
                 }
-                if (sockets > 1) {
-                    spread(first, sockets, config.cpuAffinity() ? pinLoops(udp) : new int[0]);
-                }
-                boolean shared = sockets > 1 && config.udpReaders() == DnsConfig.UdpReaders.SHARED;
-                if (batched) {
-                    readInBatches(udp, answers, shared, readers);
-                } else {
-                    udp.forEach(ch -> readers.add(new UdpReader(ch, ch.eventLoop(), null)));
-                }
-                return await(tcpBootstrap.bind(bound), "tcp", bound);
+                return new Listener(List.copyOf(udp), await(tcpBootstrap.bind(bound), "tcp", bound));
             } catch (UncheckedIOException e) {
-                readers.forEach(UdpReader::close);
-                readers.clear();
                 udp.forEach(ch -> ch.close().awaitUninterruptibly());
-                udp.clear();
                 if (attempt >= attempts) {
                     throw e;
                 }
@@ -381,15 +432,21 @@ public final class DnsServer implements AutoCloseable {
     /**
      * Attaches the program that picks the socket of each datagram ({@link DatagramSpread}): by the
      * CPU delivering it when the loops of the {@code sockets} sockets are pinned to {@code cpus}
-     * (one each), else at random.
+     * (one each), else at random. Says how only when {@code tell} (for the first address), or when it fails.
      */
-    private static void spread(Channel first, int sockets, int[] cpus) {
+    private static void spread(Channel first, int sockets, int[] cpus, boolean tell) {
         if (cpus.length == sockets && DatagramSpread.attachAcross(first, cpus)) {
-            log.info("dns: udp event loops on cpus {}; each datagram is read on the cpu after the one delivering it",
-                    CpuAffinity.describe(cpus));
+            if (tell) {
+                log.info("dns: udp event loops on cpus {}; each datagram is read on the cpu after the one delivering it",
+                        CpuAffinity.describe(cpus));
+            }
         } else if (!DatagramSpread.attach(first, sockets)) {
             log.warn("dns: cannot spread datagrams over the {} udp sockets one by one; the kernel spreads them by client", sockets);
         }
+    }
+
+    private static String list(List<HostPort> addresses) {
+        return String.join(", ", addresses.stream().map(HostPort::toString).toList());
     }
 
     private static String onOff(boolean on) {
@@ -441,9 +498,9 @@ public final class DnsServer implements AutoCloseable {
     public ZoneReload reload(DnsConfig newConfig) {
         synchronized (reloadLock) {
             ZoneReload.Builder result = new ZoneReload.Builder();
-            if (!newConfig.listen().equals(config.listen())) {
-                result.note("dns.listen " + newConfig.listen() + " ignored: a new address needs a restart (still "
-                        + config.listen() + ")");
+            if (!newConfig.addresses().equals(config.addresses())) {
+                result.note("dns.listen " + list(newConfig.addresses()) + " ignored: a new address needs a restart (still "
+                        + list(config.addresses()) + ")");
             }
             if (newConfig.udpReaders() != config.udpReaders()) {
                 result.note("dns.udp-readers " + newConfig.udpReaders().name().toLowerCase(Locale.ROOT)
@@ -637,9 +694,18 @@ public final class DnsServer implements AutoCloseable {
         return Optional.ofNullable(metrics).map(DnsMetrics::address);
     }
 
-    /** The port UDP and TCP listen on: the configured one, or the one the system chose for 0. */
+    /** The port UDP and TCP listen on at the first address: the configured one, or the one the system chose for 0. */
     public int port() {
         return port;
+    }
+
+    /** The addresses UDP and TCP listen on, as {@code dns.listen} lists them, with the ports the system chose for 0. */
+    public List<InetSocketAddress> addresses() {
+        return tcp.stream().map(ch -> (InetSocketAddress) ch.localAddress()).toList();
+    }
+
+    private static String describe(List<InetSocketAddress> addresses) {
+        return String.join(", ", addresses.stream().map(a -> new HostPort(NetUtil.toAddressString(a.getAddress()), a.getPort()).toString()).toList());
     }
 
     /** What answers the queries now: without precompiled answers until they are rendered (tests). */
@@ -677,8 +743,9 @@ public final class DnsServer implements AutoCloseable {
         precompiler.shutdownNow();
         readers.forEach(UdpReader::close);
         udp.forEach(ch -> ch.close().awaitUninterruptibly());
-        tcp.close().awaitUninterruptibly();
+        String addresses = describe(addresses());
+        tcp.forEach(ch -> ch.close().awaitUninterruptibly());
         group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly();
-        log.info("dns: stopped listening on port {}", port);
+        log.info("dns: stopped listening on {}", addresses);
     }
 }

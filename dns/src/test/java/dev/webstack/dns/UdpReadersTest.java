@@ -189,7 +189,7 @@ class UdpReadersTest {
 
     /** {@code c} with these readers and CPU affinity. */
     private static DnsConfig with(DnsConfig c, DnsConfig.UdpReaders readers, boolean cpuAffinity) {
-        return new DnsConfig(c.listen(), c.zones(), c.udpPayload(), c.rateLimit(), c.transferTo(), c.notifyTargets(), c.healthChecks(),
+        return new DnsConfig(c.addresses(), c.zones(), c.udpPayload(), c.rateLimit(), c.transferTo(), c.notifyTargets(), c.healthChecks(),
                 c.tsig(), c.metrics(), readers, cpuAffinity);
     }
 

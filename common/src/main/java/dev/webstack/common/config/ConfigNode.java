@@ -252,6 +252,35 @@ public final class ConfigNode {
         }
     }
 
+    /**
+     * One {@code host:port}, or a list of them (each at most once); {@code def} when the key is
+     * absent.
+     */
+    public List<HostPort> hostPorts(String name, String def) {
+        Optional<ConfigNode> child = child(name);
+        if (child.isEmpty() || !(child.get().value instanceof List<?>)) {
+            return List.of(hostPort(name, def));
+        }
+        List<ConfigNode> entries = list(name);
+        if (entries.isEmpty()) {
+            throw child.get().error("an empty list (expected: one host:port or more)");
+        }
+        List<HostPort> out = new ArrayList<>();
+        for (ConfigNode entry : entries) {
+            HostPort address;
+            try {
+                address = HostPort.parse(entry.text());
+            } catch (IllegalArgumentException e) {
+                throw entry.error(e.getMessage());
+            }
+            if (out.contains(address)) {
+                throw entry.error(address + " is listed twice");
+            }
+            out.add(address);
+        }
+        return List.copyOf(out);
+    }
+
     /** A duration such as {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 365d}; {@code 0} needs no unit. */
     public Duration duration(String name, Duration def) {
         Optional<ConfigNode> child = child(name);

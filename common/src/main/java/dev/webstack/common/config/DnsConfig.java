@@ -15,9 +15,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The DNS tier: where it listens (UDP and TCP on the same address) and which zone files it serves.
+ * The DNS tier: where it listens (UDP and TCP on the same addresses) and which zone files it serves.
  *
- * @param listen     UDP and TCP address, default {@code 127.0.0.1:5353}
+ * @param addresses  the UDP and TCP addresses ({@code dns.listen}: one, or a list, as NSD's
+ *                   {@code ip-address} lines), default {@code 127.0.0.1:5353}; {@link #listen} is the first
  * @param zones      the zones served authoritatively
  * @param udpPayload the largest UDP answer sent to an EDNS client (RFC 6891), default 1232
  * @param rateLimit  response rate limiting of UDP answers, on by default as in NSD
@@ -32,7 +33,7 @@ import java.util.TreeSet;
  *                   the CPU after the one that delivered it (on Linux, with two CPUs or more);
  *                   default on
  */
-public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateLimit rateLimit,
+public record DnsConfig(List<HostPort> addresses, List<Zone> zones, int udpPayload, RateLimit rateLimit,
                         List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks, Tsig tsig,
                         Optional<HostPort> metrics, UdpReaders udpReaders, boolean cpuAffinity) {
 
@@ -56,11 +57,11 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
         OWN
     }
 
-    /** With the UDP sockets shared by the event loops, each loop on a CPU of its own (the defaults). */
+    /** On one address, with the UDP sockets shared by the event loops, each loop on a CPU of its own (the defaults). */
     public DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateLimit rateLimit,
                      List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks, Tsig tsig,
                      Optional<HostPort> metrics) {
-        this(listen, zones, udpPayload, rateLimit, transferTo, notifyTargets, healthChecks, tsig, metrics, UdpReaders.SHARED, true);
+        this(List.of(listen), zones, udpPayload, rateLimit, transferTo, notifyTargets, healthChecks, tsig, metrics, UdpReaders.SHARED, true);
     }
 
     /** The TSIG algorithms a key may use (RFC 8945 section 6), as NSD and BIND spell them. */
@@ -136,10 +137,22 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
     public record Zone(String origin, Path file) {}
 
     public DnsConfig {
+        addresses = List.copyOf(addresses);
+        if (addresses.isEmpty()) {
+            throw new IllegalArgumentException("addresses: none (expected: at least one host:port)");
+        }
         zones = List.copyOf(zones);
         transferTo = List.copyOf(transferTo);
         notifyTargets = List.copyOf(notifyTargets);
         healthChecks = List.copyOf(healthChecks);
+    }
+
+    /**
+     * The first address listened on: where the stack's own tools (dig, get, up, the drills, the
+     * supervisor's health check) query the tier.
+     */
+    public HostPort listen() {
+        return addresses.get(0);
     }
 
     static DnsConfig from(ConfigNode node, Path base) {
@@ -207,7 +220,7 @@ public record DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateL
                     n.duration("interval", java.time.Duration.ofSeconds(2)));
         }).toList();
         return new DnsConfig(
-                node.hostPort("listen", "127.0.0.1:5353"),
+                node.hostPorts("listen", "127.0.0.1:5353"),
                 zones,
                 node.integer("udp-payload", 1232, 512, 4096),
                 rateLimit,

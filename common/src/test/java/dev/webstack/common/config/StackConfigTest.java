@@ -109,6 +109,24 @@ class StackConfigTest {
     }
 
     @Test
+    void dnsListensOnOneAddressOrAList() {
+        DnsConfig one = StackConfig.parse(FILE, "dns:\n  listen: 192.0.2.53:53\n").dns();
+        assertThat(one.addresses()).containsExactly(new HostPort("192.0.2.53", 53));
+        assertThat(one.listen()).isEqualTo(new HostPort("192.0.2.53", 53));
+
+        DnsConfig two = StackConfig.parse(FILE, "dns:\n  listen:\n    - 192.0.2.53:53\n    - \"[2001:db8::53]:53\"\n").dns();
+        assertThat(two.addresses()).containsExactly(new HostPort("192.0.2.53", 53), new HostPort("2001:db8::53", 53));
+        assertThat(two.listen()).as("the first: where the stack's own tools ask").isEqualTo(new HostPort("192.0.2.53", 53));
+
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "dns:\n  listen:\n    - 192.0.2.53:53\n    - 192.0.2.53:53\n"))
+                .hasMessage("/srv/stack/webstack.yml:4: dns.listen[1]: 192.0.2.53:53 is listed twice");
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "dns:\n  listen:\n    - 192.0.2.53:53\n    - 192.0.2.54\n"))
+                .hasMessageContaining("/srv/stack/webstack.yml:4:").hasMessageContaining("expected: host:port");
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "dns:\n  listen: []\n"))
+                .hasMessageContaining("/srv/stack/webstack.yml:2:").hasMessageContaining("an empty list");
+    }
+
+    @Test
     void dnsUdpReadersAreSharedUnlessSaidOwn() {
         assertThat(StackConfig.parse(FILE, "dns:\n  listen: 127.0.0.1:5353\n").dns().udpReaders()).as("default")
                 .isEqualTo(DnsConfig.UdpReaders.SHARED);
