@@ -56,10 +56,11 @@ import org.xbill.DNS.Name;
 
 /**
  * The authoritative DNS server of the stack's zones, over UDP and TCP (RFC 1035 section 4.2,
- * RFC 7766: a server must answer over TCP too) on each address of {@code dns.listen}. A host with
- * several addresses lists them (as NSD's {@code ip-address} lines): a socket bound to the wildcard
- * address answers from whichever address the route to the client prefers, which need not be the
- * one the query came to, and a client drops such an answer.
+ * RFC 7766: a server must answer over TCP too) on each address of {@code dns.listen} (one, or a
+ * list as NSD's {@code ip-address} lines). Each UDP answer leaves from the address its query came
+ * to, which a client checks: on a socket bound to the wildcard address too, where
+ * {@link UdpBatchHandle} reads it (it asks the kernel for each datagram's destination); Netty's
+ * channels cannot, and a warning says so.
  *
  * <p>{@link #start} loads every zone first, so a bad zone file fails with {@code path:line: reason}
  * before anything listens; then, address by address, it binds UDP, then TCP on the same port (with
@@ -294,9 +295,11 @@ public final class DnsServer implements AutoCloseable {
         boolean ipv4Listed = config.addresses().stream().anyMatch(a -> a.toSocketAddress().getAddress() instanceof Inet4Address);
         for (HostPort listen : config.addresses()) {
             InetSocketAddress address = listen.toSocketAddress();
-            if (address.getAddress().isAnyLocalAddress()) {
-                log.warn("dns: listening on {}: on a host with several addresses an answer may leave from another address than "
-                        + "its query came to, and the client drops it; list the addresses in dns.listen instead", listen);
+            if (address.getAddress().isAnyLocalAddress() && !batched) {
+                // UdpBatchHandle answers from each query's destination; Netty's channels cannot.
+                log.warn("dns: listening on {} without the batched datagram path (epoll and JNA): on a host with several addresses "
+                        + "a UDP answer may leave from another address than its query came to, and the client drops it; "
+                        + "list the addresses in dns.listen instead", listen);
             }
             Bootstrap udpHere = udpBootstrap.clone();
             ServerBootstrap tcpHere = tcpBootstrap.clone();

@@ -11,6 +11,7 @@ import io.netty.channel.IoEvent;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.IntegerUnixChannelOption;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -41,6 +42,14 @@ import org.slf4j.LoggerFactory;
  * returns, so a query waits behind at most one batch. A datagram longer than
  * {@link DnsServer#MAX_UDP_QUERY} is cut off, as with Netty's channel.
  *
+ * <p>A socket bound to the wildcard address ({@code 0.0.0.0}, {@code [::]}) would send each answer
+ * from the address the route to the client prefers, which on a host with several addresses need
+ * not be the one the query came to, and the client would drop it. For such a socket the handle
+ * asks the kernel for each datagram's destination ({@code IP_PKTINFO}, {@code IPV6_RECVPKTINFO})
+ * and sends the answer with it as its source (the control message it received, the IPv4
+ * interface cleared so that the route still chooses it), as Unbound does for
+ * {@code interface-automatic}.
+ *
  * <p>The {@code struct} layouts are those of Linux on 64-bit little-endian machines (x86-64,
  * arm64); {@link #available} says whether this process can use the handle.
  */
@@ -57,6 +66,8 @@ final class UdpBatchHandle implements EpollIoHandle {
     private static final int MSG_NAMELEN = 8;
     private static final int MSG_IOV = 16;
     private static final int MSG_IOVLEN = 24;
+    private static final int MSG_CONTROL = 32;
+    private static final int MSG_CONTROLLEN = 40;
     private static final int MSG_LEN = 56;
     // struct iovec { void *iov_base; size_t iov_len; }
     private static final int IOVEC = 16;
@@ -64,6 +75,29 @@ final class UdpBatchHandle implements EpollIoHandle {
     private static final int NAME = 32;
     private static final int AF_INET = 2;
     private static final int AF_INET6 = 10;
+    /** Room for one control message: {@code CMSG_SPACE(sizeof(struct in6_pktinfo))} is 40 bytes. */
+    private static final int CONTROL = 64;
+    // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } then the data.
+    private static final int CMSG_LEVEL = 8;
+    private static final int CMSG_TYPE = 12;
+    private static final int CMSG_DATA = 16;
+    private static final int MSG_FLAGS = 48;
+    private static final int MSG_CTRUNC = 0x8;
+    private static final int IPPROTO_IP = 0;
+    private static final int IP_PKTINFO_TYPE = 8;
+    private static final int IPPROTO_IPV6 = 41;
+    private static final int IPV6_PKTINFO_TYPE = 50;
+    /** {@code struct in_pktinfo}: interface, local address, header destination. */
+    private static final int IN_PKTINFO = 12;
+    /** {@code struct in6_pktinfo}: address, interface. */
+    private static final int IN6_PKTINFO = 20;
+    /** {@code setsockopt(IPPROTO_IP, IP_PKTINFO)}: each datagram of an IPv4 socket comes with its destination address. */
+    static final IntegerUnixChannelOption IP_PKTINFO = new IntegerUnixChannelOption("IP_PKTINFO", IPPROTO_IP, IP_PKTINFO_TYPE);
+    /**
+     * {@code setsockopt(IPPROTO_IPV6, IPV6_RECVPKTINFO)}: each datagram of an IPv6 socket comes with
+     * its destination address (an IPv4 one as a mapped address, which sending takes back).
+     */
+    static final IntegerUnixChannelOption IPV6_RECVPKTINFO = new IntegerUnixChannelOption("IPV6_RECVPKTINFO", IPPROTO_IPV6, 49);
 
     // Where each part starts in the native buffer.
     private static final int RECV_MSGS = 0;
@@ -71,7 +105,8 @@ final class UdpBatchHandle implements EpollIoHandle {
     private static final int RECV_IOVS = SEND_MSGS + BATCH * MMSGHDR;
     private static final int SEND_IOVS = RECV_IOVS + BATCH * IOVEC;
     private static final int NAMES = SEND_IOVS + BATCH * IOVEC;
-    private static final int DATA = NAMES + BATCH * NAME;
+    private static final int CONTROLS = NAMES + BATCH * NAME;
+    private static final int DATA = CONTROLS + BATCH * CONTROL;
     private static final int SIZE = DATA + BATCH * SLOT;
     private static final boolean AVAILABLE = probe();
 
@@ -84,19 +119,25 @@ final class UdpBatchHandle implements EpollIoHandle {
     private final ByteBuf[] queries = new ByteBuf[BATCH];
     private final ByteBuf[] responses = new ByteBuf[BATCH];
     private final byte[] ipv6 = new byte[16];
+    /** Whether each answer leaves from its query's destination address (a wildcard socket). */
+    private final boolean fromDestination;
     private boolean closed;
 
     /**
-     * @param fd      a UDP socket's descriptor, owned by the handle from now on (closed with it)
-     * @param answers what each query is answered
+     * @param fd              a UDP socket's descriptor, owned by the handle from now on (closed with it)
+     * @param answers         what each query is answered
+     * @param fromDestination whether to send each answer from the address its query came to, for
+     *                        a socket bound to the wildcard address whose datagrams come with
+     *                        their destination ({@link #IP_PKTINFO}, {@link #IPV6_RECVPKTINFO})
      * @throws IllegalStateException {@link #available} is false
      */
-    UdpBatchHandle(int fd, UdpAnswers answers) {
+    UdpBatchHandle(int fd, UdpAnswers answers, boolean fromDestination) {
         if (!available()) {
             throw new IllegalStateException("recvmmsg through JNA is not available here");
         }
         this.fd = new FileDescriptor(fd);
         this.answers = answers;
+        this.fromDestination = fromDestination;
         this.memory = Unpooled.directBuffer(SIZE, SIZE);
         this.address = memory.memoryAddress();
         memory.setZero(0, SIZE);
@@ -106,6 +147,10 @@ final class UdpBatchHandle implements EpollIoHandle {
             memory.setIntLE(recv + MSG_NAMELEN, NAME);
             memory.setLongLE(recv + MSG_IOV, address + RECV_IOVS + (long) i * IOVEC);
             memory.setLongLE(recv + MSG_IOVLEN, 1);
+            if (fromDestination) {
+                memory.setLongLE(recv + MSG_CONTROL, address + CONTROLS + (long) i * CONTROL);
+                memory.setLongLE(recv + MSG_CONTROLLEN, CONTROL);
+            }
             memory.setLongLE(RECV_IOVS + i * IOVEC, address + DATA + (long) i * SLOT);
             memory.setLongLE(RECV_IOVS + i * IOVEC + 8, SLOT);
             int send = SEND_MSGS + i * MMSGHDR;
@@ -162,9 +207,15 @@ final class UdpBatchHandle implements EpollIoHandle {
                 memory.setIntLE(send + MSG_NAMELEN, memory.getIntLE(recv + MSG_NAMELEN));
                 memory.setLongLE(SEND_IOVS + count * IOVEC, response.memoryAddress() + response.readerIndex());
                 memory.setLongLE(SEND_IOVS + count * IOVEC + 8, response.readableBytes());
+                if (fromDestination) {
+                    source(recv, send, i);
+                }
                 responses[count++] = response;
             }
             memory.setIntLE(RECV_MSGS + i * MMSGHDR + MSG_NAMELEN, NAME);
+            if (fromDestination) {
+                memory.setLongLE(RECV_MSGS + i * MMSGHDR + MSG_CONTROLLEN, CONTROL);
+            }
         }
         send(count);
     }
@@ -203,6 +254,34 @@ final class UdpBatchHandle implements EpollIoHandle {
             }
             return null;
         }
+    }
+
+    /**
+     * Has the answer in send slot {@code send} leave from the destination of the query received
+     * in slot {@code i} (its mmsghdr at {@code recv}): the control message received with it, sent
+     * back. Its interface is cleared, so that the route to the client still chooses that (the
+     * source address alone is kept), except for an IPv6 link-local address, which needs it.
+     */
+    private void source(int recv, int send, int i) {
+        long length = memory.getLongLE(recv + MSG_CONTROLLEN);
+        int control = CONTROLS + i * CONTROL;
+        int level = memory.getIntLE(control + CMSG_LEVEL);
+        int type = memory.getIntLE(control + CMSG_TYPE);
+        boolean ipv4 = level == IPPROTO_IP && type == IP_PKTINFO_TYPE && length >= CMSG_DATA + IN_PKTINFO;
+        boolean ipv6 = level == IPPROTO_IPV6 && type == IPV6_PKTINFO_TYPE && length >= CMSG_DATA + IN6_PKTINFO;
+        if ((memory.getIntLE(recv + MSG_FLAGS) & MSG_CTRUNC) != 0 || length > CONTROL || !(ipv4 || ipv6)) {
+            // No destination came with it (or not whole): the route's choice, as without the option.
+            memory.setLongLE(send + MSG_CONTROL, 0);
+            memory.setLongLE(send + MSG_CONTROLLEN, 0);
+            return;
+        }
+        if (ipv4) {
+            memory.setIntLE(control + CMSG_DATA, 0); // struct in_pktinfo's ipi_ifindex
+        } else if (!((memory.getByte(control + CMSG_DATA) & 0xFF) == 0xFE && (memory.getByte(control + CMSG_DATA + 1) & 0xC0) == 0x80)) {
+            memory.setIntLE(control + CMSG_DATA + 16, 0); // struct in6_pktinfo's ipi6_ifindex, but for fe80::/10
+        }
+        memory.setLongLE(send + MSG_CONTROL, address + control);
+        memory.setLongLE(send + MSG_CONTROLLEN, length);
     }
 
     /** Sends the first {@code count} answers, then releases them; one that fails is dropped, as by NSD. */

@@ -10,6 +10,8 @@ import io.netty.channel.epoll.EpollIoOps;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -25,17 +27,27 @@ record UdpReader(Channel socket, EventLoop loop, IoRegistration registration) {
 
     /**
      * Has {@code loop} read {@code socket} (an epoll channel Netty does not read) through a
-     * {@link UdpBatchHandle} on a duplicate of its descriptor.
+     * {@link UdpBatchHandle} on a duplicate of its descriptor. A socket bound to the wildcard
+     * address is asked for each datagram's destination, which its answer leaves from.
      *
      * @throws UncheckedIOException the descriptor cannot be duplicated, or the loop refuses it
      */
     static UdpReader batched(Channel socket, EventLoop loop, UdpAnswers answers) {
+        InetSocketAddress local = (InetSocketAddress) socket.localAddress();
+        boolean wildcard = local.getAddress().isAnyLocalAddress();
+        if (wildcard) {
+            boolean set = socket.config().setOption(local.getAddress() instanceof Inet6Address
+                    ? UdpBatchHandle.IPV6_RECVPKTINFO : UdpBatchHandle.IP_PKTINFO, 1);
+            if (!set) {
+                throw new UncheckedIOException(new IOException("dns: cannot ask udp socket " + local + " for each datagram's destination"));
+            }
+        }
         int fd = ((EpollDatagramChannel) socket).fd().intValue();
         int duplicate = LibC.fcntl(fd, LibC.F_DUPFD_CLOEXEC, 0);
         if (duplicate < 0) {
             throw new UncheckedIOException(new IOException("dns: cannot duplicate udp socket " + fd));
         }
-        UdpBatchHandle handle = new UdpBatchHandle(duplicate, answers);
+        UdpBatchHandle handle = new UdpBatchHandle(duplicate, answers, wildcard);
         Future<IoRegistration> registered = ((IoEventLoop) loop).register(handle).awaitUninterruptibly();
         if (!registered.isSuccess()) {
             handle.close();
