@@ -28,6 +28,8 @@ import org.xbill.DNS.Rcode;
  *       SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, NOTAUTH), {@code webstack_dns_answers_truncated_total},
  *       {@code webstack_dns_unanswered_total} (queries answered with silence);</li>
  *   <li>{@code webstack_dns_rate_limited_total} by {@code action} (drop, slip);</li>
+ *   <li>{@code webstack_dns_tcp_connections} (open now), {@code webstack_dns_tcp_refused_total}
+ *       (closed when accepted, over {@code dns.tcp-connections});</li>
  *   <li>{@code webstack_dns_transfers_total} by {@code type} (AXFR, IXFR);</li>
  *   <li>{@code webstack_dns_zone_serial} by {@code zone}: the serial served now;</li>
  *   <li>the JVM's meters ({@link TierMeters}).</li>
@@ -48,7 +50,8 @@ final class DnsMetrics implements AutoCloseable {
     /**
      * @throws IOException when {@code address} cannot be bound
      */
-    private DnsMetrics(HostPort address, DnsCounters counters, Supplier<List<ZoneData>> zones) throws IOException {
+    private DnsMetrics(HostPort address, DnsCounters counters, TcpConnections connections, Supplier<List<ZoneData>> zones)
+            throws IOException {
         this.zones = zones;
         for (DnsCounters.Transport t : DnsCounters.Transport.values()) {
             FunctionCounter.builder("webstack.dns.queries", counters, c -> c.queries(t))
@@ -66,6 +69,10 @@ final class DnsMetrics implements AutoCloseable {
             FunctionCounter.builder("webstack.dns.rate.limited", counters, c -> c.limited(slipped))
                     .tag("action", slipped ? "slip" : "drop").description("UDP answers the rate limit dropped or sent truncated").register(registry);
         }
+        Gauge.builder("webstack.dns.tcp.connections", connections, TcpConnections::open)
+                .description("TCP connections open now").register(registry);
+        FunctionCounter.builder("webstack.dns.tcp.refused", connections, TcpConnections::refused)
+                .description("TCP connections closed when accepted: dns.tcp-connections were open").register(registry);
         for (boolean incremental : new boolean[] {false, true}) {
             FunctionCounter.builder("webstack.dns.transfers", counters, c -> c.transfers(incremental))
                     .tag("type", incremental ? "IXFR" : "AXFR").description("Zone transfers sent to secondaries").register(registry);
@@ -87,9 +94,9 @@ final class DnsMetrics implements AutoCloseable {
      * @param zones the zones served now (they change on reload)
      * @throws UncheckedIOException when {@code address} cannot be bound
      */
-    static DnsMetrics start(HostPort address, DnsCounters counters, Supplier<List<ZoneData>> zones) {
+    static DnsMetrics start(HostPort address, DnsCounters counters, TcpConnections connections, Supplier<List<ZoneData>> zones) {
         try {
-            return new DnsMetrics(address, counters, zones);
+            return new DnsMetrics(address, counters, connections, zones);
         } catch (IOException e) {
             throw new UncheckedIOException("dns: cannot serve metrics on " + address + ": " + e.getMessage(), e);
         }

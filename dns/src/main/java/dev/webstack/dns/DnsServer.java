@@ -96,6 +96,8 @@ import org.xbill.DNS.Name;
  *   <tr><td>TCP idle timeout</td><td>{@value #TCP_IDLE_SECONDS} s without a query or an answer
  *       closes the connection (RFC 7766 section 6.2.3)</td></tr>
  *   <tr><td>TCP message size</td><td>65535 bytes, the largest the 2-byte length can say</td></tr>
+ *   <tr><td>TCP connections</td><td>{@code dns.tcp-connections} open at once (default 1000),
+ *       {@link TcpConnections}; one over it is closed when accepted</td></tr>
  * </table>
  */
 public final class DnsServer implements AutoCloseable {
@@ -121,6 +123,7 @@ public final class DnsServer implements AutoCloseable {
     private final int port;
     private final AtomicReference<Responder> responder;
     private final AtomicReference<RateLimiter> limiter;
+    private final TcpConnections connections;
     private final Notifier notifier;
     private final ZoneTransfer transfers;
     private final DnsMetrics metrics; // null without dns.metrics
@@ -137,7 +140,7 @@ public final class DnsServer implements AutoCloseable {
     private volatile FrontDoors frontDoors;
 
     private DnsServer(EventLoopGroup group, List<Channel> udp, List<UdpReader> readers, List<Channel> tcp, AtomicReference<Responder> responder,
-                      AtomicReference<RateLimiter> limiter, DnsConfig config, List<ZoneData> zones, Notifier notifier,
+                      AtomicReference<RateLimiter> limiter, TcpConnections connections, DnsConfig config, List<ZoneData> zones, Notifier notifier,
                       ZoneTransfer transfers, DnsMetrics metrics, IxfrStore ixfr, Map<Name, byte[]> sources) {
         this.notifier = notifier;
         this.metrics = metrics;
@@ -150,6 +153,7 @@ public final class DnsServer implements AutoCloseable {
         this.port = ((InetSocketAddress) udp.get(0).localAddress()).getPort();
         this.responder = responder;
         this.limiter = limiter;
+        this.connections = connections;
         this.config = config;
         this.zones = zones;
         this.sources = sources;
@@ -188,6 +192,7 @@ public final class DnsServer implements AutoCloseable {
         ZoneTransfer transfers = new ZoneTransfer(options.transferClients(), options.transferKeys());
         Notifier notifier = new Notifier(options.notifyTargets(), options.notifyKeys());
         AtomicReference<RateLimiter> limiter = new AtomicReference<>(new RateLimiter(rateLimit, System::currentTimeMillis));
+        TcpConnections connections = new TcpConnections(config.tcpConnections());
         // Each file read once, for its digest and its records.
         Map<Name, byte[]> sources = new HashMap<>();
         List<ZoneData> zones = new ArrayList<>();
@@ -224,10 +229,10 @@ public final class DnsServer implements AutoCloseable {
             DnsCounters counters = new DnsCounters();
             boolean batched = epoll && udpBatches && UdpBatchHandle.available();
             bind(group, epoll, batched, sockets, config, new UdpAnswers(responder::get, limiter::get, transfers, counters),
-                    responder::get, transfers, counters, udp, readers, tcp);
+                    responder::get, transfers, counters, connections, udp, readers, tcp);
             // An address that cannot be bound fails the start, and closes the sockets bound before it (below).
-            DnsMetrics metrics = config.metrics().map(at -> DnsMetrics.start(at, counters, () -> responder.get().zones())).orElse(null);
-            DnsServer server = new DnsServer(group, udp, readers, tcp, responder, limiter, config, zones, notifier, transfers, metrics, ixfr, sources);
+            DnsMetrics metrics = config.metrics().map(at -> DnsMetrics.start(at, counters, connections, () -> responder.get().zones())).orElse(null);
+            DnsServer server = new DnsServer(group, udp, readers, tcp, responder, limiter, connections, config, zones, notifier, transfers, metrics, ixfr, sources);
             server.watchFrontDoors(config.healthChecks());
             log.info("dns: serving {} on {} (udp x{}{}, {} readers{}, and tcp, {}, rate limit {}{})",
                     zones.stream().map(ZoneData::origin).toList(), describe(server.addresses()), sockets,
@@ -254,7 +259,7 @@ public final class DnsServer implements AutoCloseable {
      * every address.
      */
     private static void bind(EventLoopGroup group, boolean epoll, boolean batched, int sockets, DnsConfig config, UdpAnswers answers,
-                             Supplier<Responder> responder, ZoneTransfer transfers, DnsCounters counters,
+                             Supplier<Responder> responder, ZoneTransfer transfers, DnsCounters counters, TcpConnections connections,
                              List<Channel> udp, List<UdpReader> readers, List<Channel> tcp) {
         Bootstrap udpBootstrap = new Bootstrap()
                 .group(group)
@@ -286,7 +291,9 @@ public final class DnsServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        tcpPipeline(ch.pipeline(), responder, transfers, counters);
+                        if (connections.admit(ch)) {
+                            tcpPipeline(ch.pipeline(), responder, transfers, counters);
+                        }
                     }
                 });
         List<EventLoop> loops = new ArrayList<>();
@@ -585,6 +592,10 @@ public final class DnsServer implements AutoCloseable {
                 limiter.set(new RateLimiter(options.rateLimit(), System::currentTimeMillis));
                 result.note("dns.rate-limit applied: " + describe(options.rateLimit()));
             }
+            if (newConfig.tcpConnections() != config.tcpConnections()) {
+                connections.limit(newConfig.tcpConnections());
+                result.note("dns.tcp-connections applied: " + newConfig.tcpConnections() + " (" + connections.open() + " open now)");
+            }
             List<ZoneData> before = zones;
             boolean samePayload = newConfig.udpPayload() == config.udpPayload();
             zones = List.copyOf(next);
@@ -714,6 +725,11 @@ public final class DnsServer implements AutoCloseable {
     /** What answers the queries now: without precompiled answers until they are rendered (tests). */
     Responder responder() {
         return responder.get();
+    }
+
+    /** The TCP connections open, and their bound (tests). */
+    TcpConnections tcpConnections() {
+        return connections;
     }
 
     /** The UDP channels, one per socket (tests). */

@@ -63,7 +63,10 @@ class DnsMetricsTest {
                     .containsEntry("webstack_dns_answers_truncated_total", 0.0)
                     .containsEntry("webstack_dns_rate_limited_total{action=\"drop\"}", 0.0)
                     .containsEntry("webstack_dns_transfers_total{type=\"AXFR\"}", 1.0)
-                    .containsEntry("webstack_dns_transfers_total{type=\"IXFR\"}", 0.0);
+                    .containsEntry("webstack_dns_transfers_total{type=\"IXFR\"}", 0.0)
+                    .containsEntry("webstack_dns_tcp_refused_total", 0.0)
+                    .containsKey("webstack_dns_tcp_connections");
+            assertThat(m.get("webstack_dns_tcp_connections")).as("the MX query's and the AXFR's, if not closed yet").isBetween(0.0, 2.0);
             long serial = ZoneLoader.load(new DnsConfig.Zone("foobar.com.", TestZones.FOOBAR)).soa().getSerial();
             assertThat(m.get("webstack_dns_zone_serial{zone=\"foobar.com.\"}")).isEqualTo((double) serial);
             assertThat(m.keySet()).as("JVM meters").anyMatch(k -> k.startsWith("jvm_memory_used_bytes{area=\"heap\""));

@@ -32,10 +32,15 @@ import java.util.TreeSet;
  * @param cpuAffinity whether each event loop runs on a CPU of its own, and each UDP query is read on
  *                   the CPU after the one that delivered it (on Linux, with two CPUs or more);
  *                   default on
+ * @param tcpConnections the most TCP connections open at once (NSD's {@code tcp-count}); one over
+ *                   it is closed when accepted. Default {@value #TCP_CONNECTIONS}
  */
 public record DnsConfig(List<HostPort> addresses, List<Zone> zones, int udpPayload, RateLimit rateLimit,
                         List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks, Tsig tsig,
-                        Optional<HostPort> metrics, UdpReaders udpReaders, boolean cpuAffinity) {
+                        Optional<HostPort> metrics, UdpReaders udpReaders, boolean cpuAffinity, int tcpConnections) {
+
+    /** The default of {@code dns.tcp-connections}. */
+    public static final int TCP_CONNECTIONS = 1000;
 
     /**
      * Which event loops read each of the tier's UDP sockets (one socket per event loop, on Linux),
@@ -61,7 +66,8 @@ public record DnsConfig(List<HostPort> addresses, List<Zone> zones, int udpPaylo
     public DnsConfig(HostPort listen, List<Zone> zones, int udpPayload, RateLimit rateLimit,
                      List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks, Tsig tsig,
                      Optional<HostPort> metrics) {
-        this(List.of(listen), zones, udpPayload, rateLimit, transferTo, notifyTargets, healthChecks, tsig, metrics, UdpReaders.SHARED, true);
+        this(List.of(listen), zones, udpPayload, rateLimit, transferTo, notifyTargets, healthChecks, tsig, metrics, UdpReaders.SHARED, true,
+                TCP_CONNECTIONS);
     }
 
     /** The TSIG algorithms a key may use (RFC 8945 section 6), as NSD and BIND spell them. */
@@ -157,7 +163,7 @@ public record DnsConfig(List<HostPort> addresses, List<Zone> zones, int udpPaylo
 
     static DnsConfig from(ConfigNode node, Path base) {
         node.allowOnly("listen", "zones", "udp-payload", "rate-limit", "transfer-to", "notify", "health-checks", "tsig-keys", "metrics",
-                "udp-readers", "cpu-affinity");
+                "udp-readers", "cpu-affinity", "tcp-connections");
         List<Zone> zones = new ArrayList<>();
         for (ConfigNode z : node.list("zones")) {
             z.allowOnly("origin", "file");
@@ -230,7 +236,8 @@ public record DnsConfig(List<HostPort> addresses, List<Zone> zones, int udpPaylo
                 new Tsig(keys, transferKeys, notifyKeys),
                 node.child("metrics").filter(n -> !n.text().trim().equals("off")).map(n -> node.hostPort("metrics", null)),
                 node.enumValue("udp-readers", UdpReaders.SHARED),
-                node.bool("cpu-affinity", true));
+                node.bool("cpu-affinity", true),
+                node.integer("tcp-connections", TCP_CONNECTIONS, 1, 1_000_000));
     }
 
     /** {@code tsig-keys}: a list of {@code name}, {@code algorithm} (default hmac-sha256) and {@code secret} or {@code secret-file} (base64). */

@@ -127,6 +127,14 @@ class StackConfigTest {
     }
 
     @Test
+    void dnsTcpConnectionsAreBounded() {
+        assertThat(StackConfig.parse(FILE, "dns:\n  listen: 127.0.0.1:5353\n").dns().tcpConnections()).as("default").isEqualTo(1000);
+        assertThat(StackConfig.parse(FILE, "dns:\n  tcp-connections: 50\n").dns().tcpConnections()).isEqualTo(50);
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "dns:\n  tcp-connections: 0\n"))
+                .hasMessageContaining("/srv/stack/webstack.yml:2:").hasMessageContaining("0 is out of range (expected: 1-1000000)");
+    }
+
+    @Test
     void dnsUdpReadersAreSharedUnlessSaidOwn() {
         assertThat(StackConfig.parse(FILE, "dns:\n  listen: 127.0.0.1:5353\n").dns().udpReaders()).as("default")
                 .isEqualTo(DnsConfig.UdpReaders.SHARED);
