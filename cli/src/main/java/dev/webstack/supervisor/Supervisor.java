@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -214,10 +215,37 @@ public final class Supervisor implements AutoCloseable {
                 : List.of();
     }
 
+    /**
+     * The flags that have a tier JVM (Java 19 and later) start from a class-data sharing archive of
+     * the classes its last run loaded, {@code archive}, and write one as it exits when there is
+     * none or it does not fit this Java and class path ({@code -XX:+AutoCreateSharedArchive}): about
+     * 4,500 classes, which the DNS tier otherwise loads and verifies one by one at each start (its
+     * first answer 1.3 s after the launch, 0.9 s from the archive; NSD's 0.06 s). The archive is
+     * runtime state (14-30 MB a tier); an unusable one is written again, never trusted. The JVM's
+     * own messages about it (a line per class it leaves out, at exit) stay out of the tier's log.
+     * None for a class path that holds a directory (classes not yet in jars: the JVM cannot
+     * archive those, and would exit with an error).
+     */
+    static List<String> classDataSharing(Path archive, String classPath, int javaFeatureVersion) {
+        boolean jarsOnly = Arrays.stream(classPath.split(java.io.File.pathSeparator)).allMatch(e -> e.endsWith(".jar"));
+        if (javaFeatureVersion < 19 || !jarsOnly) {
+            return List.of();
+        }
+        List<String> flags = new ArrayList<>(List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + archive,
+                "-Xlog:cds*=off"));
+        if (javaFeatureVersion >= 24) {
+            flags.add("-Xlog:aot*=off"); // the tag Java 24 added; an unknown tag stops the JVM before that
+        }
+        return List.copyOf(flags);
+    }
+
     private Process launch(Component c) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(runtimeFlags(Runtime.version().feature()));
+        Path archives = stack.varDir().resolve("cds");
+        Files.createDirectories(archives);
+        cmd.addAll(classDataSharing(archives.resolve(c.name() + ".jsa"), System.getProperty("java.class.path"), Runtime.version().feature()));
         cmd.addAll(c.jvmOptions());
         cmd.add("-Dwebstack.component=" + c.name());
         cmd.add("-cp");
