@@ -46,9 +46,9 @@ import org.slf4j.LoggerFactory;
  * from the address the route to the client prefers, which on a host with several addresses need
  * not be the one the query came to, and the client would drop it. For such a socket the handle
  * asks the kernel for each datagram's destination ({@code IP_PKTINFO}, {@code IPV6_RECVPKTINFO})
- * and sends the answer with it as its source (the control message it received, the IPv4
- * interface cleared so that the route still chooses it), as Unbound does for
- * {@code interface-automatic}.
+ * and sends the answer with it as its source (the control message it received, its interface
+ * cleared so that the route still chooses that, but for an IPv6 link-local address), as Unbound
+ * does for {@code interface-automatic}.
  *
  * <p>The {@code struct} layouts are those of Linux on 64-bit little-endian machines (x86-64,
  * arm64); {@link #available} says whether this process can use the handle.
@@ -68,7 +68,10 @@ final class UdpBatchHandle implements EpollIoHandle {
     private static final int MSG_IOVLEN = 24;
     private static final int MSG_CONTROL = 32;
     private static final int MSG_CONTROLLEN = 40;
+    private static final int MSG_FLAGS = 48;
     private static final int MSG_LEN = 56;
+    /** In {@code msg_flags}: the control data did not fit. */
+    private static final int MSG_CTRUNC = 0x8;
     // struct iovec { void *iov_base; size_t iov_len; }
     private static final int IOVEC = 16;
     /** Room for a {@code struct sockaddr_in6} (28 bytes), the larger of the two families. */
@@ -81,8 +84,6 @@ final class UdpBatchHandle implements EpollIoHandle {
     private static final int CMSG_LEVEL = 8;
     private static final int CMSG_TYPE = 12;
     private static final int CMSG_DATA = 16;
-    private static final int MSG_FLAGS = 48;
-    private static final int MSG_CTRUNC = 0x8;
     private static final int IPPROTO_IP = 0;
     private static final int IP_PKTINFO_TYPE = 8;
     private static final int IPPROTO_IPV6 = 41;
@@ -277,11 +278,16 @@ final class UdpBatchHandle implements EpollIoHandle {
         }
         if (ipv4) {
             memory.setIntLE(control + CMSG_DATA, 0); // struct in_pktinfo's ipi_ifindex
-        } else if (!((memory.getByte(control + CMSG_DATA) & 0xFF) == 0xFE && (memory.getByte(control + CMSG_DATA + 1) & 0xC0) == 0x80)) {
-            memory.setIntLE(control + CMSG_DATA + 16, 0); // struct in6_pktinfo's ipi6_ifindex, but for fe80::/10
+        } else if (!linkLocal(control + CMSG_DATA)) {
+            memory.setIntLE(control + CMSG_DATA + 16, 0); // struct in6_pktinfo's ipi6_ifindex
         }
         memory.setLongLE(send + MSG_CONTROL, address + control);
         memory.setLongLE(send + MSG_CONTROLLEN, length);
+    }
+
+    /** Whether the IPv6 address at {@code at} is link-local ({@code fe80::/10}), which means nothing without its interface. */
+    private boolean linkLocal(int at) {
+        return (memory.getByte(at) & 0xFF) == 0xFE && (memory.getByte(at + 1) & 0xC0) == 0x80;
     }
 
     /** Sends the first {@code count} answers, then releases them; one that fails is dropped, as by NSD. */
