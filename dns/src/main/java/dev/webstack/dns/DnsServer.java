@@ -212,7 +212,7 @@ public final class DnsServer implements AutoCloseable {
         }
         // The answers are rendered once the sockets listen (precompileInBackground); until then the
         // slow path renders each the first time it is asked, so a large zone answers seconds sooner.
-        Responder unprepared = new Responder(zones, config.udpPayload(), false);
+        Responder unprepared = new Responder(zones, config.udpPayload(), nsid(config), false);
         AtomicReference<Responder> responder = new AtomicReference<>(unprepared);
 
         boolean epoll = Epoll.isAvailable();
@@ -455,6 +455,11 @@ public final class DnsServer implements AutoCloseable {
         }
     }
 
+    /** {@code dns.nsid} as the bytes of the EDNS option (RFC 5001): its text, as NSD's {@code ascii_} form. */
+    private static byte[] nsid(DnsConfig config) {
+        return config.nsid().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     private static String list(List<HostPort> addresses) {
         return String.join(", ", addresses.stream().map(HostPort::toString).toList());
     }
@@ -597,7 +602,7 @@ public final class DnsServer implements AutoCloseable {
                 result.note("dns.tcp-connections applied: " + newConfig.tcpConnections() + " (" + connections.open() + " open now)");
             }
             List<ZoneData> before = zones;
-            boolean samePayload = newConfig.udpPayload() == config.udpPayload();
+            boolean samePayload = newConfig.udpPayload() == config.udpPayload() && newConfig.nsid().equals(config.nsid());
             zones = List.copyOf(next);
             sources = nextSources;
             config = newConfig;
@@ -648,7 +653,7 @@ public final class DnsServer implements AutoCloseable {
                 return;
             }
             long start = System.nanoTime();
-            Responder prepared = new Responder(unprepared.zones(), unprepared.udpPayload());
+            Responder prepared = new Responder(unprepared.zones(), unprepared.udpPayload(), unprepared.nsid(), true);
             if (!closed.get() && responder.compareAndSet(unprepared, prepared)) {
                 log.info("dns: {} answers precompiled in {} ms", prepared.precompiled(), (System.nanoTime() - start) / 1_000_000);
             }
@@ -665,7 +670,7 @@ public final class DnsServer implements AutoCloseable {
         synchronized (reloadLock) {
             FrontDoors doors = frontDoors;
             List<ZoneData> served = doors == null ? zones : doors.apply(zones);
-            Responder unprepared = new Responder(served, config.udpPayload(), false);
+            Responder unprepared = new Responder(served, config.udpPayload(), nsid(config), false);
             responder.set(unprepared);
             precompileInBackground(unprepared);
         }

@@ -1,15 +1,19 @@
 package dev.webstack.dns;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.EDNSOption;
+import org.xbill.DNS.ExtendedErrorCodeOption;
 import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Header;
 import org.xbill.DNS.Message;
+import org.xbill.DNS.NSIDOption;
 import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.Opcode;
 import org.xbill.DNS.Rcode;
@@ -43,7 +47,10 @@ import org.xbill.DNS.Type;
  *
  * <p>The ID, opcode, RD and CD are copied from the query (RFC 1035, RFC 4035 section 3.1.6); RA
  * is never set: this server does not recurse. An EDNS query gets an OPT back, as the last record,
- * advertising {@code udpPayload}, with the query's DO bit (RFC 3225 section 3). A UDP response is at most 512 bytes without EDNS, and with EDNS the client's
+ * advertising {@code udpPayload}, with the query's DO bit (RFC 3225 section 3), the server's NSID
+ * when the query asks for it and one is set (RFC 5001), and with a REFUSED the Extended DNS Error
+ * that says why (RFC 8914: 20, Not Authoritative, for a name in none of the zones; 21, Not
+ * Supported, for another class), as NSD answers. A UDP response is at most 512 bytes without EDNS, and with EDNS the client's
  * advertised size (never below 512) capped at {@code udpPayload} (RFC 6891 section 6.2.5, default
  * 1232 per DNS Flag Day 2020); over TCP it is at most 65535 bytes (RFC 7766). A response that does
  * not fit is replaced by its header with TC set, the question and the OPT, so that the client
@@ -63,19 +70,31 @@ final class QueryHandler {
     /** How the query arrived, which decides how large the response may be. */
     enum Transport { UDP, TCP }
 
+    private static final int NO_EXTENDED_ERROR = -1;
+
     private final Authority authority;
     private final int udpPayload;
+    private final byte[] nsid;
 
     /**
      * @param authority  the zones' answer logic
      * @param udpPayload largest UDP response to an EDNS client, at least 512
      */
     QueryHandler(Authority authority, int udpPayload) {
+        this(authority, udpPayload, new byte[0]);
+    }
+
+    /**
+     * @param nsid this server's identifier, given to a query that asks for it with an empty NSID
+     *             option (RFC 5001); empty: none given
+     */
+    QueryHandler(Authority authority, int udpPayload, byte[] nsid) {
         if (udpPayload < CLASSIC_UDP_SIZE || udpPayload > TCP_SIZE) {
             throw new IllegalArgumentException("udpPayload: " + udpPayload + " (expected: 512-65535)");
         }
         this.authority = authority;
         this.udpPayload = udpPayload;
+        this.nsid = nsid.clone();
     }
 
     /** The response to {@code query} in wire format, or empty when nothing should be sent. */
@@ -148,21 +167,42 @@ final class QueryHandler {
             return response;
         }
         int qtype = question.getType();
-        if (question.getDClass() != DClass.IN || qtype == Type.AXFR || qtype == Type.IXFR) {
+        int why = NO_EXTENDED_ERROR; // why a REFUSED is refused (RFC 8914), said as NSD says it
+        if (question.getDClass() != DClass.IN) {
+            response.getHeader().setRcode(Rcode.REFUSED);
+            why = ExtendedErrorCodeOption.NOT_SUPPORTED;
+        } else if (qtype == Type.AXFR || qtype == Type.IXFR) {
             response.getHeader().setRcode(Rcode.REFUSED);
         } else {
             authority.answer(question.getName(), qtype, response);
+            if (response.getRcode() == Rcode.REFUSED) {
+                why = ExtendedErrorCodeOption.NOT_AUTHORITATIVE; // a name in none of the zones
+            }
         }
         if (opt != null) {
             // Last, so that the fast path finds the DO bit at a fixed distance from the end.
-            response.addRecord(answerOpt(opt), Section.ADDITIONAL);
+            OPTRecord answer = answerOpt(opt);
+            if (why != NO_EXTENDED_ERROR) {
+                List<EDNSOption> options = new ArrayList<>(answer.getOptions());
+                options.add(new ExtendedErrorCodeOption(why));
+                answer = new OPTRecord(answer.getPayloadSize(), 0, 0, answer.getFlags(), options);
+            }
+            response.addRecord(answer, Section.ADDITIONAL);
         }
         return response;
     }
 
-    /** The OPT record of an answer to a query that had {@code queryOpt}: {@code udpPayload} advertised, the query's DO bit. */
+    /**
+     * The OPT record of an answer to a query that had {@code queryOpt}: {@code udpPayload}
+     * advertised, the query's DO bit, and this server's NSID when the query asks for it and one is
+     * set (RFC 5001 section 2.1: only then; other options are not answered).
+     */
     OPTRecord answerOpt(OPTRecord queryOpt) {
-        return new OPTRecord(udpPayload, 0, 0, queryOpt.getFlags() & ExtendedFlags.DO);
+        int flags = queryOpt.getFlags() & ExtendedFlags.DO;
+        if (nsid.length > 0 && !queryOpt.getOptions(EDNSOption.Code.NSID).isEmpty()) {
+            return new OPTRecord(udpPayload, 0, 0, flags, List.of(new NSIDOption(nsid)));
+        }
+        return new OPTRecord(udpPayload, 0, 0, flags);
     }
 
     /** Largest response allowed for {@code query} on {@code transport}. */

@@ -119,6 +119,7 @@ final class Responder {
     private final List<ZoneData> zones;
     private final QueryHandler slow;
     private final int udpPayload;
+    private final byte[] nsid;
     private final byte[] opt;
     private final AnswerTable prepared;
     // Per zone, the NXDOMAIN template for absent names (NxDomain): none until precompiled.
@@ -148,9 +149,18 @@ final class Responder {
      *                   DnsServer} answers with while it renders them on another thread)
      */
     Responder(List<ZoneData> zones, int udpPayload, boolean precompile) {
+        this(zones, udpPayload, new byte[0], precompile);
+    }
+
+    /**
+     * @param nsid this server's identifier for queries that ask for it (RFC 5001); empty: none.
+     *             Such queries carry an EDNS option, and so take the slow path
+     */
+    Responder(List<ZoneData> zones, int udpPayload, byte[] nsid, boolean precompile) {
         this.zones = List.copyOf(zones);
-        this.slow = new QueryHandler(new Authority(zones), udpPayload);
+        this.slow = new QueryHandler(new Authority(zones), udpPayload, nsid);
         this.udpPayload = udpPayload;
+        this.nsid = nsid.clone();
         this.opt = opt(udpPayload);
         List<Prepared> work = new ArrayList<>();
         for (ZoneData zone : precompile ? zones : List.<ZoneData>of()) {
@@ -282,6 +292,11 @@ final class Responder {
         return udpPayload;
     }
 
+    /** The NSID given to queries that ask for it; empty for none. */
+    byte[] nsid() {
+        return nsid.clone();
+    }
+
     QueryHandler slowPath() {
         return slow;
     }
@@ -355,7 +370,9 @@ final class Responder {
             entry = learn(probe, query);
         }
         if (entry == null
-                || AnswerTable.answerLength(entry) + (probe.edns ? OPT_LENGTH : 0) > sizeLimit(probe, transport)) {
+                || AnswerTable.answerLength(entry) + (probe.edns ? OPT_LENGTH : 0) > sizeLimit(probe, transport)
+                || probe.edns && (entry[AnswerTable.headerAt(entry) + 3] & 0xF) == Rcode.REFUSED) {
+            // A name in none of the zones, with EDNS: the slow path says why (an Extended DNS Error).
             return null;
         }
         return patched(entry, query, probe, opt, alloc);

@@ -99,7 +99,7 @@ class DnsListenTest {
     private static DnsConfig withAddresses(List<HostPort> addresses) {
         DnsConfig c = TestZones.config(addresses.get(0));
         return new DnsConfig(addresses, c.zones(), c.udpPayload(), c.rateLimit(), c.transferTo(), c.notifyTargets(), c.healthChecks(),
-                c.tsig(), c.metrics(), c.udpReaders(), c.cpuAffinity(), c.tcpConnections());
+                c.tsig(), c.metrics(), c.udpReaders(), c.cpuAffinity(), c.tcpConnections(), "");
     }
 
     /** Whether this host has IPv6 on loopback (a container may not). */

@@ -36,6 +36,7 @@ import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.GenericEDNSOption;
 import org.xbill.DNS.Message;
+import org.xbill.DNS.NSIDOption;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.Opcode;
@@ -68,7 +69,7 @@ import org.xbill.DNS.Type;
  *       the SOA at the apex (and over TCP may send more), webstack the RRset of the lowest type
  *       code. Only the header is compared, and that webstack's answer is a single RRset.
  *   <li>The OPT record's advertised UDP size: webstack advertises {@code dns.udp-payload}; NSD its
- *       own setting. Only the OPT's presence, version, DO bit and extended rcode are compared.
+ *       own setting. Only the OPT's presence, version, DO bit, extended rcode and options are compared.
  *   <li>QDCOUNT 0 over TCP: NSD closes the connection; webstack answers FORMERR, as over UDP.
  *   <li>Classes other than IN and CH (HS, NONE, unassigned): both REFUSED, but NSD leaves the
  *       question out; webstack echoes it, as in every other answer (and as BIND does).
@@ -79,6 +80,8 @@ import org.xbill.DNS.Type;
  * </ul>
  */
 class NsdConformanceTest {
+    /** The identifier both servers give a query that asks for it (NSID). */
+    private static final String NSID = "ns1.conformance.test";
     private static final Path NSD = Path.of("/usr/sbin/nsd");
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static final int TIMEOUT_MS = 3000;
@@ -97,7 +100,10 @@ class NsdConformanceTest {
         // RRL off as for NSD below; transfers allowed to loopback, for NSD as a secondary.
         List<DnsConfig.Zone> zones = new ArrayList<>(TestZones.config(new HostPort("127.0.0.1", 0)).zones());
         zones.addAll(extraZones(dir.resolve("zones")));
-        webstack = DnsServer.start(new DnsConfig(new HostPort("127.0.0.1", 0), zones, 1232),
+        // Both name themselves to a query that asks (NSID, RFC 5001) with the same identifier.
+        DnsConfig c = new DnsConfig(new HostPort("127.0.0.1", 0), zones, 1232);
+        webstack = DnsServer.start(new DnsConfig(c.addresses(), c.zones(), c.udpPayload(), c.rateLimit(), c.transferTo(), c.notifyTargets(),
+                        c.healthChecks(), c.tsig(), c.metrics(), c.udpReaders(), c.cpuAffinity(), c.tcpConnections(), NSID),
                 DnsOptions.defaults().withRateLimit(RateLimit.OFF).withTransferClients(Set.of(LOOPBACK)));
         nsdPort = freePort();
         // Both let loopback transfer, so that IXFR over UDP is compared too.
@@ -173,9 +179,10 @@ class NsdConformanceTest {
                   verbosity: 1
                   rrl-ratelimit: 0
                   rrl-whitelist-ratelimit: 0
+                  nsid: "ascii_%3$s"
                 remote-control:
                   control-enable: no
-                """.formatted(port, home) + zones);
+                """.formatted(port, home, NSID) + zones);
         return new ProcessBuilder(NSD.toString(), "-d", "-c", conf.toString())
                 .redirectErrorStream(true).redirectOutput(home.resolve("nsd.out").toFile()).start();
     }
@@ -673,6 +680,14 @@ class NsdConformanceTest {
         Message option = Message.newQuery(www);
         option.addRecord(new OPTRecord(1232, 0, 0, 0, List.of(new GenericEDNSOption(65001, new byte[] {1, 2}))), Section.ADDITIONAL);
         cases.add(Case.raw("unknown EDNS option", option, tcp));
+        Message nsid = Message.newQuery(www);
+        nsid.addRecord(new OPTRecord(1232, 0, 0, 0, List.of(new NSIDOption(new byte[0]))), Section.ADDITIONAL);
+        cases.add(Case.raw("NSID asked", nsid, tcp));
+        // A REFUSED with EDNS says why (RFC 8914): Not Authoritative, Not Supported.
+        cases.add(Case.raw("a name in none of the zones, EDNS",
+                withEdns(Message.newQuery(Record.newRecord(Name.fromConstantString("www.example.org."), Type.A, DClass.IN)), 1232), tcp));
+        cases.add(Case.raw("class CH, EDNS",
+                withEdns(Message.newQuery(Record.newRecord(Name.fromConstantString("www.foobar.com."), Type.A, DClass.CH)), 1232), tcp));
         for (int flag : new int[] {Flags.AA, Flags.TC, Flags.RA, Flags.AD, 9}) {
             Message m = Message.newQuery(www);
             m.getHeader().setFlag(flag);
@@ -724,7 +739,7 @@ class NsdConformanceTest {
         return cases;
     }
 
-    /** Rcode, flags, OPT presence and extended rcode, and each section sorted: what must match. */
+    /** Rcode, flags, OPT presence, extended rcode and options, and each section sorted: what must match. */
     private static String summary(Message m) {
         return summaryHeader(m) + " | answer " + records(m, Section.ANSWER) + " | authority " + records(m, Section.AUTHORITY)
                 + " | additional " + records(m, Section.ADDITIONAL);
@@ -739,7 +754,8 @@ class NsdConformanceTest {
         }
         OPTRecord opt = m.getOPT();
         return Rcode.string(m.getRcode()) + " " + flags
-                + (opt == null ? "no-opt" : "opt(v" + opt.getVersion() + ((opt.getFlags() & ExtendedFlags.DO) != 0 ? " do" : "") + ")")
+                + (opt == null ? "no-opt" : "opt(v" + opt.getVersion() + ((opt.getFlags() & ExtendedFlags.DO) != 0 ? " do" : "") + " "
+                        + opt.getOptions() + ")")
                 + " q=" + m.getSection(Section.QUESTION);
     }
 

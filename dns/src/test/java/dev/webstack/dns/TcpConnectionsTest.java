@@ -25,7 +25,7 @@ class TcpConnectionsTest {
     void aConnectionOverTheBoundIsClosedAndTheOthersAreServed() throws Exception {
         DnsConfig c = TestZones.config(new HostPort("127.0.0.1", 0));
         DnsConfig two = new DnsConfig(c.addresses(), c.zones(), c.udpPayload(), c.rateLimit(), c.transferTo(), c.notifyTargets(),
-                c.healthChecks(), c.tsig(), c.metrics(), c.udpReaders(), c.cpuAffinity(), 2);
+                c.healthChecks(), c.tsig(), c.metrics(), c.udpReaders(), c.cpuAffinity(), 2, "");
         try (DnsServer server = DnsServer.start(two)) {
             InetSocketAddress address = server.addresses().getFirst();
             List<Socket> open = new ArrayList<>();
@@ -50,7 +50,7 @@ class TcpConnectionsTest {
 
                 ZoneReload reload = server.reload(new DnsConfig(two.addresses(), two.zones(), two.udpPayload(), two.rateLimit(),
                         two.transferTo(), two.notifyTargets(), two.healthChecks(), two.tsig(), two.metrics(), two.udpReaders(),
-                        two.cpuAffinity(), 3));
+                        two.cpuAffinity(), 3, ""));
                 assertThat(reload.toString()).contains("dns.tcp-connections applied: 3");
                 awaitOpen(server, 1);
                 try (Socket second = connect(address); Socket third = connect(address)) {

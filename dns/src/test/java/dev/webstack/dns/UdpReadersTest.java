@@ -190,7 +190,7 @@ class UdpReadersTest {
     /** {@code c} with these readers and CPU affinity. */
     private static DnsConfig with(DnsConfig c, DnsConfig.UdpReaders readers, boolean cpuAffinity) {
         return new DnsConfig(c.addresses(), c.zones(), c.udpPayload(), c.rateLimit(), c.transferTo(), c.notifyTargets(), c.healthChecks(),
-                c.tsig(), c.metrics(), readers, cpuAffinity, c.tcpConnections());
+                c.tsig(), c.metrics(), readers, cpuAffinity, c.tcpConnections(), "");
     }
 
     /** Runs {@code body} on this thread pinned to {@code cpu}, then lets the thread run where it could before. */

@@ -64,7 +64,7 @@ class WildcardAddressTest {
         for (List<HostPort> listen : servers) {
             DnsConfig c = TestZones.config(listen.get(0));
             DnsConfig config = new DnsConfig(listen, c.zones(), c.udpPayload(), c.rateLimit(), c.transferTo(), c.notifyTargets(),
-                    c.healthChecks(), c.tsig(), c.metrics(), c.udpReaders(), c.cpuAffinity(), c.tcpConnections());
+                    c.healthChecks(), c.tsig(), c.metrics(), c.udpReaders(), c.cpuAffinity(), c.tcpConnections(), "");
             try (DnsServer server = DnsServer.start(config)) {
                 for (String destination : ASKED) {
                     InetAddress to = InetAddress.getByName(destination);

@@ -34,10 +34,12 @@ import java.util.TreeSet;
  *                   default on
  * @param tcpConnections the most TCP connections open at once (NSD's {@code tcp-count}); one over
  *                   it is closed when accepted. Default {@value #TCP_CONNECTIONS}
+ * @param nsid       this server's identifier, given to queries that ask for it (RFC 5001, NSD's
+ *                   {@code nsid}; {@code dig +nsid}), as text; empty (the default): none
  */
 public record DnsConfig(List<HostPort> addresses, List<Zone> zones, int udpPayload, RateLimit rateLimit,
                         List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks, Tsig tsig,
-                        Optional<HostPort> metrics, UdpReaders udpReaders, boolean cpuAffinity, int tcpConnections) {
+                        Optional<HostPort> metrics, UdpReaders udpReaders, boolean cpuAffinity, int tcpConnections, String nsid) {
 
     /** The default of {@code dns.tcp-connections}. */
     public static final int TCP_CONNECTIONS = 1000;
@@ -67,7 +69,7 @@ public record DnsConfig(List<HostPort> addresses, List<Zone> zones, int udpPaylo
                      List<String> transferTo, List<HostPort> notifyTargets, List<HealthCheck> healthChecks, Tsig tsig,
                      Optional<HostPort> metrics) {
         this(List.of(listen), zones, udpPayload, rateLimit, transferTo, notifyTargets, healthChecks, tsig, metrics, UdpReaders.SHARED, true,
-                TCP_CONNECTIONS);
+                TCP_CONNECTIONS, "");
     }
 
     /** The TSIG algorithms a key may use (RFC 8945 section 6), as NSD and BIND spell them. */
@@ -163,7 +165,7 @@ public record DnsConfig(List<HostPort> addresses, List<Zone> zones, int udpPaylo
 
     static DnsConfig from(ConfigNode node, Path base) {
         node.allowOnly("listen", "zones", "udp-payload", "rate-limit", "transfer-to", "notify", "health-checks", "tsig-keys", "metrics",
-                "udp-readers", "cpu-affinity", "tcp-connections");
+                "udp-readers", "cpu-affinity", "tcp-connections", "nsid");
         List<Zone> zones = new ArrayList<>();
         for (ConfigNode z : node.list("zones")) {
             z.allowOnly("origin", "file");
@@ -237,7 +239,21 @@ public record DnsConfig(List<HostPort> addresses, List<Zone> zones, int udpPaylo
                 node.child("metrics").filter(n -> !n.text().trim().equals("off")).map(n -> node.hostPort("metrics", null)),
                 node.enumValue("udp-readers", UdpReaders.SHARED),
                 node.bool("cpu-affinity", true),
-                node.integer("tcp-connections", TCP_CONNECTIONS, 1, 1_000_000));
+                node.integer("tcp-connections", TCP_CONNECTIONS, 1, 1_000_000),
+                nsid(node));
+    }
+
+    /** {@code nsid}: printable ASCII, at most 255 bytes (an EDNS option could hold more, no one reads that much). */
+    private static String nsid(ConfigNode node) {
+        Optional<ConfigNode> n = node.child("nsid");
+        if (n.isEmpty()) {
+            return "";
+        }
+        String text = n.get().text().trim();
+        if (text.isEmpty() || text.length() > 255 || !text.chars().allMatch(c -> c >= 0x21 && c <= 0x7E)) {
+            throw n.get().error("'" + text + "' (expected: 1-255 printable ASCII characters, no spaces, e.g. ns1.foobar.com)");
+        }
+        return text;
     }
 
     /** {@code tsig-keys}: a list of {@code name}, {@code algorithm} (default hmac-sha256) and {@code secret} or {@code secret-file} (base64). */

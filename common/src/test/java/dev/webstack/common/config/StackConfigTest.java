@@ -135,6 +135,14 @@ class StackConfigTest {
     }
 
     @Test
+    void dnsNsidIsPrintableText() {
+        assertThat(StackConfig.parse(FILE, "dns:\n  listen: 127.0.0.1:5353\n").dns().nsid()).as("default: none").isEmpty();
+        assertThat(StackConfig.parse(FILE, "dns:\n  nsid: ns1.foobar.com\n").dns().nsid()).isEqualTo("ns1.foobar.com");
+        assertThatThrownBy(() -> StackConfig.parse(FILE, "dns:\n  nsid: ns 1\n"))
+                .hasMessageContaining("/srv/stack/webstack.yml:2:").hasMessageContaining("printable ASCII");
+    }
+
+    @Test
     void dnsUdpReadersAreSharedUnlessSaidOwn() {
         assertThat(StackConfig.parse(FILE, "dns:\n  listen: 127.0.0.1:5353\n").dns().udpReaders()).as("default")
                 .isEqualTo(DnsConfig.UdpReaders.SHARED);
