@@ -602,7 +602,11 @@ public final class DnsServer implements AutoCloseable {
                 result.note("dns.tcp-connections applied: " + newConfig.tcpConnections() + " (" + connections.open() + " open now)");
             }
             List<ZoneData> before = zones;
-            boolean samePayload = newConfig.udpPayload() == config.udpPayload() && newConfig.nsid().equals(config.nsid());
+            // The OPT of every answer with EDNS: its UDP size, and the NSID for those that ask.
+            boolean sameOpt = newConfig.udpPayload() == config.udpPayload() && newConfig.nsid().equals(config.nsid());
+            if (!newConfig.nsid().equals(config.nsid())) {
+                result.note("dns.nsid applied: " + (newConfig.nsid().isEmpty() ? "none" : newConfig.nsid()));
+            }
             zones = List.copyOf(next);
             sources = nextSources;
             config = newConfig;
@@ -612,7 +616,7 @@ public final class DnsServer implements AutoCloseable {
             }
             // Zones and failing front doors are swapped in together: the old answers serve until
             // this line. Nothing changed, nothing is swapped (nor rendered again).
-            if (!zones.equals(before) || !probes.isEmpty() || !samePayload) {
+            if (!zones.equals(before) || !probes.isEmpty() || !sameOpt) {
                 publish();
             }
             List<ZoneData> changed = next.stream().filter(z -> !before.contains(z)).toList();

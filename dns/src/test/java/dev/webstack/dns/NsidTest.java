@@ -2,12 +2,15 @@ package dev.webstack.dns;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.webstack.common.config.DnsConfig;
 import dev.webstack.common.config.HostPort;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.EDNSOption;
@@ -16,6 +19,7 @@ import org.xbill.DNS.NSIDOption;
 import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Section;
+import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.Type;
 
 /** The server's identifier for a query that asks for it (RFC 5001), and for no other. */
@@ -46,6 +50,36 @@ class NsidTest {
             assertThat(none.getOPT().getOptions()).as("none set: " + transport).isEmpty();
             assertThat(none.getSection(Section.ANSWER)).hasSize(2);
         }
+    }
+
+    @Test
+    void aReloadGivesTheNewOne() throws Exception {
+        DnsConfig c = TestZones.config(new HostPort("127.0.0.1", 0));
+        try (DnsServer server = DnsServer.start(with(c, "ns1.foobar.test"))) {
+            assertThat(nsidOf(server)).isEqualTo("ns1.foobar.test");
+            assertThat(server.reload(with(c, "ns2.foobar.test")).toString()).contains("dns.nsid applied: ns2.foobar.test");
+            assertThat(nsidOf(server)).isEqualTo("ns2.foobar.test");
+            assertThat(server.reload(with(c, "")).toString()).contains("dns.nsid applied: none");
+            assertThat(nsidOf(server)).isEmpty();
+        }
+    }
+
+    private static DnsConfig with(DnsConfig c, String nsid) {
+        return new DnsConfig(c.addresses(), c.zones(), c.udpPayload(), c.rateLimit(), c.transferTo(), c.notifyTargets(), c.healthChecks(),
+                c.tsig(), c.metrics(), c.udpReaders(), c.cpuAffinity(), c.tcpConnections(), nsid);
+    }
+
+    /** The NSID the running server gives over UDP, as text; empty for none. */
+    private static String nsidOf(DnsServer server) throws Exception {
+        SimpleResolver resolver = new SimpleResolver(new InetSocketAddress("127.0.0.1", server.port()));
+        resolver.setTimeout(Duration.ofSeconds(5));
+        Message answer = resolver.send(query(true));
+        List<EDNSOption> nsid = answer.getOPT().getOptions(EDNSOption.Code.NSID);
+        if (nsid.isEmpty()) {
+            return "";
+        }
+        byte[] wire = nsid.get(0).toWire();
+        return new String(wire, 4, wire.length - 4, StandardCharsets.US_ASCII);
     }
 
     /** www.foobar.com A with EDNS, and with an empty NSID option when {@code nsid}. */
