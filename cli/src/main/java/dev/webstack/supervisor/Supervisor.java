@@ -10,14 +10,18 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -218,13 +222,13 @@ public final class Supervisor implements AutoCloseable {
     /**
      * The flags that have a tier JVM (Java 19 and later) start from a class-data sharing archive of
      * the classes its last run loaded, {@code archive}, and write one as it exits when there is
-     * none or it does not fit this Java and class path ({@code -XX:+AutoCreateSharedArchive}): about
-     * 4,500 classes, which the DNS tier otherwise loads and verifies one by one at each start (its
-     * first answer 1.3 s after the launch, 0.9 s from the archive; NSD's 0.06 s). The archive is
-     * runtime state (14-30 MB a tier); an unusable one is written again, never trusted. The JVM's
-     * own messages about it (a line per class it leaves out, at exit) stay out of the tier's log.
-     * None for a class path that holds a directory (classes not yet in jars: the JVM cannot
-     * archive those, and would exit with an error).
+     * none ({@code -XX:+AutoCreateSharedArchive}): about 4,500 classes, which the DNS tier otherwise
+     * loads and verifies one by one at each start (its first answer 1.3 s after the launch, 0.9 s
+     * from the archive; NSD's 0.06 s). The archive is runtime state (14-30 MB a tier), named for
+     * the Java and the jars it was made from ({@link #classArchive}). The JVM's own messages about
+     * it (a line per class it leaves out, at exit) stay out of the tier's log. None for a class
+     * path that holds a directory (classes not yet in jars: the JVM cannot archive those, and
+     * would exit with an error).
      */
     static List<String> classDataSharing(Path archive, String classPath, int javaFeatureVersion) {
         boolean jarsOnly = Arrays.stream(classPath.split(java.io.File.pathSeparator)).allMatch(e -> e.endsWith(".jar"));
@@ -239,13 +243,45 @@ public final class Supervisor implements AutoCloseable {
         return List.copyOf(flags);
     }
 
+    /**
+     * Where the class-data sharing archive of {@code component} is kept under {@code dir}: a name
+     * that holds a digest of this Java and of each jar of {@code classPath} (its path, size and
+     * time), so that a rebuilt jar or another Java gets an archive of its own. The JVM would find a
+     * changed jar unfit, run without the archive, and not write it again: every start would be a
+     * slow one until the file was removed. Archives of the component under other names are deleted.
+     */
+    static Path classArchive(Path dir, String component, String classPath) throws IOException {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every Java has SHA-256
+        }
+        digest.update((System.getProperty("java.home") + "\n" + Runtime.version() + "\n").getBytes(StandardCharsets.UTF_8));
+        for (String entry : classPath.split(java.io.File.pathSeparator)) {
+            Path jar = Path.of(entry);
+            String stamp = Files.exists(jar) ? Files.size(jar) + " " + Files.getLastModifiedTime(jar).toMillis() : "absent";
+            digest.update((entry + " " + stamp + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        String name = component + "-" + HexFormat.of().formatHex(digest.digest(), 0, 6) + ".jsa";
+        Files.createDirectories(dir);
+        try (DirectoryStream<Path> old = Files.newDirectoryStream(dir, component + "-*.jsa")) {
+            for (Path stale : old) {
+                if (!stale.getFileName().toString().equals(name)) {
+                    Files.deleteIfExists(stale);
+                }
+            }
+        }
+        return dir.resolve(name);
+    }
+
     private Process launch(Component c) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(runtimeFlags(Runtime.version().feature()));
-        Path archives = stack.varDir().resolve("cds");
-        Files.createDirectories(archives);
-        cmd.addAll(classDataSharing(archives.resolve(c.name() + ".jsa"), System.getProperty("java.class.path"), Runtime.version().feature()));
+        String classPath = System.getProperty("java.class.path");
+        cmd.addAll(classDataSharing(classArchive(stack.varDir().resolve("cds"), c.name(), classPath), classPath,
+                Runtime.version().feature()));
         cmd.addAll(c.jvmOptions());
         cmd.add("-Dwebstack.component=" + c.name());
         cmd.add("-cp");

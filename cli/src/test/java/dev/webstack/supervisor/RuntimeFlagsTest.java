@@ -50,6 +50,23 @@ class RuntimeFlagsTest {
     }
 
     @Test
+    void theArchiveIsNamedForItsJarsAndAnOldOneGoes(@TempDir Path dir) throws Exception {
+        Path jar = Files.writeString(dir.resolve("a.jar"), "one");
+        Path archives = dir.resolve("cds");
+        Path first = Supervisor.classArchive(archives, "dns", jar.toString());
+        assertThat(first.getFileName().toString()).matches("dns-[0-9a-f]{12}\\.jsa");
+        assertThat(Supervisor.classArchive(archives, "dns", jar.toString())).as("the same jar").isEqualTo(first);
+        Files.writeString(first, "archive");
+        Files.writeString(archives.resolve("web-000000000000.jsa"), "another tier's");
+
+        Files.writeString(jar, "rebuilt"); // another size
+        Path second = Supervisor.classArchive(archives, "dns", jar.toString());
+        assertThat(second).isNotEqualTo(first);
+        assertThat(first).as("the old archive is deleted").doesNotExist();
+        assertThat(archives.resolve("web-000000000000.jsa")).as("other tiers' stay").exists();
+    }
+
+    @Test
     void aTierJvmWritesItsClassArchiveAtExitAndStartsFromItQuietly(@TempDir Path dir) throws Exception {
         // The probe from a jar, with the jars of this test's class path: only jars can be archived.
         Path probeJar = dir.resolve("probe.jar");
