@@ -138,6 +138,11 @@ final class AnswerTable {
         return 1 + nameLength(entry) + 4;
     }
 
+    /** The answer's rcode (its header's four low bits) in {@code entry}. */
+    static int rcode(byte[] entry) {
+        return entry[headerAt(entry) + 3] & 0xF;
+    }
+
     /** Where the answer's QTYPE starts in {@code entry}: the header's end, as the name is not stored there. */
     static int afterNameAt(byte[] entry) {
         return headerAt(entry) + HEADER;

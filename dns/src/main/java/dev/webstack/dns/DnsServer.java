@@ -299,14 +299,15 @@ public final class DnsServer implements AutoCloseable {
         List<EventLoop> loops = new ArrayList<>();
         group.forEach(loop -> loops.add((EventLoop) loop));
         int[] cpus = null; // chosen with the first address's sockets
-        boolean ipv4Listed = config.addresses().stream().anyMatch(a -> a.toSocketAddress().getAddress() instanceof Inet4Address);
-        for (HostPort listen : config.addresses()) {
-            InetSocketAddress address = listen.toSocketAddress();
+        // Each name resolved once.
+        List<InetSocketAddress> addresses = config.addresses().stream().map(HostPort::toSocketAddress).toList();
+        boolean ipv4Listed = addresses.stream().anyMatch(a -> a.getAddress() instanceof Inet4Address);
+        for (InetSocketAddress address : addresses) {
             if (address.getAddress().isAnyLocalAddress() && !batched) {
                 // UdpBatchHandle answers from each query's destination; Netty's channels cannot.
                 log.warn("dns: listening on {} without the batched datagram path (epoll and JNA): on a host with several addresses "
                         + "a UDP answer may leave from another address than its query came to, and the client drops it; "
-                        + "list the addresses in dns.listen instead", listen);
+                        + "list the addresses in dns.listen instead", describe(List.of(address)));
             }
             Bootstrap udpHere = udpBootstrap.clone();
             ServerBootstrap tcpHere = tcpBootstrap.clone();
@@ -603,8 +604,9 @@ public final class DnsServer implements AutoCloseable {
             }
             List<ZoneData> before = zones;
             // The OPT of every answer with EDNS: its UDP size, and the NSID for those that ask.
-            boolean sameOpt = newConfig.udpPayload() == config.udpPayload() && newConfig.nsid().equals(config.nsid());
-            if (!newConfig.nsid().equals(config.nsid())) {
+            boolean sameNsid = newConfig.nsid().equals(config.nsid());
+            boolean sameOpt = newConfig.udpPayload() == config.udpPayload() && sameNsid;
+            if (!sameNsid) {
                 result.note("dns.nsid applied: " + (newConfig.nsid().isEmpty() ? "none" : newConfig.nsid()));
             }
             zones = List.copyOf(next);

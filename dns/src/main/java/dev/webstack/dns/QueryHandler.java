@@ -181,13 +181,7 @@ final class QueryHandler {
         }
         if (opt != null) {
             // Last, so that the fast path finds the DO bit at a fixed distance from the end.
-            OPTRecord answer = answerOpt(opt);
-            if (why != NO_EXTENDED_ERROR) {
-                List<EDNSOption> options = new ArrayList<>(answer.getOptions());
-                options.add(new ExtendedErrorCodeOption(why));
-                answer = new OPTRecord(answer.getPayloadSize(), 0, 0, answer.getFlags(), options);
-            }
-            response.addRecord(answer, Section.ADDITIONAL);
+            response.addRecord(answerOpt(opt, why), Section.ADDITIONAL);
         }
         return response;
     }
@@ -198,11 +192,19 @@ final class QueryHandler {
      * set (RFC 5001 section 2.1: only then; other options are not answered).
      */
     OPTRecord answerOpt(OPTRecord queryOpt) {
-        int flags = queryOpt.getFlags() & ExtendedFlags.DO;
+        return answerOpt(queryOpt, NO_EXTENDED_ERROR);
+    }
+
+    /** {@link #answerOpt(OPTRecord)}, with the Extended DNS Error {@code why} unless it is {@link #NO_EXTENDED_ERROR}. */
+    private OPTRecord answerOpt(OPTRecord queryOpt, int why) {
+        List<EDNSOption> options = new ArrayList<>(2);
         if (nsid.length > 0 && !queryOpt.getOptions(EDNSOption.Code.NSID).isEmpty()) {
-            return new OPTRecord(udpPayload, 0, 0, flags, List.of(new NSIDOption(nsid)));
+            options.add(new NSIDOption(nsid));
         }
-        return new OPTRecord(udpPayload, 0, 0, flags);
+        if (why != NO_EXTENDED_ERROR) {
+            options.add(new ExtendedErrorCodeOption(why));
+        }
+        return new OPTRecord(udpPayload, 0, 0, queryOpt.getFlags() & ExtendedFlags.DO, options);
     }
 
     /** Largest response allowed for {@code query} on {@code transport}. */

@@ -371,7 +371,7 @@ final class Responder {
         }
         if (entry == null
                 || AnswerTable.answerLength(entry) + (probe.edns ? OPT_LENGTH : 0) > sizeLimit(probe, transport)
-                || probe.edns && (entry[AnswerTable.headerAt(entry) + 3] & 0xF) == Rcode.REFUSED) {
+                || probe.edns && AnswerTable.rcode(entry) == Rcode.REFUSED) {
             // A name in none of the zones, with EDNS: the slow path says why (an Extended DNS Error).
             return null;
         }
