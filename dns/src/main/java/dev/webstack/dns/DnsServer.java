@@ -13,18 +13,13 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
-import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.netty.channel.unix.UnixChannelOption;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -69,17 +64,19 @@ import org.xbill.DNS.Name;
  * The answers are precompiled after that, on a thread of its own, and again after each reload:
  * until they are, each query is answered by the slow path and its answer kept (a 100,000-name zone
  * answers about 1.5 s sooner, and reloads within the heap the supervisor gives the tier).
- * Native epoll is used when available, else NIO.
+ * The loops run on io_uring where the kernel offers it, else native epoll, else NIO
+ * ({@link DnsTransport}).
  *
- * <p>One event loop per CPU. On epoll each loop has its own UDP socket on the same port
+ * <p>One event loop per CPU. On io_uring and epoll each loop has its own UDP socket on the same port
  * ({@code SO_REUSEPORT}), and the kernel hands each datagram to one of them, chosen datagram by
  * datagram ({@link DatagramSpread}), so that a few busy clients keep every loop busy: with
  * {@code dns.cpu-affinity} (the default) each loop runs on a CPU of its own ({@link #pinLoops}) and
  * a datagram goes to the loop on the CPU after the one delivering it, else to one at random. The
  * next loop reads each socket too unless {@code dns.udp-readers} is {@code own}
- * ({@link #readInBatches}). A {@link UdpBatchHandle} reads and answers the datagrams, with no
- * object made per query; without JNA, Netty's channel reads them ({@link UdpHandler}), each by its
- * own loop only. Else (NIO) one UDP socket serves all, read by Netty's channel.
+ * ({@link #readInBatches}). A handle of our own reads and answers the datagrams, with no object
+ * made per query: {@link UdpRingHandle} on io_uring, {@link UdpBatchHandle} on epoll; without JNA,
+ * Netty's channel reads them ({@link UdpHandler}), each by its own loop only. Else (NIO) one UDP
+ * socket serves all, read by Netty's channel.
  * TCP is bound without {@code SO_REUSEPORT}, so a second server on a taken port still fails to
  * start (its UDP sockets are closed again). Queries are answered by a {@link Responder} (prepared
  * answers, then {@link QueryHandler}); {@link #reload} swaps it atomically. UDP answers are rate
@@ -179,15 +176,20 @@ public final class DnsServer implements AutoCloseable {
      * @throws UncheckedIOException                       the address cannot be bound
      */
     public static DnsServer start(DnsConfig config, DnsOptions options) {
-        return start(config, options, true);
+        return start(config, options, DnsTransport.best(), true);
     }
 
     /**
-     * As {@link #start(DnsConfig, DnsOptions)}; without {@code udpBatches} the UDP sockets are read by
-     * Netty's channels ({@link UdpHandler}) even where {@link UdpBatchHandle} could read them
-     * (tests of that path).
+     * As {@link #start(DnsConfig, DnsOptions)}, on {@code transport} (tests of each); on epoll
+     * without {@code udpBatches} the UDP sockets are read by Netty's channels ({@link UdpHandler})
+     * even where {@link UdpBatchHandle} could read them (tests of that path).
+     *
+     * @throws IllegalArgumentException io_uring without {@code udpBatches}: there only {@link UdpRingHandle} reads
      */
-    static DnsServer start(DnsConfig config, DnsOptions options, boolean udpBatches) {
+    static DnsServer start(DnsConfig config, DnsOptions options, DnsTransport transport, boolean udpBatches) {
+        if (transport == DnsTransport.IO_URING && !udpBatches) {
+            throw new IllegalArgumentException("io_uring reads udp with its own handle only");
+        }
         RateLimit rateLimit = options.rateLimit();
         ZoneTransfer transfers = new ZoneTransfer(options.transferClients(), options.transferKeys());
         Notifier notifier = new Notifier(options.notifyTargets(), options.notifyKeys());
@@ -215,20 +217,18 @@ public final class DnsServer implements AutoCloseable {
         Responder unprepared = new Responder(zones, config.udpPayload(), nsid(config), false);
         AtomicReference<Responder> responder = new AtomicReference<>(unprepared);
 
-        boolean epoll = Epoll.isAvailable();
-        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         int loops = Runtime.getRuntime().availableProcessors();
-        EventLoopGroup group = new DnsEventLoopGroup(loops, new DefaultThreadFactory("dns"), io);
+        EventLoopGroup group = new DnsEventLoopGroup(loops, new DefaultThreadFactory("dns"), transport.ioHandlerFactory());
         List<Channel> udp = new ArrayList<>();
         List<UdpReader> readers = new ArrayList<>();
         List<Channel> tcp = new ArrayList<>();
         try {
             // With SO_REUSEPORT the kernel spreads the datagrams over one socket per event loop;
             // without it (NIO), one socket serves all.
-            int sockets = epoll ? loops : 1;
+            int sockets = transport.isNative() ? loops : 1;
             DnsCounters counters = new DnsCounters();
-            boolean batched = epoll && udpBatches && UdpBatchHandle.available();
-            bind(group, epoll, batched, sockets, config, new UdpAnswers(responder::get, limiter::get, transfers, counters),
+            boolean batched = transport.isNative() && udpBatches && UdpBatchHandle.available();
+            bind(group, transport, batched, sockets, config, new UdpAnswers(responder::get, limiter::get, transfers, counters),
                     responder::get, transfers, counters, connections, udp, readers, tcp);
             // An address that cannot be bound fails the start, and closes the sockets bound before it (below).
             DnsMetrics metrics = config.metrics().map(at -> DnsMetrics.start(at, counters, connections, () -> responder.get().zones())).orElse(null);
@@ -237,7 +237,7 @@ public final class DnsServer implements AutoCloseable {
             log.info("dns: serving {} on {} (udp x{}{}, {} readers{}, and tcp, {}, rate limit {}{})",
                     zones.stream().map(ZoneData::origin).toList(), describe(server.addresses()), sockets,
                     server.tcp.size() > 1 ? " per address" : "", readers.size(),
-                    readers.get(0).batched() ? " in batches" : "", epoll ? "epoll" : "nio", describe(rateLimit), metrics == null ? "" : ", metrics on http://"
+                    readers.get(0).batched() ? " in batches" : "", transport, describe(rateLimit), metrics == null ? "" : ", metrics on http://"
                             + metrics.address().getHostString() + ":" + metrics.address().getPort() + "/metrics");
             server.precompileInBackground(unprepared);
             return server;
@@ -258,7 +258,7 @@ public final class DnsServer implements AutoCloseable {
      * {@code tcp}). With {@code dns.cpu-affinity} each loop runs on a CPU of its own, the same for
      * every address.
      */
-    private static void bind(EventLoopGroup group, boolean epoll, boolean batched, int sockets, DnsConfig config, UdpAnswers answers,
+    private static void bind(EventLoopGroup group, DnsTransport transport, boolean batched, int sockets, DnsConfig config, UdpAnswers answers,
                              Supplier<Responder> responder, ZoneTransfer transfers, DnsCounters counters, TcpConnections connections,
                              List<Channel> udp, List<UdpReader> readers, List<Channel> tcp) {
         Bootstrap udpBootstrap = new Bootstrap()
@@ -269,8 +269,8 @@ public final class DnsServer implements AutoCloseable {
                 .option(ChannelOption.SO_RCVBUF, UDP_SOCKET_BUFFER)
                 .option(ChannelOption.SO_SNDBUF, UDP_SOCKET_BUFFER)
                 .handler(new UdpHandler(answers));
-        if (epoll) {
-            udpBootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
+        if (transport.isNative()) {
+            udpBootstrap.option(UnixChannelOption.SO_REUSEPORT, true);
             if (batched) {
                 udpBootstrap.option(ChannelOption.AUTO_READ, false);
             } else {
@@ -305,20 +305,20 @@ public final class DnsServer implements AutoCloseable {
         for (InetSocketAddress address : addresses) {
             if (address.getAddress().isAnyLocalAddress() && !batched) {
                 // UdpBatchHandle answers from each query's destination; Netty's channels cannot.
-                log.warn("dns: listening on {} without the batched datagram path (epoll and JNA): on a host with several addresses "
+                log.warn("dns: listening on {} without the batched datagram path (io_uring or epoll, and JNA): on a host with several addresses "
                         + "a UDP answer may leave from another address than its query came to, and the client drops it; "
                         + "list the addresses in dns.listen instead", describe(List.of(address)));
             }
             Bootstrap udpHere = udpBootstrap.clone();
             ServerBootstrap tcpHere = tcpBootstrap.clone();
-            if (epoll) {
+            if (transport.isNative()) {
                 // An IPv4 address gets IPv4 sockets: Netty's default is an IPv6 socket taking IPv4 as
                 // mapped addresses, which costs every datagram a trip through the IPv6 code and a
                 // 28-byte address both ways.
                 boolean ipv4 = address.getAddress() instanceof Inet4Address;
                 SocketProtocolFamily family = ipv4 ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
-                udpHere.channelFactory(() -> new EpollDatagramChannel(family));
-                tcpHere.channelFactory(() -> new EpollServerSocketChannel(family));
+                udpHere.channelFactory(() -> transport.udpChannel(family));
+                tcpHere.channelFactory(() -> transport.tcpChannel(family));
                 if (!ipv4 && ipv4Listed) {
                     // An IPv4 address listed too: this one takes IPv6 only (as NSD's sockets do), or
                     // [::] would claim the port of 0.0.0.0 as well.
@@ -342,7 +342,7 @@ public final class DnsServer implements AutoCloseable {
             if (batched) {
                 readInBatches(listener.udp(), answers, sockets > 1 && config.udpReaders() == DnsConfig.UdpReaders.SHARED, readers);
             } else {
-                listener.udp().forEach(ch -> readers.add(new UdpReader(ch, ch.eventLoop(), null)));
+                listener.udp().forEach(ch -> readers.add(new UdpReader(ch, ch.eventLoop(), null, null)));
             }
         }
     }
@@ -391,7 +391,8 @@ public final class DnsServer implements AutoCloseable {
     }
 
     /**
-     * Has each UDP socket of {@code udp} read by a {@link UdpBatchHandle} on its own event loop, and
+     * Has each UDP socket of {@code udp} read by a handle of ours ({@link UdpRingHandle} on io_uring,
+     * {@link UdpBatchHandle} on epoll) on its own event loop, and
      * with {@code shared} by a second one on the next loop, each through a duplicate of the socket's
      * descriptor ({@code fcntl(F_DUPFD_CLOEXEC)}). Shared, a datagram wakes two threads, as a
      * socket shared by NSD's server processes wakes them all, and the one the scheduler can run at
@@ -400,14 +401,16 @@ public final class DnsServer implements AutoCloseable {
      * 5,000 queries/s p50 went from 44-56 µs to 33-41 µs and p99 from 101-202 µs to 67-95 µs (NSD
      * 44 µs and 83-92 µs in the same run). The cost is the second wake-up: at 5,000 queries/s the
      * loops spend about twice the CPU per query, and saturated they answer about 5% fewer queries
-     * per second ({@code bench/README.md}); {@code dns.udp-readers: own} leaves it out.
+     * per second ({@code bench/README.md}; on io_uring the loop that finds nothing goes back to
+     * sleep without leaving the kernel); {@code dns.udp-readers: own} leaves it out.
      */
     private static void readInBatches(List<Channel> udp, UdpAnswers answers, boolean shared, List<UdpReader> readers) {
         for (int i = 0; i < udp.size(); i++) {
             Channel socket = udp.get(i);
-            readers.add(UdpReader.batched(socket, socket.eventLoop(), answers));
+            // Each reader its own buffer group on its loop's ring (io_uring): the readers' count so far.
+            readers.add(UdpReader.of(socket, socket.eventLoop(), answers, readers.size()));
             if (shared) {
-                readers.add(UdpReader.batched(socket, udp.get((i + 1) % udp.size()).eventLoop(), answers));
+                readers.add(UdpReader.of(socket, udp.get((i + 1) % udp.size()).eventLoop(), answers, readers.size()));
             }
         }
     }

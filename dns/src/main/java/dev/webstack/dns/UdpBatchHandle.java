@@ -13,8 +13,6 @@ import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.IntegerUnixChannelOption;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.ByteOrder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,25 +59,23 @@ final class UdpBatchHandle implements EpollIoHandle {
     private static final int SLOT = DnsServer.MAX_UDP_QUERY;
 
     // struct mmsghdr { struct msghdr msg_hdr; unsigned int msg_len; } on LP64: 64 bytes.
-    private static final int MMSGHDR = 64;
-    private static final int MSG_NAME = 0;
-    private static final int MSG_NAMELEN = 8;
-    private static final int MSG_IOV = 16;
-    private static final int MSG_IOVLEN = 24;
-    private static final int MSG_CONTROL = 32;
-    private static final int MSG_CONTROLLEN = 40;
+    static final int MMSGHDR = 64;
+    static final int MSG_NAME = 0;
+    static final int MSG_NAMELEN = 8;
+    static final int MSG_IOV = 16;
+    static final int MSG_IOVLEN = 24;
+    static final int MSG_CONTROL = 32;
+    static final int MSG_CONTROLLEN = 40;
     private static final int MSG_FLAGS = 48;
     private static final int MSG_LEN = 56;
     /** In {@code msg_flags}: the control data did not fit. */
-    private static final int MSG_CTRUNC = 0x8;
+    static final int MSG_CTRUNC = 0x8;
     // struct iovec { void *iov_base; size_t iov_len; }
-    private static final int IOVEC = 16;
+    static final int IOVEC = 16;
     /** Room for a {@code struct sockaddr_in6} (28 bytes), the larger of the two families. */
-    private static final int NAME = 32;
-    private static final int AF_INET = 2;
-    private static final int AF_INET6 = 10;
+    static final int NAME = 32;
     /** Room for one control message: {@code CMSG_SPACE(sizeof(struct in6_pktinfo))} is 40 bytes. */
-    private static final int CONTROL = 64;
+    static final int CONTROL = 64;
     // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } then the data.
     private static final int CMSG_LEVEL = 8;
     private static final int CMSG_TYPE = 12;
@@ -224,77 +220,65 @@ final class UdpBatchHandle implements EpollIoHandle {
     /** The answer to the datagram in slot {@code i}, in a buffer with a native address, or null for none. */
     private ByteBuf answer(int i) {
         ByteBuf query = queries[i].setIndex(0, memory.getIntLE(RECV_MSGS + i * MMSGHDR + MSG_LEN));
-        ByteBuf response = null;
-        try {
-            RateLimiter limiter = answers.limiter();
-            int name = NAMES + i * NAME;
-            RateLimiter.Verdict verdict = switch (family(name)) {
-                case AF_INET -> limiter.check(limiter.ipv4Network(memory.getInt(name + 4)));
-                case AF_INET6 -> isV4Mapped(name)
-                        ? limiter.check(limiter.ipv4Network(memory.getInt(name + 20)))
-                        : limiter.check(limiter.ipv6Network(ipv6(name)));
-                default -> null; // no sender address: nowhere to answer
-            };
-            if (verdict == null) {
-                return null;
-            }
-            InetAddress client = answers.needsClient(query) ? client(name) : null;
-            response = answers.answer(query, verdict, client, alloc);
-            if (response != null && !response.hasMemoryAddress()) {
-                // An IXFR answer is built as a byte array.
-                ByteBuf direct = alloc.directBuffer(response.readableBytes()).writeBytes(response);
-                response.release();
-                response = direct;
-            }
-            return response;
-        } catch (RuntimeException | UnknownHostException e) {
-            // A query the responder could not handle: no answer, as on Netty's path.
-            log.debug("udp: {}", e.toString());
-            if (response != null) {
-                response.release();
-            }
-            return null;
-        }
+        return answers.answer(query, memory, NAMES + i * NAME, ipv6, alloc);
     }
 
     /**
      * Has the answer in send slot {@code send} leave from the destination of the query received
      * in slot {@code i} (its mmsghdr at {@code recv}): the control message received with it, sent
-     * back. Its interface is cleared, so that the route to the client still chooses that (the
-     * source address alone is kept), except for an IPv6 link-local address, which needs it.
+     * back ({@link #destination}), or none when it did not come whole: the route's choice then.
      */
     private void source(int recv, int send, int i) {
         long length = memory.getLongLE(recv + MSG_CONTROLLEN);
         int control = CONTROLS + i * CONTROL;
+        boolean whole = (memory.getIntLE(recv + MSG_FLAGS) & MSG_CTRUNC) == 0;
+        boolean usable = whole && destination(memory, control, length);
+        memory.setLongLE(send + MSG_CONTROL, usable ? address + control : 0);
+        memory.setLongLE(send + MSG_CONTROLLEN, usable ? length : 0);
+    }
+
+    /**
+     * Whether the control message received at {@code control} in {@code memory} ({@code length}
+     * bytes) is a datagram's destination ({@code IP_PKTINFO}, {@code IPV6_PKTINFO}), and if so makes
+     * it the source of the answer: its interface is cleared, so that the route to the client still
+     * chooses that (the source address alone is kept), except for an IPv6 link-local address,
+     * which needs it. Shared with {@link UdpRingHandle}.
+     */
+    static boolean destination(ByteBuf memory, int control, long length) {
         int level = memory.getIntLE(control + CMSG_LEVEL);
         int type = memory.getIntLE(control + CMSG_TYPE);
         boolean ipv4 = level == IPPROTO_IP && type == IP_PKTINFO_TYPE && length >= CMSG_DATA + IN_PKTINFO;
         boolean ipv6 = level == IPPROTO_IPV6 && type == IPV6_PKTINFO_TYPE && length >= CMSG_DATA + IN6_PKTINFO;
-        if ((memory.getIntLE(recv + MSG_FLAGS) & MSG_CTRUNC) != 0 || length > CONTROL || !(ipv4 || ipv6)) {
-            // No destination came with it (or not whole): the route's choice, as without the option.
-            memory.setLongLE(send + MSG_CONTROL, 0);
-            memory.setLongLE(send + MSG_CONTROLLEN, 0);
-            return;
+        if (length > CONTROL || !(ipv4 || ipv6)) {
+            return false;
         }
         if (ipv4) {
             memory.setIntLE(control + CMSG_DATA, 0); // struct in_pktinfo's ipi_ifindex
-        } else if (!linkLocal(control + CMSG_DATA)) {
+        } else if (!linkLocal(memory, control + CMSG_DATA)) {
             memory.setIntLE(control + CMSG_DATA + 16, 0); // struct in6_pktinfo's ipi6_ifindex
         }
-        memory.setLongLE(send + MSG_CONTROL, address + control);
-        memory.setLongLE(send + MSG_CONTROLLEN, length);
+        return true;
     }
 
     /** Whether the IPv6 address at {@code at} is link-local ({@code fe80::/10}), which means nothing without its interface. */
-    private boolean linkLocal(int at) {
+    private static boolean linkLocal(ByteBuf memory, int at) {
         return (memory.getByte(at) & 0xFF) == 0xFE && (memory.getByte(at + 1) & 0xC0) == 0x80;
     }
 
-    /** Sends the first {@code count} answers, then releases them; one that fails is dropped, as by NSD. */
+    /** Sends the first {@code count} answers, then releases them. */
     private void send(int count) {
+        sendAll(fd.intValue(), address + SEND_MSGS, count, responses);
+    }
+
+    /**
+     * Sends the {@code count} datagrams of the {@code struct mmsghdr} array at {@code msgs}
+     * ({@code sendmmsg}), then releases their buffers, {@code responses[0..count)}; one that fails
+     * is dropped, as by NSD. Shared with {@link UdpRingHandle}.
+     */
+    static void sendAll(int fd, long msgs, int count, ByteBuf[] responses) {
         int sent = 0;
         while (sent < count) {
-            int n = LibC.sendmmsg(fd.intValue(), address + SEND_MSGS + (long) sent * MMSGHDR, count - sent, LibC.MSG_DONTWAIT);
+            int n = LibC.sendmmsg(fd, msgs + (long) sent * MMSGHDR, count - sent, LibC.MSG_DONTWAIT);
             if (n > 0) {
                 sent += n;
             } else {
@@ -306,30 +290,6 @@ final class UdpBatchHandle implements EpollIoHandle {
             responses[i].release();
             responses[i] = null;
         }
-    }
-
-    private int family(int name) {
-        return memory.getUnsignedShortLE(name);
-    }
-
-    /** Whether the IPv6 address at {@code name} is an IPv4 one mapped ({@code ::ffff:a.b.c.d}), as a dual-stack socket gives. */
-    private boolean isV4Mapped(int name) {
-        return memory.getLong(name + 8) == 0 && memory.getInt(name + 16) == 0x0000_FFFF;
-    }
-
-    private byte[] ipv6(int name) {
-        memory.getBytes(name + 8, ipv6);
-        return ipv6;
-    }
-
-    /** The sender at {@code name} as an address object (made only for the rare query that needs one). */
-    private InetAddress client(int name) throws UnknownHostException {
-        if (family(name) == AF_INET) {
-            byte[] ipv4 = new byte[4];
-            memory.getBytes(name + 4, ipv4);
-            return InetAddress.getByAddress(ipv4);
-        }
-        return InetAddress.getByAddress(ipv6(name).clone()); // a mapped IPv4 address comes back as an Inet4Address
     }
 
     @Override

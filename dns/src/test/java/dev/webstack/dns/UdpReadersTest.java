@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Type;
 
@@ -127,14 +127,14 @@ class UdpReadersTest {
         }
     }
 
-    /** Both UDP paths: {@link UdpBatchHandle}, and Netty's channel (where JNA is missing). */
-    @ParameterizedTest(name = "batched {0}")
-    @ValueSource(booleans = {true, false})
-    void aBurstQueuedBehindLoneQueriesIsAnsweredWhole(boolean batched) throws Exception {
-        assumeThat(Epoll.isAvailable()).as("epoll").isTrue();
+    /** Every UDP path: {@link UdpRingHandle}, {@link UdpBatchHandle}, and Netty's channel (where JNA is missing). */
+    @ParameterizedTest(name = "{0} batched {1}")
+    @CsvSource({"IO_URING, true", "EPOLL, true", "EPOLL, false"})
+    void aBurstQueuedBehindLoneQueriesIsAnsweredWhole(DnsTransport transport, boolean batched) throws Exception {
+        assumeThat(transport.available()).as(transport.toString()).isTrue();
         DnsConfig c = TestZones.config(new HostPort("127.0.0.1", 0));
         // Without rate limiting: the burst is 300 queries from one address.
-        DnsServer server = DnsServer.start(c, DnsOptions.from(c).withRateLimit(RateLimit.OFF), batched);
+        DnsServer server = DnsServer.start(c, DnsOptions.from(c).withRateLimit(RateLimit.OFF), transport, batched);
         try {
             assertThat(server.udpReaders()).allSatisfy(r -> assertThat(r.batched()).isEqualTo(batched && UdpBatchHandle.available()));
             // Lone queries: on Netty's channel the sockets are read one datagram at a time (DatagramReads).

@@ -33,7 +33,7 @@ class WildcardAddressTest {
 
     @Test
     void answersFromTheAddressAskedOnAWildcardSocket() throws Exception {
-        assumeTrue(UdpBatchHandle.available(), "the batched datagram path (epoll, JNA) answers from the address asked");
+        assumeTrue(UdpBatchHandle.available(), "the batched datagram paths (io_uring or epoll, JNA) answer from the address asked");
         assumeTrue(namespaces(), "needs unshare --net (util-linux) and the right to use it (root)");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String script = "ip link set lo up && ip addr add 10.53.0.2/32 dev lo && ip -6 addr add fd00::5/128 dev lo && exec \""
@@ -47,8 +47,8 @@ class WildcardAddressTest {
         assertThat(probe.exitValue()).as(output).isZero();
 
         List<String> answers = output.lines().filter(l -> l.startsWith("asked ")).toList();
-        // Two servers: 0.0.0.0 and [::] (the IPv6 socket IPv6 only), then [::] alone (IPv4 too).
-        assertThat(answers).as(output).hasSize(2 * ASKED.size());
+        // On each transport two servers: 0.0.0.0 and [::] (the IPv6 socket IPv6 only), then [::] alone (IPv4 too).
+        assertThat(answers).as(output).hasSize(2 * ASKED.size() * UdpHandlesTest.handleTransports().size());
         for (String line : answers) {
             String[] f = line.split(" ");
             assertThat(f[3]).as(line).isEqualTo(f[1]); // "asked A from B rcode": B is A
@@ -61,15 +61,17 @@ class WildcardAddressTest {
         List<List<HostPort>> servers = List.of(
                 List.of(new HostPort("0.0.0.0", 0), new HostPort("::", 0)),
                 List.of(new HostPort("::", 0)));
-        for (List<HostPort> listen : servers) {
-            DnsConfig c = TestZones.config(listen.get(0));
-            DnsConfig config = new DnsConfig(listen, c.zones(), c.udpPayload(), c.rateLimit(), c.transferTo(), c.notifyTargets(),
-                    c.healthChecks(), c.tsig(), c.metrics(), c.udpReaders(), c.cpuAffinity(), c.tcpConnections(), "");
-            try (DnsServer server = DnsServer.start(config)) {
-                for (String destination : ASKED) {
-                    InetAddress to = InetAddress.getByName(destination);
-                    int port = server.addresses().get(to.getAddress().length == 4 ? 0 : listen.size() - 1).getPort();
-                    System.out.println(ask(new InetSocketAddress(to, port)));
+        for (DnsTransport transport : UdpHandlesTest.handleTransports()) {
+            for (List<HostPort> listen : servers) {
+                DnsConfig c = TestZones.config(listen.get(0));
+                DnsConfig config = new DnsConfig(listen, c.zones(), c.udpPayload(), c.rateLimit(), c.transferTo(), c.notifyTargets(),
+                        c.healthChecks(), c.tsig(), c.metrics(), c.udpReaders(), c.cpuAffinity(), c.tcpConnections(), "");
+                try (DnsServer server = DnsServer.start(config, DnsOptions.from(config), transport, true)) {
+                    for (String destination : ASKED) {
+                        InetAddress to = InetAddress.getByName(destination);
+                        int port = server.addresses().get(to.getAddress().length == 4 ? 0 : listen.size() - 1).getPort();
+                        System.out.println(ask(new InetSocketAddress(to, port)) + " " + transport);
+                    }
                 }
             }
         }
