@@ -5,6 +5,8 @@ import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SingleThreadIoEventLoop;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
 
@@ -20,6 +22,10 @@ import java.util.concurrent.ThreadFactory;
  * the loop's CPU is free to run it. Nothing on these loops is scheduled while they only answer UDP
  * (the TCP connections' idle timers are), so this loop reports -1 then, and the handler sleeps
  * until a datagram or a task wakes it.
+ *
+ * <p>And each loop runs, at the end of every round (I/O, then tasks), what was registered with
+ * {@link DnsEventLoop#afterEachRound}: {@link UdpRingHandle} sends its answers there, after the
+ * completions of the round, without a task queued per round.
  */
 final class DnsEventLoopGroup extends MultiThreadIoEventLoopGroup {
 
@@ -32,8 +38,13 @@ final class DnsEventLoopGroup extends MultiThreadIoEventLoopGroup {
         return new DnsEventLoop(this, executor, io);
     }
 
-    /** A loop whose deadline is -1 when nothing is scheduled, as {@code IoHandlerContext} defines it. */
+    /**
+     * A loop whose deadline is -1 when nothing is scheduled, as {@code IoHandlerContext} defines
+     * it, and that runs {@link #afterEachRound} hooks.
+     */
     static final class DnsEventLoop extends SingleThreadIoEventLoop {
+        /** Run after each round; touched on the loop only. */
+        private final List<Runnable> afterEachRound = new ArrayList<>();
 
         DnsEventLoop(IoEventLoopGroup parent, Executor executor, IoHandlerFactory io) {
             super(parent, executor, io);
@@ -42,6 +53,26 @@ final class DnsEventLoopGroup extends MultiThreadIoEventLoopGroup {
         @Override
         protected long deadlineNanos() {
             return nextScheduledTaskDeadlineNanos();
+        }
+
+        /** Has {@code hook} run at the end of every round of this loop, until removed; called on the loop. */
+        void afterEachRound(Runnable hook) {
+            assert inEventLoop();
+            afterEachRound.add(hook);
+        }
+
+        /** Stops running {@code hook}; called on the loop. */
+        void removeAfterEachRound(Runnable hook) {
+            assert inEventLoop();
+            afterEachRound.remove(hook);
+        }
+
+        @Override
+        protected void afterRunningAllTasks() {
+            super.afterRunningAllTasks();
+            for (int i = 0; i < afterEachRound.size(); i++) {
+                afterEachRound.get(i).run();
+            }
         }
     }
 }

@@ -53,7 +53,7 @@ record UdpReader(Channel socket, EventLoop loop, IoRegistration registration, Ud
             throw new UncheckedIOException(new IOException("dns: cannot duplicate udp socket " + fd));
         }
         boolean onRing = socket instanceof IoUringDatagramChannel;
-        UdpRingHandle ring = onRing ? new UdpRingHandle(duplicate, answers, wildcard, (short) group) : null;
+        UdpRingHandle ring = onRing ? new UdpRingHandle(duplicate, answers, wildcard, (short) group, (DnsEventLoopGroup.DnsEventLoop) loop) : null;
         IoHandle handle = onRing ? ring : new UdpBatchHandle(duplicate, answers, wildcard);
         Future<IoRegistration> registered = ((IoEventLoop) loop).register(handle).awaitUninterruptibly();
         if (!registered.isSuccess()) {

@@ -39,11 +39,10 @@ import org.slf4j.LoggerFactory;
  * {@code struct mmsghdr} slot with the sender's address copied beside it, and the buffer goes back
  * to the ring a block of {@link #BLOCK} at a time, once all of the block are answered (the ring
  * hands them out in the order given, so the blocks stay whole). The answers leave with one
- * {@code sendmmsg} (through JNA) when {@link #SENDS} are waiting, or once the loop has handled the
- * completions at hand: a {@code NOP} submitted with the first answer completes after them. So a
- * query waits behind at most {@link #SENDS} answers, as on epoll, and nothing is allocated per
- * query: the requests are made once ({@link IoUringIoOps} objects, immutable), and the loop's task
- * queue is not used.
+ * {@code sendmmsg} (through JNA) when {@link #SENDS} are waiting, or at the end of the loop's round
+ * ({@link DnsEventLoopGroup.DnsEventLoop#afterEachRound}), once it has handled the completions at
+ * hand. So a query waits behind at most {@link #SENDS} answers, as on epoll, and nothing is
+ * allocated per query: the requests are made once ({@link IoUringIoOps} objects, immutable).
  *
  * <p>Why a system call for the answers and not a {@code SENDMSG} each: Netty submits new entries
  * only after handling every completion at hand, so under load an answer waited for the whole
@@ -57,7 +56,6 @@ final class UdpRingHandle implements IoUringIoHandle {
     private static final Logger log = LoggerFactory.getLogger(UdpRingHandle.class);
 
     // io_uring (linux/io_uring.h), as Netty's IoUringIoOps takes them.
-    private static final byte IORING_OP_NOP = 0;
     private static final byte IORING_OP_RECVMSG = 10;
     private static final byte IORING_OP_ASYNC_CANCEL = 14;
     private static final byte IORING_OP_PROVIDE_BUFFERS = 31;
@@ -89,7 +87,6 @@ final class UdpRingHandle implements IoUringIoHandle {
     private static final short RECEIVE = 0;
     private static final short PROVIDE = 1;
     private static final short CANCEL = 2;
-    private static final short FLUSH = 3;
 
     // Where each part starts in the native memory.
     private static final int RECV_MSGHDR = 0;
@@ -109,11 +106,12 @@ final class UdpRingHandle implements IoUringIoHandle {
     private final ByteBuf[] queries = new ByteBuf[BUFFERS];
     private final ByteBuf[] responses = new ByteBuf[SENDS];
     private final byte[] ipv6 = new byte[16];
-    /** The requests, made once: the receive, each block's return, the flush. */
+    /** The requests, made once: the receive, and each block's return. */
     private final IoUringIoOps receiveOp;
     private final IoUringIoOps[] provideOps = new IoUringIoOps[BUFFERS / BLOCK];
     private final IoUringIoOps allBuffersOp;
-    private final IoUringIoOps flushOp;
+    private final DnsEventLoopGroup.DnsEventLoop loop;
+    private final Runnable flush = this::flush;
     private IoRegistration registration;
     /** The armed receive's user data (to cancel it), and whether it is armed. */
     private long receive;
@@ -130,8 +128,10 @@ final class UdpRingHandle implements IoUringIoHandle {
      * @param fromDestination whether to send each answer from the address its query came to (a
      *                        wildcard socket asked for each datagram's destination)
      * @param group           the ring's buffer group for this handle's buffers, unique on its loop
+     * @param loop            the event loop whose ring the handle is registered with
      */
-    UdpRingHandle(int fd, UdpAnswers answers, boolean fromDestination, short group) {
+    UdpRingHandle(int fd, UdpAnswers answers, boolean fromDestination, short group, DnsEventLoopGroup.DnsEventLoop loop) {
+        this.loop = loop;
         this.fd = new FileDescriptor(fd);
         this.answers = answers;
         this.fromDestination = fromDestination;
@@ -144,7 +144,6 @@ final class UdpRingHandle implements IoUringIoHandle {
             provideOps[b] = provide(b * BLOCK, BLOCK);
         }
         allBuffersOp = provide(0, BUFFERS);
-        flushOp = new IoUringIoOps(IORING_OP_NOP, (byte) 0, (short) 0, -1, 0L, 0L, 0, 0, FLUSH, (short) 0, (short) 0, 0, 0L);
         memory.setZero(0, SIZE);
         // Multishot: the msghdr gives only how much room the name and the control take in each buffer.
         memory.setIntLE(RECV_MSGHDR + MSG_NAMELEN, NAME);
@@ -164,6 +163,7 @@ final class UdpRingHandle implements IoUringIoHandle {
     /** Starts reading: gives the ring the buffers, then arms the receive. Called on the loop once registered. */
     void start(IoRegistration registration) {
         this.registration = registration;
+        loop.afterEachRound(flush);
         registration.submit(allBuffersOp);
         arm();
     }
@@ -183,10 +183,6 @@ final class UdpRingHandle implements IoUringIoHandle {
     public void handle(IoRegistration registration, IoEvent ioEvent) {
         IoUringIoEvent event = (IoUringIoEvent) ioEvent;
         int res = event.res();
-        if (event.data() == FLUSH) {
-            flush();
-            return;
-        }
         if (event.data() != RECEIVE) {
             if (res < 0 && event.data() == PROVIDE && !closed) {
                 log.warn("udp: buffers not given to io_uring: errno {}", -res);
@@ -245,9 +241,6 @@ final class UdpRingHandle implements IoUringIoHandle {
         pending++;
         if (pending == SENDS) {
             flush();
-        } else if (pending == 1) {
-            // Netty submits it after handling the completions at hand; it completes at once, after them.
-            registration.submit(flushOp);
         }
     }
 
@@ -279,6 +272,9 @@ final class UdpRingHandle implements IoUringIoHandle {
         }
         closed = true;
         flush();
+        if (registration != null) {
+            loop.removeAfterEachRound(flush);
+        }
         try {
             fd.close();
         } catch (IOException e) {
