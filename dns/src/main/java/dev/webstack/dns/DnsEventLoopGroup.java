@@ -17,7 +17,8 @@ import java.util.concurrent.ThreadFactory;
  * <p>Netty 4.2's loop tells its I/O handler that the next scheduled task is due in one second when
  * none is scheduled ({@code SingleThreadEventExecutor.deadlineNanos()}), where the handler's
  * contract ({@code IoHandlerContext.deadlineNanos()}) says -1. The epoll handler then passes a new
- * one-second timeout to every {@code epoll_pwait2}, and the kernel arms and cancels a timer at
+ * one-second timeout to every {@code epoll_pwait2} (the io_uring handler submits a timeout
+ * request before each wait), and the kernel arms and cancels a timer at
  * each sleep: after each answer, between the {@code sendto} that wakes the client and the moment
  * the loop's CPU is free to run it. Nothing on these loops is scheduled while they only answer UDP
  * (the TCP connections' idle timers are), so this loop reports -1 then, and the handler sleeps

@@ -12,8 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The answer to one query over UDP, whichever path read it ({@link UdpBatchHandle} on epoll,
- * {@link UdpHandler} otherwise). First the {@link RateLimiter} decides whether the answer is sent,
+ * The answer to one query over UDP, whichever path read it ({@link UdpRingHandle} on io_uring,
+ * {@link UdpBatchHandle} on epoll, {@link UdpHandler} otherwise). First the {@link RateLimiter} decides whether the answer is sent,
  * sent truncated or dropped (TCP is never limited); an IXFR from a secondary allowed to transfer
  * is answered by {@link ZoneTransfer#overUdp}; every other query by the current {@link Responder}.
  */

@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One datagram in, at most one datagram back to its sender (RFC 1035 section 4.2.1), as a Netty
- * handler: the UDP path where {@link UdpBatchHandle} cannot be used (NIO, or no JNA). Errors never
+ * handler: the UDP path where our own handles ({@link UdpRingHandle}, {@link UdpBatchHandle})
+ * cannot be used (NIO, or no JNA). Errors never
  * close the channel: the UDP socket is shared by every client.
  *
  * <p>Answers ({@link UdpAnswers}) are written as the datagrams are read and flushed once the socket

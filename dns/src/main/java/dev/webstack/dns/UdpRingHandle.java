@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Why a system call for the answers and not a {@code SENDMSG} each: Netty submits new entries
  * only after handling every completion at hand, so under load an answer waited for the whole
- * round (up to {@link #BUFFERS} datagrams per socket); the saturated p99 was 10-20% above epoll's.
+ * round (up to {@link #BUFFERS} datagrams per socket); the saturated p99 was up to a fifth above
+ * epoll's.
  *
  * <p>When the multishot receive stops (it ran out of buffers, or an error), it is armed again.
  * {@link #close} cancels it; the memory goes once the kernel has said it is done with it (the
