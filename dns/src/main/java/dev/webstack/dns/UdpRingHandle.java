@@ -49,7 +49,9 @@ import org.slf4j.LoggerFactory;
  * round (up to {@link #BUFFERS} datagrams per socket); the saturated p99 was up to a fifth above
  * epoll's.
  *
- * <p>When the multishot receive stops (it ran out of buffers, or an error), it is armed again.
+ * <p>When the multishot receive stops (it ran out of buffers, or an error), it is armed again;
+ * after {@link #FRUITLESS_ARMS} in a row that stopped before a single datagram, it is not (a kernel
+ * that refuses it would have the loop spin), and an error says so.
  * {@link #close} cancels it; the memory goes once the kernel has said it is done with it (the
  * receive's last completion), or with the ring.
  */
@@ -84,6 +86,8 @@ final class UdpRingHandle implements IoUringIoHandle {
     /** Beside each answer's {@code struct mmsghdr}: its iovec, the client's address, the control message. */
     private static final int SEND_EXTRA = IOVEC + NAME + CONTROL;
 
+    /** Receives armed in a row that stopped before a datagram, after which the socket is left unread. */
+    static final int FRUITLESS_ARMS = 8;
     /** The completions' {@code data}: which request. */
     private static final short RECEIVE = 0;
     private static final short PROVIDE = 1;
@@ -117,6 +121,9 @@ final class UdpRingHandle implements IoUringIoHandle {
     /** The armed receive's user data (to cancel it), and whether it is armed. */
     private long receive;
     private boolean receiving;
+    /** Datagrams since the receive was armed, and receives in a row that stopped with none. */
+    private int datagrams;
+    private int fruitless;
     /** Answers waiting in the send slots. */
     private int pending;
     /** Buffers read and answered, not yet given back, per block. */
@@ -172,6 +179,7 @@ final class UdpRingHandle implements IoUringIoHandle {
     private void arm() {
         receive = registration.submit(receiveOp);
         receiving = true;
+        datagrams = 0;
     }
 
     /** {@code PROVIDE_BUFFERS}: buffers {@code from} to {@code from + count - 1} to the group. */
@@ -194,6 +202,7 @@ final class UdpRingHandle implements IoUringIoHandle {
         if ((flags & IORING_CQE_F_BUFFER) != 0 && !closed) {
             int buffer = flags >>> IORING_CQE_BUFFER_SHIFT;
             if (res > 0) {
+                datagrams++;
                 answer(buffer);
             }
             giveBack(buffer);
@@ -206,6 +215,12 @@ final class UdpRingHandle implements IoUringIoHandle {
             }
             if (res < 0 && res != -ENOBUFS) {
                 log.debug("udp: receive stopped: errno {}", -res);
+            }
+            fruitless = datagrams > 0 ? 0 : fruitless + 1;
+            if (fruitless >= FRUITLESS_ARMS) {
+                log.error("udp: io_uring ends each receive on socket {} before a datagram (errno {}); it is no longer read "
+                        + "(WEBSTACK_TRANSPORT=epoll reads it through epoll)", fd.intValue(), -res);
+                return;
             }
             arm();
         }
