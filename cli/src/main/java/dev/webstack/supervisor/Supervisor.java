@@ -231,8 +231,7 @@ public final class Supervisor implements AutoCloseable {
      * would exit with an error).
      */
     static List<String> classDataSharing(Path archive, String classPath, int javaFeatureVersion) {
-        boolean jarsOnly = Arrays.stream(classPath.split(java.io.File.pathSeparator)).allMatch(e -> e.endsWith(".jar"));
-        if (javaFeatureVersion < 19 || !jarsOnly) {
+        if (!archivable(classPath, javaFeatureVersion)) {
             return List.of();
         }
         List<String> flags = new ArrayList<>(List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + archive,
@@ -241,6 +240,12 @@ public final class Supervisor implements AutoCloseable {
             flags.add("-Xlog:aot*=off"); // the tag Java 24 added; an unknown tag stops the JVM before that
         }
         return List.copyOf(flags);
+    }
+
+    /** Whether a tier JVM of this Java on {@code classPath} gets a class-data sharing archive: Java 19 and later, jars only. */
+    static boolean archivable(String classPath, int javaFeatureVersion) {
+        return javaFeatureVersion >= 19
+                && Arrays.stream(classPath.split(java.io.File.pathSeparator)).allMatch(e -> e.endsWith(".jar"));
     }
 
     /**
@@ -280,8 +285,11 @@ public final class Supervisor implements AutoCloseable {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(runtimeFlags(Runtime.version().feature()));
         String classPath = System.getProperty("java.class.path");
-        cmd.addAll(classDataSharing(classArchive(stack.varDir().resolve("cds"), c.name(), classPath), classPath,
-                Runtime.version().feature()));
+        if (archivable(classPath, Runtime.version().feature())) {
+            // Named (and the stale ones deleted) only when there is one to use.
+            cmd.addAll(classDataSharing(classArchive(stack.varDir().resolve("cds"), c.name(), classPath), classPath,
+                    Runtime.version().feature()));
+        }
         cmd.addAll(c.jvmOptions());
         cmd.add("-Dwebstack.component=" + c.name());
         cmd.add("-cp");

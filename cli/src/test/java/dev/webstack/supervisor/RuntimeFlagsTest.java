@@ -47,6 +47,10 @@ class RuntimeFlagsTest {
         assertThat(Supervisor.classDataSharing(archive, jars, 25)).containsExactly(
                 "-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=/srv/stack/var/cds/dns.jsa", "-Xlog:cds*=off", "-Xlog:aot*=off");
         assertThat(Supervisor.classDataSharing(archive, "/srv/webstack/cli/target/classes:" + jars, 25)).as("a directory").isEmpty();
+        // The supervisor names an archive (and deletes the stale ones) only where one is used.
+        assertThat(Supervisor.archivable(jars, 21)).isTrue();
+        assertThat(Supervisor.archivable(jars, 17)).isFalse();
+        assertThat(Supervisor.archivable("/srv/webstack/cli/target/classes:" + jars, 25)).isFalse();
     }
 
     @Test
