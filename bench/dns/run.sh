@@ -20,7 +20,8 @@
 # which comes from many source ports. WS_JAVA_OPTS (default -Xmx256m -XX:+UseParallelGC and the runtime flags, as the supervisor starts
 # the DNS tier). UDP_READERS: webstack's dns.udp-readers (default shared; own: each event loop reads
 # only its own socket). CPU_AFFINITY: webstack's dns.cpu-affinity (default on; off: the event loops run on
-# any CPU and each datagram goes to a socket at random). NSD_PORT and WS_PORT (default 15353 and 15354). PIN=1: one core each (taskset):
+# any CPU and each datagram goes to a socket at random). WEBSTACK_TRANSPORT=epoll: webstack's DNS tier on
+# epoll (default: io_uring where the kernel offers it, as the tier's log says). NSD_PORT and WS_PORT (default 15353 and 15354). PIN=1: one core each (taskset):
 # the server under test alone on CPU 1 (NSD with one server process, webstack's JVM seeing one CPU
 # and so running one event loop and one UDP socket), dnsperf on CPU 0.
 # Needs: apt-get install -y nsd dnsperf (and time, for dnsperf's own CPU time); the CLI jars: ./mvnw -q -DskipTests package.
