@@ -16,8 +16,6 @@ import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.channel.unix.UnixChannelOption;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
@@ -311,23 +309,18 @@ public final class DnsServer implements AutoCloseable {
             }
             Bootstrap udpHere = udpBootstrap.clone();
             ServerBootstrap tcpHere = tcpBootstrap.clone();
-            if (transport.isNative()) {
-                // An IPv4 address gets IPv4 sockets: Netty's default is an IPv6 socket taking IPv4 as
-                // mapped addresses, which costs every datagram a trip through the IPv6 code and a
-                // 28-byte address both ways.
-                boolean ipv4 = address.getAddress() instanceof Inet4Address;
-                SocketProtocolFamily family = ipv4 ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
-                udpHere.channelFactory(() -> transport.udpChannel(family));
-                tcpHere.channelFactory(() -> transport.tcpChannel(family));
-                if (!ipv4 && ipv4Listed) {
-                    // An IPv4 address listed too: this one takes IPv6 only (as NSD's sockets do), or
-                    // [::] would claim the port of 0.0.0.0 as well.
-                    udpHere.option(IPV6_V6ONLY, 1);
-                    tcpHere.option(IPV6_V6ONLY, 1);
-                }
-            } else {
-                udpHere.channel(NioDatagramChannel.class);
-                tcpHere.channel(NioServerSocketChannel.class);
+            // An IPv4 address gets IPv4 sockets on the native transports: Netty's default is an IPv6
+            // socket taking IPv4 as mapped addresses, which costs every datagram a trip through the
+            // IPv6 code and a 28-byte address both ways.
+            boolean ipv4 = address.getAddress() instanceof Inet4Address;
+            SocketProtocolFamily family = ipv4 ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
+            udpHere.channelFactory(() -> transport.udpChannel(family));
+            tcpHere.channelFactory(() -> transport.tcpChannel(family));
+            if (transport.isNative() && !ipv4 && ipv4Listed) {
+                // An IPv4 address listed too: this one takes IPv6 only (as NSD's sockets do), or
+                // [::] would claim the port of 0.0.0.0 as well.
+                udpHere.option(IPV6_V6ONLY, 1);
+                tcpHere.option(IPV6_V6ONLY, 1);
             }
             Listener listener = bindAddress(udpHere, tcpHere, loops, sockets, address);
             udp.addAll(listener.udp());

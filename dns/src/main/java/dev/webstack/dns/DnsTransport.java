@@ -1,5 +1,6 @@
 package dev.webstack.dns;
 
+import dev.webstack.common.process.TransportChoice;
 import io.netty.channel.Channel;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
@@ -15,16 +16,14 @@ import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
-import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The DNS tier's event loops and sockets: io_uring when the kernel offers it (and JNA is there for
- * {@code sendmmsg}), else native epoll, else NIO, chosen as the web tier chooses its transport: the
- * system property {@value #PROPERTY}, else the environment variable {@value #ENVIRONMENT}
- * ({@code io_uring}, {@code epoll}, {@code nio}; default {@code auto}); one the platform lacks
- * falls back to the next.
+ * {@code sendmmsg}), else native epoll, else NIO, asked for as the web tier's transport is
+ * ({@link TransportChoice}: {@code -Dwebstack.transport}, {@code WEBSTACK_TRANSPORT}); one the
+ * platform lacks falls back to the next.
  *
  * <p>Why io_uring first: a lone query costs fewer trips into the kernel. On epoll a loop wakes from
  * {@code epoll_wait}, reads with {@code recvmmsg}, answers with {@code sendmmsg} and goes back to
@@ -40,8 +39,6 @@ enum DnsTransport {
     EPOLL("epoll"),
     NIO("nio");
 
-    static final String PROPERTY = "webstack.transport";
-    static final String ENVIRONMENT = "WEBSTACK_TRANSPORT";
     private static final Logger log = LoggerFactory.getLogger(DnsTransport.class);
 
     private final String label;
@@ -50,10 +47,9 @@ enum DnsTransport {
         this.label = label;
     }
 
-    /** The transport asked for ({@value #PROPERTY}, {@value #ENVIRONMENT}), or the best this platform has. */
+    /** The transport asked for ({@link TransportChoice#wanted}), or the best this platform has. */
     static DnsTransport best() {
-        String env = System.getenv(ENVIRONMENT);
-        String wanted = System.getProperty(PROPERTY, env == null ? "auto" : env).toLowerCase(Locale.ROOT);
+        String wanted = TransportChoice.wanted();
         if (wanted.equals("nio")) {
             return NIO;
         }
@@ -91,6 +87,7 @@ enum DnsTransport {
         };
     }
 
+    /** A UDP socket of {@code family} (the address's) on the native transports; on NIO of the JDK's default family. */
     Channel udpChannel(SocketProtocolFamily family) {
         return switch (this) {
             case IO_URING -> new IoUringDatagramChannel(family);
@@ -99,7 +96,10 @@ enum DnsTransport {
         };
     }
 
-    /** A TCP listening socket; on io_uring always an IPv6 one (Netty has no other), which takes IPv4 as mapped addresses. */
+    /**
+     * A TCP listening socket of {@code family} on epoll; on io_uring always an IPv6 one (Netty has
+     * no other), which takes IPv4 as mapped addresses; on NIO of the JDK's default family.
+     */
     ServerChannel tcpChannel(SocketProtocolFamily family) {
         return switch (this) {
             case IO_URING -> new IoUringServerSocketChannel();

@@ -1,5 +1,6 @@
 package dev.webstack.web;
 
+import dev.webstack.common.process.TransportChoice;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelOption;
@@ -21,7 +22,6 @@ import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
@@ -48,9 +48,8 @@ record Transport(
         Class<? extends Channel> socketChannel,
         Map<ChannelOption<?>, Object> socketOptions) {
 
-    static final String PROPERTY = "webstack.transport";
-    /** The same choice for every tier process {@code ./webstack up} starts, which inherit the environment. */
-    static final String ENVIRONMENT = "WEBSTACK_TRANSPORT";
+    static final String PROPERTY = TransportChoice.PROPERTY;
+    static final String ENVIRONMENT = TransportChoice.ENVIRONMENT;
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
 
     /**
@@ -66,8 +65,7 @@ record Transport(
     private static final short RECV_BUFFER_GROUP = 0;
 
     static Transport best() {
-        String env = System.getenv(ENVIRONMENT);
-        String wanted = System.getProperty(PROPERTY, env == null ? "auto" : env).toLowerCase(Locale.ROOT);
+        String wanted = TransportChoice.wanted();
         if (wanted.equals("nio")) {
             return nio();
         }
